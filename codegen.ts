@@ -1,0 +1,38 @@
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+// schema.graphql is the single source of the API: resolvers are typed from it, with the domain's own types
+// mapped onto the GraphQL object types they serve.
+const config: CodegenConfig = {
+  schema: 'schema.graphql',
+  generates: {
+    'src/generated/graphql.ts': {
+      plugins: ['typescript', 'typescript-resolvers'],
+      config: {
+        useTypeImports: true,
+        contextType: '../graphql/context#GraphQLContext',
+        scalars: {
+          DateTime: 'Date',
+          JSON: 'unknown',
+          Decimal: 'string',
+          Position: 'bigint',
+          ID: 'string',
+        },
+        mappers: {
+          Event: '../eventstore/types#StoredEvent',
+          EventConnection: '../graphql/models#EventConnectionModel',
+          Order: '../orders/view#OrderView',
+          OrderItem: '../orders/events#OrderItem as OrderItemModel',
+          Customer: '../customers/view#CustomerView',
+          OrderCommandResult: '../graphql/models#OrderCommandResultModel',
+          CustomerCommandResult: '../graphql/models#CustomerCommandResultModel',
+        },
+        enumsAsTypes: true,
+        avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
+        maybeValue: 'T | null',
+        inputMaybeValue: 'T | null | undefined',
+      },
+    },
+  },
+};
+
+export default config;

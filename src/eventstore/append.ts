@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import { ConcurrencyConflict } from '../shared/errors';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows';
+import type { AppendRequest, AppendResult, ExpectedVersion } from './types';
+
+/** Another request with the same commandId committed first; the caller returns that request's result. */
+export class DuplicateCommand extends Error {
+  constructor(readonly commandId: string) {
+    super(`command ${commandId} was already processed`);
+  }
+}
+
+/** Positions pack (transaction id, index within the transaction) into a bigint: see the first migration. */
+export const MAX_EVENTS_PER_APPEND = 65535;
+
+/** Numbers the parameters of a statement in the order the SQL uses them, so each form passes only its own. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown, type: string): string {
+    this.values.push(value);
+    return `$${this.values.length}::${type}`;
+  }
+}
+
+/**
+ * Builds the one statement of an append. The stream-version step is a data-modifying CTE `stream(version)` that
+ * yields one row (the new version) when the expected version holds and none otherwise; the events and the command
+ * record select from it, so a failed check writes nothing.
+ */
+function statement(request: AppendRequest, eventIds: string[]): { name: string; text: string; values: unknown[] } {
+  const p = new Params();
+  const id = p.add(request.aggregateId, 'text');
+  const type = p.add(request.aggregateType, 'text');
+  const count = p.add(request.events.length, 'int');
+  const expected = request.expectedVersion;
+  let form: string;
+  let stream: string;
+  if (expected === 'any') {
+    form = 'any';
+    stream = `INSERT INTO streams (aggregate_id, aggregate_type, version) VALUES (${id}, ${type}, ${count})
+      ON CONFLICT (aggregate_id) DO UPDATE SET version = streams.version + EXCLUDED.version, updated_at = now()
+      RETURNING version`;
+  } else if (expected === 'no-stream' || expected === 0) {
+    form = 'new';
+    stream = `INSERT INTO streams (aggregate_id, aggregate_type, version) VALUES (${id}, ${type}, ${count})
+      ON CONFLICT (aggregate_id) DO NOTHING RETURNING version`;
+  } else {
+    // Under READ COMMITTED a concurrent writer of the same row makes this wait, then re-check the version against
+    // the committed row: exactly one of two writers with the same expected version matches.
+    form = 'exact';
+    stream = `UPDATE streams SET version = version + ${count}, updated_at = now()
+      WHERE aggregate_id = ${id} AND version = ${p.add(expected, 'int')} RETURNING version`;
+  }
+  const base = '(pg_current_xact_id()::text::bigint << 16)';
+  let command = '';
+  if (request.command) {
+    form += '-cmd';
+    command = `, command AS (
+      INSERT INTO processed_commands
+        (command_id, command_type, request_hash, aggregate_id, version, first_position, last_position)
+      SELECT ${p.add(request.command.commandId, 'text')}, ${p.add(request.command.commandType, 'text')},
+        ${p.add(request.command.requestHash, 'text')}, ${id}, stream.version, ${base} + 1, ${base} + ${count}
+      FROM stream)`;
+  }
+  const text = `WITH stream AS (${stream})${command},
+    appended AS (
+      INSERT INTO events (position, event_id, aggregate_id, aggregate_type, version, event_type, payload, metadata)
+      SELECT ${base} + e.ord, e.event_id, ${id}, ${type}, stream.version - ${count} + e.ord, e.event_type, e.payload,
+        ${p.add(JSON.stringify(request.metadata), 'jsonb')}
+      FROM stream, unnest(${p.add(eventIds, 'uuid[]')}, ${p.add(
+        request.events.map((e) => e.eventType),
+        'text[]',
+      )}, ${p.add(
+        request.events.map((e) => JSON.stringify(e.payload)),
+        'jsonb[]',
+      )}) WITH ORDINALITY AS e(event_id, event_type, payload, ord)
+      RETURNING ${EVENT_COLUMNS})
+    SELECT * FROM appended ORDER BY position`;
+  return { name: `append-${form}`, text, values: p.values };
+}
+
+/**
+ * Appends events to one aggregate's stream in a single statement (one implicit transaction, one round trip):
+ * the version check, the events and, with a commandId, the idempotency record commit together or not at all.
+ * Given a client inside an open transaction, it joins that transaction instead.
+ */
+export async function append(pool: Pool | PoolClient, request: AppendRequest): Promise<AppendResult> {
+  const count = request.events.length;
+  if (count === 0 || count > MAX_EVENTS_PER_APPEND) {
+    throw new RangeError(`an append takes 1 to ${MAX_EVENTS_PER_APPEND} events, got ${count}`);
+  }
+  const query = statement(
+    request,
+    request.events.map(() => randomUUID()),
+  );
+  let rows: EventRow[];
+  try {
+    ({ rows } = await pool.query<EventRow>(query));
+  } catch (error) {
+    const pgError = error as { code?: string; constraint?: string };
+    if (pgError.code === '23505' && pgError.constraint === 'processed_commands_pkey') {
+      throw new DuplicateCommand(request.command!.commandId);
+    }
+    if (pgError.code === '23505' && pgError.constraint === 'events_aggregate_id_version_key') {
+      throw await conflict(pool, request.aggregateId, request.expectedVersion);
+    }
+    throw error;
+  }
+  if (rows.length === 0) throw await conflict(pool, request.aggregateId, request.expectedVersion);
+  const events = rows.map(toStoredEvent);
+  const last = events[events.length - 1]!;
+  return { events, version: last.version, position: last.position };
+}
+
+async function conflict(pool: Pool | PoolClient, aggregateId: string, expected: ExpectedVersion): Promise<ConcurrencyConflict> {
+  const { rows } = await pool.query<{ version: number }>({
+    name: 'stream-version',
+    text: 'SELECT version FROM streams WHERE aggregate_id = $1',
+    values: [aggregateId],
+  });
+  const expectedNumber = typeof expected === 'number' ? expected : 0;
+  return new ConcurrencyConflict(aggregateId, expectedNumber, rows[0]?.version ?? 0);
+}

@@ -1,0 +1,65 @@
+import type { Pool } from 'pg';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows';
+import type { EventFilter, StoredEvent } from './types';
+
+export type LogPage = {
+  events: StoredEvent[];
+  /**
+   * How far this read is complete: every matching event at or below it has been returned, now and for ever.
+   * A filtered reader resumes from here rather than from its last event, so it does not rescan skipped rows.
+   */
+  scannedTo: bigint;
+};
+
+/**
+ * The gap-safe reader of the global log. Positions are (transaction id, index) packed into a bigint, and a
+ * transaction id below the snapshot's xmin belongs to a transaction that has finished: every event below
+ * `xmin << 16` is either visible now or will never exist. Returning only those, in position order, means a reader
+ * never returns an event and later finds an earlier one committed behind it.
+ */
+export async function readLog(
+  pool: Pool,
+  after: bigint,
+  limit: number,
+  filter: EventFilter = {},
+): Promise<LogPage> {
+  const values: unknown[] = [after.toString(), limit];
+  const where: string[] = [];
+  const add = (sql: (p: string) => string, value: unknown) => {
+    values.push(value);
+    where.push(sql(`$${values.length}`));
+  };
+  if (filter.aggregateId !== undefined) add((p) => `aggregate_id = ${p}`, filter.aggregateId);
+  if (filter.aggregateType !== undefined) add((p) => `aggregate_type = ${p}`, filter.aggregateType);
+  if (filter.eventTypes !== undefined) add((p) => `event_type = ANY(${p}::text[])`, filter.eventTypes);
+  if (filter.correlationId !== undefined) add((p) => `metadata ->> 'correlationId' = ${p}`, filter.correlationId);
+  if (filter.fromTimestamp !== undefined) add((p) => `timestamp >= ${p}`, filter.fromTimestamp);
+  const shape = where.map((w) => w.replace(/\$\d+/g, '?')).join(' AND ');
+
+  // One statement, one snapshot: the horizon and the rows come from the same view of the log.
+  const { rows } = await pool.query<EventRow & { horizon: string }>({
+    name: `read-log:${shape}`,
+    text: `WITH h AS (SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16) AS horizon)
+      SELECT h.horizon::text AS horizon, e.* FROM h LEFT JOIN LATERAL (
+        SELECT ${EVENT_COLUMNS} FROM events
+        WHERE position > $1 AND position < h.horizon ${where.map((w) => `AND ${w}`).join(' ')}
+        ORDER BY position LIMIT $2
+      ) e ON true`,
+    values,
+  });
+  const horizon = BigInt(rows[0]!.horizon) - 1n;
+  const events = rows.filter((r) => r.position !== null).map(toStoredEvent);
+  const full = events.length === limit;
+  const scannedTo = full ? events[events.length - 1]!.position : horizon > after ? horizon : after;
+  return { events, scannedTo };
+}
+
+/** The position below which the log is complete right now (for lag reports and "start at the head"). */
+export async function logHead(pool: Pool): Promise<bigint> {
+  const { rows } = await pool.query<{ head: string | null }>({
+    name: 'log-head',
+    text: `SELECT max(position)::text AS head FROM events
+      WHERE position < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)`,
+  });
+  return rows[0]?.head ? BigInt(rows[0].head) : 0n;
+}

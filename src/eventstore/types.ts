@@ -1,0 +1,57 @@
+export type EventMetadata = {
+  /** Ties together everything one user action caused. */
+  correlationId: string;
+  /** The command (or event) that caused this event. */
+  causationId: string;
+  /** Who triggered it, when known. */
+  userId: string | null;
+};
+
+/** An event as stored and served: the full envelope of product.md. */
+export type StoredEvent = {
+  eventId: string;
+  eventType: string;
+  aggregateId: string;
+  aggregateType: string;
+  version: number;
+  /** Place in the global log; strictly increasing in the order every reader sees events. */
+  position: bigint;
+  timestamp: Date;
+  schemaVersion: number;
+  payload: unknown;
+  metadata: EventMetadata;
+};
+
+export type NewEvent = { eventType: string; payload: unknown };
+
+/** `any`: append whatever the version; `no-stream`: the aggregate must not exist yet; a number: exactly that. */
+export type ExpectedVersion = number | 'any' | 'no-stream';
+
+export type EventFilter = {
+  aggregateId?: string;
+  aggregateType?: string;
+  eventTypes?: readonly string[];
+  correlationId?: string;
+  fromTimestamp?: Date;
+};
+
+/** Recorded with the events of a command that carried a client commandId. */
+export type CommandRecord = { commandId: string; commandType: string; requestHash: string };
+
+export type AppendRequest = {
+  aggregateId: string;
+  aggregateType: string;
+  expectedVersion: ExpectedVersion;
+  events: readonly NewEvent[];
+  metadata: EventMetadata;
+  command?: CommandRecord;
+};
+
+export type AppendResult = { events: StoredEvent[]; version: number; position: bigint };
+
+export type ProcessedCommand = CommandRecord & {
+  aggregateId: string;
+  version: number;
+  firstPosition: bigint;
+  lastPosition: bigint;
+};

@@ -1,0 +1,10 @@
+import type { CommandMeta } from '../commands/handle-command';
+import type { GraphQLContext } from './context';
+
+type MetaInput = { commandId?: string | null; correlationId?: string | null };
+
+/** The metadata fields every mutation input carries, plus who is asking. */
+export function commandMeta(input: MetaInput, context: GraphQLContext): CommandMeta {
+  return { commandId: input.commandId, correlationId: input.correlationId, userId: context.userId };
+}
+

@@ -1,0 +1,37 @@
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import type { Logger } from 'pino';
+import { AppError } from '../shared/errors';
+
+/** Codes a client may see besides the domain's own (graphql-js and Apollo Server raise these for bad documents). */
+const PASS_THROUGH = new Set([
+  'BAD_USER_INPUT',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+]);
+
+// A literal argument of the wrong type (quantity: 1.5) fails document validation, but to the client it is bad
+// input exactly as the same value passed in a variable is: one code for both.
+const VALUE_ERROR = /^(Int|Float|String|Boolean|ID|Decimal|Position|DateTime|JSON|Enum "\w+") cannot represent|^Expected value of type|^Field "[^"]+" of required type|^Expected type "?\w+!?"?/;
+
+/**
+ * The one place errors become client-visible. Deliberate errors keep their message and code; anything else is
+ * logged with its detail and reaches the client only as INTERNAL_SERVER_ERROR, never with a stack trace.
+ */
+export function formatError(error: GraphQLError, logger: Logger): GraphQLFormattedError {
+  const { message, locations, path } = error;
+  const original = error.originalError;
+  if (original instanceof AppError) {
+    return { message: original.message, locations, path, extensions: { code: original.code, ...original.details } };
+  }
+  const code = typeof error.extensions?.code === 'string' ? error.extensions.code : undefined;
+  if (original === undefined || (code !== undefined && PASS_THROUGH.has(code))) {
+    const clientCode = code === 'GRAPHQL_VALIDATION_FAILED' && VALUE_ERROR.test(message) ? 'BAD_USER_INPUT' : code;
+    return { message, locations, path, extensions: { code: clientCode ?? 'GRAPHQL_VALIDATION_FAILED' } };
+  }
+  logger.error({ err: original, path }, 'internal error while executing an operation');
+  return { message: 'Internal server error', locations, path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}

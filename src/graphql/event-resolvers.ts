@@ -1,0 +1,43 @@
+import type { EventFilter as StoreFilter } from '../eventstore';
+import type { EventFilter, Resolvers } from '../generated/graphql';
+import { InvalidInput } from '../shared/errors';
+import { decodeCursor, encodeCursor } from './cursor';
+
+const MAX_PAGE = 1000;
+
+/** GraphQL's event filter in the event store's terms (null fields are absent). */
+export function toStoreFilter(filter: EventFilter | null | undefined): StoreFilter {
+  return {
+    aggregateId: filter?.aggregateId ?? undefined,
+    aggregateType: filter?.aggregateType ?? undefined,
+    eventTypes: filter?.eventTypes ?? undefined,
+    correlationId: filter?.correlationId ?? undefined,
+    fromTimestamp: filter?.fromTimestamp ?? undefined,
+  };
+}
+
+export const eventResolvers: Resolvers = {
+  Query: {
+    async events(_parent, { filter, first, after }, { services }) {
+      const limit = first ?? 50;
+      if (!Number.isInteger(limit) || limit < 0 || limit > MAX_PAGE) {
+        throw new InvalidInput(`first must be between 0 and ${MAX_PAGE}`, 'first');
+      }
+      const from = after ? decodeCursor(after) : 0n;
+      // One extra row tells whether another page follows without a count.
+      const page = await services.store.readLog(from, limit + 1, toStoreFilter(filter));
+      return { events: page.events.slice(0, limit), hasNextPage: page.events.length > limit };
+    },
+  },
+  EventConnection: {
+    edges: (connection) => connection.events.map((node) => ({ node, cursor: encodeCursor(node.position) })),
+    nodes: (connection) => connection.events,
+    pageInfo: (connection) => ({
+      hasNextPage: connection.hasNextPage,
+      endCursor: connection.events.length > 0 ? encodeCursor(connection.events.at(-1)!.position) : null,
+    }),
+  },
+  Event: {
+    cursor: (event) => encodeCursor(event.position),
+  },
+};

@@ -1,0 +1,37 @@
+import { startOrderstream } from './app';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const app = await startOrderstream(config, logger);
+  logger.info(`GraphQL API:   ${app.url}/graphql (subscriptions: ${app.url.replace(/^http/, 'ws')}/graphql)`);
+  logger.info(`GraphQL IDE:   ${app.url}/graphql in a browser`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await app.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`orderstream failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

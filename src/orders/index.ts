@@ -1,0 +1,2 @@
+export { orderCommands, type OrderCommands } from './commands';
+export { orderResolvers } from './resolvers';

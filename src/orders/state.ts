@@ -1,0 +1,51 @@
+import { multiply, sum, type Money } from '../shared/money';
+import type { OrderEvent, OrderItem } from './events';
+
+export type OrderStatus = 'PLACED' | 'PAID' | 'SHIPPED' | 'CANCELLED';
+
+export type OrderState =
+  | { exists: false }
+  | {
+      exists: true;
+      customerId: string;
+      status: OrderStatus;
+      items: OrderItem[];
+      totalAmount: Money;
+      cancellationReason?: string;
+    };
+
+export const initialOrderState: OrderState = { exists: false };
+
+export function orderTotal(items: readonly OrderItem[]): Money {
+  return sum(items.map((i) => multiply(i.unitPrice, i.quantity)));
+}
+
+export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
+  switch (event.type) {
+    case 'OrderPlaced':
+      return {
+        exists: true,
+        customerId: event.data.customerId,
+        status: 'PLACED',
+        items: event.data.items,
+        totalAmount: event.data.totalAmount,
+      };
+    case 'ItemAdded': {
+      if (!state.exists) return state;
+      const items = [...state.items, event.data.item];
+      return { ...state, items, totalAmount: orderTotal(items) };
+    }
+    case 'OrderPaid':
+      return state.exists ? { ...state, status: 'PAID' } : state;
+    case 'OrderShipped':
+      return state.exists ? { ...state, status: 'SHIPPED' } : state;
+    case 'OrderCancelled':
+      return state.exists ? { ...state, status: 'CANCELLED', cancellationReason: event.data.reason } : state;
+    default:
+      return assertNever(event);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`Unhandled order event: ${JSON.stringify(value)}`);
+}

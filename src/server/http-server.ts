@@ -1,0 +1,79 @@
+import http from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
+import express from 'express';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { GraphQLContext } from '../graphql/context';
+import { formatError } from '../graphql/errors';
+import type { Services } from '../services';
+import { healthRouter } from './health';
+import { ideRouter } from './ide';
+
+export type HttpServer = { server: http.Server; stop(): Promise<void> };
+
+const GRAPHQL_PATH = '/graphql';
+
+function userIdFrom(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : null;
+}
+
+/** One HTTP server and port: GraphQL over HTTP (Apollo Server) and graphql-ws on the same path. */
+export async function createHttpServer(schema: GraphQLSchema, services: Services, logger: Logger): Promise<HttpServer> {
+  const app = express();
+  const server = http.createServer(app);
+
+  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
+  const toClient = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e, logger));
+  const wsCleanup = useServer<Record<string, unknown>>(
+    {
+      schema,
+      connectionInitWaitTimeout: 10_000,
+      context: (ctx): GraphQLContext => ({ services, userId: userIdFrom(ctx.connectionParams?.userId), logger }),
+      onError: (_ctx, _id, _payload, errors) => toClient(errors),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: toClient(result.errors) } : undefined,
+    },
+    wsServer,
+  );
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    includeStacktraceInErrorResponses: false,
+    formatError: (_formatted, error) =>
+      formatError(error instanceof GraphQLError ? error : new GraphQLError(String(error)), logger),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      ApolloServerPluginLandingPageDisabled(),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  app.disable('x-powered-by');
+  app.use(healthRouter(services.pool));
+  app.use(ideRouter());
+  app.use(
+    GRAPHQL_PATH,
+    cors<cors.CorsRequest>(),
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => ({ services, userId: userIdFrom(req.headers['x-user-id']), logger }),
+    }),
+  );
+
+  return { server, stop: () => apollo.stop() };
+}

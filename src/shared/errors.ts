@@ -1,0 +1,69 @@
+/**
+ * Errors the domain and the application raise on purpose. Each carries the `extensions.code` it maps to at the
+ * GraphQL edge (product.md, "Errors"); anything else that escapes is an internal error.
+ */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'BUSINESS_RULE_VIOLATION'
+  | 'CONCURRENCY_CONFLICT'
+  | 'IDEMPOTENCY_CONFLICT';
+
+export abstract class AppError extends Error {
+  abstract readonly code: ErrorCode;
+  /** Extra, client-safe fields merged into `extensions`. */
+  readonly details: Record<string, unknown>;
+
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+}
+
+/** Malformed or invalid input: nothing about the current state could make it acceptable. */
+export class InvalidInput extends AppError {
+  readonly code = 'BAD_USER_INPUT';
+  constructor(message: string, field?: string) {
+    super(message, field ? { field } : {});
+  }
+}
+
+export class NotFound extends AppError {
+  readonly code = 'NOT_FOUND';
+  constructor(what: string, id: string) {
+    super(`${what} ${id} was not found`, { id });
+  }
+}
+
+/** A domain rule refused the command in the aggregate's current state; `rule` names it for clients. */
+export class RuleViolation extends AppError {
+  readonly code = 'BUSINESS_RULE_VIOLATION';
+  constructor(
+    readonly rule: string,
+    message: string,
+  ) {
+    super(message, { rule });
+  }
+}
+
+export class ConcurrencyConflict extends AppError {
+  readonly code = 'CONCURRENCY_CONFLICT';
+  constructor(
+    readonly aggregateId: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+  ) {
+    super(`Aggregate ${aggregateId} is at version ${actualVersion}, not the expected ${expectedVersion}`, {
+      expectedVersion,
+      actualVersion,
+    });
+  }
+}
+
+export class IdempotencyConflict extends AppError {
+  readonly code = 'IDEMPOTENCY_CONFLICT';
+  constructor(commandId: string) {
+    super(`commandId ${commandId} was already used for a different command`, { commandId });
+  }
+}

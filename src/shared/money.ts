@@ -1,0 +1,31 @@
+import Decimal from 'decimal.js';
+import { InvalidInput } from './errors';
+
+/**
+ * Money is a decimal string with exactly two fraction digits ("59.98"). decimal.js does the arithmetic so that
+ * 2 × 29.99 is 59.98, never 59.980000000000004; strings keep the value exact in JSON payloads and on the wire.
+ */
+export type Money = string;
+
+const TWO_PLACES = 2;
+const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
+
+/** Parses a price: a finite, non-negative amount with at most two decimals. */
+export function parsePrice(raw: string, field: string): Money {
+  // Plain decimal notation only: decimal.js would also read "0x10" or "1e2", silently changing what was typed.
+  if (!DECIMAL_TEXT.test(raw)) throw new InvalidInput(`${field} must be a decimal amount, got "${raw}"`, field);
+  const value = new Decimal(raw);
+  if (value.isNegative() && !value.isZero()) throw new InvalidInput(`${field} must not be negative, got ${raw}`, field);
+  if (value.decimalPlaces() > TWO_PLACES) {
+    throw new InvalidInput(`${field} may have at most 2 decimals, got ${raw}`, field);
+  }
+  return value.toFixed(TWO_PLACES);
+}
+
+export function multiply(amount: Money, quantity: number): Money {
+  return new Decimal(amount).times(quantity).toFixed(TWO_PLACES);
+}
+
+export function sum(amounts: readonly Money[]): Money {
+  return amounts.reduce((acc, a) => acc.plus(a), new Decimal(0)).toFixed(TWO_PLACES);
+}

@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { connectionConfig } from '../../src/db/pool';
+import { append } from '../../src/eventstore/append';
+import type { AppendRequest, StoredEvent } from '../../src/eventstore';
+import { ConcurrencyConflict } from '../../src/shared/errors';
+import { openStore, type StoreFixture } from '../support/event-store';
+
+let f: StoreFixture;
+beforeAll(async () => {
+  f = await openStore();
+});
+afterAll(() => f.close());
+
+const metadata = { correlationId: 'corr-1', causationId: 'cmd-1', userId: 'user-1' };
+
+function request(aggregateId: string, expectedVersion: AppendRequest['expectedVersion'], n = 1): AppendRequest {
+  return {
+    aggregateId,
+    aggregateType: 'Order',
+    expectedVersion,
+    events: Array.from({ length: n }, (_, i) => ({ eventType: 'ItemAdded', payload: { n: i } })),
+    metadata,
+  };
+}
+
+async function readEverything(after = 0n): Promise<StoredEvent[]> {
+  const all: StoredEvent[] = [];
+  for (let from = after; ; ) {
+    const page = await f.store.readLog(from, 500);
+    all.push(...page.events);
+    if (page.events.length < 500) return all;
+    from = page.events.at(-1)!.position;
+  }
+}
+
+describe('append', () => {
+  it('stores every event with its full envelope and consecutive versions', async () => {
+    const id = randomUUID();
+    const first = await f.store.append(request(id, 'no-stream', 2));
+    const second = await f.store.append(request(id, 2));
+    expect(first.version).toBe(2);
+    expect(second.version).toBe(3);
+    const stream = await f.store.readStream(id);
+    expect(stream.map((e) => e.version)).toEqual([1, 2, 3]);
+    expect(stream[0]).toEqual({
+      eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      eventType: 'ItemAdded',
+      aggregateId: id,
+      aggregateType: 'Order',
+      version: 1,
+      position: expect.any(BigInt),
+      timestamp: expect.any(Date),
+      schemaVersion: 1,
+      payload: { n: 0 },
+      metadata,
+    });
+    expect(stream[0]!.position).toBeLessThan(stream[1]!.position);
+    expect(second.position).toBe(stream[2]!.position);
+  });
+
+  it('lets exactly one of two concurrent appends with the same expected version win', async () => {
+    for (let round = 0; round < 20; round++) {
+      const id = randomUUID();
+      await f.store.append(request(id, 'no-stream'));
+      const results = await Promise.allSettled([f.store.append(request(id, 1)), f.store.append(request(id, 1))]);
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]!.reason).toBeInstanceOf(ConcurrencyConflict);
+      expect((lost[0]!.reason as ConcurrencyConflict).actualVersion).toBe(2);
+      expect((await f.store.readStream(id)).map((e) => e.version)).toEqual([1, 2]);
+    }
+  });
+
+  it('lets exactly one of two concurrent creations of the same stream win', async () => {
+    const id = randomUUID();
+    const results = await Promise.allSettled([
+      f.store.append(request(id, 'no-stream')),
+      f.store.append(request(id, 'no-stream')),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(await f.store.readStream(id)).toHaveLength(1);
+  });
+
+  it('rejects a stale expected version and writes nothing', async () => {
+    const id = randomUUID();
+    await f.store.append(request(id, 'no-stream', 3));
+    await expect(f.store.append(request(id, 1))).rejects.toMatchObject({
+      code: 'CONCURRENCY_CONFLICT',
+      actualVersion: 3,
+    });
+    expect(await f.store.readStream(id)).toHaveLength(3);
+  });
+
+  it('appends with expected version "any" without losing or repeating a version under concurrency', async () => {
+    const id = randomUUID();
+    await Promise.all(Array.from({ length: 20 }, () => f.store.append(request(id, 'any', 2))));
+    const versions = (await f.store.readStream(id)).map((e) => e.version);
+    expect(versions).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+});
+
+describe('readLog', () => {
+  it('filters by event type, aggregate, correlation id and timestamp, in position order', async () => {
+    const id = randomUUID();
+    const correlationId = randomUUID();
+    const before = new Date(Date.now() - 1000);
+    await f.store.append({
+      aggregateId: id,
+      aggregateType: 'Customer',
+      expectedVersion: 'no-stream',
+      events: [
+        { eventType: 'CustomerRegistered', payload: { name: 'a' } },
+        { eventType: 'CustomerDeactivated', payload: {} },
+      ],
+      metadata: { ...metadata, correlationId },
+    });
+    const byType = await f.store.readLog(0n, 100, { eventTypes: ['CustomerDeactivated'], aggregateId: id });
+    expect(byType.events.map((e) => e.eventType)).toEqual(['CustomerDeactivated']);
+    const byCorrelation = await f.store.readLog(0n, 100, { correlationId });
+    expect(byCorrelation.events.map((e) => e.version)).toEqual([1, 2]);
+    const byAggregateType = await f.store.readLog(0n, 100, { aggregateType: 'Customer', aggregateId: id });
+    expect(byAggregateType.events).toHaveLength(2);
+    expect((await f.store.readLog(0n, 100, { aggregateId: id, fromTimestamp: before })).events).toHaveLength(2);
+    const future = new Date(Date.now() + 60_000);
+    expect((await f.store.readLog(0n, 100, { aggregateId: id, fromTimestamp: future })).events).toHaveLength(0);
+  });
+
+  it('never returns an event behind one it already returned, with 32 writers and a transaction committed last', async () => {
+    const start = await f.store.logHead();
+    // A writer that takes its transaction id first and commits last: its event's position is below every other
+    // writer's, and becomes visible only after all of theirs.
+    const holder = new Client(connectionConfig(f.db.url));
+    await holder.connect();
+    await holder.query('BEGIN');
+    const held = await append(holder as never, request(randomUUID(), 'no-stream'));
+
+    const seen: StoredEvent[] = [];
+    let polling = true;
+    const poller = (async () => {
+      let after = start;
+      while (polling) {
+        const page = await f.store.readLog(after, 200);
+        seen.push(...page.events);
+        if (page.events.length > 0) after = page.events.at(-1)!.position;
+        else await new Promise((r) => setTimeout(r, 2));
+      }
+      // Drain what is left after the writers are done.
+      for (;;) {
+        const page = await f.store.readLog(after, 200);
+        if (page.events.length === 0) return;
+        seen.push(...page.events);
+        after = page.events.at(-1)!.position;
+      }
+    })();
+
+    const writers = Array.from({ length: 32 }, async () => {
+      const id = randomUUID();
+      for (let v = 0; v < 15; v++) await f.store.append(request(id, v === 0 ? 'no-stream' : v));
+    });
+    await Promise.all(writers);
+    await new Promise((r) => setTimeout(r, 50));
+    await holder.query('COMMIT');
+    await holder.end();
+    polling = false;
+    await poller;
+
+    const expected = 32 * 15 + 1;
+    const positions = seen.map((e) => e.position);
+    expect(new Set(positions).size).toBe(positions.length); // nothing twice
+    expect(positions).toHaveLength(expected); // nothing lost, the late committer included
+    expect(positions).toContain(held.position);
+    for (let i = 1; i < positions.length; i++) expect(positions[i]! > positions[i - 1]!).toBe(true);
+
+    const fromStart = (await readEverything(start)).map((e) => e.position);
+    expect(fromStart).toEqual(positions);
+  });
+
+  it('reports a scanned-to horizon so a filtered reader can skip what does not match', async () => {
+    const head = await f.store.logHead();
+    const page = await f.store.readLog(0n, 10, { eventTypes: ['NoSuchEvent'] });
+    expect(page.events).toHaveLength(0);
+    expect(page.scannedTo).toBeGreaterThanOrEqual(head);
+  });
+});
+
+describe('wake-ups', () => {
+  it('wakes other processes with far fewer NOTIFYs than appends under concurrency', async () => {
+    const listener = new Client(connectionConfig(f.db.url));
+    await listener.connect();
+    let notifications = 0;
+    listener.on('notification', () => notifications++);
+    await listener.query('LISTEN orderstream_events');
+    const appends = 200;
+    await Promise.all(
+      Array.from({ length: appends }, () => f.store.append(request(randomUUID(), 'no-stream'))),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await listener.end();
+    expect(notifications).toBeGreaterThanOrEqual(1);
+    expect(notifications).toBeLessThan(appends / 2);
+  });
+});
