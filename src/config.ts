@@ -13,7 +13,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   DATA_DIR: z.string().min(1).default(path.resolve(process.cwd(), '.data')),
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
-  COMMAND_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
+  COMMAND_RETRIES: z.coerce.number().int().min(0).max(50).default(10),
 });
 
 export type Config = Readonly<{

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
-import { DuplicateCommand, type EventStore, type StoredEvent } from '../eventstore';
-import { ConcurrencyConflict, IdempotencyConflict, NotFound } from '../shared/errors';
+import { DuplicateCommand, type EventMetadata, type EventStore, type StoredEvent } from '../eventstore';
+import { AppError, ConcurrencyConflict, IdempotencyConflict, NotFound } from '../shared/errors';
 import { fold, type Aggregate } from './aggregate';
 
 /** Who sent a command and how it relates to others: becomes the events' metadata. */
@@ -59,36 +59,56 @@ export async function handleCommand<S, E extends { type: string; data: unknown }
     userId: command.meta.userId ?? null,
   };
 
+  const mayRetry = command.expectedVersion === undefined || command.expectedVersion === null;
   for (let attempt = 0; ; attempt++) {
-    const loaded = fold(command.aggregate, await store.readStream(command.aggregateId));
-    if (!command.creates && loaded.version === 0) throw new NotFound(command.aggregate.type, command.aggregateId);
-    const expected = command.expectedVersion;
-    if (expected !== undefined && expected !== null && expected !== loaded.version) {
-      throw new ConcurrencyConflict(command.aggregateId, expected, loaded.version);
-    }
-    const decided = await command.decide(loaded.state);
     try {
-      const appended = await store.append({
-        aggregateId: command.aggregateId,
-        aggregateType: command.aggregate.type,
-        expectedVersion: command.creates ? 'no-stream' : loaded.version,
-        events: decided.map((e) => ({ eventType: e.type, payload: e.data })),
-        metadata,
-        command: commandId ? { commandId, commandType: command.commandType, requestHash } : undefined,
-      });
-      const state = decided.reduce((s, e) => command.aggregate.evolve(s, e), loaded.state);
-      const stream = [...loaded.events, ...appended.events];
-      return { aggregateId: command.aggregateId, ...appended, state, stream };
+      return await attemptOnce(store, command, metadata, commandId ? { commandId, requestHash } : undefined);
     } catch (error) {
-      if (error instanceof DuplicateCommand) {
-        const earlier = await replay(store, command, error.commandId, requestHash);
+      // A twin request with the same commandId may have committed while this one was deciding or appending: then
+      // this one failed only because the command is already done, and the first result is the answer.
+      if (commandId && (error instanceof AppError || error instanceof DuplicateCommand)) {
+        const earlier = await replay(store, command, commandId, requestHash);
         if (earlier) return earlier;
       }
-      const mayRetry = expected === undefined || expected === null;
-      if (error instanceof ConcurrencyConflict && mayRetry && attempt < retries) continue;
+      if (error instanceof ConcurrencyConflict && mayRetry && attempt < retries) {
+        await backOff(attempt);
+        continue;
+      }
       throw error;
     }
   }
+}
+
+async function attemptOnce<S, E extends { type: string; data: unknown }>(
+  store: EventStore,
+  command: Command<S, E>,
+  metadata: EventMetadata,
+  idempotency: { commandId: string; requestHash: string } | undefined,
+): Promise<CommandOutcome<S>> {
+  const loaded = fold(command.aggregate, await store.readStream(command.aggregateId));
+  if (!command.creates && loaded.version === 0) throw new NotFound(command.aggregate.type, command.aggregateId);
+  const expected = command.expectedVersion;
+  if (expected !== undefined && expected !== null && expected !== loaded.version) {
+    throw new ConcurrencyConflict(command.aggregateId, expected, loaded.version);
+  }
+  const decided = await command.decide(loaded.state);
+  const appended = await store.append({
+    aggregateId: command.aggregateId,
+    aggregateType: command.aggregate.type,
+    expectedVersion: command.creates ? 'no-stream' : loaded.version,
+    events: decided.map((e) => ({ eventType: e.type, payload: e.data })),
+    metadata,
+    command: idempotency && { ...idempotency, commandType: command.commandType },
+  });
+  const state = decided.reduce((s, e) => command.aggregate.evolve(s, e), loaded.state);
+  const stream = [...loaded.events, ...appended.events];
+  return { aggregateId: command.aggregateId, ...appended, state, stream };
+}
+
+/** Writers that collided would collide again if they retried in lockstep: wait a random, growing moment. */
+function backOff(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(50, 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The first result of a command already processed under this commandId, re-read from the log. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows';
 import type { EventFilter, StoredEvent } from './types';
@@ -34,17 +35,19 @@ export async function readLog(
   if (filter.eventTypes !== undefined) add((p) => `event_type = ANY(${p}::text[])`, filter.eventTypes);
   if (filter.correlationId !== undefined) add((p) => `metadata ->> 'correlationId' = ${p}`, filter.correlationId);
   if (filter.fromTimestamp !== undefined) add((p) => `timestamp >= ${p}`, filter.fromTimestamp);
-  const shape = where.map((w) => w.replace(/\$\d+/g, '?')).join(' AND ');
+  // Prepared per filter shape; PostgreSQL cuts statement names at 63 bytes, so the shape is hashed.
+  const shape = createHash('sha1').update(where.join(' AND ')).digest('hex').slice(0, 16);
 
   // One statement, one snapshot: the horizon and the rows come from the same view of the log.
   const { rows } = await pool.query<EventRow & { horizon: string }>({
-    name: `read-log:${shape}`,
+    name: `read-log-${shape}`,
     text: `WITH h AS (SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16) AS horizon)
       SELECT h.horizon::text AS horizon, e.* FROM h LEFT JOIN LATERAL (
         SELECT ${EVENT_COLUMNS} FROM events
         WHERE position > $1 AND position < h.horizon ${where.map((w) => `AND ${w}`).join(' ')}
         ORDER BY position LIMIT $2
-      ) e ON true`,
+      ) e ON true
+      ORDER BY e.position`,
     values,
   });
   const horizon = BigInt(rows[0]!.horizon) - 1n;

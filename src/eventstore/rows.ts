@@ -1,7 +1,10 @@
 import type { StoredEvent } from './types';
 
-/** The columns every event read selects, in the shape `toStoredEvent` maps. */
-export const EVENT_COLUMNS = `position::text AS position, event_id, event_type, aggregate_id, aggregate_type, version,
+/**
+ * The columns every event read selects, in the shape `toStoredEvent` maps. `position` stays a bigint in SQL (an
+ * alias cast to text would make `ORDER BY position` sort digits as text); node-postgres hands int8 over as a string.
+ */
+export const EVENT_COLUMNS = `position, event_id, event_type, aggregate_id, aggregate_type, version,
   timestamp, schema_version, payload, metadata`;
 
 export type EventRow = {

@@ -129,13 +129,14 @@ describe('readLog', () => {
   });
 
   it('never returns an event behind one it already returned, with 32 writers and a transaction committed last', async () => {
-    const start = await f.store.logHead();
     // A writer that takes its transaction id first and commits last: its event's position is below every other
     // writer's, and becomes visible only after all of theirs.
     const holder = new Client(connectionConfig(f.db.url));
     await holder.connect();
     await holder.query('BEGIN');
     const held = await append(holder as never, request(randomUUID(), 'no-stream'));
+    // Every event of this test comes after the held one: earlier tests' transactions all took smaller ids.
+    const start = held.position - 1n;
 
     const seen: StoredEvent[] = [];
     let polling = true;
@@ -176,6 +177,20 @@ describe('readLog', () => {
 
     const fromStart = (await readEverything(start)).map((e) => e.position);
     expect(fromStart).toEqual(positions);
+  });
+
+  it('orders positions as numbers where their digit count changes', async () => {
+    // Transaction ids 152 and 153 finished long ago in any cluster; their positions have 7 and 8 digits, so a
+    // reader that compared positions as text would put the second first.
+    await f.pool.query(
+      `INSERT INTO events (position, transaction_id, event_id, aggregate_id, aggregate_type, version, event_type,
+         payload, metadata)
+       SELECT (t::bigint << 16) + 1, t::text::xid8, gen_random_uuid(), 'digits-' || t, 'Order', 1, 'Probe', '{}', '{}'
+       FROM unnest(ARRAY[153, 152]) AS t`,
+    );
+    const page = await f.store.readLog(0n, 2);
+    expect(page.events.map((e) => e.aggregateId)).toEqual(['digits-152', 'digits-153']);
+    expect(page.events.map((e) => e.position)).toEqual([(152n << 16n) + 1n, (153n << 16n) + 1n]);
   });
 
   it('reports a scanned-to horizon so a filtered reader can skip what does not match', async () => {

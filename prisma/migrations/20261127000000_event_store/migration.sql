@@ -29,7 +29,7 @@ CREATE TABLE "events" (
     "schema_version" INTEGER     NOT NULL DEFAULT 1,
     "payload"        JSONB       NOT NULL,
     "metadata"       JSONB       NOT NULL,
-    "timestamp"      TIMESTAMPTZ(6) NOT NULL DEFAULT now(),
+    "timestamp"      TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
     CONSTRAINT "events_pkey" PRIMARY KEY ("position"),
     CONSTRAINT "events_position_is_transaction_order"
         CHECK (("position" >> 16) = ("transaction_id"::text::bigint) AND ("position" & 65535) > 0)
