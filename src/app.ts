@@ -3,10 +3,27 @@ import type { Config } from './config';
 import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
 import { connectionConfig, createPool } from './db/pool';
-import { createEventStore, WakeUps } from './eventstore';
+import { customersProjector } from './customers';
+import { createPrisma } from './db/prisma';
+import { CHECKPOINTS_CHANNEL, createEventStore, EVENTS_CHANNEL, Notifier } from './eventstore';
 import { buildSchema } from './graphql/schema';
+import { ordersProjector } from './orders';
+import { ProjectionRunner } from './projections/runner';
+import type { Projector } from './projections/types';
+import type { WorkerOptions } from './projections/worker';
 import { createHttpServer } from './server/http-server';
 import { createServices, type Services } from './services';
+
+/** Every projector the app runs. A new one catches up from the start of the log on its first start. */
+export const PROJECTORS: readonly Projector[] = [ordersProjector, customersProjector];
+
+export type StartOptions = {
+  /** Test seams for the projection runner. */
+  projection?: Pick<WorkerOptions, 'beforeCommit'>;
+  /** Counts the read side's SQL statements (tests prove nested loads are batched). */
+  onReadQuery?: () => void;
+  projectors?: readonly Projector[];
+};
 
 export type Orderstream = {
   /** http://host:port — GraphQL (and graphql-ws) at /graphql. */
@@ -20,7 +37,7 @@ export type Orderstream = {
  * The composition root: database (embedded unless DATABASE_URL) → migrations → event store → GraphQL → HTTP and
  * WebSocket server. Used by `npm start` and by the end-to-end tests alike.
  */
-export async function startOrderstream(config: Config, logger: Logger): Promise<Orderstream> {
+export async function startOrderstream(config: Config, logger: Logger, options: StartOptions = {}): Promise<Orderstream> {
   const cleanups: (() => Promise<void>)[] = [];
   let stopping: Promise<void> | undefined;
   // Undo start-up in reverse: stop serving, stop the readers, close the pool, and only then stop the database.
@@ -48,11 +65,30 @@ export async function startOrderstream(config: Config, logger: Logger): Promise<
     const pool = createPool(databaseUrl, config.poolSize);
     pool.on('error', (error) => logger.warn({ error: error.message }, 'idle database connection failed'));
     cleanups.push(() => pool.end());
-    const wakeUps = new WakeUps(pool, connectionConfig(databaseUrl), logger);
-    cleanups.push(() => wakeUps.close());
-    await wakeUps.listen();
+    const notifier = new Notifier(pool, connectionConfig(databaseUrl), logger);
+    cleanups.push(() => notifier.close());
+    const store = createEventStore(pool, notifier.channel(EVENTS_CHANNEL));
+    const projections = new ProjectionRunner({
+      pool,
+      store,
+      checkpoints: notifier.channel(CHECKPOINTS_CHANNEL),
+      connection: connectionConfig(databaseUrl),
+      logger,
+      projectors: options.projectors ?? PROJECTORS,
+      options: {
+        batchSize: config.projectionBatchSize,
+        rebuildBatchSize: config.rebuildBatchSize,
+        pollMs: config.projectionPollMs,
+        ...options.projection,
+      },
+    });
+    await notifier.listen();
+    await projections.start();
+    cleanups.push(() => projections.stop());
+    const prisma = createPrisma(pool, options.onReadQuery);
+    cleanups.push(() => prisma.$disconnect());
 
-    const services = createServices(config, pool, createEventStore(pool, wakeUps));
+    const services = createServices({ config, pool, prisma, store, projections, logger });
     const http = await createHttpServer(buildSchema(), services, logger);
     cleanups.push(() => http.stop());
     await new Promise<void>((resolve, reject) => {

@@ -14,6 +14,11 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default(path.resolve(process.cwd(), '.data')),
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   COMMAND_RETRIES: z.coerce.number().int().min(0).max(50).default(10),
+  SNAPSHOT_EVERY: z.coerce.number().int().min(0).default(100),
+  READ_MODEL_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  PROJECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  PROJECTION_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  REBUILD_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(5000),
 });
 
 export type Config = Readonly<{
@@ -26,6 +31,14 @@ export type Config = Readonly<{
   poolSize: number;
   /** How often a command without `expectedVersion` is re-read and re-decided after losing a race. */
   commandRetries: number;
+  /** Snapshot an aggregate every this many events, so loading folds only the events after it (0: never). */
+  snapshotEvery: number;
+  /** How long a mutation waits for the projectors to pass its events before answering from the stream. */
+  readModelWaitMs: number;
+  projectionBatchSize: number;
+  /** How often an idle projector looks at the log when no wake-up came. */
+  projectionPollMs: number;
+  rebuildBatchSize: number;
 }>;
 
 export class ConfigError extends Error {}
@@ -46,5 +59,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     poolSize: e.DB_POOL_SIZE,
     commandRetries: e.COMMAND_RETRIES,
+    snapshotEvery: e.SNAPSHOT_EVERY,
+    readModelWaitMs: e.READ_MODEL_WAIT_MS,
+    projectionBatchSize: e.PROJECTION_BATCH_SIZE,
+    projectionPollMs: e.PROJECTION_POLL_MS,
+    rebuildBatchSize: e.REBUILD_BATCH_SIZE,
   });
 }

@@ -2,7 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
 import { DuplicateCommand, type EventMetadata, type EventStore, type StoredEvent } from '../eventstore';
 import { AppError, ConcurrencyConflict, IdempotencyConflict, NotFound } from '../shared/errors';
-import { fold, type Aggregate } from './aggregate';
+import { foldOnto, type Aggregate, type DomainEvent, type Loaded } from './aggregate';
+import { loadAggregate, type SnapshotState } from './load';
 
 /** Who sent a command and how it relates to others: becomes the events' metadata. */
 export type CommandMeta = {
@@ -12,8 +13,8 @@ export type CommandMeta = {
   userId?: string | null;
 };
 
-export type Command<S, E extends { type: string; data: unknown }> = {
-  aggregate: Aggregate<S, E>;
+export type Command<S, E extends DomainEvent, V = never> = {
+  aggregate: Aggregate<S, E, V>;
   aggregateId: string;
   /** Names the command in the idempotency record, e.g. `PlaceOrder`. */
   commandType: string;
@@ -29,23 +30,33 @@ export type Command<S, E extends { type: string; data: unknown }> = {
 export type CommandOutcome<S> = {
   aggregateId: string;
   version: number;
+  /** The events this command appended. */
   events: StoredEvent[];
   position: bigint;
-  /** The aggregate's state folded from its stream, as of `version`. */
+  /** The aggregate's state as of `version`. */
   state: S;
-  /** The aggregate's whole stream up to `version` (views need the envelopes: timestamps, versions). */
-  stream: StoredEvent[];
+};
+
+/** What handleCommand returns: the outcome plus the aggregate's view as of `version` (null without a view). */
+export type HandledCommand<S, V> = CommandOutcome<S> & { view: V | null };
+
+export type CommandOptions = {
+  /** How often a command without an expectedVersion is re-read and re-decided after losing a race. */
+  retries: number;
+  /** Snapshot the aggregate every this many events (0: never). */
+  snapshotEvery: number;
+  logger: { warn(obj: object, msg: string): void };
 };
 
 /**
  * load → decide → append. A command without an expectedVersion that loses a race to another writer is re-read
  * and re-decided, up to `retries` times; with one, the conflict is the client's to resolve.
  */
-export async function handleCommand<S, E extends { type: string; data: unknown }>(
+export async function handleCommand<S, E extends DomainEvent, V = never>(
   store: EventStore,
-  command: Command<S, E>,
-  retries: number,
-): Promise<CommandOutcome<S>> {
+  command: Command<S, E, V>,
+  options: CommandOptions,
+): Promise<HandledCommand<S, V>> {
   const commandId = command.meta.commandId ?? undefined;
   const requestHash = hash(command.commandType, command.input);
   if (commandId) {
@@ -62,7 +73,7 @@ export async function handleCommand<S, E extends { type: string; data: unknown }
   const mayRetry = command.expectedVersion === undefined || command.expectedVersion === null;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await attemptOnce(store, command, metadata, commandId ? { commandId, requestHash } : undefined);
+      return await attemptOnce(store, command, options, metadata, commandId ? { commandId, requestHash } : undefined);
     } catch (error) {
       // A twin request with the same commandId may have committed while this one was deciding or appending: then
       // this one failed only because the command is already done, and the first result is the answer.
@@ -70,7 +81,7 @@ export async function handleCommand<S, E extends { type: string; data: unknown }
         const earlier = await replay(store, command, commandId, requestHash);
         if (earlier) return earlier;
       }
-      if (error instanceof ConcurrencyConflict && mayRetry && attempt < retries) {
+      if (error instanceof ConcurrencyConflict && mayRetry && attempt < options.retries) {
         await backOff(attempt);
         continue;
       }
@@ -79,13 +90,14 @@ export async function handleCommand<S, E extends { type: string; data: unknown }
   }
 }
 
-async function attemptOnce<S, E extends { type: string; data: unknown }>(
+async function attemptOnce<S, E extends DomainEvent, V>(
   store: EventStore,
-  command: Command<S, E>,
+  command: Command<S, E, V>,
+  options: CommandOptions,
   metadata: EventMetadata,
   idempotency: { commandId: string; requestHash: string } | undefined,
-): Promise<CommandOutcome<S>> {
-  const loaded = fold(command.aggregate, await store.readStream(command.aggregateId));
+): Promise<HandledCommand<S, V>> {
+  const { loaded, baseVersion } = await loadAggregate(store, command.aggregate, command.aggregateId);
   if (!command.creates && loaded.version === 0) throw new NotFound(command.aggregate.type, command.aggregateId);
   const expected = command.expectedVersion;
   if (expected !== undefined && expected !== null && expected !== loaded.version) {
@@ -100,9 +112,45 @@ async function attemptOnce<S, E extends { type: string; data: unknown }>(
     metadata,
     command: idempotency && { ...idempotency, commandType: command.commandType },
   });
-  const state = decided.reduce((s, e) => command.aggregate.evolve(s, e), loaded.state);
-  const stream = [...loaded.events, ...appended.events];
-  return { aggregateId: command.aggregateId, ...appended, state, stream };
+  // Folded from the stored envelopes, exactly as the next load will fold them.
+  const next = foldOnto(command.aggregate, loaded, appended.events);
+  await maybeSnapshot(store, command, options, { loadedVersion: loaded.version, baseVersion }, next);
+  return { aggregateId: command.aggregateId, ...appended, state: next.state, view: next.view };
+}
+
+/**
+ * Saves a snapshot when this command's events crossed a multiple of `snapshotEvery`, or when the load had to fold
+ * that many events past its starting point anyway (no snapshot yet on an old stream, one ignored because the
+ * aggregate's snapshotVersion changed, or an earlier save that failed). Best effort, after the append has
+ * committed and outside its statement: a failure costs only longer loads, so it is logged, never thrown.
+ */
+async function maybeSnapshot<S, E extends DomainEvent, V>(
+  store: EventStore,
+  command: Command<S, E, V>,
+  options: CommandOptions,
+  before: { loadedVersion: number; baseVersion: number },
+  next: Loaded<S, V>,
+): Promise<void> {
+  const every = options.snapshotEvery;
+  if (every <= 0) return;
+  const crossed = Math.floor(next.version / every) > Math.floor(before.loadedVersion / every);
+  const behind = next.version - before.baseVersion >= every;
+  if (!crossed && !behind) return;
+  const state: SnapshotState<S, V> = { state: next.state, view: next.view };
+  try {
+    await store.saveSnapshot({
+      aggregateId: command.aggregateId,
+      aggregateType: command.aggregate.type,
+      version: next.version,
+      snapshotVersion: command.aggregate.snapshotVersion,
+      state,
+    });
+  } catch (error) {
+    options.logger.warn(
+      { err: error, aggregateId: command.aggregateId, version: next.version },
+      'could not save a snapshot; the command succeeded, and loads fold more events until one is saved',
+    );
+  }
 }
 
 /** Writers that collided would collide again if they retried in lockstep: wait a random, growing moment. */
@@ -112,25 +160,30 @@ function backOff(attempt: number): Promise<void> {
 }
 
 /** The first result of a command already processed under this commandId, re-read from the log. */
-async function replay<S, E extends { type: string; data: unknown }>(
+async function replay<S, E extends DomainEvent, V>(
   store: EventStore,
-  command: Command<S, E>,
+  command: Command<S, E, V>,
   commandId: string,
   requestHash: string,
-): Promise<CommandOutcome<S> | undefined> {
+): Promise<HandledCommand<S, V> | undefined> {
   const record = await store.findProcessedCommand(commandId);
   if (!record) return undefined;
   if (record.requestHash !== requestHash) throw new IdempotencyConflict(commandId);
-  const stream = await store.readStream(record.aggregateId, { toVersion: record.version });
-  const { state } = fold(command.aggregate, stream);
-  const events = stream.filter((e) => e.position >= record.firstPosition && e.position <= record.lastPosition);
+  // Positions pack (transaction id, index within the append), so the command's events are the last `count`
+  // versions up to record.version: read them even when a snapshot at or below record.version covers them.
+  const count = Number(record.lastPosition - record.firstPosition) + 1;
+  const { loaded, read } = await loadAggregate(store, command.aggregate, record.aggregateId, {
+    toVersion: record.version,
+    readFrom: record.version - count + 1,
+  });
+  const events = read.filter((e) => e.position >= record.firstPosition && e.position <= record.lastPosition);
   return {
     aggregateId: record.aggregateId,
     version: record.version,
     events,
     position: record.lastPosition,
-    state,
-    stream,
+    state: loaded.state,
+    view: loaded.view,
   };
 }
 

@@ -1,26 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import type { Aggregate } from '../commands/aggregate';
-import { handleCommand, type Command, type CommandMeta, type CommandOutcome } from '../commands/handle-command';
+import {
+  handleCommand,
+  type Command,
+  type CommandMeta,
+  type CommandOptions,
+  type CommandOutcome,
+} from '../commands/handle-command';
 import type { EventStore } from '../eventstore';
 import { decideCustomer } from './decide';
 import { CUSTOMER, type CustomerEvent } from './events';
 import { evolveCustomer, initialCustomerState, type CustomerState } from './state';
-import { customerViewFrom, type CustomerView } from './view';
+import { applyCustomerEnvelope, type CustomerView } from './view';
 
-export const customerAggregate: Aggregate<CustomerState, CustomerEvent> = {
+/** The view rides along with the state (and in snapshots), so a result never needs the whole stream. */
+export const customerAggregate: Aggregate<CustomerState, CustomerEvent, CustomerView> = {
   type: CUSTOMER,
+  snapshotVersion: 1,
   initial: initialCustomerState,
   evolve: evolveCustomer,
+  view: applyCustomerEnvelope,
 };
 
-export type CustomerResult = Omit<CommandOutcome<CustomerState>, 'state' | 'stream'> & { customer: CustomerView };
+export type CustomerResult = Omit<CommandOutcome<CustomerState>, 'state'> & { customer: CustomerView };
 
 export type CustomerCommands = ReturnType<typeof customerCommands>;
 
-export function customerCommands(store: EventStore, retries: number) {
-  const run = async (command: Command<CustomerState, CustomerEvent>): Promise<CustomerResult> => {
-    const { state: _state, stream, ...outcome } = await handleCommand(store, command, retries);
-    return { ...outcome, customer: customerViewFrom(stream)! };
+export function customerCommands(store: EventStore, options: CommandOptions) {
+  const run = async (command: Command<CustomerState, CustomerEvent, CustomerView>): Promise<CustomerResult> => {
+    const { state: _state, view, ...outcome } = await handleCommand(store, command, options);
+    return { ...outcome, customer: view! };
   };
   return {
     register(input: { name: string; email: string }, meta: CommandMeta) {

@@ -1,2 +1,3 @@
 export { customerCommands, type CustomerCommands } from './commands';
 export { customerResolvers } from './resolvers';
+export { customersProjector } from './projector';

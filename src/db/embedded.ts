@@ -51,7 +51,33 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
 
   const url = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${options.database}`;
   await ensureDatabase(`postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, options.database);
-  return { url, stop: () => pg.stop() };
+  // Tools (the projections CLI) find the running server here instead of starting a second one on the folder.
+  const urlFile = runningUrlFile(options.dataDir);
+  await fs.writeFile(urlFile, url);
+  return {
+    url,
+    async stop() {
+      await fs.rm(urlFile, { force: true });
+      await pg.stop();
+    },
+  };
+}
+
+const runningUrlFile = (dataDir: string) => path.join(dataDir, 'postgres.url');
+
+/** The URL of the embedded PostgreSQL another process is running on this data folder, if any. */
+export async function runningEmbeddedUrl(dataDir: string): Promise<string | undefined> {
+  const url = await fs.readFile(runningUrlFile(dataDir), 'utf8').catch(() => undefined);
+  if (!url) return undefined;
+  const client = new Client({ connectionString: url });
+  try {
+    await client.connect();
+    return url;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /**

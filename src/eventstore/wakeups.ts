@@ -1,20 +1,31 @@
 import { EventEmitter } from 'node:events';
 import { Client, type ClientConfig, type Pool } from 'pg';
 
+/** The log has grown. */
 export const EVENTS_CHANNEL = 'orderstream_events';
+/** A projector's checkpoint has moved (read-your-writes waits on this). */
+export const CHECKPOINTS_CHANNEL = 'orderstream_checkpoints';
 
 type Logger = { warn(obj: object, msg: string): void };
 
+/** A data-less signal: poke it after a commit; listeners in this process and in every other one wake up. */
+export type WakeUps = {
+  poke(): void;
+  onWake(fn: () => void): () => void;
+};
+
 /**
- * "The log has grown" signals. They carry no data (the log is the truth), so they can be coalesced: a NOTIFY
- * serialises committing transactions inside PostgreSQL, and one per append caps throughput, so at most one is in
- * flight per process and every append that lands meanwhile shares the next. Readers in this process are woken
- * at once; readers in other processes hear the NOTIFY on their LISTEN connection, and poll as a fallback anyway.
+ * Cross-process wake-ups over LISTEN/NOTIFY. They carry no data (the database is the truth), so they can be
+ * coalesced: a NOTIFY serialises committing transactions inside PostgreSQL, and one per append caps throughput, so
+ * each channel has at most one NOTIFY in flight per process and every poke meanwhile shares the next. Listeners in
+ * this process are woken at once; other processes hear the NOTIFY on their one LISTEN connection, and poll as a
+ * fallback anyway.
  */
-export class WakeUps {
+export class Notifier {
   private readonly local = new EventEmitter();
-  private inFlight = false;
-  private pending = false;
+  private readonly inFlight = new Set<string>();
+  private readonly pending = new Set<string>();
+  private readonly channels = new Set<string>();
   private listener: Client | undefined;
   private closed = false;
 
@@ -26,35 +37,40 @@ export class WakeUps {
     this.local.setMaxListeners(0);
   }
 
-  /** Calls `fn` on every wake-up, local or from another process; returns the unsubscribe function. */
-  onWake(fn: () => void): () => void {
-    this.local.on('wake', fn);
-    return () => this.local.off('wake', fn);
+  channel(name: string): WakeUps {
+    this.channels.add(name);
+    if (this.listener) void this.listener.query(`LISTEN ${name}`).catch(() => undefined);
+    return {
+      poke: () => this.poke(name),
+      onWake: (fn) => {
+        this.local.on(name, fn);
+        return () => this.local.off(name, fn);
+      },
+    };
   }
 
-  /** Called after an append committed. */
-  poke(): void {
-    this.local.emit('wake');
-    if (this.inFlight) {
-      this.pending = true;
+  private poke(name: string): void {
+    this.local.emit(name);
+    if (this.inFlight.has(name)) {
+      this.pending.add(name);
       return;
     }
-    void this.notify();
+    void this.notify(name);
   }
 
-  private async notify(): Promise<void> {
-    this.inFlight = true;
+  private async notify(name: string): Promise<void> {
+    this.inFlight.add(name);
     try {
       do {
-        this.pending = false;
-        await this.pool.query({ name: 'notify-events', text: `SELECT pg_notify('${EVENTS_CHANNEL}', '')` });
-      } while (this.pending && !this.closed);
+        this.pending.delete(name);
+        await this.pool.query({ name: `notify-${name}`, text: `SELECT pg_notify('${name}', '')` });
+      } while (this.pending.has(name) && !this.closed);
     } catch (error) {
       if (!this.closed) {
         this.logger.warn({ error: (error as Error).message }, 'could not send a wake-up notification; readers will poll');
       }
     } finally {
-      this.inFlight = false;
+      this.inFlight.delete(name);
     }
   }
 
@@ -62,18 +78,19 @@ export class WakeUps {
   async listen(): Promise<void> {
     if (this.closed) return;
     const client = new Client(this.connection);
-    client.on('notification', () => this.local.emit('wake'));
+    client.on('notification', (message) => this.local.emit(message.channel));
     client.on('error', (error) => {
+      if (this.closed) return;
       this.logger.warn({ error: error.message }, 'LISTEN connection lost; reconnecting');
       void client.end().catch(() => undefined);
       this.listener = undefined;
       this.reconnectSoon();
     });
     await client.connect();
-    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    for (const name of this.channels) await client.query(`LISTEN ${name}`);
     this.listener = client;
-    // Anything appended while we were not listening is picked up by this wake-up.
-    this.local.emit('wake');
+    // Anything that happened while nobody was listening is picked up by these wake-ups.
+    for (const name of this.channels) this.local.emit(name);
   }
 
   private reconnectSoon(): void {

@@ -1,10 +1,20 @@
 import type { Logger } from 'pino';
 import type { Services } from '../services';
+import { createLoaders, type Loaders } from './loaders';
 
-/** Per-operation context: the app's services and who is asking. */
+/** A non-fatal note for the client, sent in the response's `extensions.warnings`. */
+export type Warning = { code: string; message: string };
+
+/** Per-operation context: the app's services, who is asking, per-request batching, and warnings. */
 export type GraphQLContext = {
   services: Services;
   /** From the `x-user-id` header (or the ws connection params) until authentication lands: provenance only. */
   userId: string | null;
   logger: Logger;
+  loaders: Loaders;
+  warnings: Warning[];
 };
+
+export function createContext(services: Services, userId: string | null, logger: Logger): GraphQLContext {
+  return { services, userId, logger, loaders: createLoaders(services.prisma), warnings: [] };
+}

@@ -4,6 +4,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { customerResolvers } from '../customers';
 import { orderResolvers } from '../orders';
+import { projectionResolvers } from '../projections/resolvers';
 import { eventResolvers } from './event-resolvers';
 import { scalarResolvers } from './scalars';
 
@@ -13,7 +14,7 @@ export const SCHEMA_FILE = path.resolve(__dirname, '../../schema.graphql');
 export function buildSchema(): GraphQLSchema {
   return makeExecutableSchema({
     typeDefs: fs.readFileSync(SCHEMA_FILE, 'utf8'),
-    resolvers: [scalarResolvers, eventResolvers, orderResolvers, customerResolvers],
+    resolvers: [scalarResolvers, eventResolvers, orderResolvers, customerResolvers, projectionResolvers],
     resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
   });
 }

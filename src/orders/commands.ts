@@ -1,30 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import { fold, type Aggregate } from '../commands/aggregate';
-import { handleCommand, type Command, type CommandMeta, type CommandOutcome } from '../commands/handle-command';
+import {
+  handleCommand,
+  type Command,
+  type CommandMeta,
+  type CommandOptions,
+  type CommandOutcome,
+} from '../commands/handle-command';
 import { customerAggregate } from '../customers/commands';
 import type { EventStore } from '../eventstore';
 import { decideOrder, type OrderCommand, type OrderItemInput } from './decide';
 import { ORDER, type OrderEvent } from './events';
 import { evolveOrder, initialOrderState, type OrderState } from './state';
-import { orderViewFrom, type OrderView } from './view';
+import { applyOrderEnvelope, type OrderView } from './view';
 
-export const orderAggregate: Aggregate<OrderState, OrderEvent> = {
+/** The view rides along with the state (and in snapshots), so a result never needs the whole stream. */
+export const orderAggregate: Aggregate<OrderState, OrderEvent, OrderView> = {
   type: ORDER,
+  snapshotVersion: 1,
   initial: initialOrderState,
   evolve: evolveOrder,
+  view: applyOrderEnvelope,
 };
 
-export type OrderResult = Omit<CommandOutcome<OrderState>, 'state' | 'stream'> & { order: OrderView };
+export type OrderResult = Omit<CommandOutcome<OrderState>, 'state'> & { order: OrderView };
 
 export type OrderCommands = ReturnType<typeof orderCommands>;
 
 /** Commands on an existing order: the id, optimistic concurrency, and the decider command. */
 type OnOrder = { orderId: string; expectedVersion?: number | null };
 
-export function orderCommands(store: EventStore, retries: number) {
-  const run = async (command: Command<OrderState, OrderEvent>): Promise<OrderResult> => {
-    const { state: _state, stream, ...outcome } = await handleCommand(store, command, retries);
-    return { ...outcome, order: orderViewFrom(stream)! };
+export function orderCommands(store: EventStore, options: CommandOptions) {
+  const run = async (command: Command<OrderState, OrderEvent, OrderView>): Promise<OrderResult> => {
+    const { state: _state, view, ...outcome } = await handleCommand(store, command, options);
+    return { ...outcome, order: view! };
   };
   const onOrder = (target: OnOrder, decision: Exclude<OrderCommand, { type: 'PlaceOrder' }>, meta: CommandMeta) =>
     run({

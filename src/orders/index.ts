@@ -1,2 +1,3 @@
 export { orderCommands, type OrderCommands } from './commands';
 export { orderResolvers } from './resolvers';
+export { ordersProjector } from './projector';

@@ -1,9 +1,16 @@
 import type { Resolvers } from '../generated/graphql';
 import { commandMeta as meta } from '../graphql/command-meta';
+import type { GraphQLContext } from '../graphql/context';
+import { decodeCursor, encodeCursor } from '../graphql/cursor';
+import { readYourWrites } from '../graphql/read-your-writes';
 import { InvalidInput } from '../shared/errors';
 import { multiply } from '../shared/money';
+import type { OrderResult } from './commands';
 import { ORDER } from './events';
+import { listOrders, orderStatusCounts, type OrderListFilter } from './queries';
 import { orderViewFrom } from './view';
+
+const MAX_PAGE = 500;
 
 /** Only what identifies the command's target: the input's metadata must not count as "different input". */
 const onOrder = (input: { orderId: string; expectedVersion?: number | null }) => ({
@@ -11,8 +18,35 @@ const onOrder = (input: { orderId: string; expectedVersion?: number | null }) =>
   expectedVersion: input.expectedVersion,
 });
 
+/** The mutation result with the order as the query table has it once projectors passed the command. */
+async function withReadModel(context: GraphQLContext, result: OrderResult) {
+  const order = await readYourWrites(
+    context,
+    result,
+    () => context.loaders.order.clear(result.aggregateId).load(result.aggregateId),
+    result.order,
+  );
+  return { ...result, order };
+}
+
+export async function orderPage(
+  context: GraphQLContext,
+  filter: OrderListFilter,
+  first: number | null | undefined,
+  after: string | null | undefined,
+) {
+  const limit = first ?? 20;
+  if (!Number.isInteger(limit) || limit < 0 || limit > MAX_PAGE) {
+    throw new InvalidInput(`first must be between 0 and ${MAX_PAGE}`, 'first');
+  }
+  return listOrders(context.services.prisma, filter, limit, after ? decodeCursor(after) : undefined);
+}
+
 export const orderResolvers: Resolvers = {
   Query: {
+    order: (_parent, { id }, { loaders }) => loaders.order.load(id),
+    orders: (_parent, { filter, first, after }, context) => orderPage(context, filter ?? {}, first, after),
+    orderStatusCounts: (_parent, _args, { services }) => orderStatusCounts(services.prisma),
     async orderHistory(_parent, { orderId }, { services }) {
       const stream = await services.store.readStream(orderId);
       return stream[0]?.aggregateType === ORDER ? stream : [];
@@ -26,16 +60,32 @@ export const orderResolvers: Resolvers = {
     },
   },
   Mutation: {
-    placeOrder: (_parent, { input }, context) =>
-      context.services.orders.place({ customerId: input.customerId, items: input.items }, meta(input, context)),
-    addItem: (_parent, { input }, context) =>
-      context.services.orders.addItem(onOrder(input), input.item, meta(input, context)),
-    payOrder: (_parent, { input }, context) => context.services.orders.pay(onOrder(input), meta(input, context)),
-    shipOrder: (_parent, { input }, context) => context.services.orders.ship(onOrder(input), meta(input, context)),
-    cancelOrder: (_parent, { input }, context) =>
-      context.services.orders.cancel(onOrder(input), input.reason, meta(input, context)),
+    placeOrder: async (_parent, { input }, context) =>
+      withReadModel(
+        context,
+        await context.services.orders.place({ customerId: input.customerId, items: input.items }, meta(input, context)),
+      ),
+    addItem: async (_parent, { input }, context) =>
+      withReadModel(context, await context.services.orders.addItem(onOrder(input), input.item, meta(input, context))),
+    payOrder: async (_parent, { input }, context) =>
+      withReadModel(context, await context.services.orders.pay(onOrder(input), meta(input, context))),
+    shipOrder: async (_parent, { input }, context) =>
+      withReadModel(context, await context.services.orders.ship(onOrder(input), meta(input, context))),
+    cancelOrder: async (_parent, { input }, context) =>
+      withReadModel(context, await context.services.orders.cancel(onOrder(input), input.reason, meta(input, context))),
+  },
+  Order: {
+    customer: (order, _args, { loaders }) => loaders.customer.load(order.customerId),
   },
   OrderItem: {
     lineTotal: (item) => multiply(item.unitPrice, item.quantity),
+  },
+  OrderConnection: {
+    edges: (page) => page.orders.map((node) => ({ node, cursor: encodeCursor(node.placedPosition) })),
+    nodes: (page) => page.orders,
+    pageInfo: (page) => ({
+      hasNextPage: page.hasNextPage,
+      endCursor: page.orders.length > 0 ? encodeCursor(page.orders.at(-1)!.placedPosition) : null,
+    }),
   },
 };

@@ -9,7 +9,7 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import type { GraphQLContext } from '../graphql/context';
+import { createContext, type GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import type { Services } from '../services';
 import { healthRouter } from './health';
@@ -34,10 +34,18 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
     {
       schema,
       connectionInitWaitTimeout: 10_000,
-      context: (ctx): GraphQLContext => ({ services, userId: userIdFrom(ctx.connectionParams?.userId), logger }),
+      // Called for every operation: each gets its own loaders and warnings.
+      context: (ctx): GraphQLContext => createContext(services, userIdFrom(ctx.connectionParams?.userId), logger),
       onError: (_ctx, _id, _payload, errors) => toClient(errors),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: toClient(result.errors) } : undefined,
+      onNext: (_ctx, _id, _payload, args, result) => {
+        const warnings = (args.contextValue as GraphQLContext).warnings;
+        if (!result.errors && warnings.length === 0) return undefined;
+        return {
+          ...result,
+          errors: result.errors && toClient(result.errors),
+          extensions: warnings.length > 0 ? { ...result.extensions, warnings } : result.extensions,
+        };
+      },
     },
     wsServer,
   );
@@ -51,6 +59,17 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
       formatError(error instanceof GraphQLError ? error : new GraphQLError(String(error)), logger),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      {
+        async requestDidStart() {
+          return {
+            async willSendResponse({ response, contextValue }) {
+              if (contextValue.warnings.length === 0 || response.body.kind !== 'single') return;
+              const result = response.body.singleResult;
+              result.extensions = { ...result.extensions, warnings: contextValue.warnings };
+            },
+          };
+        },
+      },
       ApolloServerPluginLandingPageDisabled(),
       {
         async serverWillStart() {
@@ -73,7 +92,7 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
     cors<cors.CorsRequest>(),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => ({ services, userId: userIdFrom(req.headers['x-user-id']), logger }),
+      context: async ({ req }) => createContext(services, userIdFrom(req.headers['x-user-id']), logger),
     }),
   );
 

@@ -1,9 +1,9 @@
 import { Pool } from 'pg';
 import { connectionConfig } from '../../src/db/pool';
-import { createEventStore, WakeUps, type EventStore } from '../../src/eventstore';
+import { createEventStore, EVENTS_CHANNEL, Notifier, type EventStore } from '../../src/eventstore';
 import { createTestDatabase, type TestDatabase } from './database';
 
-export type StoreFixture = { db: TestDatabase; pool: Pool; wakeUps: WakeUps; store: EventStore; close(): Promise<void> };
+export type StoreFixture = { db: TestDatabase; pool: Pool; notifier: Notifier; store: EventStore; close(): Promise<void> };
 
 const quiet = { warn: () => undefined };
 
@@ -11,15 +11,15 @@ const quiet = { warn: () => undefined };
 export async function openStore(): Promise<StoreFixture> {
   const db = await createTestDatabase();
   const pool = new Pool({ ...connectionConfig(db.url), max: 40 });
-  const wakeUps = new WakeUps(pool, connectionConfig(db.url), quiet);
-  const store = createEventStore(pool, wakeUps);
+  const notifier = new Notifier(pool, connectionConfig(db.url), quiet);
+  const store = createEventStore(pool, notifier.channel(EVENTS_CHANNEL));
   return {
     db,
     pool,
-    wakeUps,
+    notifier,
     store,
     async close() {
-      await wakeUps.close();
+      await notifier.close();
       await pool.end();
       await db.drop();
     },

@@ -1,6 +1,6 @@
 import { createClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startOrderstream, type Orderstream } from '../../src/app';
+import { startOrderstream, type Orderstream, type StartOptions } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from './database';
 export type GraphQLResponse<T = Record<string, any>> = {
   data?: T | null;
   errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[];
+  extensions?: Record<string, any>;
 };
 
 export type TestServer = {
@@ -21,10 +22,13 @@ export type TestServer = {
 };
 
 /** The real server (the same composition `npm start` runs) on a free port and a database of its own. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const db = await createTestDatabase();
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: StartOptions & { db?: TestDatabase } = {},
+): Promise<TestServer> {
+  const db = options.db ?? (await createTestDatabase());
   const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', LOG_LEVEL: 'silent', ...env });
-  const app = await startOrderstream(config, createLogger(config.logLevel));
+  const app = await startOrderstream(config, createLogger(config.logLevel), options);
   const clients: WsClient[] = [];
   return {
     app,

@@ -1,0 +1,107 @@
+import { PROJECTORS } from '../app';
+import { loadConfig } from '../config';
+import { runningEmbeddedUrl, startEmbeddedPostgres } from '../db/embedded';
+import { migrate } from '../db/migrate';
+import { connectionConfig, createPool } from '../db/pool';
+import { createEventStore, EVENTS_CHANNEL, Notifier } from '../eventstore';
+import { createLogger } from '../logger';
+import { readCheckpoint, requestRebuild, clearFailure, readCheckpoints } from './checkpoints';
+import { Leadership } from './leadership';
+import { ProjectorWorker } from './worker';
+
+const USAGE = `usage: npm run projections -- <command>
+  status            every projector's checkpoint, state and lag
+  rebuild <name>    rebuild a projector's tables from the start of the log (the service keeps serving)
+  retry <name>      resume a FAILED projector`;
+
+/**
+ * Operator commands for the projectors. They work on the same database as the service: DATABASE_URL, or the
+ * embedded PostgreSQL of a running `npm start` (or, when none runs, one this command starts on the data folder).
+ */
+async function main(): Promise<void> {
+  const [command, name] = process.argv.slice(2);
+  if (!command || (command !== 'status' && !name)) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  const config = loadConfig();
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  let databaseUrl = config.databaseUrl ?? (await runningEmbeddedUrl(config.dataDir));
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!databaseUrl) {
+    const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, database: 'orderstream' });
+    databaseUrl = embedded.url;
+    stopEmbedded = () => embedded.stop();
+  }
+  await migrate(databaseUrl);
+  const pool = createPool(databaseUrl, 4);
+  try {
+    if (command === 'status') {
+      for (const row of await readCheckpoints(pool)) {
+        console.log(`${row.name.padEnd(12)} v${row.version} ${row.status.padEnd(10)} checkpoint ${row.position}` +
+          (row.lastError ? `  error: ${row.lastError} (event ${row.failedEventId})` : ''));
+      }
+      return;
+    }
+    const projector = PROJECTORS.find((p) => p.name === name);
+    if (!projector) throw new Error(`no projector named "${name}" (known: ${PROJECTORS.map((p) => p.name).join(', ')})`);
+    if (command === 'retry') {
+      console.log((await clearFailure(pool, projector.name)) ? `${name}: resumed` : `${name}: was not FAILED`);
+      return;
+    }
+    if (command !== 'rebuild') throw new Error(USAGE);
+
+    const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM events WHERE event_type = ANY($1)', [
+      projector.eventTypes,
+    ]);
+    const total = Number(rows[0]!.n);
+    if (!(await readCheckpoint(pool, projector.name)) || !(await requestRebuild(pool, projector.name))) {
+      throw new Error(`${name} has never run here; start the service once first`);
+    }
+    // If no running service leads this projector, this process does the rebuild itself.
+    const notifier = new Notifier(pool, connectionConfig(databaseUrl), logger);
+    const leadership = new Leadership(connectionConfig(databaseUrl), logger);
+    let worker: ProjectorWorker | undefined;
+    if (await leadership.tryAcquire(projector.name)) {
+      worker = new ProjectorWorker(projector, {
+        pool,
+        store: createEventStore(pool, notifier.channel(EVENTS_CHANNEL)),
+        leadership,
+        logger,
+        options: { batchSize: config.projectionBatchSize, rebuildBatchSize: config.rebuildBatchSize, pollMs: 200 },
+        committed: () => undefined,
+      });
+      worker.start();
+    } else {
+      console.error(`${name} is led by a running service; following its rebuild`);
+    }
+    const started = Date.now();
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const row = (await readCheckpoint(pool, projector.name))!;
+      const done = Number(row.rebuildEvents ?? 0n);
+      const rate = Math.round(done / Math.max(0.001, (Date.now() - started) / 1000));
+      if (row.status === 'FAILED') throw new Error(`${name} failed while rebuilding: ${row.lastError}`);
+      const finished = row.rebuildRequestedAt === null && row.status === 'RUNNING';
+      const shown = finished ? total : Math.min(done, total);
+      const share = total === 0 ? 1 : shown / total;
+      const bar = '#'.repeat(Math.round(share * 30)).padEnd(30, '.');
+      process.stderr.write(`\r[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${shown.toLocaleString()} / ${total.toLocaleString()} events  ${rate.toLocaleString()} events/s   `);
+      if (finished) break;
+    }
+    const seconds = (Date.now() - started) / 1000;
+    process.stderr.write('\n');
+    console.log(`${name} rebuilt: ${total.toLocaleString()} events in ${seconds.toFixed(1)} s (${Math.round(total / Math.max(seconds, 0.001)).toLocaleString()} events/s)`);
+    await worker?.stop();
+    await leadership.close();
+    await notifier.close();
+  } finally {
+    await pool.end();
+    await stopEmbedded?.();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

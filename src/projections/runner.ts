@@ -1,0 +1,158 @@
+import { EventEmitter } from 'node:events';
+import type { ClientConfig, Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { EventStore, WakeUps } from '../eventstore';
+import { clearFailure, readCheckpoints, requestRebuild } from './checkpoints';
+import { Leadership } from './leadership';
+import type { CheckpointRow, Projector, ReadModelChange } from './types';
+import { ProjectorWorker, type WorkerOptions } from './worker';
+
+export type RunnerDeps = {
+  pool: Pool;
+  store: EventStore;
+  /** Pokes after every committed batch, heard by every instance (read-your-writes waits on it). */
+  checkpoints: WakeUps;
+  connection: ClientConfig;
+  logger: Logger;
+  projectors: readonly Projector[];
+  options: WorkerOptions;
+};
+
+export type ProjectionReport = CheckpointRow & { lag: number; leader: boolean };
+
+/**
+ * Runs every registered projector in this process (each only while this process leads it), and answers the
+ * questions the API asks of the read side: how far is each projector, and has it passed a given position yet.
+ */
+export class ProjectionRunner {
+  private readonly workers: ProjectorWorker[];
+  private readonly leadership: Leadership;
+  private readonly positions = new Map<string, bigint>();
+  private readonly changes = new EventEmitter();
+  private readonly waiters = new Set<() => void>();
+  private poll: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly deps: RunnerDeps) {
+    this.changes.setMaxListeners(0);
+    this.leadership = new Leadership(deps.connection, deps.logger);
+    this.workers = deps.projectors.map(
+      (projector) =>
+        new ProjectorWorker(projector, {
+          pool: deps.pool,
+          store: deps.store,
+          leadership: this.leadership,
+          logger: deps.logger,
+          options: deps.options,
+          committed: (name, position, changes) => {
+            this.advance(name, position);
+            deps.checkpoints.poke();
+            if (changes.length > 0) this.changes.emit('changes', changes);
+          },
+        }),
+    );
+  }
+
+  get projectorNames(): string[] {
+    return this.deps.projectors.map((p) => p.name);
+  }
+
+  async start(): Promise<void> {
+    await this.refreshPositions();
+    this.unsubscribe.push(this.deps.store.onAppended(() => this.workers.forEach((w) => w.poke())));
+    this.unsubscribe.push(this.deps.checkpoints.onWake(() => void this.refreshIfWaiting()));
+    for (const worker of this.workers) worker.start();
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe.forEach((u) => u());
+    clearInterval(this.poll);
+    await Promise.all(this.workers.map((w) => w.stop()));
+    await this.leadership.close();
+    for (const wake of this.waiters) wake();
+  }
+
+  /** Read-model rows changed by committed batches of this process's projectors. */
+  onChanges(fn: (changes: ReadModelChange[]) => void): () => void {
+    this.changes.on('changes', fn);
+    return () => this.changes.off('changes', fn);
+  }
+
+  /**
+   * Resolves true once every projector has processed the log up to `position` (wherever it runs), or false
+   * after `timeoutMs`.
+   */
+  async waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
+    const reached = () => this.projectorNames.every((n) => (this.positions.get(n) ?? -1n) >= position);
+    if (reached()) return true;
+    const deadline = Date.now() + timeoutMs;
+    while (!reached()) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(left, 100));
+        const waiters = this.waiters;
+        function done() {
+          clearTimeout(timer);
+          waiters.delete(done);
+          resolve();
+        }
+        waiters.add(done);
+      });
+      // Without a wake-up for a while (another instance leads, a NOTIFY was missed), look at the table itself.
+      if (!reached()) await this.refreshPositions();
+    }
+    return true;
+  }
+
+  async report(): Promise<ProjectionReport[]> {
+    const [rows, head] = await Promise.all([readCheckpoints(this.deps.pool), this.deps.store.logHead()]);
+    const known = new Set(this.projectorNames);
+    return Promise.all(
+      rows
+        .filter((r) => known.has(r.name))
+        .map(async (row) => ({ ...row, lag: await this.lag(row, head), leader: this.leadership.holds(row.name) })),
+    );
+  }
+
+  async retry(name: string): Promise<boolean> {
+    const cleared = await clearFailure(this.deps.pool, name);
+    this.workers.forEach((w) => w.poke());
+    return cleared;
+  }
+
+  async rebuild(name: string): Promise<boolean> {
+    const requested = await requestRebuild(this.deps.pool, name);
+    this.workers.forEach((w) => w.poke());
+    return requested;
+  }
+
+  /** Events of the projector's types between its checkpoint and the head of the log. */
+  private async lag(row: CheckpointRow, head: bigint): Promise<number> {
+    if (row.position >= head) return 0;
+    const projector = this.deps.projectors.find((p) => p.name === row.name)!;
+    const { rows } = await this.deps.pool.query<{ n: string }>({
+      name: 'projection-lag',
+      text: 'SELECT count(*) AS n FROM events WHERE position > $1 AND position <= $2 AND event_type = ANY($3)',
+      values: [row.position.toString(), head.toString(), projector.eventTypes],
+    });
+    return Number(rows[0]!.n);
+  }
+
+  private advance(name: string, position: bigint): void {
+    if ((this.positions.get(name) ?? -1n) < position) this.positions.set(name, position);
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  private async refreshIfWaiting(): Promise<void> {
+    if (this.waiters.size > 0) await this.refreshPositions().catch(() => undefined);
+  }
+
+  private async refreshPositions(): Promise<void> {
+    for (const row of await readCheckpoints(this.deps.pool)) {
+      // A FAILED projector is not going to pass anything: waiting on it would only time out later.
+      this.positions.set(row.name, row.position);
+    }
+    for (const wake of [...this.waiters]) wake();
+  }
+}

@@ -1,0 +1,40 @@
+import type { PoolClient } from 'pg';
+import type { StoredEvent } from '../eventstore/types';
+
+/** What a projector's batch hands back: the read-model rows it changed, announced to subscribers after commit. */
+export type ReadModelChange = { model: string; id: string; row: unknown };
+
+/** The transaction a projector writes through, and the real names of its tables (a rebuild uses shadow tables). */
+export type ProjectionTx = {
+  client: PoolClient;
+  table(name: string): string;
+};
+
+/**
+ * A projector turns events into query tables. `apply` must only write through `tx`: the runner commits those
+ * writes together with the projector's checkpoint, so each event's effect lands exactly once.
+ */
+export type Projector = {
+  name: string;
+  /** Bump it when the projector's logic or tables change: the tables are rebuilt from the log on start. */
+  version: number;
+  /** The event types it reads; the others are skipped without being loaded. */
+  eventTypes: readonly string[];
+  /** The tables it owns and alone writes; a rebuild builds fresh copies of these and swaps them in. */
+  tables: readonly string[];
+  apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<ReadModelChange[]>;
+};
+
+export type ProjectionStatus = 'RUNNING' | 'FAILED' | 'REBUILDING';
+
+export type CheckpointRow = {
+  name: string;
+  version: number;
+  position: bigint;
+  status: ProjectionStatus;
+  lastError: string | null;
+  failedEventId: string | null;
+  rebuildRequestedAt: Date | null;
+  rebuildEvents: bigint | null;
+  updatedAt: Date;
+};

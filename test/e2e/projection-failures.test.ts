@@ -1,0 +1,143 @@
+import type { PoolClient } from 'pg';
+import { PROJECTORS } from '../../src/app';
+import type { Projector } from '../../src/projections/types';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { caughtUp, dumpReadModel, projections, rebuild } from '../support/read-model';
+import { startTestServer, type TestServer } from '../support/server';
+import { runWorkload } from '../support/workload';
+
+/**
+ * A projector that is NOT idempotent: it records every event it is handed with a unique key. Applying an event
+ * twice fails its batch; losing one leaves a hole. So it checks the runner itself, not the projectors' own
+ * version guards.
+ */
+function probeProjector(opts: { failOn?: () => string | undefined } = {}): Projector {
+  return {
+    name: 'probe',
+    version: 1,
+    eventTypes: ['CustomerRegistered', 'OrderPlaced', 'ItemAdded', 'OrderPaid', 'OrderShipped', 'OrderCancelled', 'CustomerDeactivated'],
+    tables: ['probe_events'],
+    async apply(events, tx) {
+      for (const event of events) {
+        if (opts.failOn?.() === event.eventType) throw new Error(`probe refuses ${event.eventType}`);
+      }
+      await tx.client.query(
+        `INSERT INTO "${tx.table('probe_events')}" (event_id, position) SELECT * FROM unnest($1::uuid[], $2::bigint[])`,
+        [events.map((e) => e.eventId), events.map((e) => e.position.toString())],
+      );
+      return [];
+    },
+  };
+}
+
+async function withProbeTable(db: TestDatabase): Promise<void> {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  await client.query('CREATE TABLE probe_events (event_id uuid PRIMARY KEY, position bigint NOT NULL)');
+  await client.end();
+}
+
+async function probeMatchesLog(server: TestServer): Promise<void> {
+  const { rows } = await server.app.services.pool.query(
+    `SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM probe_events) AS probed,
+            (SELECT count(*) FROM events e LEFT JOIN probe_events p USING (event_id) WHERE p.event_id IS NULL) AS missing`,
+  );
+  expect(rows[0]).toEqual({ events: rows[0].events, probed: rows[0].events, missing: '0' });
+}
+
+describe('a projector transaction killed mid-batch', () => {
+  let server: TestServer;
+  let kills = 0;
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    await withProbeTable(db);
+    let batches = 0;
+    server = await startTestServer(
+      { PROJECTION_BATCH_SIZE: '25' },
+      {
+        db,
+        projectors: [...PROJECTORS, probeProjector()],
+        projection: {
+          // After the projector's writes, before its checkpoint and commit: every 7th batch, the connection dies,
+          // as it would if the process were killed there. PostgreSQL rolls the whole batch back.
+          async beforeCommit(_name: string, client: PoolClient) {
+            if (++batches % 7 === 0) {
+              kills++;
+              await client.query('SELECT pg_terminate_backend(pg_backend_pid())');
+            }
+          },
+        },
+      },
+    );
+  });
+  afterAll(() => server.close());
+
+  it('loses nothing and applies nothing twice', async () => {
+    await runWorkload(server, 8, 300);
+    await caughtUp(server, 60_000);
+    expect(kills).toBeGreaterThan(3);
+    await probeMatchesLog(server);
+    const live = await dumpReadModel(server.db.url);
+    await rebuild(server, 'orders');
+    await rebuild(server, 'customers');
+    expect(await dumpReadModel(server.db.url)).toEqual(live);
+  });
+});
+
+describe('a projector that throws on an event', () => {
+  let server: TestServer;
+  let refuse: string | undefined = 'OrderPaid';
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    await withProbeTable(db);
+    server = await startTestServer(
+      { READ_MODEL_WAIT_MS: '300' },
+      { db, projectors: [...PROJECTORS, probeProjector({ failOn: () => refuse })] },
+    );
+  });
+  afterAll(() => server.close());
+
+  it('is FAILED in `projections` with the event, while the server and the other projectors go on', async () => {
+    const customer = await server.gql(`mutation { registerCustomer(input: { name: "F", email: "f@example.com" }) { aggregateId } }`);
+    const customerId = customer.data!.registerCustomer.aggregateId;
+    const placed = await server.gql(
+      `mutation ($c: ID!) { placeOrder(input: { customerId: $c, items: [{ productId: "a", quantity: 1, unitPrice: "5.00" }] }) { aggregateId } }`,
+      { c: customerId },
+    );
+    const orderId = placed.data!.placeOrder.aggregateId;
+    const paid = await server.gql(
+      `mutation ($o: ID!) { payOrder(input: { orderId: $o }) { version events { eventId } order { status version } } }`,
+      { o: orderId },
+    );
+    // The command succeeded; the read model could not catch up, so the answer is folded from the stream, with a warning.
+    expect(paid.errors).toBeUndefined();
+    expect(paid.data!.payOrder.order).toEqual({ status: 'PAID', version: 2 });
+    expect(paid.extensions?.warnings).toEqual([expect.objectContaining({ code: 'READ_MODEL_STALE' })]);
+
+    const failedEventId = paid.data!.payOrder.events[0].eventId;
+    const res = await server.gql(`{ projections { name status lastError failedEventId } }`);
+    const probe = res.data!.projections.find((p: any) => p.name === 'probe');
+    expect(probe).toEqual({ name: 'probe', status: 'FAILED', lastError: 'probe refuses OrderPaid', failedEventId });
+    for (const p of res.data!.projections.filter((p: any) => p.name !== 'probe')) expect(p.status).toBe('RUNNING');
+
+    // The server keeps serving, and the healthy projectors keep up.
+    const order = await server.gql(`query ($o: ID!) { order(id: $o) { status } }`, { o: orderId });
+    expect(order.data!.order).toEqual({ status: 'PAID' });
+    const { rows } = await server.app.services.pool.query('SELECT count(*)::int AS n FROM probe_events');
+    expect(rows[0].n).toBe(2); // everything before the failing event
+
+    // Fixed (here: the probe stops refusing), an operator retries and it resumes just before that event.
+    refuse = undefined;
+    const retried = await server.gql(`mutation { retryProjection(name: "probe") { status } }`);
+    expect(retried.data!.retryProjection.status).toBe('RUNNING');
+    await caughtUp(server);
+    await probeMatchesLog(server);
+    expect((await projections(server)).every((p) => p.status === 'RUNNING')).toBe(true);
+  });
+
+  it('answers NOT_FOUND for an operator command on an unknown projector', async () => {
+    const res = await server.gql(`mutation { retryProjection(name: "nope") { status } }`);
+    expect(res.errors![0]!.extensions!.code).toBe('NOT_FOUND');
+  });
+});
