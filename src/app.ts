@@ -9,6 +9,8 @@ import { CHECKPOINTS_CHANNEL, createEventStore, EVENTS_CHANNEL, Notifier } from 
 import { buildSchema } from './graphql/schema';
 import { ordersProjector } from './orders';
 import { ProjectionRunner } from './projections/runner';
+import { ReadModelFeed } from './subscriptions/read-model-feed';
+import { LogTailer } from './subscriptions/tailer';
 import type { Projector } from './projections/types';
 import type { WorkerOptions } from './projections/worker';
 import { createHttpServer } from './server/http-server';
@@ -87,8 +89,14 @@ export async function startOrderstream(config: Config, logger: Logger, options: 
     cleanups.push(() => projections.stop());
     const prisma = createPrisma(pool, options.onReadQuery);
     cleanups.push(() => prisma.$disconnect());
+    const tailer = new LogTailer(store, logger, { pollMs: config.projectionPollMs, pageSize: 1000 });
+    await tailer.start();
+    cleanups.push(() => tailer.stop());
+    const readModelFeed = new ReadModelFeed(tailer, projections, prisma, logger);
+    readModelFeed.start();
+    cleanups.push(() => readModelFeed.stop());
 
-    const services = createServices({ config, pool, prisma, store, projections, logger });
+    const services = createServices({ config, pool, prisma, store, projections, tailer, readModelFeed, logger });
     const http = await createHttpServer(buildSchema(), services, logger);
     cleanups.push(() => http.stop());
     await new Promise<void>((resolve, reject) => {

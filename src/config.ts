@@ -19,6 +19,8 @@ const schema = z.object({
   PROJECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   PROJECTION_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   REBUILD_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(5000),
+  SUBSCRIPTION_BUFFER: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
 });
 
 export type Config = Readonly<{
@@ -39,6 +41,10 @@ export type Config = Readonly<{
   /** How often an idle projector looks at the log when no wake-up came. */
   projectionPollMs: number;
   rebuildBatchSize: number;
+  /** Undelivered messages a subscription may have waiting before it is ended as too slow. */
+  subscriptionBuffer: number;
+  /** WebSocket ping interval; a connection that misses a pong in that time is closed. */
+  wsKeepAliveMs: number;
 }>;
 
 export class ConfigError extends Error {}
@@ -64,5 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     projectionBatchSize: e.PROJECTION_BATCH_SIZE,
     projectionPollMs: e.PROJECTION_POLL_MS,
     rebuildBatchSize: e.REBUILD_BATCH_SIZE,
+    subscriptionBuffer: e.SUBSCRIPTION_BUFFER,
+    wsKeepAliveMs: e.WS_KEEPALIVE_MS,
   });
 }

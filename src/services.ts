@@ -6,6 +6,8 @@ import type { PrismaClient } from './db/prisma';
 import type { EventStore } from './eventstore';
 import { orderCommands } from './orders';
 import type { ProjectionRunner } from './projections/runner';
+import type { ReadModelFeed } from './subscriptions/read-model-feed';
+import type { LogTailer } from './subscriptions/tailer';
 
 /** What resolvers reach through the context: one instance per server process. */
 export type Services = {
@@ -14,6 +16,9 @@ export type Services = {
   prisma: PrismaClient;
   store: EventStore;
   projections: ProjectionRunner;
+  /** This process's one reader of the live log, feeding every `events` subscription. */
+  tailer: LogTailer;
+  readModelFeed: ReadModelFeed;
   customers: ReturnType<typeof customerCommands>;
   orders: ReturnType<typeof orderCommands>;
 };
@@ -21,7 +26,7 @@ export type Services = {
 export function createServices({
   logger,
   ...parts
-}: Pick<Services, 'config' | 'pool' | 'prisma' | 'store' | 'projections'> & {
+}: Pick<Services, 'config' | 'pool' | 'prisma' | 'store' | 'projections' | 'tailer' | 'readModelFeed'> & {
   /** Where the command side reports what it shrugs off (a snapshot it could not save). */
   logger: CommandOptions['logger'];
 }): Services {

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
 import { DuplicateCommand, type EventMetadata, type EventStore, type StoredEvent } from '../eventstore';
 import { AppError, ConcurrencyConflict, IdempotencyConflict, NotFound } from '../shared/errors';
-import { foldOnto, type Aggregate, type DomainEvent, type Loaded } from './aggregate';
+import { emptyAggregate, foldOnto, type Aggregate, type DomainEvent, type Loaded } from './aggregate';
 import { loadAggregate, type SnapshotState } from './load';
 
 /** Who sent a command and how it relates to others: becomes the events' metadata. */
@@ -97,7 +97,10 @@ async function attemptOnce<S, E extends DomainEvent, V>(
   metadata: EventMetadata,
   idempotency: { commandId: string; requestHash: string } | undefined,
 ): Promise<HandledCommand<S, V>> {
-  const { loaded, baseVersion } = await loadAggregate(store, command.aggregate, command.aggregateId);
+  // A creating command names a fresh id: there is nothing to load (a duplicate id fails the no-stream append).
+  const { loaded, baseVersion } = command.creates
+    ? { loaded: emptyAggregate(command.aggregate), baseVersion: 0 }
+    : await loadAggregate(store, command.aggregate, command.aggregateId);
   if (!command.creates && loaded.version === 0) throw new NotFound(command.aggregate.type, command.aggregateId);
   const expected = command.expectedVersion;
   if (expected !== undefined && expected !== null && expected !== loaded.version) {

@@ -58,7 +58,10 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
     url,
     async stop() {
       await fs.rm(urlFile, { force: true });
-      await pg.stop();
+      // Ctrl-C in a terminal reaches PostgreSQL too (same process group), and it may have exited already: the
+      // package's stop() would then wait for an exit that has come and gone.
+      const server = (pg as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process;
+      if (server && server.exitCode === null && server.signalCode === null) await pg.stop();
     },
   };
 }

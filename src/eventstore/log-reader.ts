@@ -6,7 +6,8 @@ import type { EventFilter, StoredEvent } from './types';
 export type LogPage = {
   events: StoredEvent[];
   /**
-   * How far this read is complete: every matching event at or below it has been returned, now and for ever.
+   * How far this read is complete: every matching event at or below it has been returned, now and for ever. It
+   * only moves when events (of any type) were appended.
    * A filtered reader resumes from here rather than from its last event, so it does not rescan skipped rows.
    */
   scannedTo: bigint;
@@ -39,10 +40,14 @@ export async function readLog(
   const shape = createHash('sha1').update(where.join(' AND ')).digest('hex').slice(0, 16);
 
   // One statement, one snapshot: the horizon and the rows come from the same view of the log.
-  const { rows } = await pool.query<EventRow & { horizon: string }>({
+  const { rows } = await pool.query<EventRow & { head: string }>({
     name: `read-log-${shape}`,
-    text: `WITH h AS (SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16) AS horizon)
-      SELECT h.horizon::text AS horizon, e.* FROM h LEFT JOIN LATERAL (
+    // `head` is the last event below the horizon, whatever its type: a reader that found nothing matching has
+    // still read that far. (The horizon itself moves with any transaction, a checkpoint update included, and a
+    // reader that saved it as progress would write for ever on an idle log.)
+    text: `WITH h AS (SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16) AS horizon),
+      top AS (SELECT coalesce(max(position), 0) AS head FROM events, h WHERE position < h.horizon)
+      SELECT top.head::text AS head, e.* FROM h CROSS JOIN top LEFT JOIN LATERAL (
         SELECT ${EVENT_COLUMNS} FROM events
         WHERE position > $1 AND position < h.horizon ${where.map((w) => `AND ${w}`).join(' ')}
         ORDER BY position LIMIT $2
@@ -50,10 +55,10 @@ export async function readLog(
       ORDER BY e.position`,
     values,
   });
-  const horizon = BigInt(rows[0]!.horizon) - 1n;
+  const head = BigInt(rows[0]!.head);
   const events = rows.filter((r) => r.position !== null).map(toStoredEvent);
   const full = events.length === limit;
-  const scannedTo = full ? events[events.length - 1]!.position : horizon > after ? horizon : after;
+  const scannedTo = full ? events[events.length - 1]!.position : head > after ? head : after;
   return { events, scannedTo };
 }
 

@@ -5,6 +5,7 @@ import type { GraphQLSchema } from 'graphql';
 import { customerResolvers } from '../customers';
 import { orderResolvers } from '../orders';
 import { projectionResolvers } from '../projections/resolvers';
+import { subscriptionResolvers } from '../subscriptions/resolvers';
 import { eventResolvers } from './event-resolvers';
 import { scalarResolvers } from './scalars';
 
@@ -14,7 +15,14 @@ export const SCHEMA_FILE = path.resolve(__dirname, '../../schema.graphql');
 export function buildSchema(): GraphQLSchema {
   return makeExecutableSchema({
     typeDefs: fs.readFileSync(SCHEMA_FILE, 'utf8'),
-    resolvers: [scalarResolvers, eventResolvers, orderResolvers, customerResolvers, projectionResolvers],
+    resolvers: [
+      scalarResolvers,
+      eventResolvers,
+      orderResolvers,
+      customerResolvers,
+      projectionResolvers,
+      subscriptionResolvers,
+    ],
     resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
   });
 }

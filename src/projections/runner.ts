@@ -79,11 +79,14 @@ export class ProjectionRunner {
   }
 
   /**
-   * Resolves true once every projector has processed the log up to `position` (wherever it runs), or false
-   * after `timeoutMs`.
+   * Resolves true once every projector that reads any of `eventTypes` has processed the log up to `position`
+   * (wherever it runs), or false after `timeoutMs`.
    */
-  async waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
-    const reached = () => this.projectorNames.every((n) => (this.positions.get(n) ?? -1n) >= position);
+  async waitFor(position: bigint, eventTypes: readonly string[], timeoutMs: number): Promise<boolean> {
+    const names = this.deps.projectors
+      .filter((p) => p.eventTypes.some((t) => eventTypes.includes(t)))
+      .map((p) => p.name);
+    const reached = () => names.every((n) => (this.positions.get(n) ?? -1n) >= position);
     if (reached()) return true;
     const deadline = Date.now() + timeoutMs;
     while (!reached()) {
@@ -117,13 +120,13 @@ export class ProjectionRunner {
 
   async retry(name: string): Promise<boolean> {
     const cleared = await clearFailure(this.deps.pool, name);
-    this.workers.forEach((w) => w.poke());
+    this.workers.forEach((w) => w.refresh());
     return cleared;
   }
 
   async rebuild(name: string): Promise<boolean> {
     const requested = await requestRebuild(this.deps.pool, name);
-    this.workers.forEach((w) => w.poke());
+    this.workers.forEach((w) => w.refresh());
     return requested;
   }
 
@@ -149,10 +152,7 @@ export class ProjectionRunner {
   }
 
   private async refreshPositions(): Promise<void> {
-    for (const row of await readCheckpoints(this.deps.pool)) {
-      // A FAILED projector is not going to pass anything: waiting on it would only time out later.
-      this.positions.set(row.name, row.position);
-    }
+    for (const row of await readCheckpoints(this.deps.pool)) this.positions.set(row.name, row.position);
     for (const wake of [...this.waiters]) wake();
   }
 }

@@ -31,6 +31,8 @@ export type WorkerDeps = {
   rebuildProgress?(projector: string, events: number, position: bigint): void;
 };
 
+const CHECKPOINT_REFRESH_MS = 1000;
+
 /** Errors that say nothing about the projector's logic: the connection or the server went away. */
 function isTransient(error: unknown): boolean {
   const code = (error as { code?: string }).code;
@@ -56,6 +58,9 @@ class ProjectorFailed extends Error {
  */
 export class ProjectorWorker {
   private stopped = false;
+  private checkpoint: CheckpointRow | undefined;
+  private checkedAt = 0;
+  private refreshRequested = false;
   private wake: (() => void) | undefined;
   private woken = false;
   private running: Promise<void> | undefined;
@@ -72,6 +77,12 @@ export class ProjectorWorker {
   poke(): void {
     this.woken = true;
     this.wake?.();
+  }
+
+  /** An operator changed the checkpoint row (retry, rebuild): look at it on the next step. */
+  refresh(): void {
+    this.refreshRequested = true;
+    this.poke();
   }
 
   async stop(): Promise<void> {
@@ -120,10 +131,22 @@ export class ProjectorWorker {
     const { leadership, pool } = this.deps;
     const name = this.projector.name;
     if (!leadership.holds(name)) {
+      this.checkpoint = undefined;
       if (!(await leadership.tryAcquire(name))) return false;
       this.deps.logger.info({ projector: name }, 'leading projector');
     }
-    const checkpoint = await ensureCheckpoint(pool, name, this.projector.version);
+    // While leading, this worker alone moves the checkpoint, so its own copy is current; the row is re-read now
+    // and then for what operators change (retry, rebuild requests), at once when asked here.
+    if (!this.checkpoint) {
+      this.checkpoint = await ensureCheckpoint(pool, name, this.projector.version);
+      this.checkedAt = Date.now();
+    } else if (this.refreshRequested || Date.now() - this.checkedAt > CHECKPOINT_REFRESH_MS) {
+      this.refreshRequested = false;
+      this.checkpoint = await readCheckpoint(pool, name);
+      this.checkedAt = Date.now();
+      if (!this.checkpoint) return false;
+    }
+    const checkpoint = this.checkpoint;
     const outdated = checkpoint.version !== this.projector.version;
     // A FAILED projector waits for an operator's retry; new code (a version bump) gets its rebuild regardless.
     if (checkpoint.status === 'FAILED' && !outdated) return false;
@@ -157,9 +180,13 @@ export class ProjectorWorker {
           throw new CheckpointMoved();
         }
         return changes;
-      }).then((changes) => this.deps.committed(this.projector.name, to, changes));
+      }).then((changes) => {
+        if (this.checkpoint) this.checkpoint = { ...this.checkpoint, position: to };
+        this.deps.committed(this.projector.name, to, changes);
+      });
     } catch (error) {
       if (error instanceof CheckpointMoved) {
+        this.checkpoint = undefined;
         this.deps.logger.warn({ projector: this.projector.name }, 'checkpoint moved under this worker; not leading');
         await this.deps.leadership.release(this.projector.name);
         return;
@@ -176,6 +203,7 @@ export class ProjectorWorker {
   }
 
   private async fail(error: ProjectorFailed): Promise<void> {
+    this.checkpoint = undefined;
     this.deps.logger.error(
       { projector: this.projector.name, eventId: error.eventId, err: error.reason },
       'projector failed on an event; it stays stopped until retried',
@@ -281,6 +309,7 @@ export class ProjectorWorker {
       );
       if (rowCount !== 1) throw new CheckpointMoved();
     });
+    this.checkpoint = undefined;
     this.deps.logger.info({ projector: name, events }, 'rebuild complete; new tables swapped in');
     this.deps.committed(name, position, []);
   }

@@ -14,6 +14,7 @@ import { formatError } from '../graphql/errors';
 import type { Services } from '../services';
 import { healthRouter } from './health';
 import { ideRouter } from './ide';
+import { livePageRouter } from './live-page';
 
 export type HttpServer = { server: http.Server; stop(): Promise<void> };
 
@@ -50,6 +51,25 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
     wsServer,
   );
 
+  // Keep-alive: ping every socket; one that has not answered the previous ping is gone (a dead network path
+  // would otherwise hold its subscriptions open for ever).
+  const alive = new WeakMap<object, boolean>();
+  wsServer.on('connection', (socket) => {
+    alive.set(socket, true);
+    socket.on('pong', () => alive.set(socket, true));
+  });
+  const heartbeat = setInterval(() => {
+    for (const socket of wsServer.clients) {
+      if (!alive.get(socket)) {
+        socket.terminate();
+        continue;
+      }
+      alive.set(socket, false);
+      socket.ping();
+    }
+  }, services.config.wsKeepAliveMs);
+  heartbeat.unref();
+
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     includeStacktraceInErrorResponses: false,
@@ -75,6 +95,8 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
         async serverWillStart() {
           return {
             async drainServer() {
+              clearInterval(heartbeat);
+              // Closes every socket with 1001 (going away): clients reconnect, to another instance if need be.
               await wsCleanup.dispose();
             },
           };
@@ -87,6 +109,7 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
   app.disable('x-powered-by');
   app.use(healthRouter(services.pool));
   app.use(ideRouter());
+  app.use(livePageRouter());
   app.use(
     GRAPHQL_PATH,
     cors<cors.CorsRequest>(),

@@ -7,7 +7,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'BUSINESS_RULE_VIOLATION'
   | 'CONCURRENCY_CONFLICT'
-  | 'IDEMPOTENCY_CONFLICT';
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'SUBSCRIBER_TOO_SLOW';
 
 export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
@@ -65,5 +66,17 @@ export class IdempotencyConflict extends AppError {
   readonly code = 'IDEMPOTENCY_CONFLICT';
   constructor(commandId: string) {
     super(`commandId ${commandId} was already used for a different command`, { commandId });
+  }
+}
+
+/** A subscriber fell so far behind that its buffer filled: the subscription ends, to be resumed from a cursor. */
+export class SubscriberTooSlowError extends AppError {
+  readonly code = 'SUBSCRIBER_TOO_SLOW';
+  constructor(limit: number) {
+    super(
+      `This subscription fell more than ${limit} messages behind and was ended; subscribe again with ` +
+        '`after` set to the cursor of the last event received.',
+      { limit },
+    );
   }
 }

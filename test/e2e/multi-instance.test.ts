@@ -1,5 +1,8 @@
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { gqlAt, startChildServer, type ChildServer } from '../support/child-server';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { collect } from '../support/subscriptions';
 
 let db: TestDatabase;
 let a: ChildServer;
@@ -12,6 +15,14 @@ afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
   await db.drop();
 });
+
+async function eventuallyItems<T>(items: T[], done: (items: T[]) => boolean, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!done(items)) {
+    if (Date.now() > deadline) throw new Error(`not there: ${JSON.stringify(items)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 type Lead = Record<string, boolean>;
 async function leads(server: ChildServer): Promise<Lead | undefined> {
@@ -33,6 +44,27 @@ async function placeOrderAt(url: string, customerId: string) {
   expect(res.errors).toBeUndefined();
   return res;
 }
+
+it('delivers to a subscriber on one instance the events and read-model changes of mutations sent to the other', async () => {
+  const client = createClient({ url: `${b.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const events = collect<any>(client, `subscription { events(filter: { aggregateType: "Order" }) { eventType aggregateId } }`, {}, (d) => d.events);
+  const changes = collect<any>(client, `subscription { ordersChanged { id status version } }`, {}, (d) => d.ordersChanged);
+  await new Promise((r) => setTimeout(r, 500));
+  const registered = await gqlAt(a.url, `mutation { registerCustomer(input: { name: "X", email: "x@example.com" }) { aggregateId } }`);
+  const placed = await placeOrderAt(a.url, registered.data.registerCustomer.aggregateId);
+  const orderId = placed.data.placeOrder.aggregateId;
+  const paid = await gqlAt(a.url, `mutation ($o: ID!) { payOrder(input: { orderId: $o }) { version } }`, { o: orderId });
+  expect(paid.errors).toBeUndefined();
+  expect(await events.until(2)).toEqual([
+    { eventType: 'OrderPlaced', aggregateId: orderId },
+    { eventType: 'OrderPaid', aggregateId: orderId },
+  ]);
+  // Read-model changes in quick succession may arrive combined: what must arrive is the order as the last
+  // mutation left it.
+  await eventuallyItems(changes.items, (items) => items.at(-1)?.status === 'PAID');
+  expect(changes.items.every((c) => c.id === orderId)).toBe(true);
+  await client.dispose();
+}, 60_000);
 
 it('runs each projector in exactly one of two processes, and the other takes over when the leader is killed', async () => {
   const overlaps: string[] = [];

@@ -1,0 +1,112 @@
+import type { Logger } from 'pino';
+import type { PrismaClient } from '../db/prisma';
+import { ORDER_EVENT_TYPES, type OrderRecord } from '../orders/projector';
+import { findOrdersByIds } from '../orders/queries';
+import type { ProjectionRunner } from '../projections/runner';
+import { BoundedQueue } from './bounded-queue';
+import type { LogTailer } from './tailer';
+
+export type OrderWatch = { orderId?: string; customerId?: string | null; status?: string | null };
+
+type Watcher = { watch: OrderWatch; queue: BoundedQueue<OrderRecord> };
+
+const ORDER_TYPES: readonly string[] = ORDER_EVENT_TYPES;
+const WAIT_SLICE_MS = 5000;
+const REMEMBERED_VERSIONS = 50_000;
+
+/**
+ * Read-model changes for subscribers, on every instance, whichever instance runs the projector: the log says
+ * which orders changed (this process's tailer sees every instance's appends); once the `orders` projector's
+ * checkpoint (announced across instances) has passed those events, the rows are read from the query table and
+ * pushed. The log and the tables are the truth; notifications only wake things up. Orders changed while the
+ * projector is behind are coalesced, so a stalled projector costs one entry per order, not one per event.
+ */
+export class ReadModelFeed {
+  private readonly watchers = new Set<Watcher>();
+  private readonly pending = new Map<string, bigint>();
+  private readonly lastPushed = new Map<string, number>();
+  private wake: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private closeTail: (() => void) | undefined;
+
+  constructor(
+    private readonly tailer: LogTailer,
+    private readonly projections: ProjectionRunner,
+    private readonly prisma: PrismaClient,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.closeTail = this.tailer.listen((events) => {
+      for (const event of events) {
+        if (ORDER_TYPES.includes(event.eventType)) this.pending.set(event.aggregateId, event.position);
+      }
+      this.wake?.();
+    }).close;
+    this.running = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.closeTail?.();
+    this.wake?.();
+    await this.running;
+    for (const w of this.watchers) w.queue.end();
+  }
+
+  /** Every change of the orders that match, from now on, at most `limit` of them waiting for the client. */
+  watch(watch: OrderWatch, limit: number): BoundedQueue<OrderRecord> {
+    const watcher: Watcher = { watch, queue: new BoundedQueue(limit, () => this.watchers.delete(watcher)) };
+    this.watchers.add(watcher);
+    return watcher.queue;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      if (this.pending.size === 0) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+        continue;
+      }
+      const batch = new Map(this.pending);
+      this.pending.clear();
+      try {
+        await this.publish(batch);
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.warn({ error: (error as Error).message }, 'read-model feed failed; retrying');
+        for (const [id, position] of batch) if (!this.pending.has(id)) this.pending.set(id, position);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+
+  private async publish(batch: Map<string, bigint>): Promise<void> {
+    const upTo = [...batch.values()].reduce((a, b) => (a > b ? a : b));
+    while (!(await this.projections.waitFor(upTo, ORDER_TYPES, WAIT_SLICE_MS))) {
+      if (this.stopped) return;
+    }
+    if (this.watchers.size === 0) return;
+    for (const order of await findOrdersByIds(this.prisma, [...batch.keys()])) {
+      if ((this.lastPushed.get(order.id) ?? 0) >= order.version) continue;
+      this.remember(order);
+      for (const { watch, queue } of this.watchers) {
+        if (
+          (watch.orderId === undefined || watch.orderId === order.id) &&
+          (!watch.customerId || watch.customerId === order.customerId) &&
+          (!watch.status || watch.status === order.status)
+        ) {
+          queue.push(order);
+        }
+      }
+    }
+  }
+
+  /** So a row is pushed once per version, however the changes were coalesced; bounded, oldest forgotten first. */
+  private remember(order: OrderRecord): void {
+    this.lastPushed.delete(order.id);
+    this.lastPushed.set(order.id, order.version);
+    if (this.lastPushed.size > REMEMBERED_VERSIONS) this.lastPushed.delete(this.lastPushed.keys().next().value!);
+  }
+}

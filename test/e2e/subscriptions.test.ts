@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import type { EventStore } from '../../src/eventstore';
+import { startTestServer, type TestServer } from '../support/server';
+import { collect } from '../support/subscriptions';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ SUBSCRIPTION_BUFFER: '200' });
+});
+afterAll(() => server.close());
+
+const EVENTS = `subscription ($filter: EventFilter, $after: String) {
+  events(filter: $filter, after: $after) { position cursor eventType aggregateId version }
+}`;
+type Ev = { position: string; cursor: string; eventType: string; aggregateId: string; version: number };
+
+/** Appends `total` single-event transactions of a fresh aggregate type from `writers` concurrent writers. */
+async function burst(store: EventStore, aggregateType: string, total: number, writers = 10, padding = ''): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      const id = randomUUID();
+      for (let version = 0; next < total; version++) {
+        next++;
+        await store.append({
+          aggregateId: id,
+          aggregateType,
+          expectedVersion: version === 0 ? 'no-stream' : version,
+          events: [{ eventType: 'Tick', payload: padding ? { n: version, padding } : { n: version } }],
+          metadata: { correlationId: 'burst', causationId: 'burst', userId: null },
+        });
+      }
+    }),
+  );
+}
+
+async function logPositions(aggregateType: string): Promise<string[]> {
+  const { rows } = await server.app.services.pool.query(
+    'SELECT position::text AS p FROM events WHERE aggregate_type = $1 ORDER BY events.position',
+    [aggregateType],
+  );
+  return rows.map((r) => r.p);
+}
+
+const increasing = (positions: string[]) => positions.every((p, i) => i === 0 || BigInt(p) > BigInt(positions[i - 1]!));
+
+describe('events subscription', () => {
+  it('delivers live events, each with its cursor, starting at the head', async () => {
+    await burst(server.app.services.store, 'Before', 5);
+    const sub = collect<Ev>(server.ws(), EVENTS, { filter: { aggregateType: 'Live' } }, (d) => d.events);
+    await new Promise((r) => setTimeout(r, 200));
+    await burst(server.app.services.store, 'Live', 3, 1);
+    const got = await sub.until(3);
+    expect(got.map((e) => e.version)).toEqual([1, 2, 3]);
+    expect(got.map((e) => e.position)).toEqual(await logPositions('Live'));
+    for (const e of got) expect(typeof e.cursor).toBe('string');
+    sub.stop();
+  });
+
+  it('resumes from a cursor after a disconnect, while 1,000 events are appended, with every event once and in order', async () => {
+    const type = `Resume${Date.now()}`;
+    const received: Ev[] = [];
+    const appending = burst(server.app.services.store, type, 1000);
+    let after: string | undefined;
+    // Disconnect and reconnect (a new connection each time) every ~150 events until all 1,000 are in.
+    while (received.length < 1000) {
+      const client = server.ws();
+      const sub = collect<Ev>(client, EVENTS, { filter: { aggregateType: type }, after: after ?? '0' }, (d) => d.events);
+      await sub.until(Math.min(150, 1000 - received.length), 60_000);
+      await client.dispose();
+      received.push(...sub.items);
+      after = sub.items.at(-1)!.cursor;
+    }
+    await appending;
+    const positions = received.map((e) => e.position);
+    expect(new Set(positions).size).toBe(positions.length);
+    expect(positions).toEqual(await logPositions(type));
+  });
+
+  it('joins catch-up and live feed without a gap or a duplicate at the seam, however the two overlap', async () => {
+    const type = `Seam${Date.now()}`;
+    const appending = burst(server.app.services.store, type, 1500, 16);
+    const subs = [];
+    // Subscribe from the start of this type's events at many moments during the burst: each one's catch-up
+    // ends wherever the log happens to be, and must meet the live feed exactly.
+    for (let i = 0; i < 12; i++) {
+      subs.push(collect<Ev>(server.ws(), EVENTS, { filter: { aggregateType: type }, after: '0' }, (d) => d.events));
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    await appending;
+    const expected = await logPositions(type);
+    for (const sub of subs) {
+      await sub.until(expected.length, 60_000);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(sub.items.map((e) => e.position)).toEqual(expected);
+      sub.stop();
+    }
+  });
+
+  it('delivers every event of a 5,000-event burst to each of 200 concurrent subscribers', async () => {
+    const type = `Fan${Date.now()}`;
+    const clients = Array.from({ length: 200 }, () => server.ws());
+    const subs = clients.map((c) =>
+      collect<string>(c, `subscription ($t: String) { events(filter: { aggregateType: $t }) { position } }`, { t: type }, (d) => d.events.position),
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    await burst(server.app.services.store, type, 5000, 20);
+    const expected = await logPositions(type);
+    expect(expected).toHaveLength(5000);
+    for (const sub of subs) {
+      await sub.until(5000, 120_000);
+      expect(sub.items).toEqual(expected);
+    }
+    await Promise.all(clients.map((c) => c.dispose()));
+  }, 180_000);
+
+  it('ends a subscriber that stops reading with SUBSCRIBER_TOO_SLOW, while the others keep up', async () => {
+    const type = `Slow${Date.now()}`;
+    // 16 KiB payloads: the burst (32 MiB) is far more than the kernel's socket buffers can absorb for a client
+    // that does not read, so the server's own per-subscriber buffer is what fills.
+    const query = `subscription { events(filter: { aggregateType: "${type}" }) { position cursor payload } }`;
+    // A raw protocol client whose socket stops reading once subscribed.
+    const raw = new WebSocket(`${server.app.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    const messages: any[] = [];
+    raw.on('message', (data) => messages.push(JSON.parse(String(data))));
+    await new Promise((r) => raw.once('open', r));
+    raw.send(JSON.stringify({ type: 'connection_init' }));
+    await new Promise((r) => setTimeout(r, 100));
+    raw.send(JSON.stringify({ id: 'slow', type: 'subscribe', payload: { query } }));
+    await new Promise((r) => setTimeout(r, 300));
+    (raw as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+
+    const fast = collect<string>(server.ws(), query, {}, (d) => d.events.position);
+    await new Promise((r) => setTimeout(r, 200));
+    await burst(server.app.services.store, type, 2000, 10, 'x'.repeat(16 * 1024));
+    await fast.until(2000, 60_000);
+    expect(fast.items).toEqual(await logPositions(type));
+
+    (raw as unknown as { _socket: { resume(): void } })._socket.resume();
+    const deadline = Date.now() + 30_000;
+    while (!messages.some((m) => m.type === 'complete') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const nexts = messages.filter((m) => m.type === 'next');
+    const last = nexts.at(-1);
+    expect(last.payload.errors[0].extensions.code).toBe('SUBSCRIBER_TOO_SLOW');
+    expect(messages.at(-1)).toEqual({ id: 'slow', type: 'complete' });
+    // Everything it did get came in order, and it can resume from the last cursor it holds.
+    const delivered = nexts.filter((m) => m.payload.data).map((m) => m.payload.data.events.position);
+    expect(delivered.length).toBeLessThan(2000);
+    expect(delivered).toEqual((await logPositions(type)).slice(0, delivered.length));
+    raw.close();
+    fast.stop();
+  }, 120_000);
+});
+
+describe('read-model subscriptions', () => {
+  const REGISTER = `mutation { registerCustomer(input: { name: "Sub", email: "sub@example.com" }) { aggregateId } }`;
+  const PLACE = `mutation ($c: ID!) { placeOrder(input: { customerId: $c, items: [{ productId: "a", quantity: 1, unitPrice: "3.00" }] }) { aggregateId } }`;
+
+  /** Messages until one satisfies `done`; versions must only ever increase. */
+  async function untilState(sub: { items: any[] }, done: (o: any) => boolean, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!sub.items.some(done)) {
+      if (Date.now() > deadline) throw new Error(`never got there: ${JSON.stringify(sub.items)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const versions = sub.items.map((o) => o.version);
+    expect(versions.every((v, i) => i === 0 || v > versions[i - 1])).toBe(true);
+  }
+
+  it('orderChanged sends the order as it stands, then its changes, each mutation\'s change included', async () => {
+    const customerId = (await server.gql(REGISTER)).data!.registerCustomer.aggregateId;
+    const orderId = (await server.gql(PLACE, { c: customerId })).data!.placeOrder.aggregateId;
+    const sub = collect<any>(server.ws(), `subscription ($o: ID!) { orderChanged(orderId: $o) { id status version totalAmount } }`, { o: orderId }, (d) => d.orderChanged);
+    expect(await sub.until(1)).toEqual([{ id: orderId, status: 'PLACED', version: 1, totalAmount: '3.00' }]);
+    await server.gql(`mutation ($o: ID!) { addItem(input: { orderId: $o, item: { productId: "b", quantity: 2, unitPrice: "1.50" } }) { version } }`, { o: orderId });
+    await untilState(sub, (o) => o.version === 2);
+    expect(sub.items.at(-1)).toEqual({ id: orderId, status: 'PLACED', version: 2, totalAmount: '6.00' });
+    await server.gql(`mutation ($o: ID!) { payOrder(input: { orderId: $o }) { version } }`, { o: orderId });
+    await untilState(sub, (o) => o.version === 3);
+    expect(sub.items.at(-1)).toEqual({ id: orderId, status: 'PAID', version: 3, totalAmount: '6.00' });
+    sub.stop();
+  });
+
+  it('ordersChanged sends the changes of the orders matching its filter, and only those', async () => {
+    const customerId = (await server.gql(REGISTER)).data!.registerCustomer.aggregateId;
+    const sub = collect<any>(server.ws(), `subscription ($c: ID) { ordersChanged(filter: { customerId: $c }) { id status version } }`, { c: customerId }, (d) => d.ordersChanged);
+    const paidOnly = collect<any>(server.ws(), `subscription { ordersChanged(filter: { status: PAID }) { id status version } }`, {}, (d) => d.ordersChanged);
+    await new Promise((r) => setTimeout(r, 200));
+    const other = (await server.gql(REGISTER)).data!.registerCustomer.aggregateId;
+    await server.gql(PLACE, { c: other });
+    const orderId = (await server.gql(PLACE, { c: customerId })).data!.placeOrder.aggregateId;
+    await untilState(sub, (o) => o.version === 1);
+    await server.gql(`mutation ($o: ID!) { payOrder(input: { orderId: $o }) { version } }`, { o: orderId });
+    await untilState(sub, (o) => o.status === 'PAID');
+    expect(sub.items).toEqual([
+      { id: orderId, status: 'PLACED', version: 1 },
+      { id: orderId, status: 'PAID', version: 2 },
+    ]);
+    await untilState(paidOnly, (o) => o.id === orderId);
+    expect(paidOnly.items.filter((o) => o.id === orderId)).toEqual([{ id: orderId, status: 'PAID', version: 2 }]);
+    expect(paidOnly.items.every((o) => o.status === 'PAID')).toBe(true);
+    sub.stop();
+    paidOnly.stop();
+  });
+});
+
+describe('lifecycle', () => {
+  it('closes subscriptions with 1001 when the server shuts down, so clients can reconnect elsewhere', async () => {
+    const own = await startTestServer();
+    const closed: number[] = [];
+    const client = createClient({
+      url: `${own.app.url.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      on: { closed: (event) => closed.push((event as { code: number }).code) },
+    });
+    const sub = collect<Ev>(client, EVENTS, {}, (d) => d.events);
+    await new Promise((r) => setTimeout(r, 300));
+    await own.app.stop();
+    await sub.done(10_000).catch(() => undefined);
+    expect(closed).toContain(1001);
+    await client.dispose();
+    await own.db.drop();
+  });
+});
