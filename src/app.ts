@@ -91,6 +91,9 @@ export async function startOrderstream(config: Config, logger: Logger, options: 
     cleanups.push(() => prisma.$disconnect());
     const tailer = new LogTailer(store, logger, { pollMs: config.projectionPollMs, pageSize: 1000 });
     await tailer.start();
+    // A projector's commit moves the readers' horizon too (see ProjectionRunner.start).
+    const untailCheckpoints = notifier.channel(CHECKPOINTS_CHANNEL).onWake(() => tailer.poke());
+    cleanups.push(async () => untailCheckpoints());
     cleanups.push(() => tailer.stop());
     const readModelFeed = new ReadModelFeed(tailer, projections, prisma, logger);
     readModelFeed.start();

@@ -64,6 +64,9 @@ export class Notifier {
       do {
         this.pending.delete(name);
         await this.pool.query({ name: `notify-${name}`, text: `SELECT pg_notify('${name}', '')` });
+        // The NOTIFY ran in a transaction of its own, which held back the readers' horizon while it was open:
+        // wake local readers once more for what was committed meanwhile.
+        this.local.emit(name);
       } while (this.pending.has(name) && !this.closed);
     } catch (error) {
       if (!this.closed) {

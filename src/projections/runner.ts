@@ -60,7 +60,14 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     await this.refreshPositions();
     this.unsubscribe.push(this.deps.store.onAppended(() => this.workers.forEach((w) => w.poke())));
-    this.unsubscribe.push(this.deps.checkpoints.onWake(() => void this.refreshIfWaiting()));
+    this.unsubscribe.push(
+      this.deps.checkpoints.onWake(() => {
+        // A projector's commit also moves the log readers' horizon: events appended while its transaction was
+        // open become readable only now, and no append will announce them again.
+        this.workers.forEach((w) => w.poke());
+        void this.refreshIfWaiting();
+      }),
+    );
     for (const worker of this.workers) worker.start();
   }
 

@@ -50,7 +50,8 @@ export class LogTailer {
     return { from: this.position, close: () => this.listeners.delete(listener) };
   }
 
-  private poke(): void {
+  /** Look at the log now (something was appended, or the readers' horizon moved). */
+  poke(): void {
     this.woken = true;
     this.wake?.();
   }
