@@ -30,7 +30,7 @@ export class ProjectionRunner {
   private readonly positions = new Map<string, bigint>();
   private readonly changes = new EventEmitter();
   private readonly waiters = new Set<() => void>();
-  private poll: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(private readonly deps: RunnerDeps) {
@@ -73,7 +73,6 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.unsubscribe.forEach((u) => u());
-    clearInterval(this.poll);
     await Promise.all(this.workers.map((w) => w.stop()));
     await this.leadership.close();
     for (const wake of this.waiters) wake();
@@ -99,18 +98,18 @@ export class ProjectionRunner {
     while (!reached()) {
       const left = deadline - Date.now();
       if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(left, 100));
+      const woken = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => done(false), Math.min(left, 100));
         const waiters = this.waiters;
-        function done() {
+        function done(wake = true) {
           clearTimeout(timer);
           waiters.delete(done);
-          resolve();
+          resolve(wake);
         }
         waiters.add(done);
       });
-      // Without a wake-up for a while (another instance leads, a NOTIFY was missed), look at the table itself.
-      if (!reached()) await this.refreshPositions();
+      // No wake-up for a while (another instance leads and a NOTIFY was missed): look at the table itself.
+      if (!woken && !reached() && !names.every((n) => this.leadership.holds(n))) await this.refreshPositions();
     }
     return true;
   }
@@ -154,12 +153,22 @@ export class ProjectionRunner {
     for (const wake of [...this.waiters]) wake();
   }
 
+  /** A checkpoint moved somewhere: only another instance's projectors need the table to tell how far. */
   private async refreshIfWaiting(): Promise<void> {
-    if (this.waiters.size > 0) await this.refreshPositions().catch(() => undefined);
+    const remote = this.deps.projectors.some((p) => !this.leadership.holds(p.name));
+    if (this.waiters.size > 0 && remote) await this.refreshPositions().catch(() => undefined);
   }
 
-  private async refreshPositions(): Promise<void> {
-    for (const row of await readCheckpoints(this.deps.pool)) this.positions.set(row.name, row.position);
-    for (const wake of [...this.waiters]) wake();
+  /** One read of the checkpoints serves every waiter that asks while it is under way. */
+  private refreshPositions(): Promise<void> {
+    this.refreshing ??= (async () => {
+      try {
+        for (const row of await readCheckpoints(this.deps.pool)) this.positions.set(row.name, row.position);
+      } finally {
+        this.refreshing = undefined;
+      }
+      for (const wake of [...this.waiters]) wake();
+    })();
+    return this.refreshing;
   }
 }
