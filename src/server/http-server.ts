@@ -13,6 +13,7 @@ import { createContext, type GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import type { Services } from '../services';
 import { healthRouter } from './health';
+import { subscribeSharingResults } from '../subscriptions/shared-execution';
 import { ideRouter } from './ide';
 import { livePageRouter } from './live-page';
 
@@ -34,6 +35,7 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
   const wsCleanup = useServer<Record<string, unknown>>(
     {
       schema,
+      subscribe: subscribeSharingResults,
       connectionInitWaitTimeout: 10_000,
       // Called for every operation: each gets its own loaders and warnings.
       context: (ctx): GraphQLContext => createContext(services, userIdFrom(ctx.connectionParams?.userId), logger),
