@@ -1,0 +1,47 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Figure } from '../stages/types';
+
+function number(value: number, unit: string): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (unit.endsWith('/s')) {
+    return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
+  }
+  if (unit === 'messages' || unit === 'events') return Math.round(value).toLocaleString('en-US');
+  if (unit === 'ms') return value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : Math.round(value).toString();
+  return value.toFixed(1);
+}
+
+export function formatValue(value: number, unit: string): string {
+  return `${number(value, unit)} ${unit}`;
+}
+
+export function formatRatio(ratio: number | undefined): string {
+  if (ratio === undefined || !Number.isFinite(ratio)) return '—';
+  return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`;
+}
+
+/** The figures as a Markdown table (readable in a terminal, and pasteable into the README as it is). */
+export function formatTable(figures: Figure[]): string {
+  const rows = [
+    ['figure', 'value', 'raw baseline', 'ratio'],
+    ...figures.map((f) => [
+      f.label,
+      formatValue(f.value, f.unit),
+      f.baseline ? formatValue(f.baseline.value, f.baseline.unit) : '—',
+      formatRatio(f.ratio),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const right = [false, true, true, true];
+  const line = (row: string[]) =>
+    `| ${row.map((cell, i) => (right[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (right[i] ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
+}
+
+export async function writeJson(file: string, value: unknown): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
+  await fs.writeFile(file, `${text}\n`);
+}

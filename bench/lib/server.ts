@@ -1,0 +1,140 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+
+/** The project root: the server runs from there exactly as `npm start` would. */
+export const PROJECT_ROOT = path.resolve(__dirname, '../..');
+
+export type ServerProcess = {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  /** GraphQL endpoint (HTTP POST, and graphql-ws on the same path). */
+  graphqlUrl: string;
+  wsUrl: string;
+  /** The server's own process: `node --import tsx` loads TypeScript in-process, so this pid IS the server. */
+  pid: number;
+  /** Environment the server was started with (the benchmark-relevant part). */
+  env: Record<string, string>;
+  /** Throws if the server has exited (a benchmark against a dead server measures nothing). */
+  assertAlive(): void;
+  /** SIGTERM, then waits for the graceful shutdown (SIGKILL after `timeoutMs`); resolves with the exit code. */
+  stop(timeoutMs?: number): Promise<number | null>;
+};
+
+type Options = {
+  databaseUrl: string;
+  /** Extra environment for the server (e.g. DB_POOL_SIZE). */
+  env?: Record<string, string>;
+  /** Extra node options before the script (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+  /** Each line the server prints (stdout and stderr). */
+  onLine?: (line: string) => void;
+  readyTimeoutMs?: number;
+};
+
+/** Starts `node --import tsx src/main.ts` as a child process on a free port and waits until /readyz answers 200. */
+export async function startServer(options: Options): Promise<ServerProcess> {
+  const port = await freePort();
+  const env: Record<string, string> = {
+    DATABASE_URL: options.databaseUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...options.env,
+  };
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const recent: string[] = [];
+  const onLine = (line: string) => {
+    recent.push(line);
+    if (recent.length > 40) recent.shift();
+    options.onLine?.(line);
+  };
+  readline.createInterface({ input: child.stdout! }).on('line', onLine);
+  readline.createInterface({ input: child.stderr! }).on('line', onLine);
+
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      resolve(code);
+    });
+  });
+  const describeExit = () =>
+    `the server exited (${exit?.signal ?? `code ${exit?.code}`})${recent.length ? `; its last output:\n${recent.join('\n')}` : ''}`;
+
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilReady(`${url}/readyz`, () => exit !== undefined, options.readyTimeoutMs ?? 90_000);
+  } catch (error) {
+    await kill(child, exited, 5000);
+    throw new Error(exit && !isTimeout(error) ? describeExit() : `${(error as Error).message}\n${recent.join('\n')}`);
+  }
+
+  let stopping: Promise<number | null> | undefined;
+  return {
+    url,
+    graphqlUrl: `${url}/graphql`,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    pid: child.pid!,
+    env,
+    assertAlive() {
+      if (exit) throw new Error(describeExit());
+    },
+    stop(timeoutMs = 20_000) {
+      return (stopping ??= kill(child, exited, timeoutMs));
+    },
+  };
+}
+
+class ReadyTimeout extends Error {}
+const isTimeout = (error: unknown) => error instanceof ReadyTimeout;
+
+async function waitUntilReady(readyUrl: string, hasExited: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (performance.now() < deadline) {
+    if (hasExited()) throw new Error('exited');
+    try {
+      const response = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) });
+      const body = await response.text();
+      if (response.status === 200) return;
+      last = `HTTP ${response.status} ${body.slice(0, 200)}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new ReadyTimeout(`the server was not ready within ${timeoutMs / 1000} s (${last})`);
+}
+
+async function kill(child: ChildProcess, exited: Promise<number | null>, timeoutMs: number): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const outcome = await Promise.race([exited, timedOut]);
+  clearTimeout(timer);
+  if (outcome !== 'timeout') return outcome;
+  child.kill('SIGKILL');
+  await exited;
+  throw new Error(`the server did not stop within ${timeoutMs / 1000} s of SIGTERM and was killed`);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { checkpoint } from '../lib/database';
+import { graphqlClient, type GraphQLClient } from '../lib/graphql';
+import { closedLoop, type LoadClient, type LoadResult } from '../lib/load';
+import { waitUntilIdle } from '../lib/proc';
+import { figure, type BenchContext, type Figure, type Mode, type Stage } from './types';
+
+/**
+ * Command throughput: placeOrder + addItem mutations per second over real HTTP (keep-alive fetch) at 1, 8 and 32
+ * concurrent clients, each client placing an order and then adding an item to it, in a closed loop.
+ *
+ * Baseline, same run, same database, same concurrency: raw single-event appends with `pg`, one connection per
+ * client, each append one transaction doing the write an append of the service does (upsert the stream's row, insert
+ * one event with the transaction-id position) as one named prepared statement. Its aggregates live in their own id
+ * space (`raw-<uuid>`, aggregate type `BenchRaw`, event types of its own), never touched by the service. Like the
+ * service's clients, each baseline client alternates a new stream (version 1) and a second event on it (version 2).
+ *
+ * Before each measurement the server is let go idle (its projectors catch up with the log), so neither side pays
+ * for the other's leftovers; how long that took is in the details.
+ */
+
+const PARAMETERS: Record<
+  Mode,
+  { levels: number[]; durationMs: number; warmupMs: number; customers: number; settleMaxMs: number }
+> = {
+  quick: { levels: [1, 8, 32], durationMs: 3_000, warmupMs: 1_000, customers: 16, settleMaxMs: 5_000 },
+  full: { levels: [1, 8, 32], durationMs: 15_000, warmupMs: 5_000, customers: 16, settleMaxMs: 60_000 },
+};
+
+/**
+ * The baseline's event types: not the service's, so no projector of the server (they select by event type) picks
+ * its rows up, neither into the read models nor as work competing with the measurement.
+ */
+const RAW_EVENT_TYPES = { first: 'BenchRawPlaced', next: 'BenchRawAdded' } as const;
+
+const REGISTER = `mutation Register($input: RegisterCustomerInput!) {
+  registerCustomer(input: $input) { aggregateId }
+}`;
+// What a client typically asks back (as the README's examples do): the id to act on next, the new version and
+// position, and the order. The server answers `order` read-your-writes: from its query tables once its projectors
+// have passed the command's position, so the round trip includes the projectors' lag.
+const PLACE = `mutation Place($input: PlaceOrderInput!) {
+  placeOrder(input: $input) { aggregateId version position order { status totalAmount } }
+}`;
+const ADD = `mutation Add($input: AddItemInput!) {
+  addItem(input: $input) { aggregateId version position order { status totalAmount } }
+}`;
+
+/** The service's append (src/eventstore/append.ts), reduced to one event and no idempotency record. */
+export const RAW_APPEND_SQL = `WITH stream AS (
+    INSERT INTO streams (aggregate_id, aggregate_type, version) VALUES ($1::text, $2::text, 1)
+    ON CONFLICT (aggregate_id) DO UPDATE SET version = streams.version + 1, updated_at = now()
+    RETURNING version)
+  INSERT INTO events (position, event_id, aggregate_id, aggregate_type, version, event_type, payload, metadata)
+  SELECT (pg_current_xact_id()::text::bigint << 16) + 1, $3::uuid, $1::text, $2::text, stream.version, $4::text,
+    $5::jsonb, $6::jsonb
+  FROM stream
+  RETURNING position::text AS position, version`;
+
+const item = (n: number) => ({ productId: `sku-${n % 97}`, quantity: 1 + (n % 3), unitPrice: '19.99' });
+
+function serviceClient(gql: GraphQLClient, customerId: string, seed: number): LoadClient {
+  let orderId: string | undefined;
+  let n = seed;
+  return {
+    async op() {
+      n++;
+      if (orderId === undefined) {
+        const data = await gql<{ placeOrder: { aggregateId: string } }>(PLACE, {
+          input: { customerId, items: [item(n)] },
+        });
+        orderId = data.placeOrder.aggregateId;
+        return 'placeOrder';
+      }
+      const target = orderId;
+      orderId = undefined; // next: a new order, whether or not this one succeeds
+      await gql(ADD, { input: { orderId: target, item: item(n) } });
+      return 'addItem';
+    },
+  };
+}
+
+type RawClient = LoadClient & { close(): Promise<void> };
+
+async function rawClient(databaseUrl: string, seed: number): Promise<RawClient> {
+  const client = new Client({ connectionString: databaseUrl });
+  client.on('error', () => undefined); // a lost connection fails the pending query too: counted there
+  await client.connect();
+  let streamId: string | undefined;
+  let n = seed;
+  return {
+    async op() {
+      n++;
+      const first = streamId === undefined;
+      const id = streamId ?? `raw-${randomUUID()}`;
+      streamId = first ? id : undefined;
+      const causationId = randomUUID();
+      // Payloads and metadata of the same size and shape as the service's OrderPlaced / ItemAdded events.
+      const payload = first
+        ? { customerId: randomUUID(), items: [item(n)], totalAmount: '19.99' }
+        : { item: item(n) };
+      await client.query({
+        name: 'bench-raw-append',
+        text: RAW_APPEND_SQL,
+        values: [
+          id,
+          'BenchRaw',
+          randomUUID(),
+          first ? RAW_EVENT_TYPES.first : RAW_EVENT_TYPES.next,
+          JSON.stringify(payload),
+          JSON.stringify({ correlationId: causationId, causationId, userId: null }),
+        ],
+      });
+      return first ? 'newStream' : 'nextEvent';
+    },
+    close: () => client.end(),
+  };
+}
+
+async function rawClients(databaseUrl: string, count: number): Promise<RawClient[]> {
+  return Promise.all(Array.from({ length: count }, (_, i) => rawClient(databaseUrl, i * 1000)));
+}
+
+function describe(result: LoadResult, unit: string): string {
+  const cpu = result.cpu;
+  const cores = [
+    cpu.serverCores !== undefined ? `server ${cpu.serverCores} (kernel ${cpu.serverSystemCores})` : undefined,
+    cpu.databaseCores !== undefined ? `postgres ${cpu.databaseCores}` : undefined,
+    `bench ${cpu.benchCores}`,
+    cpu.otherCores !== undefined ? `other ${cpu.otherCores}` : undefined,
+  ].filter(Boolean);
+  return [
+    `${result.perSecond.toFixed(0)} ${unit}`,
+    `p50 ${result.latencyMs.p50.toFixed(2)} ms`,
+    `p99 ${result.latencyMs.p99.toFixed(2)} ms`,
+    `${result.errors} errors`,
+    `CPU cores: ${cores.join(', ')}`,
+  ].join(', ');
+}
+
+/** CPU milliseconds per operation, of the server and of PostgreSQL, where known. */
+function costPerOp(result: LoadResult) {
+  const ms = (cores: number | undefined) =>
+    cores === undefined || result.perSecond === 0 ? undefined : Number(((cores * 1000) / result.perSecond).toFixed(3));
+  return { serverCpuMs: ms(result.cpu.serverCores), postgresCpuMs: ms(result.cpu.databaseCores) };
+}
+
+/** Other processes busier than this (in cores) during a measurement make its figures suspect. */
+const NOISY_NEIGHBOURS = 0.3;
+
+async function measure(
+  context: BenchContext,
+  label: string,
+  unit: string,
+  clients: LoadClient[],
+  durationMs: number,
+): Promise<LoadResult> {
+  const { progress, server } = context;
+  server.assertAlive();
+  const result = await closedLoop({
+    clients,
+    durationMs,
+    serverPid: server.pid,
+    databasePid: context.databasePid,
+    onTick: ({ elapsedMs, ops, errors }) =>
+      progress.update(
+        `${label}: ${(elapsedMs / 1000).toFixed(1)}/${(durationMs / 1000).toFixed(0)} s, ${ops} ops ` +
+          `(${((ops * 1000) / Math.max(1, elapsedMs)).toFixed(0)} ${unit})${errors ? `, ${errors} errors` : ''}`,
+      ),
+  });
+  progress.done(`${label}: ${describe(result, unit)}`);
+  for (const [message, count] of Object.entries(result.errorSamples)) progress.warn(`${label}: ${count}× ${message}`);
+  if (!label.startsWith('warm-up') && (result.cpu.otherCores ?? 0) > NOISY_NEIGHBOURS) {
+    progress.warn(`${label}: other processes used ${result.cpu.otherCores} cores meanwhile: this figure is disturbed`);
+  }
+  server.assertAlive();
+  return result;
+}
+
+/** Lets the server finish what the previous measurement left it (projectors catching up) before the next one. */
+async function settle(
+  context: BenchContext,
+  maxMs: number,
+  after: string,
+): Promise<{ seconds: number; idle?: boolean; lastCores?: number }> {
+  const result = await waitUntilIdle(context.server.pid, { maxMs });
+  if (result.idle === false) {
+    context.progress.warn(
+      `the server was still busy (${result.lastCores} cores) ${result.seconds} s after ${after}; measuring anyway`,
+    );
+  } else if (result.seconds > 1.5) {
+    context.progress.info(`the server was busy for ${result.seconds} s after ${after} (catching up), now idle`);
+  }
+  return result;
+}
+
+export const appendsStage: Stage = {
+  name: 'appends',
+  estimateSeconds(mode) {
+    const p = PARAMETERS[mode];
+    return (p.warmupMs * 1.5 + p.levels.length * 2 * p.durationMs) / 1000 + 3 * p.levels.length;
+  },
+  async run(context) {
+    const { mode, server, databaseUrl, progress } = context;
+    const p = PARAMETERS[mode];
+    const gql = graphqlClient(server.graphqlUrl, { 'x-user-id': 'bench' });
+
+    const customers: string[] = [];
+    for (let i = 0; i < p.customers; i++) {
+      const data = await gql<{ registerCustomer: { aggregateId: string } }>(REGISTER, {
+        input: { name: `Bench Customer ${i}`, email: `bench-${i}@example.com` },
+      });
+      customers.push(data.registerCustomer.aggregateId);
+    }
+    progress.info(`registered ${customers.length} customers`);
+    const serviceClients = (count: number) =>
+      Array.from({ length: count }, (_, i) => serviceClient(gql, customers[i % customers.length]!, i * 1000));
+
+    // Warm-up (not reported): the server's JIT, Apollo's document cache, pg's prepared statements, the connections.
+    const warmupClients = Math.min(8, Math.max(...p.levels));
+    await measure(context, `warm-up service, ${warmupClients} clients`, 'mutations/s', serviceClients(warmupClients), p.warmupMs);
+    await settle(context, p.settleMaxMs, 'the warm-up');
+    const warmupRaw = await rawClients(databaseUrl, warmupClients);
+    try {
+      await measure(context, `warm-up raw pg, ${warmupClients} clients`, 'appends/s', warmupRaw, p.warmupMs / 2);
+    } finally {
+      await Promise.all(warmupRaw.map((c) => c.close()));
+    }
+
+    const figures: Figure[] = [];
+    const problems: string[] = [];
+    const disturbedLevels: number[] = [];
+    const levels: Record<string, unknown> = {};
+    for (const clients of p.levels) {
+      const noun = clients === 1 ? 'client' : 'clients';
+      // Each measurement starts with an idle server and without the previous one's dirty pages to write back.
+      const settledBeforeService = await settle(context, p.settleMaxMs, 'the previous measurement');
+      const checkpointed = await checkpoint(databaseUrl);
+      const service = await measure(context, `service, ${clients} ${noun}`, 'mutations/s', serviceClients(clients), p.durationMs);
+      const settledAfterService = await settle(context, p.settleMaxMs, `the service at ${clients} ${noun}`);
+      if (checkpointed) await checkpoint(databaseUrl);
+      const raw = await rawClients(databaseUrl, clients);
+      let baseline: LoadResult;
+      try {
+        baseline = await measure(context, `raw pg, ${clients} ${noun}`, 'appends/s', raw, p.durationMs);
+      } finally {
+        await Promise.all(raw.map((c) => c.close()));
+      }
+      levels[`c${clients}`] = {
+        service: { ...service, cpuPerMutation: costPerOp(service), serverSettledBefore: settledBeforeService },
+        baseline: { ...baseline, cpuPerAppend: costPerOp(baseline), serverSettledBefore: settledAfterService },
+      };
+      const disturbed = [service, baseline].some((r) => (r.cpu.otherCores ?? 0) > NOISY_NEIGHBOURS);
+      if (disturbed) disturbedLevels.push(clients);
+      if (service.errors > 0) problems.push(`service at ${clients} ${noun}: ${service.errors} mutations failed`);
+      if (baseline.errors > 0) problems.push(`raw pg at ${clients} ${noun}: ${baseline.errors} appends failed`);
+      if (service.ops === 0 || baseline.ops === 0) {
+        problems.push(`nothing completed at ${clients} ${noun}`);
+        continue;
+      }
+
+      const rawLabel = `raw pg appends, ${clients} ${noun}`;
+      figures.push(
+        figure('appends', `c${clients}.rate`, `placeOrder+addItem, ${clients} ${noun}`, service.perSecond, 'mutations/s', {
+          label: rawLabel,
+          value: baseline.perSecond,
+          unit: 'appends/s',
+        }),
+        figure('appends', `c${clients}.p50`, `  mutation round trip p50`, service.latencyMs.p50, 'ms', {
+          label: `${rawLabel}, p50`,
+          value: baseline.latencyMs.p50,
+          unit: 'ms',
+        }),
+        figure('appends', `c${clients}.p99`, `  mutation round trip p99`, service.latencyMs.p99, 'ms', {
+          label: `${rawLabel}, p99`,
+          value: baseline.latencyMs.p99,
+          unit: 'ms',
+        }),
+      );
+    }
+    const notes = disturbedLevels.length
+      ? [
+          `appends at ${disturbedLevels.join(', ')} client(s): other processes on this machine used more than ` +
+            `${NOISY_NEIGHBOURS} cores during the measurement (see stages.appends.details.levels.*.*.cpu in latest.json)`,
+        ]
+      : [];
+    return {
+      figures,
+      problems,
+      notes,
+      details: {
+        parameters: p,
+        mutations: { placeOrder: PLACE, addItem: ADD },
+        baselineSql: RAW_APPEND_SQL,
+        disturbedLevels,
+        levels,
+      },
+    };
+  },
+};
