@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
+import { freePort } from '../../src/db/free-port';
 
 /** The project root: the server runs from there exactly as `npm start` would. */
 export const PROJECT_ROOT = path.resolve(__dirname, '../..');
@@ -127,14 +127,4 @@ async function kill(child: ChildProcess, exited: Promise<number | null>, timeout
   throw new Error(`the server did not stop within ${timeoutMs / 1000} s of SIGTERM and was killed`);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
+import { freePort } from './free-port';
 
 export type EmbeddedDatabase = { url: string; stop(): Promise<void> };
 
@@ -132,18 +132,6 @@ async function stopOrphan(clusterDir: string): Promise<void> {
     }
   }
   throw new Error(`Embedded PostgreSQL left over in ${clusterDir} (process ${pid}) did not stop; stop it and retry`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function exists(file: string): Promise<boolean> {
