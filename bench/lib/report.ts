@@ -18,6 +18,7 @@ export function formatValue(value: number, unit: string): string {
 
 export function formatRatio(ratio: number | undefined): string {
   if (ratio === undefined || !Number.isFinite(ratio)) return '—';
+  if (ratio !== 0 && ratio < 0.1) return `${ratio.toPrecision(2)}×`;
   return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`;
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { checkpoint } from '../lib/database';
-import { graphqlClient, type GraphQLClient } from '../lib/graphql';
+import { pooledGraphqlClient, type GraphQLClient } from '../lib/graphql';
 import { openLoop, waitFor } from '../lib/openloop';
 import { cpuWindow, waitUntilIdle, type CpuWindow } from '../lib/proc';
 import { rounded, summarize, type Summary } from '../lib/stats';
@@ -9,8 +9,9 @@ import { subscribe, wsClient, type Subscription } from '../lib/subscriptions';
 import { figure, type BenchContext, type Figure, type Mode, type Stage } from './types';
 
 /**
- * Latency at a fixed offered load. An open-loop scheduler sends placeOrder / addItem mutations over HTTP at a fixed
- * rate whatever the answers do (each addItem goes to an order whose placeOrder has been answered; with none
+ * Latency at a fixed offered load. An open-loop scheduler sends placeOrder / addItem mutations over HTTP (a
+ * keep-alive pool of at most 64 connections; requests beyond wait for one, and that wait counts) at a fixed rate
+ * whatever the answers do (each addItem goes to an order whose placeOrder has been answered; with none
  * waiting, a new order is placed), while one graphql-ws client is subscribed to `events(filter: {aggregateType:
  * "Order"})` and another to `ordersChanged`. Measured per command, from the moment it is sent:
  *   - the mutation round trip (the mutation asks back only aggregateId, version, position: no read-your-writes
@@ -37,6 +38,8 @@ const PARAMETERS: Record<
     messageGraceMs: number;
     settleMaxMs: number;
     customers: number;
+    /** HTTP connections to the server at most (requests beyond wait in this process, and that wait counts). */
+    httpConnections: number;
     rawConnections: number;
   }
 > = {
@@ -48,6 +51,7 @@ const PARAMETERS: Record<
     messageGraceMs: 5_000,
     settleMaxMs: 5_000,
     customers: 8,
+    httpConnections: 64,
     rawConnections: 20,
   },
   full: {
@@ -58,6 +62,7 @@ const PARAMETERS: Record<
     messageGraceMs: 10_000,
     settleMaxMs: 60_000,
     customers: 8,
+    httpConnections: 64,
     rawConnections: 20,
   },
 };
@@ -128,6 +133,17 @@ type Run = {
   drainSeconds: number;
   cpu: CpuWindow;
 };
+
+/** An error's message, with its cause's (fetch reports only "fetch failed"; the cause says why). */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as Error & { cause?: unknown }).cause;
+  if (cause instanceof Error) {
+    const code = (cause as Error & { code?: string }).code;
+    return `${error.message}: ${code ? `${code} ` : ''}${cause.message}`;
+  }
+  return error.message;
+}
 
 function recordError(samples: Record<string, number>, message: string): void {
   if (message in samples || Object.keys(samples).length < 5) samples[message] = (samples[message] ?? 0) + 1;
@@ -212,7 +228,7 @@ async function serviceRun(
         },
         (error: unknown) => {
           command.answeredAt = performance.now();
-          command.error = error instanceof Error ? error.message : String(error);
+          command.error = describe(error);
           recordError(errorSamples, command.error);
         },
       ).finally(() => inFlight--);
@@ -365,7 +381,7 @@ async function rawRun(
           },
           (error: unknown) => {
             send.answeredAt = performance.now();
-            send.error = (error as Error).message;
+            send.error = describe(error);
             recordError(errorSamples, send.error);
           },
         )
@@ -430,7 +446,7 @@ export const latencyStage: Stage = {
   async run(context) {
     const { mode, server, databaseUrl, progress } = context;
     const p = PARAMETERS[mode];
-    const gql = graphqlClient(server.graphqlUrl, { 'x-user-id': 'bench' });
+    const gql = pooledGraphqlClient(server.graphqlUrl, { 'x-user-id': 'bench' }, p.httpConnections);
     const figures: Figure[] = [];
     const problems: string[] = [];
     const notes: string[] = [];
@@ -611,6 +627,7 @@ export const latencyStage: Stage = {
       await listener.end().catch(() => undefined);
       await pool.end().catch(() => undefined);
       await dropRawTables(databaseUrl, tables).catch(() => undefined);
+      gql.close();
     }
     return {
       figures,
