@@ -46,7 +46,10 @@ export async function readLog(
     // still read that far. (The horizon itself moves with any transaction, a checkpoint update included, and a
     // reader that saved it as progress would write for ever on an idle log.)
     text: `WITH h AS (SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16) AS horizon),
-      top AS (SELECT coalesce(max(position), 0) AS head FROM events, h WHERE position < h.horizon)
+      -- A scalar subquery with ORDER BY ... LIMIT 1, so it is one backward step on the primary key: max() over a
+      -- join with h scanned the whole log below the horizon on every read.
+      top AS (SELECT coalesce((SELECT position FROM events WHERE position < (SELECT horizon FROM h)
+                               ORDER BY position DESC LIMIT 1), 0) AS head)
       SELECT top.head::text AS head, e.* FROM h CROSS JOIN top LEFT JOIN LATERAL (
         SELECT ${EVENT_COLUMNS} FROM events
         WHERE position > $1 AND position < h.horizon ${where.map((w) => `AND ${w}`).join(' ')}
