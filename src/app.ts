@@ -89,7 +89,11 @@ export async function startOrderstream(config: Config, logger: Logger, options: 
     cleanups.push(() => projections.stop());
     const prisma = createPrisma(pool, options.onReadQuery);
     cleanups.push(() => prisma.$disconnect());
-    const tailer = new LogTailer(store, logger, { pollMs: config.projectionPollMs, pageSize: 1000 });
+    const tailer = new LogTailer(store, logger, {
+      pollMs: config.projectionPollMs,
+      pageSize: 1000,
+      windowSize: config.subscriptionWindow,
+    });
     await tailer.start();
     // A projector's commit moves the readers' horizon too (see ProjectionRunner.start).
     const untailCheckpoints = notifier.channel(CHECKPOINTS_CHANNEL).onWake(() => tailer.poke());

@@ -20,6 +20,7 @@ const schema = z.object({
   PROJECTION_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   REBUILD_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(5000),
   SUBSCRIPTION_BUFFER: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  SUBSCRIPTION_WINDOW: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
 });
 
@@ -41,8 +42,10 @@ export type Config = Readonly<{
   /** How often an idle projector looks at the log when no wake-up came. */
   projectionPollMs: number;
   rebuildBatchSize: number;
-  /** Undelivered messages a subscription may have waiting before it is ended as too slow. */
+  /** Orders with undelivered changes an orderChanged/ordersChanged subscription may have before it is ended as too slow. */
   subscriptionBuffer: number;
+  /** Recent events kept in memory for `events` subscribers; one further behind reads from the database. */
+  subscriptionWindow: number;
   /** WebSocket ping interval; a connection that misses a pong in that time is closed. */
   wsKeepAliveMs: number;
 }>;
@@ -71,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     projectionPollMs: e.PROJECTION_POLL_MS,
     rebuildBatchSize: e.REBUILD_BATCH_SIZE,
     subscriptionBuffer: e.SUBSCRIPTION_BUFFER,
+    subscriptionWindow: e.SUBSCRIPTION_WINDOW,
     wsKeepAliveMs: e.WS_KEEPALIVE_MS,
   });
 }

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { checkpoint } from '../lib/database';
 import { graphqlClient, type GraphQLClient } from '../lib/graphql';
 import { closedLoop, type LoadClient, type LoadResult } from '../lib/load';
+import { item, rawAppendSequence } from '../lib/order-workload';
 import { waitUntilIdle } from '../lib/proc';
 import { figure, type BenchContext, type Figure, type Mode, type Stage } from './types';
 
@@ -58,7 +59,6 @@ export const RAW_APPEND_SQL = `WITH stream AS (
   FROM stream
   RETURNING position::text AS position, version`;
 
-const item = (n: number) => ({ productId: `sku-${n % 97}`, quantity: 1 + (n % 3), unitPrice: '19.99' });
 
 function serviceClient(gql: GraphQLClient, customerId: string, seed: number): LoadClient {
   let orderId: string | undefined;
@@ -87,30 +87,15 @@ async function rawClient(databaseUrl: string, seed: number): Promise<RawClient> 
   const client = new Client({ connectionString: databaseUrl });
   client.on('error', () => undefined); // a lost connection fails the pending query too: counted there
   await client.connect();
-  let streamId: string | undefined;
+  const nextAppend = rawAppendSequence('raw', null);
   let n = seed;
   return {
     async op() {
-      n++;
-      const first = streamId === undefined;
-      const id = streamId ?? `raw-${randomUUID()}`;
-      streamId = first ? id : undefined;
-      const causationId = randomUUID();
-      // Payloads and metadata of the same size and shape as the service's OrderPlaced / ItemAdded events.
-      const payload = first
-        ? { customerId: randomUUID(), items: [item(n)], totalAmount: '19.99' }
-        : { item: item(n) };
+      const { aggregateId, first, payload, metadata } = nextAppend(++n);
       await client.query({
         name: 'bench-raw-append',
         text: RAW_APPEND_SQL,
-        values: [
-          id,
-          'BenchRaw',
-          randomUUID(),
-          first ? RAW_EVENT_TYPES.first : RAW_EVENT_TYPES.next,
-          JSON.stringify(payload),
-          JSON.stringify({ correlationId: causationId, causationId, userId: null }),
-        ],
+        values: [aggregateId, 'BenchRaw', randomUUID(), first ? RAW_EVENT_TYPES.first : RAW_EVENT_TYPES.next, payload, metadata],
       });
       return first ? 'newStream' : 'nextEvent';
     },

@@ -3,6 +3,7 @@ import { Client, Pool } from 'pg';
 import { checkpoint } from '../lib/database';
 import { pooledGraphqlClient, type GraphQLClient } from '../lib/graphql';
 import { openLoop, waitFor } from '../lib/openloop';
+import { item, rawAppendSequence } from '../lib/order-workload';
 import { cpuWindow, waitUntilIdle, type CpuWindow } from '../lib/proc';
 import { rounded, summarize, type Summary } from '../lib/stats';
 import { subscribe, wsClient, type Subscription } from '../lib/subscriptions';
@@ -81,7 +82,6 @@ const ORDERS_SUBSCRIPTION = `subscription { ordersChanged { id version } }`;
 
 type CommandResult = { aggregateId: string; version: number; position: string };
 
-const item = (n: number) => ({ productId: `sku-${n % 97}`, quantity: 1 + (n % 3), unitPrice: '19.99' });
 
 /** What the two subscriptions delivered, by arrival time (performance.now() of this process). */
 class Feeds {
@@ -339,7 +339,7 @@ async function rawRun(
   const label = `raw pg append + NOTIFY, ${rate}/s offered`;
   const sends: { sentAt: number; answeredAt?: number; error?: string; id: number }[] = [];
   let inFlight = 0;
-  let streamId: string | undefined;
+  const nextAppend = rawAppendSequence('lat', 'bench');
   const errorSamples: Record<string, number> = {};
   const endCpu = cpuWindow(server.pid, context.databasePid);
   const started = performance.now();
@@ -350,14 +350,7 @@ async function rawRun(
       progress.update(`${label}: ${(ms / 1000).toFixed(1)}/${(p.durationMs / 1000).toFixed(0)} s, sent ${sent}, in flight ${inFlight}`),
     send: (i) => {
       const id = base + i;
-      // Like the service's commands: a new stream, then a second event on it.
-      const first = streamId === undefined;
-      const aggregateId = streamId ?? `lat-${randomUUID()}`;
-      streamId = first ? aggregateId : undefined;
-      const correlationId = randomUUID();
-      const payload = first
-        ? { customerId: randomUUID(), items: [item(i)], totalAmount: '19.99' }
-        : { item: item(i) };
+      const { aggregateId, first, payload, metadata } = nextAppend(i);
       const send = { sentAt: performance.now(), id } as (typeof sends)[number];
       sends.push(send);
       inFlight++;
@@ -369,8 +362,8 @@ async function rawRun(
             aggregateId,
             randomUUID(),
             first ? 'BenchLatencyPlaced' : 'BenchLatencyAdded',
-            JSON.stringify(payload),
-            JSON.stringify({ correlationId, causationId: correlationId, userId: 'bench' }),
+            payload,
+            metadata,
             channel,
             String(id),
           ],

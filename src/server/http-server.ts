@@ -51,26 +51,10 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
       },
     },
     wsServer,
+    // Pings every socket this often; one that has not answered within the same time is closed (a dead network
+    // path would otherwise hold its subscriptions open for ever).
+    services.config.wsKeepAliveMs,
   );
-
-  // Keep-alive: ping every socket; one that has not answered the previous ping is gone (a dead network path
-  // would otherwise hold its subscriptions open for ever).
-  const alive = new WeakMap<object, boolean>();
-  wsServer.on('connection', (socket) => {
-    alive.set(socket, true);
-    socket.on('pong', () => alive.set(socket, true));
-  });
-  const heartbeat = setInterval(() => {
-    for (const socket of wsServer.clients) {
-      if (!alive.get(socket)) {
-        socket.terminate();
-        continue;
-      }
-      alive.set(socket, false);
-      socket.ping();
-    }
-  }, services.config.wsKeepAliveMs);
-  heartbeat.unref();
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -97,7 +81,6 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
         async serverWillStart() {
           return {
             async drainServer() {
-              clearInterval(heartbeat);
               // Closes every socket with 1001 (going away): clients reconnect, to another instance if need be.
               await wsCleanup.dispose();
             },

@@ -69,13 +69,13 @@ export class IdempotencyConflict extends AppError {
   }
 }
 
-/** A subscriber fell so far behind that its buffer filled: the subscription ends, to be resumed from a cursor. */
+/** An orderChanged/ordersChanged subscriber has too many orders waiting: it ends, to be started again. */
 export class SubscriberTooSlowError extends AppError {
   readonly code = 'SUBSCRIBER_TOO_SLOW';
   constructor(limit: number) {
     super(
-      `This subscription fell more than ${limit} messages behind and was ended; subscribe again with ` +
-        '`after` set to the cursor of the last event received.',
+      `This subscription had changes of more than ${limit} orders waiting for the client and was ended; ` +
+        'subscribe again (and query the orders you need, since changes in between were not sent).',
       { limit },
     );
   }

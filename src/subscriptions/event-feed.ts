@@ -1,9 +1,6 @@
 import type { EventFilter, EventStore, StoredEvent } from '../eventstore';
-import { BoundedQueue } from './bounded-queue';
+import { takeTurn } from './fair-share';
 import type { LogTailer } from './tailer';
-
-/** Ends a subscription whose client fell too far behind; it resumes with the cursor of the last event it got. */
-export class SubscriberTooSlow {}
 
 export function matches(filter: EventFilter, event: StoredEvent): boolean {
   return (
@@ -15,45 +12,85 @@ export function matches(filter: EventFilter, event: StoredEvent): boolean {
   );
 }
 
-const CATCH_UP_PAGE = 500;
+const PAGE = 500;
 
 /**
- * Matching events in log order: first, with `after`, every one after that position (read from the log with the
- * gap-safe reader), then live ones from the process's tailer. The live listener is registered before the catch-up
- * starts, so nothing falls between the two; the catch-up may read a little past where the tailer was, so events
- * at or below the last one delivered are dropped at the seam. Without `after`, it starts at the head.
+ * One `events` subscription: a cursor over the log that the client pulls at its own pace. Each step takes the
+ * events after the cursor from the tailer's in-memory window, or, when they have already left it (a subscriber
+ * that resumes from an old `after`, or one that fell behind during a burst), from the log with the gap-safe
+ * reader; then it waits for the tailer to move. Nothing is pushed into per-subscriber buffers, so a slow client
+ * costs a cursor, not memory, never holds up the others, and is never cut off: it reads from the log until it
+ * is back in the window. Every step starts after the last position read, so nothing is skipped or repeated at
+ * the seam between log and window.
+ *
+ * A plain iterator, not an async generator: return() (the client completed or went away) must end a subscriber
+ * that is waiting for the next event at once, and a generator's return() waits for it to reach a yield.
  */
-export async function* eventFeed(
-  store: EventStore,
-  tailer: LogTailer,
-  filter: EventFilter,
-  after: bigint | undefined,
-  bufferLimit: number,
-): AsyncGenerator<StoredEvent | SubscriberTooSlow> {
-  const live = new BoundedQueue<StoredEvent>(bufferLimit, () => registration.close());
-  const registration = tailer.listen((events) => {
-    for (const event of events) if (matches(filter, event) && !live.push(event)) return;
-  });
-  let last = after ?? registration.from;
-  try {
-    if (after !== undefined) {
-      for (let from = after; from < registration.from; ) {
-        const page = await store.readLog(from, CATCH_UP_PAGE, filter);
-        for (const event of page.events) {
-          yield event;
-          last = event.position;
-        }
-        if (page.scannedTo <= from) break;
-        from = page.scannedTo;
+export class EventFeed implements AsyncIterableIterator<StoredEvent> {
+  private last: bigint;
+  private ready: readonly StoredEvent[] = [];
+  private taken = 0;
+  private closed = false;
+  private wakeOnClose: () => void = () => undefined;
+  private readonly closing = new Promise<void>((resolve) => (this.wakeOnClose = resolve));
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly tailer: LogTailer,
+    private readonly filter: EventFilter,
+    after: bigint | undefined,
+  ) {
+    this.last = after ?? tailer.head;
+  }
+
+  async next(): Promise<IteratorResult<StoredEvent>> {
+    while (!this.closed) {
+      if (this.taken < this.ready.length) {
+        const event = this.ready[this.taken++]!;
+        const turn = takeTurn();
+        if (turn) await turn;
+        if (this.closed) break;
+        return { value: event, done: false };
       }
+      await this.advance();
     }
-    for await (const event of live) {
-      if (event.position <= last) continue;
-      last = event.position;
-      yield event;
+    return { value: undefined, done: true };
+  }
+
+  return(): Promise<IteratorResult<StoredEvent>> {
+    this.closed = true;
+    this.ready = [];
+    this.wakeOnClose();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private async advance(): Promise<void> {
+    this.ready = [];
+    this.taken = 0;
+    const recent = this.tailer.eventsAfter(this.last, PAGE);
+    if (recent === undefined) {
+      const page = await this.store.readLog(this.last, PAGE, this.filter);
+      if (page.scannedTo > this.last) {
+        this.ready = page.events;
+        this.last = page.scannedTo;
+        return;
+      }
+    } else if (recent.length > 0) {
+      this.ready = recent.filter((event) => matches(this.filter, event));
+      this.last = recent.at(-1)!.position;
+      return;
     }
-    if (live.overflowed) yield new SubscriberTooSlow();
-  } finally {
-    await live.return();
+    if (this.tailer.isStopped) {
+      this.closed = true;
+      return;
+    }
+    // (After a log read that found nothing new, the tailer is ahead of the cursor: wait for its next page rather
+    // than read the log again at once.)
+    const past = recent === undefined ? this.tailer.head : this.last;
+    await Promise.race([this.tailer.waitPast(past), this.closing]);
   }
 }

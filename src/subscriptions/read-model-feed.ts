@@ -3,12 +3,12 @@ import type { PrismaClient } from '../db/prisma';
 import { ORDER_EVENT_TYPES, type OrderRecord } from '../orders/projector';
 import { findOrdersByIds } from '../orders/queries';
 import type { ProjectionRunner } from '../projections/runner';
-import { BoundedQueue } from './bounded-queue';
+import { OrderUpdates } from './order-updates';
 import type { LogTailer } from './tailer';
 
 export type OrderWatch = { orderId?: string; customerId?: string | null; status?: string | null };
 
-type Watcher = { watch: OrderWatch; queue: BoundedQueue<OrderRecord> };
+type Watcher = { watch: OrderWatch; updates: OrderUpdates };
 
 const ORDER_TYPES: readonly string[] = ORDER_EVENT_TYPES;
 const WAIT_SLICE_MS = 5000;
@@ -52,14 +52,19 @@ export class ReadModelFeed {
     this.closeTail?.();
     this.wake?.();
     await this.running;
-    for (const w of this.watchers) w.queue.end();
+    for (const w of this.watchers) w.updates.end();
   }
 
-  /** Every change of the orders that match, from now on, at most `limit` of them waiting for the client. */
-  watch(watch: OrderWatch, limit: number): BoundedQueue<OrderRecord> {
-    const watcher: Watcher = { watch, queue: new BoundedQueue(limit, () => this.watchers.delete(watcher)) };
+  /**
+   * Every change of the orders that match, from now on, with at most `limit` orders waiting for the client; with
+   * `current`, first the row as it is now. That is read after the watch is registered, so a change between the
+   * two is not missed (versions dedupe).
+   */
+  watch(watch: OrderWatch, limit: number, current?: () => Promise<OrderRecord | null>): OrderUpdates {
+    const watcher: Watcher = { watch, updates: new OrderUpdates(limit, () => this.watchers.delete(watcher)) };
     this.watchers.add(watcher);
-    return watcher.queue;
+    if (current) watcher.updates.startWith(current());
+    return watcher.updates;
   }
 
   private async run(): Promise<void> {
@@ -91,13 +96,13 @@ export class ReadModelFeed {
     for (const order of await findOrdersByIds(this.prisma, [...batch.keys()])) {
       if ((this.lastPushed.get(order.id) ?? 0) >= order.version) continue;
       this.remember(order);
-      for (const { watch, queue } of this.watchers) {
+      for (const { watch, updates } of this.watchers) {
         if (
           (watch.orderId === undefined || watch.orderId === order.id) &&
           (!watch.customerId || watch.customerId === order.customerId) &&
           (!watch.status || watch.status === order.status)
         ) {
-          queue.push(order);
+          updates.push(order);
         }
       }
     }

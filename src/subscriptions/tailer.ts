@@ -3,14 +3,28 @@ import type { EventStore, StoredEvent } from '../eventstore';
 
 export type TailListener = (events: readonly StoredEvent[]) => void;
 
+/** A promise with its resolver (Promise.withResolvers needs Node 22). */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 /**
  * The one reader of the live log in this process: it follows the head with the gap-safe reader (woken by
- * appends here or NOTIFYs from other instances, polling as a fallback) and hands each page, in order, to every
- * listener. However many subscribers there are, the database sees one query loop per process.
+ * appends here or NOTIFYs from other instances, polling as a fallback), hands each page, in order, to every
+ * listener, and keeps the latest `windowSize` events in memory for subscribers to read at their own pace.
+ * However many subscribers there are, the database sees one query loop per process and memory holds one copy of
+ * each recent event.
  */
 export class LogTailer {
   private listeners = new Set<TailListener>();
   private position = 0n;
+  /** Every event in (windowStart, position] is in `recent`, from index `first` on, in log order. */
+  private recent: StoredEvent[] = [];
+  private first = 0;
+  private windowStart = 0n;
+  private moved = signal();
   private running: Promise<void> | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -20,7 +34,7 @@ export class LogTailer {
   constructor(
     private readonly store: EventStore,
     private readonly logger: Logger,
-    private readonly options: { pollMs: number; pageSize: number },
+    private readonly options: { pollMs: number; pageSize: number; windowSize: number },
   ) {}
 
   /** Where the tailer is: every event at or below it has been handed to the listeners registered at the time. */
@@ -28,8 +42,13 @@ export class LogTailer {
     return this.position;
   }
 
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
   async start(): Promise<void> {
     this.position = await this.store.logHead();
+    this.windowStart = this.position;
     this.unsubscribe = this.store.onAppended(() => this.poke());
     this.running = this.run();
   }
@@ -38,6 +57,7 @@ export class LogTailer {
     this.stopped = true;
     this.unsubscribe?.();
     this.poke();
+    this.moved.resolve();
     await this.running;
   }
 
@@ -48,6 +68,27 @@ export class LogTailer {
   listen(listener: TailListener): { from: bigint; close: () => void } {
     this.listeners.add(listener);
     return { from: this.position, close: () => this.listeners.delete(listener) };
+  }
+
+  /**
+   * Up to `max` events after `position` from memory, in log order; [] when the tailer has nothing after it yet,
+   * undefined when events after it have already left the window (read those from the log).
+   */
+  eventsAfter(position: bigint, max: number): readonly StoredEvent[] | undefined {
+    if (position < this.windowStart) return undefined;
+    let lo = this.first;
+    let hi = this.recent.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.recent[mid]!.position <= position) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.recent.slice(lo, lo + max);
+  }
+
+  /** Settles once the head has moved past `position`, or the tailer stopped. */
+  async waitPast(position: bigint): Promise<void> {
+    while (this.position <= position && !this.stopped) await this.moved.promise;
   }
 
   /** Look at the log now (something was appended, or the readers' horizon moved). */
@@ -68,10 +109,28 @@ export class LogTailer {
         continue;
       }
       if (page.events.length > 0) {
+        this.remember(page.events);
         this.position = page.events.at(-1)!.position;
         for (const listener of this.listeners) listener(page.events);
+        const moved = this.moved;
+        this.moved = signal();
+        moved.resolve();
       }
       if (page.events.length < this.options.pageSize) await this.sleep(this.options.pollMs);
+    }
+  }
+
+  private remember(events: readonly StoredEvent[]): void {
+    this.recent.push(...events);
+    const excess = this.recent.length - this.first - this.options.windowSize;
+    if (excess <= 0) return;
+    this.first += excess;
+    this.windowStart = this.recent[this.first - 1]!.position;
+    for (let i = this.first - excess; i < this.first; i++) this.recent[i] = undefined as unknown as StoredEvent;
+    // Compacted now and then, not on every page: the array is shifted once per window's worth of events.
+    if (this.first >= this.options.windowSize) {
+      this.recent = this.recent.slice(this.first);
+      this.first = 0;
     }
   }
 
