@@ -11,6 +11,10 @@ const quiet = { warn: () => undefined };
 export async function openStore(): Promise<StoreFixture> {
   const db = await createTestDatabase();
   const pool = new Pool({ ...connectionConfig(db.url), max: 40 });
+  // pool.end() resolves before its clients' connections have closed, so dropping the database (WITH FORCE) right
+  // after can still reach one: the server's "terminating connection" then arrives as an idle-client error, which
+  // an EventEmitter without a listener throws into whichever test runs at that moment.
+  pool.on('error', () => undefined);
   const notifier = new Notifier(pool, connectionConfig(db.url), quiet);
   const store = createEventStore(pool, notifier.channel(EVENTS_CHANNEL));
   return {
