@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Client } from 'pg';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENT_COLUMNS } from '../../src/eventstore/rows';
@@ -10,8 +11,9 @@ import { freePort } from './server';
  * protocol, shaped exactly as the service's (`{"id":…,"type":"next","payload":{"data":{"events":{"position":…}}}}`).
  * It speaks just enough of graphql-transport-ws (connection_init → connection_ack, subscribe, complete, ping) for
  * the same graphql-ws client to subscribe to it, and does nothing else: no parsing or validating of the query, no
- * execution, no per-subscriber buffering or back-pressure. It runs inside the benchmark process, which also appends
- * the burst: it yields between events so those appends are not held up behind a broadcast. Appends to its table come from one connection, one
+ * execution, no per-subscriber buffering or back-pressure; each socket gets a page's messages in one corked write.
+ * It runs inside the benchmark process, which also appends the burst: it yields every 50 sockets so those appends
+ * are not held up behind a broadcast. Appends to its table come from one connection, one
  * transaction after another, so a plain keyset read (without the service's gap-safe horizon) misses nothing.
  */
 export type RawFanoutServer = {
@@ -32,7 +34,9 @@ export async function startRawFanoutServer(databaseUrl: string, table: string, c
     wss.once('error', reject);
   });
   const subscriptions = new Map<WebSocket, Set<string>>();
-  wss.on('connection', (socket) => {
+  const connections = new Map<WebSocket, Socket>();
+  wss.on('connection', (socket, request) => {
+    connections.set(socket, request.socket as Socket);
     socket.on('error', () => undefined);
     socket.on('message', (raw) => {
       let message: { type?: string; id?: string };
@@ -60,7 +64,10 @@ export async function startRawFanoutServer(databaseUrl: string, table: string, c
           break;
       }
     });
-    socket.on('close', () => subscriptions.delete(socket));
+    socket.on('close', () => {
+      subscriptions.delete(socket);
+      connections.delete(socket);
+    });
   });
 
   const db = new Client({ connectionString: databaseUrl });
@@ -80,14 +87,19 @@ export async function startRawFanoutServer(databaseUrl: string, table: string, c
           text: `SELECT ${EVENT_COLUMNS} FROM ${table} WHERE position > $1 ORDER BY position LIMIT 1000`,
           values: [last],
         });
-        for (const row of rows) {
-          for (const [socket, ids] of subscriptions) {
+        // Per socket, the page's messages leave corked, in one write: the service batches the same way.
+        let sockets = 0;
+        for (const [socket, ids] of subscriptions) {
+          const tcp = connections.get(socket);
+          tcp?.cork();
+          for (const row of rows) {
             for (const id of ids) {
               socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":{"data":{"events":{"position":"${row.position}"}}}}`);
             }
           }
-          // Let the rest of this process (the benchmark appending the burst) have its turn between events.
-          await new Promise((resolve) => setImmediate(resolve));
+          tcp?.uncork();
+          // Let the rest of this process (the benchmark appending the burst) have its turn now and then.
+          if (++sockets % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
         }
         if (rows.length > 0) last = rows[rows.length - 1]!.position;
         if (rows.length < 1000 || closed) break;

@@ -6,12 +6,12 @@ import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { createContext, type GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import type { Services } from '../services';
+import { serveGraphqlWs } from './graphql-ws-transport';
 import { healthRouter } from './health';
 import { subscribeSharingResults } from '../subscriptions/shared-execution';
 import { ideRouter } from './ide';
@@ -32,7 +32,7 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
 
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
   const toClient = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e, logger));
-  const wsCleanup = useServer<Record<string, unknown>>(
+  const wsCleanup = serveGraphqlWs<Record<string, unknown>>(
     {
       schema,
       subscribe: subscribeSharingResults,
@@ -51,9 +51,7 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
       },
     },
     wsServer,
-    // Pings every socket this often; one that has not answered within the same time is closed (a dead network
-    // path would otherwise hold its subscriptions open for ever).
-    services.config.wsKeepAliveMs,
+    { keepAliveMs: services.config.wsKeepAliveMs, logger },
   );
 
   const apollo = new ApolloServer<GraphQLContext>({
