@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Client, type ClientConfig, type Pool } from 'pg';
 
@@ -28,6 +29,8 @@ export class Notifier {
   private readonly channels = new Set<string>();
   private listener: Client | undefined;
   private closed = false;
+  /** Sent as the payload, so this process can tell its own NOTIFYs when they come back on its LISTEN connection. */
+  private readonly origin = randomUUID();
 
   constructor(
     private readonly pool: Pool,
@@ -63,7 +66,7 @@ export class Notifier {
     try {
       do {
         this.pending.delete(name);
-        await this.pool.query({ name: `notify-${name}`, text: `SELECT pg_notify('${name}', '')` });
+        await this.pool.query({ name: `notify-${name}`, text: `SELECT pg_notify('${name}', $1)`, values: [this.origin] });
         // The NOTIFY ran in a transaction of its own, which held back the readers' horizon while it was open:
         // wake local readers once more for what was committed meanwhile.
         this.local.emit(name);
@@ -81,7 +84,11 @@ export class Notifier {
   async listen(): Promise<void> {
     if (this.closed) return;
     const client = new Client(this.connection);
-    client.on('notification', (message) => this.local.emit(message.channel));
+    // Our own NOTIFY coming back wakes nobody: local listeners were woken when it was sent and once more when its
+    // transaction ended, and a third round of reads of the log per commit only costs.
+    client.on('notification', (message) => {
+      if (message.payload !== this.origin) this.local.emit(message.channel);
+    });
     client.on('error', (error) => {
       if (this.closed) return;
       this.logger.warn({ error: error.message }, 'LISTEN connection lost; reconnecting');

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { connectionConfig } from '../../src/db/pool';
 import { append } from '../../src/eventstore/append';
+import { Notifier } from '../../src/eventstore/wakeups';
 import type { AppendRequest, StoredEvent } from '../../src/eventstore';
 import { ConcurrencyConflict } from '../../src/shared/errors';
 import { openStore, type StoreFixture } from '../support/event-store';
@@ -216,5 +217,29 @@ describe('wake-ups', () => {
     await listener.end();
     expect(notifications).toBeGreaterThanOrEqual(1);
     expect(notifications).toBeLessThan(appends / 2);
+  });
+
+  it('wakes its own process at once and when the NOTIFY has committed, but not again when it comes back', async () => {
+    const quiet = { warn: () => undefined };
+    const here = new Notifier(f.pool, connectionConfig(f.db.url), quiet);
+    const elsewhere = new Notifier(f.pool, connectionConfig(f.db.url), quiet);
+    try {
+      const mine = here.channel('orderstream_test_echo');
+      const theirs = elsewhere.channel('orderstream_test_echo');
+      await here.listen();
+      await elsewhere.listen();
+      await new Promise((r) => setTimeout(r, 100));
+      let wakesHere = 0;
+      let wakesElsewhere = 0;
+      mine.onWake(() => wakesHere++);
+      theirs.onWake(() => wakesElsewhere++);
+      mine.poke();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(wakesHere).toBe(2);
+      expect(wakesElsewhere).toBe(1);
+    } finally {
+      await here.close();
+      await elsewhere.close();
+    }
   });
 });
