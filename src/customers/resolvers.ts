@@ -9,7 +9,7 @@ async function withReadModel(context: GraphQLContext, result: CustomerResult) {
   const customer = await readYourWrites(
     context,
     result,
-    () => context.loaders.customer.clear(result.aggregateId).load(result.aggregateId),
+    { name: 'Customer', load: () => context.loaders.customer.clear(result.aggregateId).load(result.aggregateId) },
     result.customer,
   );
   return { ...result, customer };

@@ -2,7 +2,8 @@ import type { GraphQLContext } from './context';
 
 /**
  * A mutation's answer shows its own write: wait (bounded) until every projector that reads the command's events
- * has processed them, then read the query table. The row is the answer when it is at the command's version; when a later
+ * has processed them, then take the row a projector in this process has just written (no read back), or else
+ * read the query table. The row is the answer when it is at the command's version; when a later
  * command has already moved it on (or this is an idempotent repeat of an old command), the state folded from the
  * stream at that version is the exact answer instead. If the projectors do not get there in time (a FAILED or
  * far-behind projector), the folded state answers too, with a warning: the command succeeded, so this is never
@@ -10,14 +11,16 @@ import type { GraphQLContext } from './context';
  */
 export async function readYourWrites<T extends { version: number }>(
   context: GraphQLContext,
-  result: { position: bigint; version: number; events: readonly { eventType: string }[] },
-  load: () => Promise<T | null>,
+  result: { aggregateId: string; position: bigint; version: number; events: readonly { eventType: string }[] },
+  model: { name: string; load: () => Promise<T | null> },
   folded: T,
 ): Promise<T> {
   const { projections, config } = context.services;
   const eventTypes = result.events.map((e) => e.eventType);
   if (await projections.waitFor(result.position, eventTypes, config.readModelWaitMs)) {
-    const row = await load();
+    const written = projections.writtenRow(model.name, result.aggregateId) as T | undefined;
+    if (written?.version === result.version) return written;
+    const row = await model.load();
     return row?.version === result.version ? row : folded;
   }
   context.warnings.push({

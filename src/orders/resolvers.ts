@@ -23,7 +23,7 @@ async function withReadModel(context: GraphQLContext, result: OrderResult) {
   const order = await readYourWrites(
     context,
     result,
-    () => context.loaders.order.clear(result.aggregateId).load(result.aggregateId),
+    { name: 'Order', load: () => context.loaders.order.clear(result.aggregateId).load(result.aggregateId) },
     result.order,
   );
   return { ...result, order };

@@ -20,6 +20,9 @@ export type RunnerDeps = {
 
 export type ProjectionReport = CheckpointRow & { lag: number; leader: boolean };
 
+/** Rows written by this process's live batches, kept for read-your-writes (they are wanted within milliseconds). */
+const WRITTEN_ROWS = 10_000;
+
 /**
  * Runs every registered projector in this process (each only while this process leads it), and answers the
  * questions the API asks of the read side: how far is each projector, and has it passed a given position yet.
@@ -30,6 +33,7 @@ export class ProjectionRunner {
   private readonly positions = new Map<string, bigint>();
   private readonly changes = new EventEmitter();
   private readonly waiters = new Set<() => void>();
+  private readonly written = new Map<string, unknown>();
   private refreshing: Promise<void> | undefined;
   private readonly unsubscribe: (() => void)[] = [];
 
@@ -45,6 +49,7 @@ export class ProjectionRunner {
           logger: deps.logger,
           options: deps.options,
           committed: (name, position, changes) => {
+            this.remember(changes);
             this.advance(name, position);
             deps.checkpoints.poke();
             if (changes.length > 0) this.changes.emit('changes', changes);
@@ -114,6 +119,15 @@ export class ProjectionRunner {
     return true;
   }
 
+  /**
+   * The latest row of `model` with this id that a projector in this process wrote, if it still remembers it: the
+   * row as committed, so a mutation can answer with it instead of reading it back (rows of a projector running
+   * elsewhere are not here; read those from the table).
+   */
+  writtenRow(model: string, id: string): unknown {
+    return this.written.get(`${model}:${id}`);
+  }
+
   async report(): Promise<ProjectionReport[]> {
     const [rows, head] = await Promise.all([readCheckpoints(this.deps.pool), this.deps.store.logHead()]);
     const known = new Set(this.projectorNames);
@@ -146,6 +160,18 @@ export class ProjectionRunner {
       values: [row.position.toString(), head.toString(), projector.eventTypes],
     });
     return Number(rows[0]!.n);
+  }
+
+  private remember(changes: readonly ReadModelChange[]): void {
+    for (const { model, id, row } of changes) {
+      const key = `${model}:${id}`;
+      this.written.delete(key);
+      this.written.set(key, row);
+    }
+    for (const key of this.written.keys()) {
+      if (this.written.size <= WRITTEN_ROWS) break;
+      this.written.delete(key);
+    }
   }
 
   private advance(name: string, position: bigint): void {

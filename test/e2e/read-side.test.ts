@@ -41,6 +41,24 @@ describe('read-your-writes', () => {
     const read = await server.gql(`query ($id: ID!) { order(id: $id) { status version } }`, { id: orderId });
     expect(read.data!.order).toEqual({ status: 'PAID', version: 2 });
   });
+
+  it('answers with the row the projector in this process just wrote, without reading it back, equal to the table', async () => {
+    const customerId = await register('Handoff');
+    const FIELDS = 'id customerId status items { productId quantity unitPrice lineTotal } itemCount totalAmount version createdAt updatedAt';
+    readQueries = 0;
+    const placed = await server.gql(
+      `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { order { ${FIELDS} } } }`,
+      { input: { customerId, items: [{ productId: 'h', quantity: 3, unitPrice: '0.10' }] } },
+    );
+    expect(placed.errors).toBeUndefined();
+    expect(placed.extensions).toBeUndefined();
+    expect(readQueries).toBe(0);
+    const order = placed.data!.placeOrder.order;
+    expect(order).toMatchObject({ status: 'PLACED', totalAmount: '0.30', version: 1 });
+    const read = await server.gql(`query ($id: ID!) { order(id: $id) { ${FIELDS} } }`, { id: order.id });
+    expect(readQueries).toBe(1);
+    expect(read.data!.order).toEqual(order);
+  });
 });
 
 describe('queries', () => {
