@@ -31,8 +31,8 @@ export class EventFeed implements AsyncIterableIterator<StoredEvent> {
   private ready: readonly StoredEvent[] = [];
   private taken = 0;
   private closed = false;
-  private wakeOnClose: () => void = () => undefined;
-  private readonly closing = new Promise<void>((resolve) => (this.wakeOnClose = resolve));
+  /** Ends the current wait for the tailer (set only while waiting, so nothing piles up on a long-lived feed). */
+  private stopWaiting: (() => void) | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -60,7 +60,7 @@ export class EventFeed implements AsyncIterableIterator<StoredEvent> {
   return(): Promise<IteratorResult<StoredEvent>> {
     this.closed = true;
     this.ready = [];
-    this.wakeOnClose();
+    this.stopWaiting?.();
     return Promise.resolve({ value: undefined, done: true });
   }
 
@@ -91,6 +91,10 @@ export class EventFeed implements AsyncIterableIterator<StoredEvent> {
     // (After a log read that found nothing new, the tailer is ahead of the cursor: wait for its next page rather
     // than read the log again at once.)
     const past = recent === undefined ? this.tailer.head : this.last;
-    await Promise.race([this.tailer.waitPast(past), this.closing]);
+    await new Promise<void>((resolve) => {
+      this.stopWaiting = resolve;
+      void this.tailer.waitPast(past).then(resolve);
+    });
+    this.stopWaiting = undefined;
   }
 }
