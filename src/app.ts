@@ -17,6 +17,9 @@ import { createHttpServer } from './server/http-server';
 import { createServices, type Services } from './services';
 
 /** Every projector the app runs. A new one catches up from the start of the log on its first start. */
+/** However many events SUBSCRIPTION_WINDOW allows, the window never holds much more than this of them. */
+const SUBSCRIPTION_WINDOW_BYTES = 64 * 2 ** 20;
+
 export const PROJECTORS: readonly Projector[] = [ordersProjector, customersProjector];
 
 export type StartOptions = {
@@ -93,6 +96,7 @@ export async function startOrderstream(config: Config, logger: Logger, options: 
       pollMs: config.projectionPollMs,
       pageSize: 1000,
       windowSize: config.subscriptionWindow,
+      windowBytes: SUBSCRIPTION_WINDOW_BYTES,
     });
     await tailer.start();
     // A projector's commit moves the readers' horizon too (see ProjectionRunner.start).

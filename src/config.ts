@@ -44,7 +44,7 @@ export type Config = Readonly<{
   rebuildBatchSize: number;
   /** Orders with undelivered changes an orderChanged/ordersChanged subscription may have before it is ended as too slow. */
   subscriptionBuffer: number;
-  /** Recent events kept in memory for `events` subscribers; one further behind reads from the database. */
+  /** Recent events kept in memory for `events` subscribers (within a byte cap); one further behind reads from the database. */
   subscriptionWindow: number;
   /** WebSocket ping interval; a connection that misses a pong in that time is closed. */
   wsKeepAliveMs: number;

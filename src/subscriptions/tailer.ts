@@ -3,6 +3,14 @@ import type { EventStore, StoredEvent } from '../eventstore';
 
 export type TailListener = (events: readonly StoredEvent[]) => void;
 
+/**
+ * About what an event costs in memory: its payload and metadata as JSON (one character counted as one byte) and
+ * a fixed share for the envelope. Measured once per event, so the window stays bounded however large the payloads.
+ */
+function approximateSize(event: StoredEvent): number {
+  return 256 + JSON.stringify(event.payload).length + JSON.stringify(event.metadata).length;
+}
+
 /** A promise with its resolver (Promise.withResolvers needs Node 22). */
 function signal(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -13,7 +21,7 @@ function signal(): { promise: Promise<void>; resolve: () => void } {
 /**
  * The one reader of the live log in this process: it follows the head with the gap-safe reader (woken by
  * appends here or NOTIFYs from other instances, polling as a fallback), hands each page, in order, to every
- * listener, and keeps the latest `windowSize` events in memory for subscribers to read at their own pace.
+ * listener, and keeps the latest events (a bounded window) in memory for subscribers to read at their own pace.
  * However many subscribers there are, the database sees one query loop per process and memory holds one copy of
  * each recent event.
  */
@@ -22,6 +30,8 @@ export class LogTailer {
   private position = 0n;
   /** Every event in (windowStart, position] is in `recent`, from index `first` on, in log order. */
   private recent: StoredEvent[] = [];
+  private sizes: number[] = [];
+  private bytes = 0;
   private first = 0;
   private windowStart = 0n;
   private moved = signal();
@@ -34,7 +44,8 @@ export class LogTailer {
   constructor(
     private readonly store: EventStore,
     private readonly logger: Logger,
-    private readonly options: { pollMs: number; pageSize: number; windowSize: number },
+    /** The window holds at most `windowSize` events and about `windowBytes` of them, whichever is less. */
+    private readonly options: { pollMs: number; pageSize: number; windowSize: number; windowBytes: number },
   ) {}
 
   /** Where the tailer is: every event at or below it has been handed to the listeners registered at the time. */
@@ -121,15 +132,27 @@ export class LogTailer {
   }
 
   private remember(events: readonly StoredEvent[]): void {
-    this.recent.push(...events);
-    const excess = this.recent.length - this.first - this.options.windowSize;
-    if (excess <= 0) return;
-    this.first += excess;
-    this.windowStart = this.recent[this.first - 1]!.position;
-    for (let i = this.first - excess; i < this.first; i++) this.recent[i] = undefined as unknown as StoredEvent;
-    // Compacted now and then, not on every page: the array is shifted once per window's worth of events.
-    if (this.first >= this.options.windowSize) {
+    for (const event of events) {
+      const size = approximateSize(event);
+      this.recent.push(event);
+      this.sizes.push(size);
+      this.bytes += size;
+    }
+    let evicted = 0;
+    while (
+      this.first < this.recent.length &&
+      (this.recent.length - this.first > this.options.windowSize || this.bytes > this.options.windowBytes)
+    ) {
+      this.windowStart = this.recent[this.first]!.position;
+      this.bytes -= this.sizes[this.first]!;
+      this.recent[this.first] = undefined as unknown as StoredEvent;
+      this.first++;
+      evicted++;
+    }
+    // Compacted once at least half of the arrays is evicted slots: each event is copied a bounded number of times.
+    if (evicted > 0 && this.first * 2 >= this.recent.length) {
       this.recent = this.recent.slice(this.first);
+      this.sizes = this.sizes.slice(this.first);
       this.first = 0;
     }
   }
