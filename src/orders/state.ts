@@ -32,8 +32,14 @@ export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
       };
     case 'ItemAdded': {
       if (!state.exists) return state;
-      const items = [...state.items, event.data.item];
-      return { ...state, items, totalAmount: orderTotal(items) };
+      const item = event.data.item;
+      // Added to the running total rather than re-summed: exact either way (two-decimal amounts), and an order
+      // folded item by item stays linear in its size.
+      return {
+        ...state,
+        items: [...state.items, item],
+        totalAmount: sum([state.totalAmount, multiply(item.unitPrice, item.quantity)]),
+      };
     }
     case 'OrderPaid':
       return state.exists ? { ...state, status: 'PAID' } : state;
