@@ -17,13 +17,15 @@ const REMEMBERED_VERSIONS = 50_000;
 /**
  * Read-model changes for subscribers, on every instance, whichever instance runs the projector: the log says
  * which orders changed (this process's tailer sees every instance's appends); once the `orders` projector's
- * checkpoint (announced across instances) has passed those events, the rows are read from the query table and
- * pushed. The log and the tables are the truth; notifications only wake things up. Orders changed while the
- * projector is behind are coalesced, so a stalled projector costs one entry per order, not one per event.
+ * checkpoint (announced across instances) has passed those events, the rows are pushed: as the projector in this
+ * process has just written them, or else read from the query table. The log and the tables are the truth;
+ * notifications only wake things up. Orders changed while the projector is behind are coalesced, so a stalled
+ * projector costs one entry per order, not one per event.
  */
 export class ReadModelFeed {
   private readonly watchers = new Set<Watcher>();
-  private readonly pending = new Map<string, bigint>();
+  /** Orders changed in the log and not yet published: the position and version of their latest event. */
+  private readonly pending = new Map<string, { position: bigint; version: number }>();
   private readonly lastPushed = new Map<string, number>();
   private wake: (() => void) | undefined;
   private running: Promise<void> | undefined;
@@ -40,7 +42,9 @@ export class ReadModelFeed {
   start(): void {
     this.closeTail = this.tailer.listen((events) => {
       for (const event of events) {
-        if (ORDER_TYPES.includes(event.eventType)) this.pending.set(event.aggregateId, event.position);
+        if (ORDER_TYPES.includes(event.eventType)) {
+          this.pending.set(event.aggregateId, { position: event.position, version: event.version });
+        }
       }
       this.wake?.();
     }).close;
@@ -81,19 +85,28 @@ export class ReadModelFeed {
       } catch (error) {
         if (this.stopped) return;
         this.logger.warn({ error: (error as Error).message }, 'read-model feed failed; retrying');
-        for (const [id, position] of batch) if (!this.pending.has(id)) this.pending.set(id, position);
+        for (const [id, change] of batch) if (!this.pending.has(id)) this.pending.set(id, change);
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
   }
 
-  private async publish(batch: Map<string, bigint>): Promise<void> {
-    const upTo = [...batch.values()].reduce((a, b) => (a > b ? a : b));
+  private async publish(batch: Map<string, { position: bigint; version: number }>): Promise<void> {
+    const upTo = [...batch.values()].reduce((a, b) => (a > b.position ? a : b.position), 0n);
     while (!(await this.projections.waitFor(upTo, ORDER_TYPES, WAIT_SLICE_MS))) {
       if (this.stopped) return;
     }
     if (this.watchers.size === 0) return;
-    for (const order of await findOrdersByIds(this.prisma, [...batch.keys()])) {
+    // The rows the projector in this process has just written, where it has them; the others from the table.
+    const rows: OrderRecord[] = [];
+    const toRead: string[] = [];
+    for (const [id, { version }] of batch) {
+      const written = this.projections.writtenRow('Order', id) as OrderRecord | undefined;
+      if (written && written.version >= version) rows.push(written);
+      else toRead.push(id);
+    }
+    if (toRead.length > 0) rows.push(...(await findOrdersByIds(this.prisma, toRead)));
+    for (const order of rows) {
       if ((this.lastPushed.get(order.id) ?? 0) >= order.version) continue;
       this.remember(order);
       for (const { watch, updates } of this.watchers) {

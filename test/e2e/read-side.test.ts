@@ -1,5 +1,6 @@
 import { dumpReadModel, caughtUp, rebuild } from '../support/read-model';
 import { startTestServer, type TestServer } from '../support/server';
+import { collect } from '../support/subscriptions';
 import { runWorkload } from '../support/workload';
 
 let server: TestServer;
@@ -58,6 +59,26 @@ describe('read-your-writes', () => {
     const read = await server.gql(`query ($id: ID!) { order(id: $id) { ${FIELDS} } }`, { id: order.id });
     expect(readQueries).toBe(1);
     expect(read.data!.order).toEqual(order);
+  });
+
+  it('pushes the ordersChanged message from the row the projector just wrote, equal to the table', async () => {
+    const customerId = await register('Pusher');
+    const sub = collect<any>(
+      server.ws(),
+      `subscription ($c: ID) { ordersChanged(filter: { customerId: $c }) { id status totalAmount version updatedAt } }`,
+      { c: customerId },
+      (d) => d.ordersChanged,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    readQueries = 0;
+    const placed = await server.gql(PLACE, { input: { customerId, items: [{ productId: 'p', quantity: 1, unitPrice: '4.20' }] } });
+    const orderId = placed.data!.placeOrder.aggregateId;
+    const [pushed] = await sub.until(1);
+    // The mutation's nested `customer` is the one read of the tables here; the pushed row needed none.
+    expect(readQueries).toBe(1);
+    sub.stop();
+    const read = await server.gql(`query ($id: ID!) { order(id: $id) { id status totalAmount version updatedAt } }`, { id: orderId });
+    expect(pushed).toEqual(read.data!.order);
   });
 });
 
