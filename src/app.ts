@@ -16,10 +16,10 @@ import type { WorkerOptions } from './projections/worker';
 import { createHttpServer } from './server/http-server';
 import { createServices, type Services } from './services';
 
-/** Every projector the app runs. A new one catches up from the start of the log on its first start. */
 /** However many events SUBSCRIPTION_WINDOW allows, the window never holds much more than this of them. */
 const SUBSCRIPTION_WINDOW_BYTES = 64 * 2 ** 20;
 
+/** Every projector the app runs. A new one catches up from the start of the log on its first start. */
 export const PROJECTORS: readonly Projector[] = [ordersProjector, customersProjector];
 
 export type StartOptions = {

@@ -33,7 +33,7 @@ export class ProjectionRunner {
   private readonly positions = new Map<string, bigint>();
   private readonly changes = new EventEmitter();
   private readonly waiters = new Set<() => void>();
-  private readonly written = new Map<string, unknown>();
+  private readonly written = new Map<string, { projector: string; row: unknown }>();
   private refreshing: Promise<void> | undefined;
   private readonly unsubscribe: (() => void)[] = [];
 
@@ -49,11 +49,12 @@ export class ProjectionRunner {
           logger: deps.logger,
           options: deps.options,
           committed: (name, position, changes) => {
-            this.remember(changes);
+            this.remember(name, changes);
             this.advance(name, position);
             deps.checkpoints.poke();
             if (changes.length > 0) this.changes.emit('changes', changes);
           },
+          leading: (name) => this.forget(name),
         }),
     );
   }
@@ -120,12 +121,13 @@ export class ProjectionRunner {
   }
 
   /**
-   * The latest row of `model` with this id that a projector in this process wrote, if it still remembers it: the
-   * row as committed, so a mutation can answer with it instead of reading it back (rows of a projector running
-   * elsewhere are not here; read those from the table).
+   * The latest row of `model` with this id that a projector in this process wrote, if it still remembers it and
+   * still leads that projector (so nobody else has written the row since): the row as committed, so a mutation
+   * can answer with it instead of reading it back. Otherwise undefined: read the table.
    */
   writtenRow(model: string, id: string): unknown {
-    return this.written.get(`${model}:${id}`);
+    const entry = this.written.get(`${model}:${id}`);
+    return entry && this.leadership.holds(entry.projector) ? entry.row : undefined;
   }
 
   async report(): Promise<ProjectionReport[]> {
@@ -162,16 +164,21 @@ export class ProjectionRunner {
     return Number(rows[0]!.n);
   }
 
-  private remember(changes: readonly ReadModelChange[]): void {
+  private remember(projector: string, changes: readonly ReadModelChange[]): void {
     for (const { model, id, row } of changes) {
       const key = `${model}:${id}`;
       this.written.delete(key);
-      this.written.set(key, row);
+      this.written.set(key, { projector, row });
     }
     for (const key of this.written.keys()) {
       if (this.written.size <= WRITTEN_ROWS) break;
       this.written.delete(key);
     }
+  }
+
+  /** Rows written before this process (re)gained a projector's lead may have been overwritten elsewhere since. */
+  private forget(projector: string): void {
+    for (const [key, entry] of this.written) if (entry.projector === projector) this.written.delete(key);
   }
 
   private advance(name: string, position: bigint): void {

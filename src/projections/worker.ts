@@ -28,6 +28,8 @@ export type WorkerDeps = {
   options: WorkerOptions;
   /** After a batch committed: the new checkpoint and what changed. */
   committed(projector: string, position: bigint, changes: ReadModelChange[]): void;
+  /** This process has just become the projector's leader (another may have written its tables meanwhile). */
+  leading?(projector: string): void;
   rebuildProgress?(projector: string, events: number, position: bigint): void;
 };
 
@@ -134,6 +136,7 @@ export class ProjectorWorker {
       this.checkpoint = undefined;
       if (!(await leadership.tryAcquire(name))) return false;
       this.deps.logger.info({ projector: name }, 'leading projector');
+      this.deps.leading?.(name);
     }
     // While leading, this worker alone moves the checkpoint, so its own copy is current; the row is re-read now
     // and then for what operators change (retry, rebuild requests), at once when asked here.

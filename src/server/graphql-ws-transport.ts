@@ -47,21 +47,29 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(
       corked = false;
       raw.uncork();
     };
-    const drained = () =>
-      new Promise<void>((resolve) => {
+    // One wait per connection, however many of its subscriptions are blocked on it.
+    let writable: Promise<void> | undefined;
+    const whenWritable = () =>
+      (writable ??= new Promise<void>((resolve) => {
         const done = () => {
           raw.off('drain', done);
           socket.off('close', done);
+          writable = undefined;
           resolve();
         };
         raw.on('drain', done);
         socket.on('close', done);
-      });
+      }));
+    let closing: Promise<void> | undefined;
+    const whenClosed = () => (closing ??= new Promise<void>((resolve) => socket.once('close', () => resolve())));
 
     const closed = protocol.opened(
       {
         protocol: socket.protocol,
         send: (data) => {
+          // Closing: hold the sender until the close completes (graphql-ws then ends its subscriptions), rather
+          // than let a subscription far behind read the log as fast as it can into the void.
+          if (socket.readyState === socket.CLOSING) return whenClosed();
           if (socket.readyState !== socket.OPEN) return;
           if (!corked) {
             corked = true;
@@ -69,7 +77,7 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(
             process.nextTick(uncork);
           }
           socket.send(data);
-          if (raw.writableNeedDrain) return drained();
+          if (raw.writableNeedDrain) return whenWritable();
         },
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>

@@ -12,7 +12,10 @@ export function matches(filter: EventFilter, event: StoredEvent): boolean {
   );
 }
 
+/** From the window: references to shared events, so a page costs little. */
 const PAGE = 500;
+/** From the log: this subscriber's own copies, held while its client is slow, so fewer. */
+const LOG_PAGE = 100;
 
 /**
  * One `events` subscription: a cursor over the log that the client pulls at its own pace. Each step takes the
@@ -28,10 +31,11 @@ const PAGE = 500;
  */
 export class EventFeed implements AsyncIterableIterator<StoredEvent> {
   private last: bigint;
-  private ready: readonly StoredEvent[] = [];
+  /** Events to deliver, in order (this feed's own array; taken slots are cleared). */
+  private ready: StoredEvent[] = [];
   private taken = 0;
   private closed = false;
-  /** Ends the current wait for the tailer (set only while waiting, so nothing piles up on a long-lived feed). */
+  /** Ends the current wait for the tailer, and takes this feed off its waiters (set only while waiting). */
   private stopWaiting: (() => void) | undefined;
 
   constructor(
@@ -46,7 +50,9 @@ export class EventFeed implements AsyncIterableIterator<StoredEvent> {
   async next(): Promise<IteratorResult<StoredEvent>> {
     while (!this.closed) {
       if (this.taken < this.ready.length) {
-        const event = this.ready[this.taken++]!;
+        const event = this.ready[this.taken]!;
+        // Let go of what was delivered: a feed blocked on a slow client keeps only what it has yet to send.
+        this.ready[this.taken++] = undefined as unknown as StoredEvent;
         const turn = takeTurn();
         if (turn) await turn;
         if (this.closed) break;
@@ -73,7 +79,8 @@ export class EventFeed implements AsyncIterableIterator<StoredEvent> {
     this.taken = 0;
     const recent = this.tailer.eventsAfter(this.last, PAGE);
     if (recent === undefined) {
-      const page = await this.store.readLog(this.last, PAGE, this.filter);
+      const page = await this.store.readLog(this.last, LOG_PAGE, this.filter);
+      if (this.closed) return;
       if (page.scannedTo > this.last) {
         this.ready = page.events;
         this.last = page.scannedTo;
@@ -92,8 +99,11 @@ export class EventFeed implements AsyncIterableIterator<StoredEvent> {
     // than read the log again at once.)
     const past = recent === undefined ? this.tailer.head : this.last;
     await new Promise<void>((resolve) => {
-      this.stopWaiting = resolve;
-      void this.tailer.waitPast(past).then(resolve);
+      const cancel = this.tailer.whenPast(past, resolve);
+      this.stopWaiting = () => {
+        cancel();
+        resolve();
+      };
     });
     this.stopWaiting = undefined;
   }

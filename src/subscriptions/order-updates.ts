@@ -4,7 +4,11 @@ import { takeTurn } from './fair-share';
 /** Ends a subscription whose client fell too far behind; it resubscribes and reads the current rows. */
 export class SubscriberTooSlow {}
 
-const REMEMBERED_VERSIONS = 10_000;
+/**
+ * Versions this subscriber was sent, per order, newest orders kept: the feed already pushes each version once, so
+ * this only guards the current row against the changes around it and costs little per subscriber.
+ */
+const REMEMBERED_VERSIONS = 1000;
 
 /**
  * What one orderChanged/ordersChanged subscriber has waiting: the newest row of each order changed since it was
@@ -54,8 +58,16 @@ export class OrderUpdates implements AsyncIterableIterator<OrderRecord | Subscri
 
   async next(): Promise<IteratorResult<OrderRecord | SubscriberTooSlow>> {
     if (this.initial) {
-      const first = await this.initial;
+      const initial = this.initial;
       this.initial = undefined;
+      let first: OrderRecord | null;
+      try {
+        first = await initial;
+      } catch (error) {
+        // The client gets the error and the subscription is over: nothing will call return(), so stop watching now.
+        this.end();
+        throw error;
+      }
       if (first) this.push(first);
     }
     for (;;) {

@@ -8,32 +8,50 @@ import {
 
 /**
  * graphql-js's `subscribe`, except that subscribers with the same document and variables share the execution of
- * each payload. Every subscriber of a live event receives the same payload object (the tailer hands one page to
- * all, and its window keeps one object per event), so with N identical subscriptions an event is executed once instead of N times, which is most of the cost
- * of fan-out. Payloads that belong to one subscriber (its "too slow" marker) are never shared.
+ * each payload. Every subscriber of a live event receives the same payload object (the tailer's window keeps one
+ * object per event), so with N identical subscriptions an event is executed once instead of N times, which is
+ * most of the cost of fan-out. Only documents with two or more subscribers share (at most MAX_SHARING_DOCUMENTS
+ * of them), so memory does not grow with the number of distinct subscriptions. Payloads that belong to one
+ * subscriber (its "too slow" marker) are never shared, being objects of their own.
  */
 export async function subscribeSharingResults(
   args: ExecutionArgs,
 ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
-  const key = `${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${print(args.document)}`;
   const iterator = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  const document = joinDocument(`${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${print(args.document)}`);
+  let finished = false;
+  const finish = async () => {
+    if (finished) return;
+    finished = true;
+    document.leave();
+    await iterator.return?.();
+  };
   // A plain iterator rather than an async generator, so that return() reaches the source at once even while a
   // next() is waiting for an event (a generator would only see it at its next yield, keeping the subscription
   // open until another event came).
   const results: AsyncIterableIterator<ExecutionResult> = {
     async next() {
-      const next = await iterator.next();
-      if (next.done) return { value: undefined, done: true };
-      return { value: await executeShared(next.value, key, args), done: false };
+      try {
+        const next = await iterator.next();
+        if (next.done) {
+          await finish();
+          return { value: undefined, done: true };
+        }
+        return { value: await executeShared(next.value, document, args), done: false };
+      } catch (error) {
+        // The error goes to the client and ends the subscription, and nobody calls return() after it.
+        await finish();
+        throw error;
+      }
     },
     async return() {
-      await iterator.return?.();
+      await finish();
       return { value: undefined, done: true };
     },
     async throw(error: unknown) {
-      await iterator.return?.();
+      await finish();
       throw error;
     },
     [Symbol.asyncIterator]() {
@@ -43,14 +61,50 @@ export async function subscribeSharingResults(
   return results;
 }
 
+/**
+ * How many documents may share results at once. A result lives as long as its event stays in the tailer's window
+ * (it is keyed by the event object) and mostly points into the event itself, so this bounds the memory sharing
+ * costs; documents beyond it simply execute per subscriber.
+ */
+const MAX_SHARING_DOCUMENTS = 32;
+
+type SharedDocument = { key: string; subscribers: number; sharing: boolean; leave(): void };
+
+/** Subscribed documents (with their variables), counted: results are cached only where someone shares them. */
+const documents = new Map<string, SharedDocument>();
+let sharingDocuments = 0;
+
+function joinDocument(key: string): SharedDocument {
+  let document = documents.get(key);
+  if (!document) {
+    const created: SharedDocument = {
+      key,
+      subscribers: 0,
+      sharing: false,
+      leave() {
+        if (--created.subscribers > 0) return;
+        documents.delete(key);
+        if (created.sharing) sharingDocuments--;
+      },
+    };
+    documents.set(key, (document = created));
+  }
+  document.subscribers++;
+  if (document.subscribers >= 2 && !document.sharing && sharingDocuments < MAX_SHARING_DOCUMENTS) {
+    document.sharing = true;
+    sharingDocuments++;
+  }
+  return document;
+}
+
 const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
 
-function executeShared(payload: unknown, key: string, args: ExecutionArgs): Promise<ExecutionResult> {
+function executeShared(payload: unknown, document: SharedDocument, args: ExecutionArgs): Promise<ExecutionResult> {
   const run = async () => execute({ ...args, rootValue: payload });
-  if (typeof payload !== 'object' || payload === null) return run();
-  let byKey = results.get(payload);
-  if (!byKey) results.set(payload, (byKey = new Map()));
-  let result = byKey.get(key);
-  if (!result) byKey.set(key, (result = run()));
+  if (!document.sharing || typeof payload !== 'object' || payload === null) return run();
+  let byDocument = results.get(payload);
+  if (!byDocument) results.set(payload, (byDocument = new Map()));
+  let result = byDocument.get(document.key);
+  if (!result) byDocument.set(document.key, (result = run()));
   return result;
 }

@@ -4,18 +4,12 @@ import type { EventStore, StoredEvent } from '../eventstore';
 export type TailListener = (events: readonly StoredEvent[]) => void;
 
 /**
- * About what an event costs in memory: its payload and metadata as JSON (one character counted as one byte) and
- * a fixed share for the envelope. Measured once per event, so the window stays bounded however large the payloads.
+ * About what an event costs in memory: parsed objects take a few times their JSON text, so twice the length of
+ * its payload and metadata as JSON, plus a fixed share for the envelope. Measured once per event, so the window
+ * stays bounded however large the payloads.
  */
 function approximateSize(event: StoredEvent): number {
-  return 256 + JSON.stringify(event.payload).length + JSON.stringify(event.metadata).length;
-}
-
-/** A promise with its resolver (Promise.withResolvers needs Node 22). */
-function signal(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
+  return 512 + 2 * (JSON.stringify(event.payload).length + JSON.stringify(event.metadata).length);
 }
 
 /**
@@ -34,7 +28,8 @@ export class LogTailer {
   private bytes = 0;
   private first = 0;
   private windowStart = 0n;
-  private moved = signal();
+  /** Called once at the next page (or at stop); a waiter that gives up removes itself, so none pile up. */
+  private readonly waiters = new Set<() => void>();
   private running: Promise<void> | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -68,7 +63,7 @@ export class LogTailer {
     this.stopped = true;
     this.unsubscribe?.();
     this.poke();
-    this.moved.resolve();
+    this.wakeWaiters();
     await this.running;
   }
 
@@ -97,9 +92,21 @@ export class LogTailer {
     return this.recent.slice(lo, lo + max);
   }
 
-  /** Settles once the head has moved past `position`, or the tailer stopped. */
-  async waitPast(position: bigint): Promise<void> {
-    while (this.position <= position && !this.stopped) await this.moved.promise;
+  /**
+   * Calls `fn` once the head has moved past `position` (at once if it already has, or the tailer has stopped).
+   * Returns a cancel function for a waiter that stops waiting first.
+   */
+  whenPast(position: bigint, fn: () => void): () => void {
+    if (this.position > position || this.stopped) {
+      fn();
+      return () => undefined;
+    }
+    const waiter = () => {
+      if (this.position > position || this.stopped) fn();
+      else this.waiters.add(waiter);
+    };
+    this.waiters.add(waiter);
+    return () => this.waiters.delete(waiter);
   }
 
   /** Look at the log now (something was appended, or the readers' horizon moved). */
@@ -123,12 +130,16 @@ export class LogTailer {
         this.remember(page.events);
         this.position = page.events.at(-1)!.position;
         for (const listener of this.listeners) listener(page.events);
-        const moved = this.moved;
-        this.moved = signal();
-        moved.resolve();
+        this.wakeWaiters();
       }
       if (page.events.length < this.options.pageSize) await this.sleep(this.options.pollMs);
     }
+  }
+
+  private wakeWaiters(): void {
+    const waiting = [...this.waiters];
+    this.waiters.clear();
+    for (const waiter of waiting) waiter();
   }
 
   private remember(events: readonly StoredEvent[]): void {

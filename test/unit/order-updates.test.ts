@@ -63,6 +63,14 @@ describe('OrderUpdates (what a read-model subscriber has waiting)', () => {
     expect(await drain(updates)).toEqual(['a@2', 'b@1', 'TOO_SLOW']);
   });
 
+  it('stops watching when reading the current row fails (the client gets the error, nobody calls return())', async () => {
+    let closed = 0;
+    const updates = new OrderUpdates(10, () => closed++);
+    updates.startWith(Promise.reject(new Error('connection lost')));
+    await expect(updates.next()).rejects.toThrow('connection lost');
+    expect(closed).toBe(1);
+  });
+
   it('ends a client that is waiting for a change at once when it leaves', async () => {
     let closed = 0;
     const updates = new OrderUpdates(10, () => closed++);
