@@ -70,16 +70,21 @@ export async function startOrderstream(config: Config, logger: Logger, options: 
     const pool = createPool(databaseUrl, config.poolSize);
     pool.on('error', (error) => logger.warn({ error: error.message }, 'idle database connection failed'));
     cleanups.push(() => pool.end());
+    const projectors = options.projectors ?? PROJECTORS;
+    const batchPool = createPool(databaseUrl, projectors.length + 1, { pipeline: true });
+    batchPool.on('error', (error) => logger.warn({ error: error.message }, 'idle database connection failed'));
+    cleanups.push(() => batchPool.end());
     const notifier = new Notifier(pool, connectionConfig(databaseUrl), logger);
     cleanups.push(() => notifier.close());
     const store = createEventStore(pool, notifier.channel(EVENTS_CHANNEL));
     const projections = new ProjectionRunner({
       pool,
+      batchPool,
       store,
       checkpoints: notifier.channel(CHECKPOINTS_CHANNEL),
       connection: connectionConfig(databaseUrl),
       logger,
-      projectors: options.projectors ?? PROJECTORS,
+      projectors,
       options: {
         batchSize: config.projectionBatchSize,
         rebuildBatchSize: config.rebuildBatchSize,

@@ -135,8 +135,10 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
     }
   }
 
+  // The writes are issued together and awaited together: one round trip on the batch's pipelined connection.
+  const writes: Promise<unknown>[] = [];
   if (changedMemos.size > 0) {
-    await tx.client.query({
+    writes.push(tx.client.query({
       name: `customers-memos-upsert:${memoTable}`,
       text: `INSERT INTO "${memoTable}" SELECT * FROM jsonb_to_recordset($1::jsonb)
                AS r(order_id text, customer_id text, order_version int, paid_amount numeric)
@@ -149,35 +151,37 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
           }),
         ),
       ],
-    });
+    }));
   }
   const changed = [...changedCustomers].map((id) => customers.get(id)!);
-  if (changed.length === 0) return [];
-  await tx.client.query({
-    name: `customers-upsert:${customersTable}`,
-    text: `INSERT INTO "${customersTable}" SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${CUSTOMER_COLUMNS})
-           ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, active = EXCLUDED.active,
-             deactivation_reason = EXCLUDED.deactivation_reason, order_count = EXCLUDED.order_count,
-             lifetime_total = EXCLUDED.lifetime_total, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at,
-             deactivated_at = EXCLUDED.deactivated_at`,
-    values: [
-      JSON.stringify(
-        changed.map((c) => ({
-          id: c.id,
-          name: c.name,
-          email: c.email,
-          active: c.active,
-          deactivation_reason: c.deactivationReason,
-          order_count: c.orderCount,
-          lifetime_total: c.lifetimeTotal,
-          version: c.version,
-          registered_at: c.registeredAt,
-          updated_at: c.updatedAt,
-          deactivated_at: c.deactivatedAt,
-        })),
-      ),
-    ],
-  });
+  if (changed.length > 0) {
+    writes.push(tx.client.query({
+      name: `customers-upsert:${customersTable}`,
+      text: `INSERT INTO "${customersTable}" SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${CUSTOMER_COLUMNS})
+             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, active = EXCLUDED.active,
+               deactivation_reason = EXCLUDED.deactivation_reason, order_count = EXCLUDED.order_count,
+               lifetime_total = EXCLUDED.lifetime_total, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at,
+               deactivated_at = EXCLUDED.deactivated_at`,
+      values: [
+        JSON.stringify(
+          changed.map((c) => ({
+            id: c.id,
+            name: c.name,
+            email: c.email,
+            active: c.active,
+            deactivation_reason: c.deactivationReason,
+            order_count: c.orderCount,
+            lifetime_total: c.lifetimeTotal,
+            version: c.version,
+            registered_at: c.registeredAt,
+            updated_at: c.updatedAt,
+            deactivated_at: c.deactivatedAt,
+          })),
+        ),
+      ],
+    }));
+  }
+  await Promise.all(writes);
   return changed.map((row) => ({ model: 'Customer', id: row.id, row }));
 }
 

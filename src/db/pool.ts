@@ -11,6 +11,10 @@ export function connectionConfig(databaseUrl: string): PoolConfig {
   };
 }
 
-export function createPool(databaseUrl: string, max: number): Pool {
-  return new Pool({ ...connectionConfig(databaseUrl), max, idleTimeoutMillis: 30_000 });
+/**
+ * `pipeline`: queries go out without waiting for the previous one's answer (node-postgres pipelining), so
+ * statements issued together cost one round trip; their results still come back in order, one by one.
+ */
+export function createPool(databaseUrl: string, max: number, { pipeline = false } = {}): Pool {
+  return new Pool({ ...connectionConfig(databaseUrl), max, idleTimeoutMillis: 30_000, pipeline } as PoolConfig);
 }

@@ -97,7 +97,9 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
   const changed = [...after.values()].filter((o) => before.get(o.id)?.version !== o.version);
   if (changed.length === 0) return [];
 
-  await tx.client.query({
+  // The writes are issued together and awaited together: one round trip on the batch's pipelined connection.
+  const writes: Promise<unknown>[] = [];
+  writes.push(tx.client.query({
     name: `orders-upsert:${orders}`,
     text: `INSERT INTO "${orders}" SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS})
            ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, status = EXCLUDED.status,
@@ -107,7 +109,7 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
              cancelled_at = EXCLUDED.cancelled_at
            WHERE "${orders}".version < EXCLUDED.version`,
     values: [JSON.stringify(changed.map(toJsonRow))],
-  });
+  }));
 
   const delta = new Map<string, number>();
   for (const order of changed) {
@@ -118,13 +120,14 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
   }
   const moves = [...delta].filter(([, n]) => n !== 0).map(([status, count]) => ({ status, count }));
   if (moves.length > 0) {
-    await tx.client.query({
+    writes.push(tx.client.query({
       name: `orders-counts:${counts}`,
       text: `INSERT INTO "${counts}" SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(status text, count bigint)
              ON CONFLICT (status) DO UPDATE SET count = "${counts}".count + EXCLUDED.count`,
       values: [JSON.stringify(moves)],
-    });
+    }));
   }
+  await Promise.all(writes);
   return changed.map((row) => ({ model: 'Order', id: row.id, row }));
 }
 

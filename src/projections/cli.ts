@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   }
   await migrate(databaseUrl);
   const pool = createPool(databaseUrl, 4);
+  const batchPool = createPool(databaseUrl, 2, { pipeline: true });
   try {
     if (command === 'status') {
       for (const row of await readCheckpoints(pool)) {
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     if (await leadership.tryAcquire(projector.name)) {
       worker = new ProjectorWorker(projector, {
         pool,
+        batchPool,
         store: createEventStore(pool, notifier.channel(EVENTS_CHANNEL)),
         leadership,
         logger,
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
     await leadership.close();
     await notifier.close();
   } finally {
+    await batchPool.end();
     await pool.end();
     await stopEmbedded?.();
   }

@@ -9,6 +9,8 @@ import { ProjectorWorker, type WorkerOptions } from './worker';
 
 export type RunnerDeps = {
   pool: Pool;
+  /** Pipelined connections for the projectors' batch transactions (see ProjectorWorker.commitBatch). */
+  batchPool: Pool;
   store: EventStore;
   /** Pokes after every committed batch, heard by every instance (read-your-writes waits on it). */
   checkpoints: WakeUps;
@@ -44,6 +46,7 @@ export class ProjectionRunner {
       (projector) =>
         new ProjectorWorker(projector, {
           pool: deps.pool,
+          batchPool: deps.batchPool,
           store: deps.store,
           leadership: this.leadership,
           logger: deps.logger,

@@ -16,12 +16,14 @@ export type WorkerOptions = {
   rebuildBatchSize: number;
   /** How long an idle worker sleeps before looking again if no wake-up came. */
   pollMs: number;
-  /** Test seam: runs inside a batch's transaction after the projector's writes, before the checkpoint and commit. */
+  /** Test seam: runs inside a batch's transaction after the projector's writes and the checkpoint, before commit. */
   beforeCommit?: (projector: string, client: PoolClient) => Promise<void>;
 };
 
 export type WorkerDeps = {
   pool: Pool;
+  /** Pipelined connections: every batch transaction runs on one of these. */
+  batchPool: Pool;
   store: EventStore;
   leadership: Leadership;
   logger: Logger;
@@ -177,12 +179,18 @@ export class ProjectorWorker {
     const to = page.scannedTo;
     try {
       await this.transaction(async (client) => {
-        const changes = await this.projector.apply(page.events, { client, table: (t) => t });
+        // The checkpoint moves first, on the wire together with BEGIN and the projector's first read (one round
+        // trip on the pipelined connection). Both are settled before anything else is sent, so the ROLLBACK a
+        // moved checkpoint leads to cannot overtake one of the projector's writes.
+        const [advanced, applied] = await Promise.allSettled([
+          advanceCheckpoint(client, this.projector.name, from, to),
+          this.projector.apply(page.events, { client, table: (t) => t }),
+        ]);
+        if (advanced.status === 'rejected') throw advanced.reason;
+        if (applied.status === 'rejected') throw applied.reason;
+        if (!advanced.value) throw new CheckpointMoved();
         await this.deps.options.beforeCommit?.(this.projector.name, client);
-        if (!(await advanceCheckpoint(client, this.projector.name, from, to))) {
-          throw new CheckpointMoved();
-        }
-        return changes;
+        return applied.value;
       }).then((changes) => {
         if (this.checkpoint) this.checkpoint = { ...this.checkpoint, position: to };
         this.deps.committed(this.projector.name, to, changes);
@@ -214,8 +222,9 @@ export class ProjectorWorker {
     await markFailed(this.deps.pool, this.projector.name, error.message, error.eventId);
   }
 
+  /** On a pipelined connection: BEGIN goes out with the first statements of `fn`, not a round trip before them. */
   private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.deps.pool.connect();
+    const client = await this.deps.batchPool.connect();
     let broken = false;
     // A checked-out client that loses its connection emits 'error'; unheard, that would crash the process. The
     // query in flight fails too, and that is where the worker handles it.
@@ -224,8 +233,11 @@ export class ProjectorWorker {
     };
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
+      const begun = client.query('BEGIN');
+      // Its failure (the connection) fails every statement after it too; it is awaited below, not lost.
+      begun.catch(() => undefined);
       const result = await fn(client);
+      await begun;
       await client.query('COMMIT');
       return result;
     } catch (error) {
