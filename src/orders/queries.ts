@@ -2,7 +2,7 @@ import type { PrismaClient } from '../db/prisma';
 import type { Order } from '../generated/prisma/client';
 import type { OrderItem } from './events';
 import type { OrderRecord } from './projector';
-import type { OrderStatus } from './state';
+import { ORDER_STATUSES, type OrderStatus } from './state';
 
 export function fromOrderModel(o: Order): OrderRecord {
   return {
@@ -49,7 +49,9 @@ export async function listOrders(
   return { orders: rows.slice(0, first).map(fromOrderModel), hasNextPage: rows.length > first };
 }
 
+/** Every status, in lifecycle order, with 0 where no order is in it (the table keeps no rows for zero). */
 export async function orderStatusCounts(prisma: PrismaClient): Promise<{ status: OrderStatus; count: number }[]> {
-  const rows = await prisma.orderStatusCount.findMany({ orderBy: { status: 'asc' } });
-  return rows.map((r) => ({ status: r.status as OrderStatus, count: Number(r.count) }));
+  const rows = await prisma.orderStatusCount.findMany();
+  const counts = new Map(rows.map((r) => [r.status, Number(r.count)]));
+  return ORDER_STATUSES.map((status) => ({ status, count: counts.get(status) ?? 0 }));
 }

@@ -1,7 +1,8 @@
 import { multiply, sum, type Money } from '../shared/money';
 import type { OrderEvent, OrderItem } from './events';
 
-export type OrderStatus = 'PLACED' | 'PAID' | 'SHIPPED' | 'CANCELLED';
+export const ORDER_STATUSES = ['PLACED', 'PAID', 'SHIPPED', 'CANCELLED'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export type OrderState =
   | { exists: false }
