@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { ClientConfig, Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { EventStore, WakeUps } from '../eventstore';
@@ -33,14 +32,12 @@ export class ProjectionRunner {
   private readonly workers: ProjectorWorker[];
   private readonly leadership: Leadership;
   private readonly positions = new Map<string, bigint>();
-  private readonly changes = new EventEmitter();
   private readonly waiters = new Set<() => void>();
   private readonly written = new Map<string, { projector: string; row: unknown }>();
   private refreshing: Promise<void> | undefined;
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(private readonly deps: RunnerDeps) {
-    this.changes.setMaxListeners(0);
     this.leadership = new Leadership(deps.connection, deps.logger);
     this.workers = deps.projectors.map(
       (projector) =>
@@ -55,7 +52,6 @@ export class ProjectionRunner {
             this.remember(name, changes);
             this.advance(name, position);
             deps.checkpoints.poke();
-            if (changes.length > 0) this.changes.emit('changes', changes);
           },
           leading: (name) => this.forget(name),
         }),
@@ -85,12 +81,6 @@ export class ProjectionRunner {
     await Promise.all(this.workers.map((w) => w.stop()));
     await this.leadership.close();
     for (const wake of this.waiters) wake();
-  }
-
-  /** Read-model rows changed by committed batches of this process's projectors. */
-  onChanges(fn: (changes: ReadModelChange[]) => void): () => void {
-    this.changes.on('changes', fn);
-    return () => this.changes.off('changes', fn);
   }
 
   /**

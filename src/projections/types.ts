@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { StoredEvent } from '../eventstore/types';
 
-/** What a projector's batch hands back: the read-model rows it changed, announced to subscribers after commit. */
+/** What a projector's batch hands back: the rows it changed, which the runner keeps for read-your-writes and subscribers. */
 export type ReadModelChange = { model: string; id: string; row: unknown };
 
 /** The transaction a projector writes through, and the real names of its tables (a rebuild uses shadow tables). */
