@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_INPUT_LIMITS as D, unsafeLimits, type InputLimits } from './shared/input-limits';
+import { Decimal } from './shared/money';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -22,6 +24,29 @@ const schema = z.object({
   SUBSCRIPTION_BUFFER: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   SUBSCRIPTION_WINDOW: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  // The edge (product.md, "Limits"): every one answered with a documented code.
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 2 ** 20).default(2 ** 20),
+  QUERY_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(20),
+  QUERY_MAX_COST: z.coerce.number().int().min(1).max(1e12).default(100_000),
+  QUERY_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(20),
+  QUERY_MAX_TOKENS: z.coerce.number().int().min(10).max(1_000_000).default(5000),
+  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(64 * 2 ** 20).default(2 ** 20),
+  WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(100_000).default(100),
+  CORS_ORIGINS: z.string().optional(),
+  RATE_LIMIT_MUTATIONS_PER_SECOND: z.coerce.number().min(0).max(1e9).default(1000),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1e9).optional(),
+  // Input bounds (src/shared/input-limits.ts); their product is checked against what the read models hold.
+  MAX_NAME_LENGTH: z.coerce.number().int().min(1).max(10_000).default(D.nameLength),
+  MAX_EMAIL_LENGTH: z.coerce.number().int().min(6).max(10_000).default(D.emailLength),
+  MAX_PRODUCT_ID_LENGTH: z.coerce.number().int().min(1).max(10_000).default(D.productIdLength),
+  MAX_REASON_LENGTH: z.coerce.number().int().min(1).max(100_000).default(D.reasonLength),
+  MAX_ID_LENGTH: z.coerce.number().int().min(36).max(1000).default(D.idLength),
+  MAX_QUANTITY: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(D.quantity),
+  MAX_UNIT_PRICE: z
+    .string()
+    .regex(/^\d{1,15}(\.\d{1,2})?$/, 'must be an amount such as 1000000 or 999.99 (at most 15 digits before the point)')
+    .default(D.unitPrice),
+  MAX_ITEMS_PER_ORDER: z.coerce.number().int().min(1).max(65_535).default(D.itemsPerOrder),
 });
 
 export type Config = Readonly<{
@@ -48,6 +73,20 @@ export type Config = Readonly<{
   subscriptionWindow: number;
   /** WebSocket ping interval; a connection that misses a pong in that time is closed. */
   wsKeepAliveMs: number;
+  /** Largest HTTP request body accepted (413 PAYLOAD_TOO_LARGE beyond). */
+  bodyLimitBytes: number;
+  /** Refused before execution with QUERY_TOO_COMPLEX, `extensions.limit` naming which. */
+  queryLimits: Readonly<{ maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number }>;
+  /** Largest WebSocket frame (connection_init included); a larger one closes the socket. */
+  wsMaxPayloadBytes: number;
+  /** Subscriptions one graphql-ws socket may have open at once. */
+  wsMaxSubscriptions: number;
+  /** Browser origins admitted by CORS and on WebSocket upgrade; undefined: loopback origins and Apollo Sandbox. */
+  corsOrigins: readonly string[] | undefined;
+  /** Mutations per caller per second (a token bucket of `burst`); 0 turns the limit off. */
+  rateLimit: Readonly<{ perSecond: number; burst: number }>;
+  /** What every command input is held to (lengths, quantities, amounts). */
+  inputLimits: InputLimits;
 }>;
 
 export class ConfigError extends Error {}
@@ -60,6 +99,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid environment variable ${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;
+  const inputLimits: InputLimits = Object.freeze({
+    nameLength: e.MAX_NAME_LENGTH,
+    emailLength: e.MAX_EMAIL_LENGTH,
+    productIdLength: e.MAX_PRODUCT_ID_LENGTH,
+    reasonLength: e.MAX_REASON_LENGTH,
+    idLength: e.MAX_ID_LENGTH,
+    quantity: e.MAX_QUANTITY,
+    unitPrice: new Decimal(e.MAX_UNIT_PRICE).toFixed(2),
+    itemsPerOrder: e.MAX_ITEMS_PER_ORDER,
+  });
+  const unsafe = unsafeLimits(inputLimits);
+  if (unsafe) throw new ConfigError(`Invalid environment variables MAX_QUANTITY and MAX_ITEMS_PER_ORDER: ${unsafe}`);
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -76,5 +127,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subscriptionBuffer: e.SUBSCRIPTION_BUFFER,
     subscriptionWindow: e.SUBSCRIPTION_WINDOW,
     wsKeepAliveMs: e.WS_KEEPALIVE_MS,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    queryLimits: Object.freeze({
+      maxDepth: e.QUERY_MAX_DEPTH,
+      maxCost: e.QUERY_MAX_COST,
+      maxAliases: e.QUERY_MAX_ALIASES,
+      maxTokens: e.QUERY_MAX_TOKENS,
+    }),
+    wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
+    wsMaxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
+    corsOrigins: e.CORS_ORIGINS === undefined ? undefined : Object.freeze(splitList(e.CORS_ORIGINS)),
+    rateLimit: Object.freeze({
+      perSecond: e.RATE_LIMIT_MUTATIONS_PER_SECOND,
+      burst: e.RATE_LIMIT_BURST ?? Math.max(1, Math.ceil(e.RATE_LIMIT_MUTATIONS_PER_SECOND)),
+    }),
+    inputLimits,
   });
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }

@@ -31,7 +31,7 @@ export function createServices({
   logger: CommandOptions['logger'];
 }): Services {
   const { commandRetries: retries, snapshotEvery } = parts.config;
-  const commands: CommandOptions = { retries, snapshotEvery, logger };
+  const commands: CommandOptions = { retries, snapshotEvery, limits: parts.config.inputLimits, logger };
   return {
     ...parts,
     customers: customerCommands(parts.store, commands),

@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
 import { DuplicateCommand, type EventMetadata, type EventStore, type StoredEvent } from '../eventstore';
 import { AppError, ConcurrencyConflict, IdempotencyConflict, NotFound } from '../shared/errors';
+import type { InputLimits } from '../shared/input-limits';
+import { requireId } from '../shared/text';
 import { emptyAggregate, foldOnto, type Aggregate, type DomainEvent, type Loaded } from './aggregate';
 import { loadAggregate, type SnapshotState } from './load';
 
@@ -22,6 +24,8 @@ export type Command<S, E extends DomainEvent, V = never> = {
   input: unknown;
   /** Creates the aggregate (it must not exist yet) or acts on an existing one (NOT_FOUND otherwise). */
   creates: boolean;
+  /** The input field that named an existing aggregate (e.g. `orderId`), for errors about it. */
+  idField?: string;
   expectedVersion?: number | null;
   decide(state: S): E[] | Promise<E[]>;
   meta: CommandMeta;
@@ -45,6 +49,8 @@ export type CommandOptions = {
   retries: number;
   /** Snapshot the aggregate every this many events (0: never). */
   snapshotEvery: number;
+  /** The bounds the deciders hold inputs to; ids and command metadata are held to `idLength` here. */
+  limits: InputLimits;
   logger: { warn(obj: object, msg: string): void };
 };
 
@@ -57,7 +63,9 @@ export async function handleCommand<S, E extends DomainEvent, V = never>(
   command: Command<S, E, V>,
   options: CommandOptions,
 ): Promise<HandledCommand<S, V>> {
-  const commandId = command.meta.commandId ?? undefined;
+  const commandId = optionalId(command.meta.commandId, 'commandId', options.limits);
+  const correlationId = optionalId(command.meta.correlationId, 'correlationId', options.limits);
+  if (!command.creates) requireId(command.aggregateId, command.idField ?? 'id', options.limits.idLength);
   const requestHash = hash(command.commandType, command.input);
   if (commandId) {
     const earlier = await replay(store, command, commandId, requestHash);
@@ -65,7 +73,7 @@ export async function handleCommand<S, E extends DomainEvent, V = never>(
   }
   const causationId = commandId ?? randomUUID();
   const metadata = {
-    correlationId: command.meta.correlationId ?? causationId,
+    correlationId: correlationId ?? causationId,
     causationId,
     userId: command.meta.userId ?? null,
   };
@@ -188,6 +196,10 @@ async function replay<S, E extends DomainEvent, V>(
     state: loaded.state,
     view: loaded.view,
   };
+}
+
+function optionalId(value: string | null | undefined, field: string, limits: InputLimits): string | undefined {
+  return value === null || value === undefined ? undefined : requireId(value, field, limits.idLength);
 }
 
 function hash(commandType: string, input: unknown): string {

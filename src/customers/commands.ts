@@ -39,7 +39,7 @@ export function customerCommands(store: EventStore, options: CommandOptions) {
         commandType: 'RegisterCustomer',
         input,
         creates: true,
-        decide: (state) => decideCustomer({ type: 'RegisterCustomer', ...input }, state),
+        decide: (state) => decideCustomer({ type: 'RegisterCustomer', ...input }, state, options.limits),
         meta,
       });
     },
@@ -54,8 +54,10 @@ export function customerCommands(store: EventStore, options: CommandOptions) {
         commandType: 'DeactivateCustomer',
         input: { ...input, expectedVersion },
         creates: false,
+        idField: 'customerId',
         expectedVersion,
-        decide: (state) => decideCustomer({ type: 'DeactivateCustomer', reason: input.reason ?? undefined }, state),
+        decide: (state) =>
+          decideCustomer({ type: 'DeactivateCustomer', reason: input.reason ?? undefined }, state, options.limits),
         meta,
       });
     },

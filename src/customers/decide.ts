@@ -1,4 +1,6 @@
 import { InvalidInput, RuleViolation } from '../shared/errors';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../shared/input-limits';
+import { optionalText, requireText } from '../shared/text';
 import type { CustomerEvent } from './events';
 import type { CustomerState } from './state';
 
@@ -6,20 +8,30 @@ export type RegisterCustomer = { type: 'RegisterCustomer'; name: string; email: 
 export type DeactivateCustomer = { type: 'DeactivateCustomer'; reason?: string };
 export type CustomerCommand = RegisterCustomer | DeactivateCustomer;
 
-// Deliberately modest: one "@", no spaces, a dot in the domain. Full RFC 5322 accepts addresses no mail system
-// delivers to, and stricter patterns reject real ones.
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const MAX_NAME = 200;
+/**
+ * Deliberately modest: one "@" with something before it, no whitespace, a dot in the domain with something on
+ * both sides. Full RFC 5322 accepts addresses no mail system delivers to, and stricter patterns reject real ones.
+ * Written as index look-ups rather than a regular expression, whose backtracking was quadratic on inputs such as
+ * "a@" + "a.".repeat(n) + "@": this is one pass over the string.
+ */
+function wellFormedEmail(email: string): boolean {
+  const at = email.indexOf('@');
+  if (at <= 0 || at !== email.lastIndexOf('@') || /\s/.test(email)) return false;
+  const dot = email.lastIndexOf('.');
+  return dot > at + 1 && dot < email.length - 1;
+}
 
-export function decideCustomer(command: CustomerCommand, state: CustomerState): CustomerEvent[] {
+export function decideCustomer(
+  command: CustomerCommand,
+  state: CustomerState,
+  limits: InputLimits = DEFAULT_INPUT_LIMITS,
+): CustomerEvent[] {
   switch (command.type) {
     case 'RegisterCustomer': {
       if (state.exists) throw new RuleViolation('CUSTOMER_ALREADY_REGISTERED', 'The customer is already registered');
-      const name = command.name.trim();
-      const email = command.email.trim().toLowerCase();
-      if (name.length === 0) throw new InvalidInput('name must not be empty', 'name');
-      if (name.length > MAX_NAME) throw new InvalidInput(`name may have at most ${MAX_NAME} characters`, 'name');
-      if (!EMAIL.test(email)) throw new InvalidInput(`email "${command.email}" is not a well-formed address`, 'email');
+      const name = requireText(command.name, 'name', { max: limits.nameLength });
+      const email = requireText(command.email, 'email', { max: limits.emailLength }).toLowerCase();
+      if (!wellFormedEmail(email)) throw new InvalidInput(`email "${email}" is not a well-formed address`, 'email');
       return [{ type: 'CustomerRegistered', data: { name, email } }];
     }
     case 'DeactivateCustomer': {
@@ -27,7 +39,7 @@ export function decideCustomer(command: CustomerCommand, state: CustomerState): 
       if (!state.active) {
         throw new RuleViolation('CUSTOMER_ALREADY_DEACTIVATED', 'The customer is already deactivated');
       }
-      const reason = command.reason?.trim();
+      const reason = optionalText(command.reason, 'reason', { max: limits.reasonLength, multiline: true });
       return [{ type: 'CustomerDeactivated', data: reason ? { reason } : {} }];
     }
     default:

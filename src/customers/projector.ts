@@ -1,8 +1,8 @@
-import Decimal from 'decimal.js';
 import type { StoredEvent } from '../eventstore/types';
 import type { OrderPaid, OrderPlaced } from '../orders/events';
 import type { Projector, ProjectionTx, ReadModelChange } from '../projections/types';
 import { applyCustomerEnvelope, type CustomerView } from './view';
+import { Decimal } from '../shared/money';
 
 export const CUSTOMER_PROJECTOR_EVENT_TYPES = [
   'CustomerRegistered',
@@ -50,7 +50,7 @@ export function toCustomerRecord(r: CustomerRow): CustomerRecord {
 const CUSTOMER_COLUMNS = `id text, name text, email text, active boolean, deactivation_reason text, order_count int,
   lifetime_total numeric, version int, registered_at timestamptz, updated_at timestamptz, deactivated_at timestamptz`;
 
-const money = (d: Decimal.Value) => new Decimal(d).toFixed(2);
+const money = (d: string | InstanceType<typeof Decimal>) => new Decimal(d).toFixed(2);
 
 /**
  * Customers with their order count and lifetime total (paid, less refunds of cancelled paid orders). Order events

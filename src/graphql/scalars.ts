@@ -1,12 +1,13 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { positionFromDigits } from './cursor';
 
 const badInput = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 
 function parseDecimal(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  throw badInput(`Decimal must be a string such as "59.98" or a JSON number, got ${JSON.stringify(value)}`);
+  throw badInput(`Decimal must be a string such as "59.98" or a JSON number, got ${preview(value)}`);
 }
 
 /**
@@ -24,12 +25,17 @@ export const DecimalScalar = new GraphQLScalarType<string, string>({
   },
 });
 
-const DIGITS = /^\d{1,20}$/;
-
 function parsePosition(value: unknown): bigint {
-  if (typeof value === 'string' && DIGITS.test(value)) return BigInt(value);
+  const position = typeof value === 'string' ? positionFromDigits(value) : undefined;
+  if (position !== undefined) return position;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  throw badInput(`Position must be a string of digits, got ${JSON.stringify(value)}`);
+  throw badInput(`Position must be a string of at most 19 digits within a 64-bit integer, got ${preview(value)}`);
+}
+
+/** Enough of a bad value to recognise it, never the whole of a huge one. */
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
 /** Log positions are 64-bit: beyond GraphQL's Int and JavaScript's safe integers, so they travel as strings. */

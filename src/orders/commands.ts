@@ -9,6 +9,7 @@ import {
 } from '../commands/handle-command';
 import { customerAggregate } from '../customers/commands';
 import type { EventStore } from '../eventstore';
+import { requireId } from '../shared/text';
 import { decideOrder, type OrderCommand, type OrderItemInput } from './decide';
 import { ORDER, type OrderEvent } from './events';
 import { evolveOrder, initialOrderState, type OrderState } from './state';
@@ -42,13 +43,15 @@ export function orderCommands(store: EventStore, options: CommandOptions) {
       commandType: decision.type,
       input: { ...target, ...decision },
       creates: false,
+      idField: 'orderId',
       expectedVersion: target.expectedVersion,
-      decide: (state) => decideOrder(decision, state),
+      decide: (state) => decideOrder(decision, state, options.limits),
       meta,
     });
 
   return {
     place(input: { customerId: string; items: OrderItemInput[] }, meta: CommandMeta) {
+      requireId(input.customerId, 'customerId', options.limits.idLength);
       return run({
         aggregate: orderAggregate,
         aggregateId: randomUUID(),
@@ -58,7 +61,11 @@ export function orderCommands(store: EventStore, options: CommandOptions) {
         decide: async (state) => {
           // Read from the customer's stream, not a query table: the write side decides on the log alone.
           const customer = fold(customerAggregate, await store.readStream(input.customerId)).state;
-          return decideOrder({ type: 'PlaceOrder', customerId: input.customerId, customer, items: input.items }, state);
+          return decideOrder(
+            { type: 'PlaceOrder', customerId: input.customerId, customer, items: input.items },
+            state,
+            options.limits,
+          );
         },
         meta,
       });

@@ -1,6 +1,8 @@
 import type { CustomerState } from '../customers/state';
 import { InvalidInput, NotFound, RuleViolation } from '../shared/errors';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../shared/input-limits';
 import { parsePrice } from '../shared/money';
+import { optionalText, requireText } from '../shared/text';
 import type { OrderEvent, OrderItem } from './events';
 import { orderTotal, type OrderState, type OrderStatus } from './state';
 
@@ -20,9 +22,11 @@ export type ShipOrder = { type: 'ShipOrder' };
 export type CancelOrder = { type: 'CancelOrder'; reason?: string };
 export type OrderCommand = PlaceOrder | AddItem | PayOrder | ShipOrder | CancelOrder;
 
-const MAX_ITEMS = 1000;
-
-export function decideOrder(command: OrderCommand, state: OrderState): OrderEvent[] {
+export function decideOrder(
+  command: OrderCommand,
+  state: OrderState,
+  limits: InputLimits = DEFAULT_INPUT_LIMITS,
+): OrderEvent[] {
   switch (command.type) {
     case 'PlaceOrder': {
       if (state.exists) throw new RuleViolation('ORDER_ALREADY_PLACED', 'The order has already been placed');
@@ -31,19 +35,20 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
         throw new RuleViolation('CUSTOMER_INACTIVE', 'A deactivated customer cannot place orders');
       }
       if (command.items.length === 0) throw new InvalidInput('An order needs at least one item', 'items');
-      if (command.items.length > MAX_ITEMS) {
-        throw new InvalidInput(`An order may have at most ${MAX_ITEMS} items`, 'items');
+      if (command.items.length > limits.itemsPerOrder) {
+        throw new InvalidInput(`An order may have at most ${limits.itemsPerOrder} items`, 'items');
       }
-      const items = command.items.map((item, i) => validItem(item, `items[${i}]`));
+      const items = command.items.map((item, i) => validItem(item, `items[${i}]`, limits));
       return [{ type: 'OrderPlaced', data: { customerId: command.customerId, items, totalAmount: orderTotal(items) } }];
     }
     case 'AddItem': {
       const order = existing(state);
       requireStatus(order.status, ['PLACED'], 'ITEMS_ONLY_WHILE_PLACED', 'Items can be added only while the order is PLACED');
-      if (order.items.length >= MAX_ITEMS) {
-        throw new RuleViolation('TOO_MANY_ITEMS', `An order may have at most ${MAX_ITEMS} items`);
+      const item = validItem(command.item, 'item', limits);
+      if (order.items.length >= limits.itemsPerOrder) {
+        throw new RuleViolation('TOO_MANY_ITEMS', `An order may have at most ${limits.itemsPerOrder} items`);
       }
-      return [{ type: 'ItemAdded', data: { item: validItem(command.item, 'item') } }];
+      return [{ type: 'ItemAdded', data: { item } }];
     }
     case 'PayOrder': {
       const order = existing(state);
@@ -63,7 +68,7 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
         'CANCEL_ONLY_BEFORE_SHIPPING',
         `A ${order.status} order cannot be cancelled`,
       );
-      const reason = command.reason?.trim();
+      const reason = optionalText(command.reason, 'reason', { max: limits.reasonLength, multiline: true });
       return [{ type: 'OrderCancelled', data: reason ? { reason } : {} }];
     }
     default:
@@ -81,13 +86,19 @@ function requireStatus(status: OrderStatus, allowed: readonly OrderStatus[], rul
   if (!allowed.includes(status)) throw new RuleViolation(rule, message);
 }
 
-function validItem(item: OrderItemInput, field: string): OrderItem {
-  const productId = item.productId.trim();
-  if (productId.length === 0) throw new InvalidInput(`${field}.productId must not be empty`, `${field}.productId`);
-  if (!Number.isSafeInteger(item.quantity) || item.quantity < 1) {
-    throw new InvalidInput(`${field}.quantity must be a positive integer, got ${item.quantity}`, `${field}.quantity`);
+function validItem(item: OrderItemInput, field: string, limits: InputLimits): OrderItem {
+  const productId = requireText(item.productId, `${field}.productId`, { max: limits.productIdLength });
+  if (!Number.isSafeInteger(item.quantity) || item.quantity < 1 || item.quantity > limits.quantity) {
+    throw new InvalidInput(
+      `${field}.quantity must be a whole number from 1 to ${limits.quantity}, got ${item.quantity}`,
+      `${field}.quantity`,
+    );
   }
-  return { productId, quantity: item.quantity, unitPrice: parsePrice(item.unitPrice, `${field}.unitPrice`) };
+  return {
+    productId,
+    quantity: item.quantity,
+    unitPrice: parsePrice(item.unitPrice, `${field}.unitPrice`, limits.unitPrice),
+  };
 }
 
 function assertNever(value: never): never {

@@ -1,4 +1,4 @@
-import Decimal from 'decimal.js';
+import DecimalJs from 'decimal.js';
 import { InvalidInput } from './errors';
 
 /**
@@ -7,11 +7,22 @@ import { InvalidInput } from './errors';
  */
 export type Money = string;
 
+/**
+ * decimal.js rounds every result to `precision` significant digits (20 by default), which a customer's lifetime
+ * total could outgrow: 60 digits stays exact for any sum of amounts the input limits admit.
+ */
+export const Decimal = DecimalJs.clone({ precision: 60 });
+
 const TWO_PLACES = 2;
 const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
+/** Longer than any amount the limits admit, short enough that nothing below looks at a huge string. */
+const MAX_AMOUNT_TEXT = 40;
 
-/** Parses a price: a finite, non-negative amount with at most two decimals. */
-export function parsePrice(raw: string, field: string): Money {
+/** Parses a price: a finite, non-negative amount with at most two decimals, and at most `max`. */
+export function parsePrice(raw: string, field: string, max?: Money): Money {
+  if (raw.length > MAX_AMOUNT_TEXT) {
+    throw new InvalidInput(`${field} must be a decimal amount of at most ${MAX_AMOUNT_TEXT} characters`, field);
+  }
   // Plain decimal notation only: decimal.js would also read "0x10" or "1e2", silently changing what was typed.
   if (!DECIMAL_TEXT.test(raw)) throw new InvalidInput(`${field} must be a decimal amount, got "${raw}"`, field);
   const value = new Decimal(raw);
@@ -19,6 +30,7 @@ export function parsePrice(raw: string, field: string): Money {
   if (value.decimalPlaces() > TWO_PLACES) {
     throw new InvalidInput(`${field} may have at most 2 decimals, got ${raw}`, field);
   }
+  if (max !== undefined && value.greaterThan(max)) throw new InvalidInput(`${field} may be at most ${max}, got ${raw}`, field);
   return value.toFixed(TWO_PLACES);
 }
 

@@ -7,6 +7,7 @@ import type { EventStore, StoredEvent, StreamRange } from '../../src/eventstore'
 import { orderCommands } from '../../src/orders';
 import { orderViewFrom } from '../../src/orders/view';
 import { openStore, type StoreFixture } from '../support/event-store';
+import { DEFAULT_INPUT_LIMITS } from '../../src/shared/input-limits';
 
 let f: StoreFixture;
 beforeAll(async () => {
@@ -34,7 +35,7 @@ const counter: Aggregate<CounterState, Incremented, CounterView> = {
 const metadata = { correlationId: 'snapshots', causationId: 'snapshots', userId: null };
 const warnings: { obj: object; msg: string }[] = [];
 const logger = { warn: (obj: object, msg: string) => void warnings.push({ obj, msg }) };
-const options = (snapshotEvery: number): CommandOptions => ({ retries: 3, snapshotEvery, logger });
+const options = (snapshotEvery: number): CommandOptions => ({ retries: 3, snapshotEvery, limits: DEFAULT_INPUT_LIMITS, logger });
 
 /** Runs one Increment command (of `events` events, each adding `by`) through the real handler. */
 function increment<S, V>(

@@ -220,7 +220,7 @@ describe('order decider', () => {
           '64.33',
         ],
         ['free items add nothing: 5 × 0 + 1 × 9.99 is 9.99', [input('a', 5, '0'), input('b', 1, '9.99')], '9.99'],
-        ['large amounts stay exact: 1000 × 9999999.99 is 9999999990.00', [input('a', 1000, '9999999.99')], '9999999990.00'],
+        ['large amounts stay exact: 1000 × 999999.99 is 999999990.00', [input('a', 1000, '999999.99')], '999999990.00'],
       ])('computes %s', (_label, items, total) => {
         const [event] = when(given(), placeOrder(items))();
         expect(event).toMatchObject({ type: 'OrderPlaced', data: { totalAmount: total } });
