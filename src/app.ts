@@ -1,3 +1,4 @@
+import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { startEmbeddedPostgres } from './db/embedded';
@@ -28,6 +29,8 @@ export type StartOptions = {
   /** Counts the read side's SQL statements (tests prove nested loads are batched). */
   onReadQuery?: () => void;
   projectors?: readonly Projector[];
+  /** Test seam: changes the executable schema (tests force failures that valid input can no longer cause). */
+  schema?: (schema: GraphQLSchema) => GraphQLSchema;
 };
 
 export type Orderstream = {
@@ -113,7 +116,8 @@ export async function startOrderstream(config: Config, logger: Logger, options: 
     cleanups.push(() => readModelFeed.stop());
 
     const services = createServices({ config, pool, prisma, store, projections, tailer, readModelFeed, logger });
-    const http = await createHttpServer(buildSchema(), services, logger);
+    const schema = options.schema ? options.schema(buildSchema()) : buildSchema();
+    const http = await createHttpServer(schema, services, logger);
     cleanups.push(() => http.stop());
     await new Promise<void>((resolve, reject) => {
       http.server.once('error', reject);

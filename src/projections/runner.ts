@@ -24,6 +24,17 @@ export type ProjectionReport = CheckpointRow & { lag: number; leader: boolean };
 /** Rows written by this process's live batches, kept for read-your-writes (they are wanted within milliseconds). */
 const WRITTEN_ROWS = 10_000;
 
+/** How stale this process's knowledge that a projector FAILED may be before a wait re-reads the checkpoints. */
+const FAILED_RECHECK_MS = 1000;
+
+/** How a wait for the projectors ended. */
+export type WaitOutcome = {
+  /** Every projector asked about that has not FAILED has passed the position. */
+  reached: boolean;
+  /** The projectors asked about that have FAILED: nobody waits for them (they stay stopped until retried). */
+  failed: string[];
+};
+
 /**
  * Runs every registered projector in this process (each only while this process leads it), and answers the
  * questions the API asks of the read side: how far is each projector, and has it passed a given position yet.
@@ -32,6 +43,8 @@ export class ProjectionRunner {
   private readonly workers: ProjectorWorker[];
   private readonly leadership: Leadership;
   private readonly positions = new Map<string, bigint>();
+  private readonly failed = new Set<string>();
+  private failedCheckedAt = 0;
   private readonly waiters = new Set<() => void>();
   private readonly written = new Map<string, { projector: string; row: unknown }>();
   private refreshing: Promise<void> | undefined;
@@ -54,6 +67,12 @@ export class ProjectionRunner {
             deps.checkpoints.poke();
           },
           leading: (name) => this.forget(name),
+          failed: (name) => {
+            this.failed.add(name);
+            for (const wake of [...this.waiters]) wake();
+            // Other instances re-read the checkpoints when poked while their mutations wait.
+            deps.checkpoints.poke();
+          },
         }),
     );
   }
@@ -84,33 +103,41 @@ export class ProjectionRunner {
   }
 
   /**
-   * Resolves true once every projector that reads any of `eventTypes` has processed the log up to `position`
-   * (wherever it runs), or false after `timeoutMs`.
+   * Waits until every projector that reads any of `eventTypes` has processed the log up to `position` (wherever
+   * it runs), or has FAILED: a failed projector stays stopped until an operator retries it, so waiting for it
+   * would only stall every command for the whole timeout. Gives up after `timeoutMs` (reached: false).
    */
-  async waitFor(position: bigint, eventTypes: readonly string[], timeoutMs: number): Promise<boolean> {
+  async waitFor(position: bigint, eventTypes: readonly string[], timeoutMs: number): Promise<WaitOutcome> {
     const names = this.deps.projectors
       .filter((p) => p.eventTypes.some((t) => eventTypes.includes(t)))
       .map((p) => p.name);
-    const reached = () => names.every((n) => (this.positions.get(n) ?? -1n) >= position);
-    if (reached()) return true;
+    // Another instance may have retried a projector this process still believes FAILED.
+    if (names.some((n) => this.failed.has(n)) && Date.now() - this.failedCheckedAt > FAILED_RECHECK_MS) {
+      await this.refreshPositions();
+    }
+    const outcome = (): WaitOutcome | undefined => {
+      const failed = names.filter((n) => this.failed.has(n));
+      const reached = names.every((n) => this.failed.has(n) || (this.positions.get(n) ?? -1n) >= position);
+      return reached ? { reached, failed } : undefined;
+    };
     const deadline = Date.now() + timeoutMs;
-    while (!reached()) {
+    for (let done = outcome(); ; done = outcome()) {
+      if (done) return done;
       const left = deadline - Date.now();
-      if (left <= 0) return false;
+      if (left <= 0) return { reached: false, failed: names.filter((n) => this.failed.has(n)) };
       const woken = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => done(false), Math.min(left, 100));
+        const timer = setTimeout(() => wake(false), Math.min(left, 100));
         const waiters = this.waiters;
-        function done(wake = true) {
+        function wake(woke = true) {
           clearTimeout(timer);
-          waiters.delete(done);
-          resolve(wake);
+          waiters.delete(wake);
+          resolve(woke);
         }
-        waiters.add(done);
+        waiters.add(wake);
       });
       // No wake-up for a while (another instance leads and a NOTIFY was missed): look at the table itself.
-      if (!woken && !reached() && !names.every((n) => this.leadership.holds(n))) await this.refreshPositions();
+      if (!woken && !outcome() && !names.every((n) => this.leadership.holds(n))) await this.refreshPositions();
     }
-    return true;
   }
 
   /**
@@ -135,6 +162,7 @@ export class ProjectionRunner {
 
   async retry(name: string): Promise<boolean> {
     const cleared = await clearFailure(this.deps.pool, name);
+    if (cleared) this.failed.delete(name);
     this.workers.forEach((w) => w.refresh());
     return cleared;
   }
@@ -175,6 +203,8 @@ export class ProjectionRunner {
   }
 
   private advance(name: string, position: bigint): void {
+    // A batch committed: the projector runs (again).
+    this.failed.delete(name);
     if ((this.positions.get(name) ?? -1n) < position) this.positions.set(name, position);
     for (const wake of [...this.waiters]) wake();
   }
@@ -189,7 +219,13 @@ export class ProjectionRunner {
   private refreshPositions(): Promise<void> {
     this.refreshing ??= (async () => {
       try {
-        for (const row of await readCheckpoints(this.deps.pool)) this.positions.set(row.name, row.position);
+        const checkedAt = Date.now();
+        for (const row of await readCheckpoints(this.deps.pool)) {
+          this.positions.set(row.name, row.position);
+          if (row.status === 'FAILED') this.failed.add(row.name);
+          else this.failed.delete(row.name);
+        }
+        this.failedCheckedAt = checkedAt;
       } finally {
         this.refreshing = undefined;
       }

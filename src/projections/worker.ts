@@ -32,6 +32,8 @@ export type WorkerDeps = {
   committed(projector: string, position: bigint, changes: ReadModelChange[]): void;
   /** This process has just become the projector's leader (another may have written its tables meanwhile). */
   leading?(projector: string): void;
+  /** The projector has just been marked FAILED (it stays stopped until an operator retries it). */
+  failed?(projector: string): void;
   rebuildProgress?(projector: string, events: number, position: bigint): void;
 };
 
@@ -220,6 +222,7 @@ export class ProjectorWorker {
       'projector failed on an event; it stays stopped until retried',
     );
     await markFailed(this.deps.pool, this.projector.name, error.message, error.eventId);
+    this.deps.failed?.(this.projector.name);
   }
 
   /** On a pipelined connection: BEGIN goes out with the first statements of `fn`, not a round trip before them. */

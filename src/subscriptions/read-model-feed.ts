@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/prisma';
-import { ORDER_EVENT_TYPES, type OrderRecord } from '../orders/projector';
+import { ORDER_EVENT_TYPES, ordersProjector, type OrderRecord } from '../orders/projector';
 import { findOrdersByIds } from '../orders/queries';
 import type { ProjectionRunner } from '../projections/runner';
 import { OrderUpdates } from './order-updates';
@@ -93,8 +93,13 @@ export class ReadModelFeed {
 
   private async publish(batch: Map<string, { position: bigint; version: number }>): Promise<void> {
     const upTo = [...batch.values()].reduce((a, b) => (a > b.position ? a : b.position), 0n);
-    while (!(await this.projections.waitFor(upTo, ORDER_TYPES, WAIT_SLICE_MS))) {
+    for (;;) {
+      const { reached, failed } = await this.projections.waitFor(upTo, ORDER_TYPES, WAIT_SLICE_MS);
       if (this.stopped) return;
+      // The rows come from the orders projector: while it is FAILED there is nothing new to push (its retry
+      // resumes here); a failed customers projector does not hold orders back.
+      if (failed.includes(ordersProjector.name)) await new Promise((resolve) => setTimeout(resolve, WAIT_SLICE_MS));
+      else if (reached) break;
     }
     if (this.watchers.size === 0) return;
     // The rows the projector in this process has just written, where it has them; the others from the table.
