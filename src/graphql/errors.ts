@@ -1,6 +1,7 @@
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { AppError } from '../shared/errors';
+import { tooManyTokens } from './query-limits';
 
 /** Codes a client may see besides the domain's own (graphql-js and Apollo Server raise these for bad documents). */
 const PASS_THROUGH = new Set([
@@ -23,7 +24,8 @@ const VALUE_ERROR = /^(Int|Float|String|Boolean|ID|Decimal|Position|DateTime|JSO
  */
 export function formatError(error: GraphQLError, logger: Logger): GraphQLFormattedError {
   const { message, locations, path } = error;
-  const original = error.originalError;
+  // A parse stopped by QUERY_MAX_TOKENS is graphql's syntax error (wrapped by Apollo Server): QUERY_TOO_COMPLEX.
+  const original = tooManyTokens(error) ?? error.originalError;
   if (original instanceof AppError) {
     return { message: original.message, locations, path, extensions: { code: original.code, ...original.details } };
   }

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { limitSubscriptionsPerSocket } from './subscription-limit';
 
 export type WsExtra = { socket: WebSocket; request: IncomingMessage };
 
@@ -16,9 +17,9 @@ export type WsExtra = { socket: WebSocket; request: IncomingMessage };
 export function serveGraphqlWs<P extends Record<string, unknown>>(
   options: ServerOptions<P, WsExtra>,
   wss: WebSocketServer,
-  { keepAliveMs, logger }: { keepAliveMs: number; logger: Logger },
+  { keepAliveMs, maxSubscriptions, logger }: { keepAliveMs: number; maxSubscriptions: number; logger: Logger },
 ): { dispose(): Promise<void> } {
-  const protocol = makeServer(options);
+  const protocol = makeServer(limitSubscriptionsPerSocket(options, maxSubscriptions));
   wss.options.handleProtocols = handleProtocols;
   wss.on('error', (error) => logger.error({ error: error.message }, 'WebSocket server error'));
 

@@ -5,17 +5,36 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLSchema,
+  type ParseOptions,
+} from 'graphql';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { createContext, type GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
+import { inputHygiene } from '../graphql/input-hygiene';
+import { runGuards, type OperationGuard } from '../graphql/operation-guards';
+import { parseOptions, queryLimitsGuard } from '../graphql/query-limits';
+import { rateLimitMutations } from '../graphql/rate-limit';
 import type { Services } from '../services';
 import { serveGraphqlWs } from './graphql-ws-transport';
 import { healthRouter } from './health';
+import { errorHandler, notFound, requireJsonBody } from './http-errors';
+import { httpOnlyRules } from './http-only-rules';
 import { subscribeSharingResults } from '../subscriptions/shared-execution';
 import { ideRouter } from './ide';
 import { livePageRouter } from './live-page';
+import { originPolicy } from './origins';
+import { retryAfterHeader } from './retry-after';
+import { securityHeaders } from './security-headers';
+import { routeUpgrades } from './upgrade';
 
 export type HttpServer = { server: http.Server; stop(): Promise<void> };
 
@@ -25,20 +44,67 @@ function userIdFrom(value: unknown): string | null {
   return typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : null;
 }
 
+/** graphql's parse, its syntax errors coded as Apollo Server codes them over HTTP. */
+function parseForWs(query: string, options: ParseOptions): DocumentNode {
+  try {
+    return parse(query, options);
+  } catch (error) {
+    if (!(error instanceof GraphQLError)) throw error;
+    throw new GraphQLError(error.message, {
+      source: error.source,
+      positions: error.positions,
+      extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+    });
+  }
+}
+
 /** One HTTP server and port: GraphQL over HTTP (Apollo Server) and graphql-ws on the same path. */
 export async function createHttpServer(schema: GraphQLSchema, services: Services, logger: Logger): Promise<HttpServer> {
   const app = express();
   const server = http.createServer(app);
+  const { config } = services;
+  const originAllowed = originPolicy(config.corsOrigins);
 
-  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
+  // Checks every operation passes once it is parsed and validated, before it runs, on both transports.
+  const guards: OperationGuard[] = [
+    queryLimitsGuard(config.queryLimits, config.inputLimits),
+    inputHygiene,
+    // Last: an operation another guard refuses costs its caller no token.
+    rateLimitMutations(config.rateLimit),
+  ];
+
+  // maxPayload bounds every frame, connection_init included (ws closes the socket with 1009 beyond it).
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes });
+  routeUpgrades(server, wsServer, { path: GRAPHQL_PATH, originAllowed, logger });
   const toClient = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e, logger));
   const wsCleanup = serveGraphqlWs<Record<string, unknown>>(
     {
       schema,
       subscribe: subscribeSharingResults,
       connectionInitWaitTimeout: 10_000,
-      // Called for every operation: each gets its own loaders and warnings.
-      context: (ctx): GraphQLContext => createContext(services, userIdFrom(ctx.connectionParams?.userId), logger),
+      // Parsed, validated and guarded here rather than by graphql-ws, so that a bad document fails only its own
+      // operation (graphql-ws lets a parse error escape and the socket would close) and the guards see it.
+      // Each operation gets its own context: its own loaders and warnings.
+      onSubscribe: (ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] => {
+        try {
+          const document = parseForWs(payload.query, parseOptions(config.queryLimits));
+          const errors = validate(schema, document);
+          if (errors.length > 0) return errors;
+          const operation = getOperationAST(document, payload.operationName);
+          if (!operation) return [new GraphQLError('Unable to identify the operation to run')];
+          const variables = payload.variables ?? {};
+          const contextValue = createContext(
+            services,
+            { userId: userIdFrom(ctx.connectionParams?.userId), caller: ctx.extra.request.socket.remoteAddress ?? 'unknown' },
+            logger,
+          );
+          runGuards(guards, { schema, document, operation, variables, context: contextValue });
+          return { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+      },
       onError: (_ctx, _id, _payload, errors) => toClient(errors),
       onNext: (_ctx, _id, _payload, args, result) => {
         const warnings = (args.contextValue as GraphQLContext).warnings;
@@ -51,12 +117,13 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
       },
     },
     wsServer,
-    { keepAliveMs: services.config.wsKeepAliveMs, logger },
+    { keepAliveMs: config.wsKeepAliveMs, maxSubscriptions: config.wsMaxSubscriptions, logger },
   );
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     includeStacktraceInErrorResponses: false,
+    parseOptions: parseOptions(config.queryLimits),
     // The process owns shutdown (src/main.ts): Apollo's own handler would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,
     formatError: (_formatted, error) =>
@@ -66,6 +133,11 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
       {
         async requestDidStart() {
           return {
+            async didResolveOperation({ schema, document, operation, request, contextValue }) {
+              // Apollo refuses a document without an identifiable operation before this hook.
+              if (!operation) return;
+              runGuards(guards, { schema, document, operation, variables: request.variables ?? {}, context: contextValue });
+            },
             async willSendResponse({ response, contextValue }) {
               if (contextValue.warnings.length === 0 || response.body.kind !== 'single') return;
               const result = response.body.singleResult;
@@ -74,6 +146,8 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
           };
         },
       },
+      httpOnlyRules(logger, GRAPHQL_PATH),
+      retryAfterHeader,
       ApolloServerPluginLandingPageDisabled(),
       {
         async serverWillStart() {
@@ -90,17 +164,31 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
   await apollo.start();
 
   app.disable('x-powered-by');
-  app.use(healthRouter(services.pool));
+  app.use(securityHeaders());
+  app.use(healthRouter(services.pool, logger));
+  // Ahead of the IDE's router, which would otherwise answer OPTIONS /graphql itself (Allow: GET, HEAD) and fail
+  // every preflight. A disallowed origin gets no Access-Control-Allow-Origin, so the browser keeps the response.
+  app.use(
+    GRAPHQL_PATH,
+    cors<cors.CorsRequest>({
+      origin: (origin, done) => done(null, origin !== undefined && originAllowed(origin)),
+      // Browsers otherwise ask again before every request (Chromium's default is 5 s).
+      maxAge: 600,
+    }),
+  );
   app.use(ideRouter());
   app.use(livePageRouter());
   app.use(
     GRAPHQL_PATH,
-    cors<cors.CorsRequest>(),
-    express.json({ limit: '1mb' }),
+    requireJsonBody(logger),
+    express.json({ limit: config.bodyLimitBytes }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => createContext(services, userIdFrom(req.headers['x-user-id']), logger),
+      context: async ({ req }) =>
+        createContext(services, { userId: userIdFrom(req.headers['x-user-id']), caller: req.socket.remoteAddress ?? 'unknown' }, logger),
     }),
   );
+  app.use(notFound(logger));
+  app.use(errorHandler(logger));
 
   return { server, stop: () => apollo.stop() };
 }

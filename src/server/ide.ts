@@ -29,19 +29,31 @@ query RecentEvents {
 }
 `;
 
-function page(): string {
-  return `<!doctype html>
+// The page's own script and style are files of their own, not inline: the Content-Security-Policy
+// (security-headers.ts) lets only this server's files run.
+const START_SCRIPT = `const url = location.origin + '/graphql';
+document.getElementById('sandbox').href =
+  'https://studio.apollographql.com/sandbox/explorer?endpoint=' + encodeURIComponent(url);
+const wsClient = graphqlWs.createClient({ url: url.replace(/^http/, 'ws'), lazy: true });
+const fetcher = GraphiQL.createFetcher({ url, wsClient });
+ReactDOM.createRoot(document.getElementById('graphiql')).render(
+  React.createElement(GraphiQL, { fetcher, defaultQuery: ${JSON.stringify(DEFAULT_QUERY)} }),
+);
+`;
+
+const STYLE = `html, body, #graphiql { height: 100%; margin: 0; }
+body { display: flex; flex-direction: column; }
+#bar { font: 13px system-ui, sans-serif; padding: 6px 12px; background: #f4f6f8; border-bottom: 1px solid #dde; }
+#graphiql { flex: 1; }
+`;
+
+const PAGE = `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8" />
   <title>orderstream · GraphiQL</title>
   <link rel="stylesheet" href="/ide/graphiql.css" />
-  <style>
-    html, body, #graphiql { height: 100%; margin: 0; }
-    body { display: flex; flex-direction: column; }
-    #bar { font: 13px system-ui, sans-serif; padding: 6px 12px; background: #f4f6f8; border-bottom: 1px solid #dde; }
-    #graphiql { flex: 1; }
-  </style>
+  <link rel="stylesheet" href="/ide/page.css" />
 </head>
 <body>
   <div id="bar">orderstream GraphQL IDE (works offline) ·
@@ -51,30 +63,21 @@ function page(): string {
   <script src="/ide/react-dom.js"></script>
   <script src="/ide/graphql-ws.js"></script>
   <script src="/ide/graphiql.js"></script>
-  <script>
-    const url = location.origin + '/graphql';
-    document.getElementById('sandbox').href =
-      'https://studio.apollographql.com/sandbox/explorer?endpoint=' + encodeURIComponent(url);
-    const wsClient = graphqlWs.createClient({ url: url.replace(/^http/, 'ws'), lazy: true });
-    const fetcher = GraphiQL.createFetcher({ url, wsClient });
-    ReactDOM.createRoot(document.getElementById('graphiql')).render(
-      React.createElement(GraphiQL, { fetcher, defaultQuery: ${JSON.stringify(DEFAULT_QUERY)} }),
-    );
-  </script>
+  <script src="/ide/start.js"></script>
 </body>
 </html>`;
-}
 
 /** GET /graphql from a browser and /ide/*: a self-hosted GraphiQL, since Apollo's default page loads from a CDN. */
 export function ideRouter(): Router {
   const router = express.Router();
-  const html = page();
   router.get('/graphql', (req, res, next) => {
     // A browser navigating here asks for HTML; GraphQL-over-GET clients send a query and ask for JSON.
     const browser = req.query.query === undefined && (req.headers.accept ?? '').includes('text/html');
-    if (browser) res.type('html').send(html);
+    if (browser) res.type('html').send(PAGE);
     else next();
   });
+  router.get('/ide/start.js', (_req, res) => res.type('js').send(START_SCRIPT));
+  router.get('/ide/page.css', (_req, res) => res.type('css').send(STYLE));
   for (const [name, file] of Object.entries(ASSETS)) {
     const full = path.join(modules, file);
     router.get(`/ide/${name}`, (_req, res) => res.sendFile(full, { maxAge: '1h' }));

@@ -8,7 +8,9 @@ export type ErrorCode =
   | 'BUSINESS_RULE_VIOLATION'
   | 'CONCURRENCY_CONFLICT'
   | 'IDEMPOTENCY_CONFLICT'
-  | 'SUBSCRIBER_TOO_SLOW';
+  | 'SUBSCRIBER_TOO_SLOW'
+  | 'QUERY_TOO_COMPLEX'
+  | 'RATE_LIMITED';
 
 export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
@@ -78,5 +80,21 @@ export class SubscriberTooSlowError extends AppError {
         'subscribe again (and query the orders you need, since changes in between were not sent).',
       { limit },
     );
+  }
+}
+
+/** A document over one of the query limits (depth, cost, aliases, tokens); `limit` names which. */
+export class QueryTooComplex extends AppError {
+  readonly code = 'QUERY_TOO_COMPLEX';
+  constructor(limit: string, max: number, actual: number | undefined, message: string) {
+    super(message, actual === undefined ? { limit, max } : { limit, max, actual });
+  }
+}
+
+/** The caller sent more mutations than the rate limit allows; it may try again after `retryAfterMs`. */
+export class RateLimited extends AppError {
+  readonly code = 'RATE_LIMITED';
+  constructor(retryAfterMs: number) {
+    super(`Too many mutations; try again in ${retryAfterMs} ms`, { retryAfterMs });
   }
 }

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/server';
 
 // Debian's chromium (.ci/run installs it). On a machine without it this test cannot run, and says so.
@@ -25,10 +25,19 @@ afterAll(async () => {
   await server.close();
 });
 
-browserTest('shows an order placed over HTTP on the live page, and its status as it changes', async () => {
+/** A new page that records uncaught errors and every console error (Chromium reports CSP violations there). */
+async function watchedPage(): Promise<{ page: Page; errors: string[] }> {
   const page = await browser!.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  return { page, errors };
+}
+
+browserTest('shows an order placed over HTTP on the live page, and its status as it changes', async () => {
+  const { page, errors } = await watchedPage();
   await page.goto(`${server.app.url}/live`);
   await page.waitForSelector('#status:has-text("live")');
 
@@ -46,5 +55,19 @@ browserTest('shows an order placed over HTTP on the live page, and its status as
 
   await server.gql(`mutation ($o: ID!) { payOrder(input: { orderId: $o }) { version } }`, { o: orderId });
   await page.locator(`tr[data-id="${orderId}"] td.PAID`).waitFor({ timeout: 15_000 });
+  expect(errors).toEqual([]);
+});
+
+browserTest('renders the IDE under its Content-Security-Policy, with no violation, and loads the schema', async () => {
+  const { page, errors } = await watchedPage();
+  // Chromium reports a blocked script, style or connection as a console error; also count the DOM's own event.
+  await page.addInitScript({
+    content: `document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
+  });
+  const introspection = page.waitForResponse((res) => res.url().endsWith('/graphql') && res.request().method() === 'POST');
+  await page.goto(`${server.app.url}/graphql`);
+  expect((await introspection).status()).toBe(200);
+  await page.locator('.graphiql-query-editor .CodeMirror').filter({ hasText: 'Welcome to orderstream' }).waitFor({ timeout: 15_000 });
+  expect(await page.locator('#sandbox').getAttribute('href')).toContain('studio.apollographql.com/sandbox');
   expect(errors).toEqual([]);
 });

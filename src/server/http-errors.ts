@@ -1,0 +1,134 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+
+/**
+ * Codes of the requests refused outside GraphQL execution (product.md, "Errors"), answered in the same JSON shape
+ * as a GraphQL error, so that a client has one way to read every failure.
+ */
+export type HttpErrorCode =
+  | 'BAD_REQUEST'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'INTERNAL_SERVER_ERROR';
+
+export type Refusal = { status: number; code: HttpErrorCode; message: string };
+
+function errorBody(code: HttpErrorCode, message: string): string {
+  return JSON.stringify({ errors: [{ message, extensions: { code } }] });
+}
+
+/** The one log line of a refused request; the path is the client's, so it is cut short. */
+export function logRefusal(
+  logger: Logger,
+  refusal: Refusal,
+  req: { method?: string; url?: string },
+  detail: { reason?: string; err?: unknown } = {},
+): void {
+  const fields = { status: refusal.status, code: refusal.code, method: req.method, path: req.url?.split('?')[0]?.slice(0, 200), ...detail };
+  if (refusal.status >= 500) logger.error(fields, 'request failed');
+  else logger.info(fields, 'request refused');
+}
+
+function send(res: Response, { status, code, message }: Refusal): void {
+  res.status(status).type('application/json').send(errorBody(code, message));
+}
+
+/** For an upgrade request, whose socket has no Express response: a complete HTTP response, then close. */
+export function refuseUpgrade(socket: Duplex, { status, code, message }: Refusal): void {
+  const body = errorBody(code, message);
+  socket.on('error', () => socket.destroy());
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `X-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+const BODY_SHAPE = 'The request body must be a JSON object: { "query": "…", "variables": { … }, "operationName": "…" }';
+
+/**
+ * GraphQL over HTTP takes JSON in UTF-8 (the GraphQL-over-HTTP spec). Checked before the body is read, so that a
+ * body in another charset is refused rather than decoded into something else, and a large one is not read at all.
+ */
+export function requireJsonBody(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    if (!hasBody || isUtf8Json(req.headers['content-type'])) return next();
+    const refusal: Refusal = {
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: 'Send the request body as Content-Type: application/json (UTF-8)',
+    };
+    logRefusal(logger, refusal, req, { reason: req.headers['content-type']?.slice(0, 100) ?? 'no content type' });
+    send(res, refusal);
+  };
+}
+
+function isUtf8Json(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const [type, ...parameters] = contentType.split(';').map((part) => part.trim().toLowerCase());
+  if (type !== 'application/json') return false;
+  const charset = parameters.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/^"|"$/g, '');
+  return charset === undefined || charset === 'utf-8' || charset === 'utf8';
+}
+
+/** After every route: a path nothing serves. */
+export function notFound(logger: Logger): RequestHandler {
+  return (req, res) => {
+    const refusal: Refusal = { status: 404, code: 'NOT_FOUND', message: 'Nothing is served at this path; the GraphQL API is at /graphql' };
+    logRefusal(logger, refusal, req);
+    send(res, refusal);
+  };
+}
+
+/**
+ * Last in the chain: whatever a middleware passed on (body-parser's errors above all) becomes a JSON error with a
+ * code, and one log line. Without it Express answers with an HTML page holding the stack trace, and prints the
+ * stack to stderr.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const refusal = refusalFor(error);
+    // The detail of an unexpected error is for the log only.
+    logRefusal(logger, refusal, req, refusal.status >= 500 ? { err: error } : { reason: errorType(error) });
+    if (res.headersSent) {
+      // Part of a response is out: nothing coherent can follow it.
+      req.socket.destroy();
+      return;
+    }
+    send(res, refusal);
+  };
+}
+
+function refusalFor(error: unknown): Refusal {
+  switch (errorType(error)) {
+    case 'entity.parse.failed':
+      return { status: 400, code: 'BAD_REQUEST', message: BODY_SHAPE };
+    case 'entity.too.large': {
+      const limit = (error as { limit?: number }).limit;
+      return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `The request body is over the limit of ${limit} bytes` };
+    }
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Unsupported Content-Encoding or charset' };
+  }
+  const status = statusOf(error);
+  if (status === 404) return { status, code: 'NOT_FOUND', message: 'Not found' };
+  if (status >= 400 && status < 500) return { status, code: 'BAD_REQUEST', message: STATUS_CODES[status] ?? 'Bad request' };
+  return { status: 500, code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
+}
+
+/** body-parser (and http-errors) tag their errors with `type` and `status`. */
+function errorType(error: unknown): string | undefined {
+  const type = (error as { type?: unknown } | null)?.type;
+  return typeof type === 'string' ? type : undefined;
+}
+
+function statusOf(error: unknown): number {
+  const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+}

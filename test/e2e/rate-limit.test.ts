@@ -1,0 +1,91 @@
+import http from 'node:http';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { startTestServer, wsRequest, type GraphQLResponse, type TestServer } from '../support/server';
+
+// A token comes back every 1,000 s: within a test a caller's bucket only ever empties, whatever the machine's pace.
+const BURST = 3;
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ RATE_LIMIT_MUTATIONS_PER_SECOND: '0.001', RATE_LIMIT_BURST: String(BURST) });
+});
+afterAll(() => server.close());
+
+type Answer = { status: number; retryAfter: string | undefined; body: GraphQLResponse };
+
+/**
+ * Each test is a caller of its own: requests leave from another loopback address (all of 127/8 is the loopback
+ * interface), which is the caller the server sees until authentication lands.
+ */
+function postFrom(caller: string, query: string): Promise<Answer> {
+  const url = new URL(`${server.app.url}/graphql`);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: caller, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify({ query }));
+  });
+}
+
+function wsFrom(caller: string): Client {
+  class FromCaller extends WebSocket {
+    constructor(address: string | URL, protocols?: string | string[]) {
+      super(address, protocols, { localAddress: caller });
+    }
+  }
+  const client = createClient({ url: `${server.app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: FromCaller, retryAttempts: 0 });
+  clients.push(client);
+  return client;
+}
+const clients: Client[] = [];
+afterAll(() => Promise.all(clients.map((c) => c.dispose())));
+
+let registrations = 0;
+const register = () =>
+  `mutation { registerCustomer(input: { name: "Caller ${++registrations}", email: "rl${registrations}@example.com" }) { aggregateId } }`;
+
+const limited = {
+  errors: [{ message: expect.stringContaining('Too many mutations'), extensions: { code: 'RATE_LIMITED', retryAfterMs: expect.any(Number) } }],
+};
+
+it('refuses a caller its mutations beyond the burst with RATE_LIMITED, HTTP 429, retryAfterMs and Retry-After', async () => {
+  for (let i = 0; i < BURST; i++) expect((await postFrom('127.0.0.2', register())).status).toBe(200);
+  const refused = await postFrom('127.0.0.2', register());
+  expect(refused.status).toBe(429);
+  expect(refused.body).toMatchObject(limited);
+  const retryAfterMs: number = refused.body.errors![0]!.extensions!.retryAfterMs;
+  expect(retryAfterMs).toBeGreaterThan(0);
+  expect(refused.retryAfter).toBe(String(Math.ceil(retryAfterMs / 1000)));
+});
+
+it('keeps callers apart, and lets queries through for a caller out of mutations', async () => {
+  for (let i = 0; i <= BURST; i++) await postFrom('127.0.0.3', register());
+  expect((await postFrom('127.0.0.3', register())).status).toBe(429);
+  expect(await postFrom('127.0.0.3', '{ __typename }')).toMatchObject({ status: 200, body: { data: { __typename: 'Query' } } });
+  expect(await postFrom('127.0.0.4', register())).toMatchObject({ status: 200, body: { data: { registerCustomer: expect.any(Object) } } });
+});
+
+it("counts mutations over graphql-ws against the same caller's bucket, and refuses them there alike", async () => {
+  const ws = wsFrom('127.0.0.5');
+  for (let i = 0; i < BURST - 1; i++) expect((await postFrom('127.0.0.5', register())).status).toBe(200);
+  expect((await wsRequest(ws, register())).errors).toBeUndefined();
+  // Refused before it runs: graphql-ws's `error` message for that operation's id.
+  await expect(wsRequest(ws, register())).rejects.toMatchObject(limited.errors);
+  expect(await postFrom('127.0.0.5', register())).toMatchObject({ status: 429, body: limited });
+  // The refusal ended that operation only: the socket still serves queries.
+  expect(await wsRequest(ws, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+});
+
+it('counts each root field of a mutation as one command, so aliases buy no extra commands', async () => {
+  const aliased = `mutation { ${Array.from({ length: BURST }, (_, i) => `c${i}: ${register().slice('mutation { '.length, -' }'.length)}`).join(' ')} }`;
+  const all = await postFrom('127.0.0.6', aliased);
+  expect(all.status).toBe(200);
+  expect(Object.keys(all.body.data!)).toHaveLength(BURST);
+  expect(await postFrom('127.0.0.6', register())).toMatchObject({ status: 429, body: limited });
+});
