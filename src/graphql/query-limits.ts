@@ -1,6 +1,13 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { validate, type DocumentNode, type GraphQLError, type GraphQLSchema, type ParseOptions } from 'graphql';
+import {
+  validate,
+  type DocumentNode,
+  type GraphQLError,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type ParseOptions,
+} from 'graphql';
 import type { Config } from '../config';
 import { QueryTooComplex } from '../shared/errors';
 import type { OperationGuard } from './operation-guards';
@@ -82,9 +89,14 @@ export function queryLimitsGuard(limits: QueryLimits, listSizes: ListSizes): Ope
     if (!model) models.set(schema, (model = costModel(schema, listSizes)));
     return model;
   };
+  // Depth and aliases depend on the document alone, and Apollo Server hands a repeated query the same parsed
+  // document: each operation is measured once (the operation node is the key, and goes with its document).
+  const measured = new WeakMap<OperationDefinitionNode, Measures>();
   return ({ schema, document, operation, variables }) => {
     const own = onlyOperation(document, operation);
-    const { depth, aliases } = measure(schema, own);
+    let measures = measured.get(operation);
+    if (!measures) measured.set(operation, (measures = measure(schema, own)));
+    const { depth, aliases } = measures;
     if (depth > limits.maxDepth) {
       const message = `The query is ${depth} fields deep; the limit is ${limits.maxDepth} (QUERY_MAX_DEPTH)`;
       throw new QueryTooComplex('depth', limits.maxDepth, depth, message);
