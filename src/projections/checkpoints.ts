@@ -27,6 +27,9 @@ const toCheckpoint = (r: Row): CheckpointRow => ({
 
 type Db = Pool | PoolClient;
 
+/** The checkpoint was not where this worker left it: another instance moved it, so this one does not lead. */
+export class CheckpointMoved extends Error {}
+
 export async function readCheckpoints(db: Db): Promise<CheckpointRow[]> {
   const { rows } = await db.query<Row>({ name: 'checkpoints-all', text: 'SELECT * FROM projection_checkpoints ORDER BY name' });
   return rows.map(toCheckpoint);
@@ -90,6 +93,53 @@ export async function requestRebuild(db: Db, name: string): Promise<boolean> {
     name: 'checkpoint-request-rebuild',
     text: `UPDATE projection_checkpoints SET rebuild_requested_at = now(), updated_at = now() WHERE name = $1`,
     values: [name],
+  });
+  return rowCount === 1;
+}
+
+/** A rebuild begins: REBUILDING, with no progress yet. */
+export async function markRebuilding(db: Db, name: string): Promise<void> {
+  await db.query({
+    name: 'checkpoint-rebuilding',
+    text: `UPDATE projection_checkpoints SET status = 'REBUILDING', rebuild_position = 0, rebuild_events = 0 WHERE name = $1`,
+    values: [name],
+  });
+}
+
+/** How far the fresh tables have got, inside the transaction that wrote them. */
+export async function recordRebuildProgress(db: PoolClient, name: string, position: bigint, events: number): Promise<void> {
+  await db.query({
+    name: 'checkpoint-rebuild-progress',
+    text: 'UPDATE projection_checkpoints SET rebuild_position = $2, rebuild_events = $3 WHERE name = $1',
+    values: [name, position.toString(), events],
+  });
+}
+
+/** A rebuild by this code version failed: ask for it again, to run once an operator has retried. */
+export async function requestRebuildAgain(db: Db, name: string, version: number): Promise<void> {
+  await db.query({
+    name: 'checkpoint-rebuild-again',
+    text: `UPDATE projection_checkpoints SET version = $2, rebuild_requested_at = now() WHERE name = $1`,
+    values: [name, version],
+  });
+}
+
+/**
+ * The rebuilt tables are in place (same transaction): the checkpoint moves to where the rebuild got, at the new
+ * version, RUNNING. False when the live checkpoint moved meanwhile (another instance took over): roll back.
+ */
+export async function completeRebuild(
+  db: PoolClient,
+  name: string,
+  { livePosition, position, version }: { livePosition: bigint; position: bigint; version: number },
+): Promise<boolean> {
+  const { rowCount } = await db.query({
+    name: 'checkpoint-rebuild-complete',
+    text: `UPDATE projection_checkpoints SET position = $3, version = $4, status = 'RUNNING', last_error = NULL,
+             failed_event_id = NULL, rebuild_requested_at = NULL, rebuild_position = NULL, rebuild_events = NULL,
+             updated_at = now()
+           WHERE name = $1 AND position = $2`,
+    values: [name, livePosition.toString(), position.toString(), version],
   });
   return rowCount === 1;
 }

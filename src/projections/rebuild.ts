@@ -1,5 +1,16 @@
 import type { Pool, PoolClient } from 'pg';
-import type { Projector } from './types';
+import type { Logger } from 'pino';
+import type { EventStore } from '../eventstore';
+import { inBatchTransaction, isTransient } from './batch-transaction';
+import {
+  CheckpointMoved,
+  completeRebuild,
+  markRebuilding,
+  readCheckpoint,
+  recordRebuildProgress,
+  requestRebuildAgain,
+} from './checkpoints';
+import type { CheckpointRow, Projector } from './types';
 
 const SUFFIX = '__rebuild';
 
@@ -43,4 +54,84 @@ export async function swapInShadowTables(client: PoolClient, projector: Projecto
     await client.query(`DROP TABLE ${ident(table)}`);
     await client.query(`ALTER TABLE ${ident(shadowName(table))} RENAME TO ${ident(table)}`);
   }
+}
+
+/** What a rebuild needs of the worker that runs it. */
+export type RebuildHost = {
+  projector: Projector;
+  pool: Pool;
+  /** Pipelined connections for the batch transactions. */
+  batchPool: Pool;
+  store: EventStore;
+  logger: Logger;
+  batchSize: number;
+  /** False once the worker stops or loses the lead: the rebuild gives up. */
+  mayGoOn(): boolean;
+  /** The worker is stopping: the fresh tables are dropped on the way out. */
+  stopping(): boolean;
+  /** Applies the live tables' next batch, so reads (and read-your-writes) do not stall for the rebuild. */
+  catchUpLive(from: bigint): Promise<unknown>;
+  /** Marks the projector FAILED with this error. */
+  fail(reason: unknown): Promise<void>;
+  progress?(events: number, position: bigint): void;
+};
+
+/**
+ * Builds fresh tables from the start of the log while the live ones keep serving (and keep being updated), then
+ * swaps them in and moves the checkpoint to where the rebuild got, in one transaction. Resolves with that
+ * position once swapped; undefined when it gave up (stopped, lost the lead) or the new code FAILED on the log.
+ */
+export async function rebuildProjector(host: RebuildHost, checkpoint: CheckpointRow): Promise<bigint | undefined> {
+  const { projector, pool, store, logger } = host;
+  const name = projector.name;
+  logger.info({ projector: name, from: checkpoint.version, to: projector.version }, 'rebuilding projector');
+  await createShadowTables(pool, projector);
+  await markRebuilding(pool, name);
+  let position = 0n;
+  let events = 0;
+  const shadow = (t: string) => (projector.tables.includes(t) ? shadowName(t) : t);
+  try {
+    for (;;) {
+      if (!host.mayGoOn()) return undefined;
+      const page = await store.readLog(position, host.batchSize, { eventTypes: projector.eventTypes });
+      if (page.events.length === 0) {
+        const live = await readCheckpoint(pool, name);
+        if (live && live.position <= page.scannedTo) {
+          await swap(host, live.position, page.scannedTo);
+          logger.info({ projector: name, events }, 'rebuild complete; new tables swapped in');
+          return page.scannedTo;
+        }
+      }
+      try {
+        await inBatchTransaction(host.batchPool, async (client) => {
+          await projector.apply(page.events, { client, table: shadow });
+          await recordRebuildProgress(client, name, page.scannedTo, events + page.events.length);
+        });
+      } catch (error) {
+        if (isTransient(error)) throw error;
+        // The new code fails on the log: keep serving the old tables, record the failure, and rebuild again once
+        // an operator retries.
+        await host.fail(error);
+        await requestRebuildAgain(pool, name, projector.version);
+        await dropShadowTables(pool, projector);
+        return undefined;
+      }
+      events += page.events.length;
+      position = page.scannedTo;
+      host.progress?.(events, position);
+      const live = await readCheckpoint(pool, name);
+      if (live && live.status !== 'FAILED') await host.catchUpLive(live.position);
+    }
+  } finally {
+    if (host.stopping()) await dropShadowTables(pool, projector).catch(() => undefined);
+  }
+}
+
+async function swap(host: RebuildHost, livePosition: bigint, position: bigint): Promise<void> {
+  const { projector } = host;
+  await inBatchTransaction(host.batchPool, async (client) => {
+    await swapInShadowTables(client, projector);
+    const completed = await completeRebuild(client, projector.name, { livePosition, position, version: projector.version });
+    if (!completed) throw new CheckpointMoved();
+  });
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/prisma';
+import { ConsumerLoop } from '../eventstore/consumer-loop';
 import { ORDER_EVENT_TYPES, ordersProjector, type OrderRecord } from '../orders/projector';
 import { findOrdersByIds } from '../orders/queries';
 import type { ProjectionRunner } from '../projections/runner';
@@ -27,17 +28,18 @@ export class ReadModelFeed {
   /** Orders changed in the log and not yet published: the position and version of their latest event. */
   private readonly pending = new Map<string, { position: bigint; version: number }>();
   private readonly lastPushed = new Map<string, number>();
-  private wake: (() => void) | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: ConsumerLoop;
   private closeTail: (() => void) | undefined;
 
   constructor(
     private readonly tailer: LogTailer,
     private readonly projections: ProjectionRunner,
     private readonly prisma: PrismaClient,
-    private readonly logger: Logger,
-  ) {}
+    logger: Logger,
+  ) {
+    // No polling: there is work only when the tailer hands over events, and it pokes.
+    this.loop = new ConsumerLoop({ name: 'read-model feed', step: () => this.step(), retryMs: 1000, logger });
+  }
 
   start(): void {
     this.closeTail = this.tailer.listen((events) => {
@@ -46,16 +48,14 @@ export class ReadModelFeed {
           this.pending.set(event.aggregateId, { position: event.position, version: event.version });
         }
       }
-      this.wake?.();
+      this.loop.poke();
     }).close;
-    this.running = this.run();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.closeTail?.();
-    this.wake?.();
-    await this.running;
+    await this.loop.stop();
     for (const w of this.watchers) w.updates.end();
   }
 
@@ -71,34 +71,29 @@ export class ReadModelFeed {
     return watcher.updates;
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      if (this.pending.size === 0) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        this.wake = undefined;
-        continue;
-      }
-      const batch = new Map(this.pending);
-      this.pending.clear();
-      try {
-        await this.publish(batch);
-      } catch (error) {
-        if (this.stopped) return;
-        this.logger.warn({ error: (error as Error).message }, 'read-model feed failed; retrying');
-        for (const [id, change] of batch) if (!this.pending.has(id)) this.pending.set(id, change);
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
+  /** Publishes what changed since the last step; false when nothing did. */
+  private async step(): Promise<boolean> {
+    if (this.pending.size === 0) return false;
+    const batch = new Map(this.pending);
+    this.pending.clear();
+    try {
+      await this.publish(batch);
+    } catch (error) {
+      // Retried (after the loop's pause) with whatever changed meanwhile.
+      for (const [id, change] of batch) if (!this.pending.has(id)) this.pending.set(id, change);
+      throw error;
     }
+    return true;
   }
 
   private async publish(batch: Map<string, { position: bigint; version: number }>): Promise<void> {
     const upTo = [...batch.values()].reduce((a, b) => (a > b.position ? a : b.position), 0n);
     for (;;) {
       const { reached, failed } = await this.projections.waitFor(upTo, ORDER_TYPES, WAIT_SLICE_MS);
-      if (this.stopped) return;
+      if (this.loop.stopping) return;
       // The rows come from the orders projector: while it is FAILED there is nothing new to push (its retry
       // resumes here); a failed customers projector does not hold orders back.
-      if (failed.includes(ordersProjector.name)) await new Promise((resolve) => setTimeout(resolve, WAIT_SLICE_MS));
+      if (failed.includes(ordersProjector.name)) await this.loop.delay(WAIT_SLICE_MS, false);
       else if (reached) break;
     }
     if (this.watchers.size === 0) return;

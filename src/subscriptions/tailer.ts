@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventStore, StoredEvent } from '../eventstore';
+import { ConsumerLoop } from '../eventstore/consumer-loop';
 
 export type TailListener = (events: readonly StoredEvent[]) => void;
 
@@ -30,18 +31,17 @@ export class LogTailer {
   private windowStart = 0n;
   /** Called once at the next page (or at stop); a waiter that gives up removes itself, so none pile up. */
   private readonly waiters = new Set<() => void>();
-  private running: Promise<void> | undefined;
-  private stopped = false;
-  private wake: (() => void) | undefined;
-  private woken = false;
+  private readonly loop: ConsumerLoop;
   private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly store: EventStore,
-    private readonly logger: Logger,
+    logger: Logger,
     /** The window holds at most `windowSize` events and about `windowBytes` of them, whichever is less. */
     private readonly options: { pollMs: number; pageSize: number; windowSize: number; windowBytes: number },
-  ) {}
+  ) {
+    this.loop = new ConsumerLoop({ name: 'log tailer', step: () => this.step(), pollMs: options.pollMs, retryMs: 1000, logger });
+  }
 
   /** Where the tailer is: every event at or below it has been handed to the listeners registered at the time. */
   get head(): bigint {
@@ -49,22 +49,21 @@ export class LogTailer {
   }
 
   get isStopped(): boolean {
-    return this.stopped;
+    return this.loop.stopping;
   }
 
   async start(): Promise<void> {
     this.position = await this.store.logHead();
     this.windowStart = this.position;
     this.unsubscribe = this.store.onAppended(() => this.poke());
-    this.running = this.run();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.unsubscribe?.();
-    this.poke();
+    const stopped = this.loop.stop();
     this.wakeWaiters();
-    await this.running;
+    await stopped;
   }
 
   /**
@@ -97,12 +96,12 @@ export class LogTailer {
    * Returns a cancel function for a waiter that stops waiting first.
    */
   whenPast(position: bigint, fn: () => void): () => void {
-    if (this.position > position || this.stopped) {
+    if (this.position > position || this.isStopped) {
       fn();
       return () => undefined;
     }
     const waiter = () => {
-      if (this.position > position || this.stopped) fn();
+      if (this.position > position || this.isStopped) fn();
       else this.waiters.add(waiter);
     };
     this.waiters.add(waiter);
@@ -111,29 +110,19 @@ export class LogTailer {
 
   /** Look at the log now (something was appended, or the readers' horizon moved). */
   poke(): void {
-    this.woken = true;
-    this.wake?.();
+    this.loop.poke();
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      let page;
-      try {
-        page = await this.store.readLog(this.position, this.options.pageSize);
-      } catch (error) {
-        if (this.stopped) return;
-        this.logger.warn({ error: (error as Error).message }, 'log tailer read failed; retrying');
-        await this.sleep(1000);
-        continue;
-      }
-      if (page.events.length > 0) {
-        this.remember(page.events);
-        this.position = page.events.at(-1)!.position;
-        for (const listener of this.listeners) listener(page.events);
-        this.wakeWaiters();
-      }
-      if (page.events.length < this.options.pageSize) await this.sleep(this.options.pollMs);
+  /** One page of the log after the tailer's position; true when the page was full (read on at once). */
+  private async step(): Promise<boolean> {
+    const page = await this.store.readLog(this.position, this.options.pageSize);
+    if (page.events.length > 0) {
+      this.remember(page.events);
+      this.position = page.events.at(-1)!.position;
+      for (const listener of this.listeners) listener(page.events);
+      this.wakeWaiters();
     }
+    return page.events.length === this.options.pageSize;
   }
 
   private wakeWaiters(): void {
@@ -166,24 +155,5 @@ export class LogTailer {
       this.sizes = this.sizes.slice(this.first);
       this.first = 0;
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.woken || this.stopped) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        this.wake = undefined;
-        this.woken = false;
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 }

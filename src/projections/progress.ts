@@ -1,0 +1,116 @@
+import type { Pool } from 'pg';
+import { readCheckpoints } from './checkpoints';
+import type { Projector } from './types';
+
+/** How stale this process's knowledge that a projector FAILED may be before a wait re-reads the checkpoints. */
+const FAILED_RECHECK_MS = 1000;
+
+/** How a wait for the projectors ended. */
+export type WaitOutcome = {
+  /** Every projector asked about that has not FAILED has passed the position. */
+  reached: boolean;
+  /** The projectors asked about that have FAILED: nobody waits for them (they stay stopped until retried). */
+  failed: string[];
+};
+
+/**
+ * What this process knows of every projector's progress, wherever it runs: its checkpoint and whether it has
+ * FAILED. Local commits update it at once; other instances' show up in the checkpoints table, read when they
+ * announce a commit and someone waits, or when a wait has heard nothing for a while.
+ */
+export class ProjectionProgress {
+  private readonly positions = new Map<string, bigint>();
+  private readonly failed = new Set<string>();
+  private failedCheckedAt = 0;
+  private readonly waiters = new Set<() => void>();
+  private refreshing: Promise<void> | undefined;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly projectors: readonly Projector[],
+    /** Whether this process runs the projector (then its progress here is current without reading the table). */
+    private readonly leads: (projector: string) => boolean,
+  ) {}
+
+  /**
+   * Waits until every projector that reads any of `eventTypes` has processed the log up to `position`, or has
+   * FAILED: a failed projector stays stopped until an operator retries it, so waiting for it would only stall
+   * every command for the whole timeout. Gives up after `timeoutMs` (reached: false).
+   */
+  async waitFor(position: bigint, eventTypes: readonly string[], timeoutMs: number): Promise<WaitOutcome> {
+    const names = this.projectors.filter((p) => p.eventTypes.some((t) => eventTypes.includes(t))).map((p) => p.name);
+    // Another instance may have retried a projector this process still believes FAILED.
+    if (names.some((n) => this.failed.has(n)) && Date.now() - this.failedCheckedAt > FAILED_RECHECK_MS) {
+      await this.refresh();
+    }
+    const outcome = (): WaitOutcome | undefined => {
+      const failed = names.filter((n) => this.failed.has(n));
+      const reached = names.every((n) => this.failed.has(n) || (this.positions.get(n) ?? -1n) >= position);
+      return reached ? { reached, failed } : undefined;
+    };
+    const deadline = Date.now() + timeoutMs;
+    for (let done = outcome(); ; done = outcome()) {
+      if (done) return done;
+      const left = deadline - Date.now();
+      if (left <= 0) return { reached: false, failed: names.filter((n) => this.failed.has(n)) };
+      const woken = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => wake(false), Math.min(left, 100));
+        const waiters = this.waiters;
+        function wake(woke = true) {
+          clearTimeout(timer);
+          waiters.delete(wake);
+          resolve(woke);
+        }
+        waiters.add(wake);
+      });
+      // No wake-up for a while (another instance leads and a NOTIFY was missed): look at the table itself.
+      if (!woken && !outcome() && !names.every((n) => this.leads(n))) await this.refresh();
+    }
+  }
+
+  /** A batch of this process's committed: the projector runs (again) and has got this far. */
+  advanced(name: string, position: bigint): void {
+    this.failed.delete(name);
+    if ((this.positions.get(name) ?? -1n) < position) this.positions.set(name, position);
+    this.wakeAll();
+  }
+
+  markFailed(name: string): void {
+    this.failed.add(name);
+    this.wakeAll();
+  }
+
+  retried(name: string): void {
+    this.failed.delete(name);
+  }
+
+  /** A checkpoint moved somewhere: only another instance's projectors need the table to tell how far. */
+  async refreshIfWaiting(): Promise<void> {
+    const remote = this.projectors.some((p) => !this.leads(p.name));
+    if (this.waiters.size > 0 && remote) await this.refresh().catch(() => undefined);
+  }
+
+  /** One read of the checkpoints serves every waiter that asks while it is under way. */
+  refresh(): Promise<void> {
+    this.refreshing ??= (async () => {
+      try {
+        const checkedAt = Date.now();
+        for (const row of await readCheckpoints(this.pool)) {
+          this.positions.set(row.name, row.position);
+          if (row.status === 'FAILED') this.failed.add(row.name);
+          else this.failed.delete(row.name);
+        }
+        this.failedCheckedAt = checkedAt;
+      } finally {
+        this.refreshing = undefined;
+      }
+      this.wakeAll();
+    })();
+    return this.refreshing;
+  }
+
+  /** Every waiter looks again (at stop: they then time out or find what they wait for). */
+  wakeAll(): void {
+    for (const wake of [...this.waiters]) wake();
+  }
+}

@@ -1,0 +1,35 @@
+import type { ReadModelChange } from './types';
+
+/** Rows written by this process's live batches, kept for read-your-writes (they are wanted within milliseconds). */
+const CAPACITY = 10_000;
+
+/**
+ * The latest rows the projectors in this process committed, so that a mutation (and a read-model subscription)
+ * can answer with a row as committed instead of reading it back. Bounded: the oldest are forgotten first.
+ */
+export class WrittenRows {
+  private readonly rows = new Map<string, { projector: string; row: unknown }>();
+
+  remember(projector: string, changes: readonly ReadModelChange[]): void {
+    for (const { model, id, row } of changes) {
+      const key = `${model}:${id}`;
+      this.rows.delete(key);
+      this.rows.set(key, { projector, row });
+    }
+    for (const key of this.rows.keys()) {
+      if (this.rows.size <= CAPACITY) break;
+      this.rows.delete(key);
+    }
+  }
+
+  /** Rows written before this process (re)gained a projector's lead may have been overwritten elsewhere since. */
+  forget(projector: string): void {
+    for (const [key, entry] of this.rows) if (entry.projector === projector) this.rows.delete(key);
+  }
+
+  /** The row, if remembered and its projector is still led here (so nobody else has written it since). */
+  get(model: string, id: string, leads: (projector: string) => boolean): unknown {
+    const entry = this.rows.get(`${model}:${id}`);
+    return entry && leads(entry.projector) ? entry.row : undefined;
+  }
+}
