@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
+import { filterConditions } from './event-filter';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows';
 import type { EventFilter, StoredEvent } from './types';
 
@@ -26,16 +27,7 @@ export async function readLog(
   filter: EventFilter = {},
 ): Promise<LogPage> {
   const values: unknown[] = [after.toString(), limit];
-  const where: string[] = [];
-  const add = (sql: (p: string) => string, value: unknown) => {
-    values.push(value);
-    where.push(sql(`$${values.length}`));
-  };
-  if (filter.aggregateId !== undefined) add((p) => `aggregate_id = ${p}`, filter.aggregateId);
-  if (filter.aggregateType !== undefined) add((p) => `aggregate_type = ${p}`, filter.aggregateType);
-  if (filter.eventTypes !== undefined) add((p) => `event_type = ANY(${p}::text[])`, filter.eventTypes);
-  if (filter.correlationId !== undefined) add((p) => `metadata ->> 'correlationId' = ${p}`, filter.correlationId);
-  if (filter.fromTimestamp !== undefined) add((p) => `timestamp >= ${p}`, filter.fromTimestamp);
+  const where = filterConditions(filter, values);
   // Prepared per filter shape; PostgreSQL cuts statement names at 63 bytes, so the shape is hashed.
   const shape = createHash('sha1').update(where.join(' AND ')).digest('hex').slice(0, 16);
 

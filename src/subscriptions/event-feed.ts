@@ -1,16 +1,7 @@
 import type { EventFilter, EventStore, StoredEvent } from '../eventstore';
+import { matchesFilter } from '../eventstore/event-filter';
 import { takeTurn } from './fair-share';
 import type { LogTailer } from './tailer';
-
-export function matches(filter: EventFilter, event: StoredEvent): boolean {
-  return (
-    (filter.aggregateId === undefined || event.aggregateId === filter.aggregateId) &&
-    (filter.aggregateType === undefined || event.aggregateType === filter.aggregateType) &&
-    (filter.eventTypes === undefined || filter.eventTypes.includes(event.eventType)) &&
-    (filter.correlationId === undefined || event.metadata.correlationId === filter.correlationId) &&
-    (filter.fromTimestamp === undefined || event.timestamp >= filter.fromTimestamp)
-  );
-}
 
 /** From the window: references to shared events, so a page costs little. */
 const PAGE = 500;
@@ -87,7 +78,7 @@ export class EventFeed implements AsyncIterableIterator<StoredEvent> {
         return;
       }
     } else if (recent.length > 0) {
-      this.ready = recent.filter((event) => matches(this.filter, event));
+      this.ready = recent.filter((event) => matchesFilter(this.filter, event));
       this.last = recent.at(-1)!.position;
       return;
     }
