@@ -4,24 +4,21 @@ import type { Config } from './config';
 import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
 import { connectionConfig, createPool } from './db/pool';
-import { customersProjector } from './customers';
 import { createPrisma } from './db/prisma';
 import { CHECKPOINTS_CHANNEL, createEventStore, EVENTS_CHANNEL, Notifier } from './eventstore';
 import { buildSchema } from './graphql/schema';
-import { ordersProjector } from './orders';
 import { ProjectionRunner } from './projections/runner';
 import { ReadModelFeed } from './subscriptions/read-model-feed';
 import { LogTailer } from './subscriptions/tailer';
 import type { Projector } from './projections/types';
 import type { WorkerOptions } from './projections/worker';
 import { createHttpServer } from './server/http-server';
-import { createServices, type Services } from './services';
+import type { Services } from './services';
+import { PROJECTORS, SLICES } from './slices';
 
 /** However many events SUBSCRIPTION_WINDOW allows, the window never holds much more than this of them. */
 const SUBSCRIPTION_WINDOW_BYTES = 64 * 2 ** 20;
 
-/** Every projector the app runs. A new one catches up from the start of the log on its first start. */
-export const PROJECTORS: readonly Projector[] = [ordersProjector, customersProjector];
 
 export type StartOptions = {
   /** Test seams for the projection runner. */
@@ -115,8 +112,12 @@ export async function startOrderstream(config: Config, logger: Logger, options: 
     readModelFeed.start();
     cleanups.push(() => readModelFeed.stop());
 
-    const services = createServices({ config, pool, prisma, store, projections, tailer, readModelFeed, logger });
-    const schema = options.schema ? options.schema(buildSchema()) : buildSchema();
+    const services: Services = { config, pool, prisma, store, projections, tailer, readModelFeed };
+    const { commandRetries: retries, snapshotEvery, inputLimits: limits } = config;
+    // The command side reports what it shrugs off (a snapshot it could not save) to the log.
+    const sliceDeps = { store, commands: { retries, snapshotEvery, limits, logger } };
+    const built = buildSchema(SLICES.map((slice) => slice.resolvers(sliceDeps)));
+    const schema = options.schema ? options.schema(built) : built;
     const http = await createHttpServer(schema, services, logger);
     cleanups.push(() => http.stop());
     await new Promise<void>((resolve, reject) => {

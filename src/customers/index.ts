@@ -1,3 +1,11 @@
-export { customerCommands, type CustomerCommands } from './commands';
-export { customerResolvers } from './resolvers';
-export { customersProjector } from './projector';
+import type { Slice } from '../slice';
+import { customerCommands } from './commands';
+import { customersProjector } from './projector';
+import { customerResolvers } from './resolvers';
+
+/** Customers: registering and deactivating; the customers query table with order counts and lifetime totals. */
+export const customersSlice: Slice = {
+  name: 'customers',
+  projectors: [customersProjector],
+  resolvers: ({ store, commands }) => customerResolvers(customerCommands(store, commands)),
+};

@@ -2,33 +2,34 @@ import type { Resolvers } from '../generated/graphql';
 import { commandMeta as meta } from '../graphql/command-meta';
 import type { GraphQLContext } from '../graphql/context';
 import { readYourWrites } from '../graphql/read-your-writes';
-import { orderPage } from '../orders/resolvers';
-import type { CustomerResult } from './commands';
+import type { CustomerCommands, CustomerResult } from './commands';
+import { customerLoader } from './loaders';
 
 async function withReadModel(context: GraphQLContext, result: CustomerResult) {
   const customer = await readYourWrites(
     context,
     result,
-    { name: 'Customer', load: () => context.loaders.customer.clear(result.aggregateId).load(result.aggregateId) },
+    { name: 'Customer', load: () => customerLoader(context).clear(result.aggregateId).load(result.aggregateId) },
     result.customer,
   );
   return { ...result, customer };
 }
 
-export const customerResolvers: Resolvers = {
+/** The customers slice's API, over its commands. (Customer.orders belongs to the orders slice.) */
+export const customerResolvers = (customers: CustomerCommands): Resolvers => ({
   Query: {
-    customer: (_parent, { id }, { loaders }) => loaders.customer.load(id),
+    customer: (_parent, { id }, context) => customerLoader(context).load(id),
   },
   Mutation: {
     registerCustomer: async (_parent, { input }, context) =>
       withReadModel(
         context,
-        await context.services.customers.register({ name: input.name, email: input.email }, meta(input, context)),
+        await customers.register({ name: input.name, email: input.email }, meta(input, context)),
       ),
     deactivateCustomer: async (_parent, { input }, context) =>
       withReadModel(
         context,
-        await context.services.customers.deactivate(
+        await customers.deactivate(
           { customerId: input.customerId, reason: input.reason },
           input.expectedVersion,
           meta(input, context),
@@ -38,11 +39,9 @@ export const customerResolvers: Resolvers = {
   Customer: {
     // A customer folded from its stream (a mutation answered before projectors caught up) has no order figures:
     // take them from the query table, where the customer may already be.
-    orderCount: async (customer, _args, { loaders }) =>
-      customer.orderCount ?? (await loaders.customer.load(customer.id))?.orderCount ?? 0,
-    lifetimeTotal: async (customer, _args, { loaders }) =>
-      customer.lifetimeTotal ?? (await loaders.customer.load(customer.id))?.lifetimeTotal ?? '0.00',
-    orders: (customer, { status, first, after }, context) =>
-      orderPage(context, { customerId: customer.id, status }, first, after),
+    orderCount: async (customer, _args, context) =>
+      customer.orderCount ?? (await customerLoader(context).load(customer.id))?.orderCount ?? 0,
+    lifetimeTotal: async (customer, _args, context) =>
+      customer.lifetimeTotal ?? (await customerLoader(context).load(customer.id))?.lifetimeTotal ?? '0.00',
   },
-};
+});

@@ -1,3 +1,11 @@
-export { orderCommands, type OrderCommands } from './commands';
-export { orderResolvers } from './resolvers';
-export { ordersProjector } from './projector';
+import type { Slice } from '../slice';
+import { orderCommands } from './commands';
+import { ordersProjector } from './projector';
+import { orderResolvers } from './resolvers';
+
+/** Orders: placing, adding items, paying, shipping, cancelling; the orders query table and its live changes. */
+export const ordersSlice: Slice = {
+  name: 'orders',
+  projectors: [ordersProjector],
+  resolvers: ({ store, commands }) => orderResolvers(orderCommands(store, commands)),
+};

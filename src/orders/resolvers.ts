@@ -1,12 +1,14 @@
 import type { Resolvers } from '../generated/graphql';
+import { customerLoader } from '../customers/loaders';
 import { commandMeta as meta } from '../graphql/command-meta';
 import type { GraphQLContext } from '../graphql/context';
 import { decodeCursor, encodeCursor } from '../graphql/cursor';
 import { readYourWrites } from '../graphql/read-your-writes';
 import { InvalidInput } from '../shared/errors';
 import { multiply } from '../shared/money';
-import type { OrderResult } from './commands';
+import type { OrderCommands, OrderResult } from './commands';
 import { ORDER } from './events';
+import { orderLoader } from './loaders';
 import { listOrders, orderStatusCounts, type OrderListFilter } from './queries';
 import { orderViewFrom } from './view';
 
@@ -23,13 +25,13 @@ async function withReadModel(context: GraphQLContext, result: OrderResult) {
   const order = await readYourWrites(
     context,
     result,
-    { name: 'Order', load: () => context.loaders.order.clear(result.aggregateId).load(result.aggregateId) },
+    { name: 'Order', load: () => orderLoader(context).clear(result.aggregateId).load(result.aggregateId) },
     result.order,
   );
   return { ...result, order };
 }
 
-export async function orderPage(
+async function orderPage(
   context: GraphQLContext,
   filter: OrderListFilter,
   first: number | null | undefined,
@@ -42,9 +44,10 @@ export async function orderPage(
   return listOrders(context.services.prisma, filter, limit, after ? decodeCursor(after) : undefined);
 }
 
-export const orderResolvers: Resolvers = {
+/** The orders slice's API, over its commands. */
+export const orderResolvers = (orders: OrderCommands): Resolvers => ({
   Query: {
-    order: (_parent, { id }, { loaders }) => loaders.order.load(id),
+    order: (_parent, { id }, context) => orderLoader(context).load(id),
     orders: (_parent, { filter, first, after }, context) => orderPage(context, filter ?? {}, first, after),
     orderStatusCounts: (_parent, _args, { services }) => orderStatusCounts(services.prisma),
     async orderHistory(_parent, { orderId }, { services }) {
@@ -63,19 +66,23 @@ export const orderResolvers: Resolvers = {
     placeOrder: async (_parent, { input }, context) =>
       withReadModel(
         context,
-        await context.services.orders.place({ customerId: input.customerId, items: input.items }, meta(input, context)),
+        await orders.place({ customerId: input.customerId, items: input.items }, meta(input, context)),
       ),
     addItem: async (_parent, { input }, context) =>
-      withReadModel(context, await context.services.orders.addItem(onOrder(input), input.item, meta(input, context))),
+      withReadModel(context, await orders.addItem(onOrder(input), input.item, meta(input, context))),
     payOrder: async (_parent, { input }, context) =>
-      withReadModel(context, await context.services.orders.pay(onOrder(input), meta(input, context))),
+      withReadModel(context, await orders.pay(onOrder(input), meta(input, context))),
     shipOrder: async (_parent, { input }, context) =>
-      withReadModel(context, await context.services.orders.ship(onOrder(input), meta(input, context))),
+      withReadModel(context, await orders.ship(onOrder(input), meta(input, context))),
     cancelOrder: async (_parent, { input }, context) =>
-      withReadModel(context, await context.services.orders.cancel(onOrder(input), input.reason, meta(input, context))),
+      withReadModel(context, await orders.cancel(onOrder(input), input.reason, meta(input, context))),
   },
   Order: {
-    customer: (order, _args, { loaders }) => loaders.customer.load(order.customerId),
+    customer: (order, _args, context) => customerLoader(context).load(order.customerId),
+  },
+  Customer: {
+    orders: (customer, { status, first, after }, context) =>
+      orderPage(context, { customerId: customer.id, status }, first, after),
   },
   OrderItem: {
     lineTotal: (item) => multiply(item.unitPrice, item.quantity),
@@ -88,4 +95,4 @@ export const orderResolvers: Resolvers = {
       endCursor: page.orders.length > 0 ? encodeCursor(page.orders.at(-1)!.placedPosition) : null,
     }),
   },
-};
+});

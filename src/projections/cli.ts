@@ -1,4 +1,4 @@
-import { PROJECTORS } from '../app';
+import { PROJECTORS } from '../slices';
 import { loadConfig } from '../config';
 import { runningEmbeddedUrl, startEmbeddedPostgres } from '../db/embedded';
 import { migrate } from '../db/migrate';

@@ -4,6 +4,7 @@ import type { GraphQLContext } from '../graphql/context';
 import { decodeCursor } from '../graphql/cursor';
 import { toStoreFilter } from '../graphql/event-resolvers';
 import { SubscriberTooSlowError } from '../shared/errors';
+import { orderLoader } from '../orders/loaders';
 import { EventFeed } from './event-feed';
 import { SubscriberTooSlow } from './order-updates';
 
@@ -20,8 +21,10 @@ export const subscriptionResolvers: Resolvers = {
       resolve: (event: StoredEvent) => event,
     },
     orderChanged: {
-      subscribe: (_parent, { orderId }, { services, loaders }) =>
-        services.readModelFeed.watch({ orderId }, services.config.subscriptionBuffer, () => loaders.order.load(orderId)),
+      subscribe: (_parent, { orderId }, context) =>
+        context.services.readModelFeed.watch({ orderId }, context.services.config.subscriptionBuffer, () =>
+          orderLoader(context).load(orderId),
+        ),
       resolve: payload,
     },
     ordersChanged: {

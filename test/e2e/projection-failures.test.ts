@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { PROJECTORS } from '../../src/app';
+import { PROJECTORS } from '../../src/slices';
 import type { Projector } from '../../src/projections/types';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { caughtUp, dumpReadModel, projections, rebuild } from '../support/read-model';

@@ -1,0 +1,19 @@
+import type { CommandOptions } from './commands/handle-command';
+import type { EventStore } from './eventstore';
+import type { Resolvers } from './generated/graphql';
+import type { Projector } from './projections/types';
+
+/** What a slice's resolvers are built from: the event store and how commands run. */
+export type SliceDeps = { store: EventStore; commands: CommandOptions };
+
+/**
+ * A vertical slice of the domain (an aggregate with its commands, projectors and API) as the app wires it: one
+ * value per slice, listed once in src/slices.ts, read by the app, the projections CLI and the schema.
+ */
+export type Slice = {
+  name: string;
+  /** The projectors that keep this slice's query tables. */
+  projectors: readonly Projector[];
+  /** The slice's part of the GraphQL API (its commands are made here, so nothing else holds them). */
+  resolvers(deps: SliceDeps): Resolvers;
+};

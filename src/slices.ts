@@ -1,0 +1,10 @@
+import { customersSlice } from './customers';
+import { ordersSlice } from './orders';
+import type { Projector } from './projections/types';
+import type { Slice } from './slice';
+
+/** Every slice of the domain: the one list the app, the schema and the projections CLI read. */
+export const SLICES: readonly Slice[] = [ordersSlice, customersSlice];
+
+/** Every projector the app runs. A new one catches up from the start of the log on its first start. */
+export const PROJECTORS: readonly Projector[] = SLICES.flatMap((slice) => slice.projectors);
