@@ -3,12 +3,15 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { EventStore } from '../../src/eventstore';
 import { startTestServer, type TestServer } from '../support/server';
+import { subscriptionStarts } from '../support/subscription-starts';
 import { collect } from '../support/subscriptions';
 
 let server: TestServer;
+/** When the server has started a subscription: graphql-ws acknowledges none, so tests wait on this, not on sleeps. */
+const starts = subscriptionStarts();
 beforeAll(async () => {
   // A window smaller than the bursts below, so subscribers that fall behind are served from the log.
-  server = await startTestServer({ SUBSCRIPTION_BUFFER: '200', SUBSCRIPTION_WINDOW: '1000' });
+  server = await startTestServer({ SUBSCRIPTION_BUFFER: '200', SUBSCRIPTION_WINDOW: '1000' }, { schema: starts.schema });
 });
 afterAll(() => server.close());
 
@@ -17,8 +20,18 @@ const EVENTS = `subscription ($filter: EventFilter, $after: String) {
 }`;
 type Ev = { position: string; cursor: string; eventType: string; aggregateId: string; version: number };
 
-/** Appends `total` single-event transactions of a fresh aggregate type from `writers` concurrent writers. */
-async function burst(store: EventStore, aggregateType: string, total: number, writers = 10, padding = ''): Promise<void> {
+/**
+ * Appends `total` single-event transactions of a fresh aggregate type from `writers` concurrent writers, calling
+ * `appended` after each commit.
+ */
+async function burst(
+  store: EventStore,
+  aggregateType: string,
+  total: number,
+  writers = 10,
+  padding = '',
+  appended: () => void = () => undefined,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: writers }, async () => {
@@ -32,6 +45,7 @@ async function burst(store: EventStore, aggregateType: string, total: number, wr
           events: [{ eventType: 'Tick', payload: padding ? { n: version, padding } : { n: version } }],
           metadata: { correlationId: 'burst', causationId: 'burst', userId: null },
         });
+        appended();
       }
     }),
   );
@@ -50,8 +64,9 @@ const increasing = (positions: string[]) => positions.every((p, i) => i === 0 ||
 describe('events subscription', () => {
   it('delivers live events, each with its cursor, starting at the head', async () => {
     await burst(server.app.services.store, 'Before', 5);
+    const started = starts.count('events');
     const sub = collect<Ev>(server.ws(), EVENTS, { filter: { aggregateType: 'Live' } }, (d) => d.events);
-    await new Promise((r) => setTimeout(r, 200));
+    await starts.until('events', started + 1);
     await burst(server.app.services.store, 'Live', 3, 1);
     const got = await sub.until(3);
     expect(got.map((e) => e.version)).toEqual([1, 2, 3]);
@@ -82,19 +97,37 @@ describe('events subscription', () => {
 
   it('joins catch-up and live feed without a gap or a duplicate at the seam, however the two overlap', async () => {
     const type = `Seam${Date.now()}`;
-    const appending = burst(server.app.services.store, type, 1500, 16);
+    let appended = 0;
+    const progress = new Set<() => void>();
+    const appending = burst(server.app.services.store, type, 1500, 16, '', () => {
+      appended++;
+      for (const check of [...progress]) check();
+    });
+    const untilAppended = (n: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (appended < n) return;
+          progress.delete(check);
+          resolve();
+        };
+        progress.add(check);
+        check();
+      });
     const subs = [];
-    // Subscribe from the start of this type's events at many moments during the burst: each one's catch-up
-    // ends wherever the log happens to be, and must meet the live feed exactly.
+    // Subscribe from the start of this type's events at many moments during the burst (every 125 commits, however
+    // fast the machine): each one's catch-up ends wherever the log happens to be, and must meet the live feed
+    // exactly.
     for (let i = 0; i < 12; i++) {
+      await Promise.race([untilAppended(i * 125), appending]);
       subs.push(collect<Ev>(server.ws(), EVENTS, { filter: { aggregateType: type }, after: '0' }, (d) => d.events));
-      await new Promise((r) => setTimeout(r, 40));
     }
     await appending;
+    // One more event, last in the log: each subscriber has received everything it ever will up to it once it has
+    // this many events, so an event delivered twice or out of place shows as a difference, without waiting a while.
+    await burst(server.app.services.store, type, 1, 1);
     const expected = await logPositions(type);
     for (const sub of subs) {
       await sub.until(expected.length, 60_000);
-      await new Promise((r) => setTimeout(r, 50));
       expect(sub.items.map((e) => e.position)).toEqual(expected);
       sub.stop();
     }
@@ -134,27 +167,41 @@ describe('events subscription', () => {
     // A raw protocol client whose socket stops reading once subscribed.
     const raw = new WebSocket(`${server.app.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
     const messages: any[] = [];
+    let acknowledged: () => void;
+    const ack = new Promise<void>((resolve) => (acknowledged = resolve));
+    let allArrived: () => void;
+    const arrived = new Promise<void>((resolve) => (allArrived = resolve));
     raw.on('message', (data) => {
       const message = JSON.parse(String(data));
-      if (message.type !== 'connection_ack') messages.push(message);
+      if (message.type === 'connection_ack') return acknowledged();
+      messages.push(message);
+      if (messages.length === 2000) allArrived();
     });
     await new Promise((r) => raw.once('open', r));
     raw.send(JSON.stringify({ type: 'connection_init' }));
-    await new Promise((r) => setTimeout(r, 100));
+    // The protocol: subscribe only once the server has acknowledged the connection (before it, the server closes
+    // the socket with 4401), and burst only once the server has started the subscription (it starts at the head).
+    await ack;
+    const started = starts.count('events');
     raw.send(JSON.stringify({ id: 'slow', type: 'subscribe', payload: { query } }));
-    await new Promise((r) => setTimeout(r, 300));
+    await starts.until('events', started + 1);
     (raw as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
 
     const fast = collect<string>(server.ws(), query, {}, (d) => d.events.position);
-    await new Promise((r) => setTimeout(r, 200));
+    await starts.until('events', started + 2);
     await burst(server.app.services.store, type, 2000, 10, 'x'.repeat(16 * 1024));
     await fast.until(2000, 60_000);
     const expected = await logPositions(type);
     expect(fast.items).toEqual(expected);
 
     (raw as unknown as { _socket: { resume(): void } })._socket.resume();
-    const deadline = Date.now() + 60_000;
-    while (messages.length < 2000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      arrived,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`got ${messages.length} of 2000 messages`)), 60_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
     expect(messages.every((m) => m.type === 'next' && m.id === 'slow' && !m.payload.errors)).toBe(true);
     expect(messages.map((m) => m.payload.data.events.position)).toEqual(expected);
     raw.close();
@@ -193,9 +240,10 @@ describe('read-model subscriptions', () => {
 
   it('ordersChanged sends the changes of the orders matching its filter, and only those', async () => {
     const customerId = (await server.gql(REGISTER)).data!.registerCustomer.aggregateId;
+    const started = starts.count('ordersChanged');
     const sub = collect<any>(server.ws(), `subscription ($c: ID) { ordersChanged(filter: { customerId: $c }) { id status version } }`, { c: customerId }, (d) => d.ordersChanged);
     const paidOnly = collect<any>(server.ws(), `subscription { ordersChanged(filter: { status: PAID }) { id status version } }`, {}, (d) => d.ordersChanged);
-    await new Promise((r) => setTimeout(r, 200));
+    await starts.until('ordersChanged', started + 2);
     const other = (await server.gql(REGISTER)).data!.registerCustomer.aggregateId;
     await server.gql(PLACE, { c: other });
     const orderId = (await server.gql(PLACE, { c: customerId })).data!.placeOrder.aggregateId;
@@ -216,7 +264,8 @@ describe('read-model subscriptions', () => {
 
 describe('lifecycle', () => {
   it('closes subscriptions with 1001 when the server shuts down, so clients can reconnect elsewhere', async () => {
-    const own = await startTestServer();
+    const ownStarts = subscriptionStarts();
+    const own = await startTestServer({}, { schema: ownStarts.schema });
     const closed: number[] = [];
     const client = createClient({
       url: `${own.app.url.replace('http', 'ws')}/graphql`,
@@ -225,7 +274,7 @@ describe('lifecycle', () => {
       on: { closed: (event) => closed.push((event as { code: number }).code) },
     });
     const sub = collect<Ev>(client, EVENTS, {}, (d) => d.events);
-    await new Promise((r) => setTimeout(r, 300));
+    await ownStarts.until('events', 1);
     await own.app.stop();
     await sub.done(10_000).catch(() => undefined);
     expect(closed).toContain(1001);
