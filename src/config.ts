@@ -30,6 +30,7 @@ const schema = z.object({
   QUERY_MAX_COST: z.coerce.number().int().min(1).max(1e12).default(100_000),
   QUERY_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(20),
   QUERY_MAX_TOKENS: z.coerce.number().int().min(10).max(1_000_000).default(5000),
+  EVENTS_PAGE_BYTES: z.coerce.number().int().min(1024).max(256 * 2 ** 20).default(2 * 2 ** 20),
   WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(64 * 2 ** 20).default(2 ** 20),
   WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(100_000).default(100),
   CORS_ORIGINS: z.string().optional(),
@@ -40,7 +41,8 @@ const schema = z.object({
   MAX_EMAIL_LENGTH: z.coerce.number().int().min(6).max(10_000).default(D.emailLength),
   MAX_PRODUCT_ID_LENGTH: z.coerce.number().int().min(1).max(10_000).default(D.productIdLength),
   MAX_REASON_LENGTH: z.coerce.number().int().min(1).max(100_000).default(D.reasonLength),
-  MAX_ID_LENGTH: z.coerce.number().int().min(36).max(1000).default(D.idLength),
+  // At most 600: ids are indexed, and 600 UTF-16 units stay within a btree row (2,704 bytes) in any script.
+  MAX_ID_LENGTH: z.coerce.number().int().min(36).max(600).default(D.idLength),
   MAX_QUANTITY: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(D.quantity),
   MAX_UNIT_PRICE: z
     .string()
@@ -77,6 +79,8 @@ export type Config = Readonly<{
   bodyLimitBytes: number;
   /** Refused before execution with QUERY_TOO_COMPLEX, `extensions.limit` naming which. */
   queryLimits: Readonly<{ maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number }>;
+  /** The most an `events` query page holds, as JSON (fewer events than `first` when they are large). */
+  eventsPageBytes: number;
   /** Largest WebSocket frame (connection_init included); a larger one closes the socket. */
   wsMaxPayloadBytes: number;
   /** Subscriptions one graphql-ws socket may have open at once. */
@@ -134,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAliases: e.QUERY_MAX_ALIASES,
       maxTokens: e.QUERY_MAX_TOKENS,
     }),
+    eventsPageBytes: e.EVENTS_PAGE_BYTES,
     wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
     wsMaxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
     corsOrigins: e.CORS_ORIGINS === undefined ? undefined : Object.freeze(splitList(e.CORS_ORIGINS)),

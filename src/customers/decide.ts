@@ -14,7 +14,7 @@ export type CustomerCommand = RegisterCustomer | DeactivateCustomer;
  * Written as index look-ups rather than a regular expression, whose backtracking was quadratic on inputs such as
  * "a@" + "a.".repeat(n) + "@": this is one pass over the string.
  */
-function wellFormedEmail(email: string): boolean {
+export function wellFormedEmail(email: string): boolean {
   const at = email.indexOf('@');
   if (at <= 0 || at !== email.lastIndexOf('@') || /\s/.test(email)) return false;
   const dot = email.lastIndexOf('.');
@@ -30,7 +30,8 @@ export function decideCustomer(
     case 'RegisterCustomer': {
       if (state.exists) throw new RuleViolation('CUSTOMER_ALREADY_REGISTERED', 'The customer is already registered');
       const name = requireText(command.name, 'name', { max: limits.nameLength });
-      const email = requireText(command.email, 'email', { max: limits.emailLength }).toLowerCase();
+      // Lower-cased before it is measured: some characters lengthen (İ becomes two), and the bound is on what is stored.
+      const email = requireText(command.email.toLowerCase(), 'email', { max: limits.emailLength });
       if (!wellFormedEmail(email)) throw new InvalidInput(`email "${email}" is not a well-formed address`, 'email');
       return [{ type: 'CustomerRegistered', data: { name, email } }];
     }

@@ -1,5 +1,6 @@
 import type { EventFilter as StoreFilter } from '../eventstore';
 import type { EventFilter, Resolvers } from '../generated/graphql';
+import { withinBytes } from '../eventstore/event-size';
 import { InvalidInput } from '../shared/errors';
 import { decodeCursor, encodeCursor } from './cursor';
 
@@ -26,7 +27,10 @@ export const eventResolvers: Resolvers = {
       const from = after ? decodeCursor(after) : 0n;
       // One extra row tells whether another page follows without a count.
       const page = await services.store.readLog(from, limit + 1, toStoreFilter(filter));
-      return { events: page.events.slice(0, limit), hasNextPage: page.events.length > limit };
+      // Query cost counts a payload as a typical one; this bounds the bytes a page can hold whatever the payloads
+      // (a client pages on from endCursor as usual).
+      const events = withinBytes(page.events.slice(0, limit), services.config.eventsPageBytes);
+      return { events, hasNextPage: page.events.length > events.length };
     },
   },
   EventConnection: {

@@ -68,6 +68,11 @@ export class ProjectionProgress {
     }
   }
 
+  /** How far the projector has got, as far as this process knows (-1 before anything is known). */
+  position(name: string): bigint {
+    return this.positions.get(name) ?? -1n;
+  }
+
   /** A batch of this process's committed: the projector runs (again) and has got this far. */
   advanced(name: string, position: bigint): void {
     this.failed.delete(name);
@@ -98,7 +103,9 @@ export class ProjectionProgress {
         for (const row of await readCheckpoints(this.pool)) {
           this.positions.set(row.name, row.position);
           if (row.status === 'FAILED') this.failed.add(row.name);
-          else this.failed.delete(row.name);
+          // A projector run here is known better from its worker (failed(), advanced()): a read that began before
+          // its failure committed would otherwise clear it again.
+          else if (!this.leads(row.name)) this.failed.delete(row.name);
         }
         this.failedCheckedAt = checkedAt;
       } finally {

@@ -92,6 +92,11 @@ export class ProjectionRunner {
     return this.progress.waitFor(position, eventTypes, timeoutMs);
   }
 
+  /** The projector's checkpoint as this process knows it. */
+  checkpointOf(name: string): bigint {
+    return this.progress.position(name);
+  }
+
   /**
    * The latest row of `model` with this id that a projector in this process wrote, if it still remembers it and
    * still leads that projector: the row as committed, so a mutation can answer with it instead of reading it

@@ -24,6 +24,7 @@ import { runGuards, type OperationGuard } from '../graphql/operation-guards';
 import { parseOptions, queryLimitsGuard } from '../graphql/query-limits';
 import { rateLimitMutations } from '../graphql/rate-limit';
 import type { Services } from '../services';
+import { unacceptableCharacter } from '../shared/text';
 import { serveGraphqlWs } from './graphql-ws-transport';
 import { healthRouter } from './health';
 import { errorHandler, notFound, requireJsonBody } from './http-errors';
@@ -40,8 +41,14 @@ export type HttpServer = { server: http.Server; stop(): Promise<void> };
 
 const GRAPHQL_PATH = '/graphql';
 
+/**
+ * The caller's claimed user id (provenance only, until authentication lands), recorded in every event's metadata:
+ * held to what an id may be, or none at all (a NUL or a lone surrogate could not even be stored).
+ */
 function userIdFrom(value: unknown): string | null {
-  return typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : null;
+  return typeof value === 'string' && value.length > 0 && value.length <= 128 && !unacceptableCharacter(value)
+    ? value
+    : null;
 }
 
 /** graphql's parse, its syntax errors coded as Apollo Server codes them over HTTP. */
@@ -127,7 +134,12 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
     // The process owns shutdown (src/main.ts): Apollo's own handler would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,
     formatError: (_formatted, error) =>
-      formatError(error instanceof GraphQLError ? error : new GraphQLError(String(error)), logger),
+      formatError(
+        error instanceof GraphQLError
+          ? error
+          : new GraphQLError('Unexpected error', { originalError: error instanceof Error ? error : new Error(String(error)) }),
+        logger,
+      ),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       {

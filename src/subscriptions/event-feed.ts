@@ -1,12 +1,14 @@
 import type { EventFilter, EventStore, StoredEvent } from '../eventstore';
 import { matchesFilter } from '../eventstore/event-filter';
+import { withinBytes } from '../eventstore/event-size';
 import { takeTurn } from './fair-share';
 import type { LogTailer } from './tailer';
 
 /** From the window: references to shared events, so a page costs little. */
 const PAGE = 500;
-/** From the log: this subscriber's own copies, held while its client is slow, so fewer. */
+/** From the log: this subscriber's own copies, held while its client is slow, so fewer, and bounded in bytes. */
 const LOG_PAGE = 100;
+const LOG_PAGE_BYTES = 2 ** 20;
 
 /**
  * One `events` subscription: a cursor over the log that the client pulls at its own pace. Each step takes the
@@ -73,8 +75,10 @@ export class EventFeed implements AsyncIterableIterator<StoredEvent> {
       const page = await this.store.readLog(this.last, LOG_PAGE, this.filter);
       if (this.closed) return;
       if (page.scannedTo > this.last) {
-        this.ready = page.events;
-        this.last = page.scannedTo;
+        const kept = withinBytes(page.events, LOG_PAGE_BYTES);
+        this.ready = kept;
+        // A page cut short resumes just after the last event kept (the rest is read again, later).
+        this.last = kept.length < page.events.length ? kept.at(-1)!.position : page.scannedTo;
         return;
       }
     } else if (recent.length > 0) {

@@ -91,10 +91,22 @@ export class ReadModelFeed {
     for (;;) {
       const { reached, failed } = await this.projections.waitFor(upTo, ORDER_TYPES, WAIT_SLICE_MS);
       if (this.loop.stopping) return;
-      // The rows come from the orders projector: while it is FAILED there is nothing new to push (its retry
-      // resumes here); a failed customers projector does not hold orders back.
-      if (failed.includes(ordersProjector.name)) await this.loop.delay(WAIT_SLICE_MS, false);
-      else if (reached) break;
+      // A failed customers projector does not hold orders back.
+      if (!failed.includes(ordersProjector.name)) {
+        if (reached) break;
+        continue;
+      }
+      // The rows come from the orders projector: while it is FAILED, what it applied before failing still goes
+      // out, and the rest waits for its retry.
+      const applied = this.projections.checkpointOf(ordersProjector.name);
+      for (const [id, change] of batch) {
+        if (change.position <= applied) continue;
+        batch.delete(id);
+        if (!this.pending.has(id)) this.pending.set(id, change);
+      }
+      if (batch.size > 0) break;
+      await this.loop.delay(WAIT_SLICE_MS, false);
+      return;
     }
     if (this.watchers.size === 0) return;
     // The rows the projector in this process has just written, where it has them; the others from the table.

@@ -1,16 +1,16 @@
 import type { Logger } from 'pino';
 import type { EventStore, StoredEvent } from '../eventstore';
 import { ConsumerLoop } from '../eventstore/consumer-loop';
+import { approximateJsonBytes } from '../eventstore/event-size';
 
 export type TailListener = (events: readonly StoredEvent[]) => void;
 
 /**
- * About what an event costs in memory: parsed objects take a few times their JSON text, so twice the length of
- * its payload and metadata as JSON, plus a fixed share for the envelope. Measured once per event, so the window
- * stays bounded however large the payloads.
+ * About what an event costs in memory: parsed objects take a few times their JSON text. Measured once per event,
+ * so the window stays bounded however large the payloads.
  */
 function approximateSize(event: StoredEvent): number {
-  return 512 + 2 * (JSON.stringify(event.payload).length + JSON.stringify(event.metadata).length);
+  return 2 * approximateJsonBytes(event);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { randomUUID } from 'node:crypto';
 import { caughtUp, projections } from '../support/read-model';
-import { startTestServer, type GraphQLResponse, type TestServer } from '../support/server';
+import { startTestServer, wsRequest, type GraphQLResponse, type TestServer } from '../support/server';
 
 // Whatever the API accepts, every projector can apply and every response can carry; whatever it cannot, it refuses
 // with BAD_USER_INPUT and appends nothing (issue 9: poison events, replies that lie, strings storage cannot hold).
@@ -164,6 +164,72 @@ describe('strings', () => {
       const res = await server.gql(query, { a: after });
       expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     }
+  });
+});
+
+describe('a page of the log', () => {
+  let small: TestServer;
+  beforeAll(async () => {
+    small = await startTestServer({ EVENTS_PAGE_BYTES: '4096' });
+  });
+  afterAll(() => small.close());
+
+  it('holds at most EVENTS_PAGE_BYTES of events whatever `first` says, and paging on loses none', async () => {
+    const registered = await small.gql(REGISTER, { input: { name: 'Pages', email: 'pages@example.com' } });
+    const customer = registered.data!.registerCustomer.aggregateId;
+    // Ten orders of about 1.3 KB of payload each.
+    const items = Array.from({ length: 10 }, (_, i) => item('1.00', 1, `${'p'.repeat(90)}-${i}`));
+    for (let i = 0; i < 10; i++) expect((await small.gql(PLACE, { input: { customerId: customer, items } })).errors).toBeUndefined();
+    const PAGE = `query ($after: String) {
+      events(first: 100, after: $after, filter: { eventTypes: ["OrderPlaced"] }) {
+        nodes { eventId payload } pageInfo { hasNextPage endCursor }
+      }
+    }`;
+    const seen: string[] = [];
+    let pages = 0;
+    for (let after: string | null = null; ; pages++) {
+      const res: GraphQLResponse = await small.gql(PAGE, { after });
+      const page = res.data!.events;
+      expect(JSON.stringify(page.nodes).length).toBeLessThan(4096 + 2000);
+      seen.push(...page.nodes.map((n: { eventId: string }) => n.eventId));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(pages).toBeGreaterThanOrEqual(3);
+    const { rows } = await small.app.services.pool.query(
+      `SELECT event_id FROM events WHERE event_type = 'OrderPlaced' ORDER BY position`,
+    );
+    expect(seen).toEqual(rows.map((r: { event_id: string }) => r.event_id));
+  });
+});
+
+describe('who the caller says they are', () => {
+  it.each([
+    ['a NUL', 'u\u0000'],
+    ['a lone surrogate', '\ud800x'],
+  ])('records no userId rather than failing every mutation when connectionParams.userId holds %s', async (_label, userId) => {
+    const client = server.ws({ userId });
+    const res = await wsRequest(client, REGISTER, { input: { name: 'Params', email: 'params@example.com' } });
+    expect(res.errors).toBeUndefined();
+    const history = await server.gql(`query ($id: ID!) { events(filter: { aggregateId: $id }) { nodes { metadata { userId } } } }`, {
+      id: res.data!.registerCustomer.aggregateId,
+    });
+    expect(history.data!.events.nodes).toEqual([{ metadata: { userId: null } }]);
+  });
+});
+
+describe('several commands in one operation', () => {
+  it('keeps the result of one that was applied when another is refused', async () => {
+    const res = await server.gql(`mutation {
+      a: registerCustomer(input: { name: "Multi", email: "multi@example.com" }) { aggregateId }
+      b: payOrder(input: { orderId: "no-such-order" }) { aggregateId }
+    }`);
+    expect(res.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['b'], 'NOT_FOUND']]);
+    expect(res.data).toEqual({ a: { aggregateId: expect.any(String) }, b: null });
+    const { rows } = await server.app.services.pool.query('SELECT count(*)::int AS n FROM events WHERE aggregate_id = $1', [
+      res.data!.a.aggregateId,
+    ]);
+    expect(rows[0].n).toBe(1);
   });
 });
 

@@ -1,0 +1,20 @@
+import type { StoredEvent } from './types';
+
+/** About what an event takes as JSON: its payload and metadata as text, plus a fixed share for the envelope. */
+export function approximateJsonBytes(event: StoredEvent): number {
+  return 256 + JSON.stringify(event.payload).length + JSON.stringify(event.metadata).length;
+}
+
+/**
+ * The longest prefix of `events` within `budget` bytes as JSON, and at least one event (a reader must always get
+ * somewhere). A page of the log is bounded by event count; events are bounded in size only by the input limits
+ * (an order of 1,000 items is ~150 KB), so whatever holds or sends a page also bounds it in bytes.
+ */
+export function withinBytes(events: StoredEvent[], budget: number): StoredEvent[] {
+  let bytes = 0;
+  for (let i = 0; i < events.length; i++) {
+    bytes += approximateJsonBytes(events[i]!);
+    if (bytes > budget && i > 0) return events.slice(0, i);
+  }
+  return events;
+}
