@@ -34,6 +34,7 @@ const schema = z.object({
   WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(64 * 2 ** 20).default(2 ** 20),
   WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(100_000).default(100),
   CORS_ORIGINS: z.string().optional(),
+  ALLOWED_HOSTS: z.string().optional(),
   RATE_LIMIT_MUTATIONS_PER_SECOND: z.coerce.number().min(0).max(1e9).default(1000),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1e9).optional(),
   // Input bounds (src/shared/input-limits.ts); their product is checked against what the read models hold.
@@ -87,6 +88,8 @@ export type Config = Readonly<{
   wsMaxSubscriptions: number;
   /** Browser origins admitted by CORS and on WebSocket upgrade; undefined: loopback origins and Apollo Sandbox. */
   corsOrigins: readonly string[] | undefined;
+  /** Host names the server answers to; undefined: loopback names when it listens on loopback, else any. */
+  allowedHosts: readonly string[] | undefined;
   /** Mutations per caller per second (a token bucket of `burst`); 0 turns the limit off. */
   rateLimit: Readonly<{ perSecond: number; burst: number }>;
   /** What every command input is held to (lengths, quantities, amounts). */
@@ -142,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
     wsMaxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
     corsOrigins: e.CORS_ORIGINS === undefined ? undefined : Object.freeze(splitList(e.CORS_ORIGINS)),
+    allowedHosts: e.ALLOWED_HOSTS === undefined ? undefined : Object.freeze(splitList(e.ALLOWED_HOSTS)),
     rateLimit: Object.freeze({
       perSecond: e.RATE_LIMIT_MUTATIONS_PER_SECOND,
       burst: e.RATE_LIMIT_BURST ?? Math.max(1, Math.ceil(e.RATE_LIMIT_MUTATIONS_PER_SECOND)),

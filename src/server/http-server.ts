@@ -36,6 +36,7 @@ import { originPolicy } from './origins';
 import { retryAfterHeader } from './retry-after';
 import { securityHeaders } from './security-headers';
 import { routeUpgrades } from './upgrade';
+import { hostPolicy, requireKnownHost } from './hosts';
 
 export type HttpServer = { server: http.Server; stop(): Promise<void> };
 
@@ -82,7 +83,8 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
 
   // maxPayload bounds every frame, connection_init included (ws closes the socket with 1009 beyond it).
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes });
-  routeUpgrades(server, wsServer, { path: GRAPHQL_PATH, originAllowed, logger });
+  const hostAllowed = hostPolicy(config.allowedHosts, config.host);
+  routeUpgrades(server, wsServer, { path: GRAPHQL_PATH, originAllowed, hostAllowed, logger });
   const toClient = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e, logger));
   const wsCleanup = serveGraphqlWs<Record<string, unknown>>(
     {
@@ -176,6 +178,7 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
   await apollo.start();
 
   app.disable('x-powered-by');
+  app.use(requireKnownHost(hostAllowed, logger));
   app.use(securityHeaders());
   app.use(healthRouter(services.pool, logger));
   // Ahead of the IDE's router, which would otherwise answer OPTIONS /graphql itself (Allow: GET, HEAD) and fail

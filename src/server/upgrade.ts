@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { WebSocketServer } from 'ws';
 import { logRefusal, refuseUpgrade, type Refusal } from './http-errors';
+import { HOST_REFUSAL, type HostPolicy } from './hosts';
 import type { OriginPolicy } from './origins';
 
 /**
@@ -14,7 +15,12 @@ import type { OriginPolicy } from './origins';
 export function routeUpgrades(
   server: http.Server,
   wss: WebSocketServer,
-  { path, originAllowed, logger }: { path: string; originAllowed: OriginPolicy; logger: Logger },
+  {
+    path,
+    originAllowed,
+    hostAllowed,
+    logger,
+  }: { path: string; originAllowed: OriginPolicy; hostAllowed: HostPolicy; logger: Logger },
 ): void {
   const refuse = (req: http.IncomingMessage, socket: Duplex, refusal: Refusal, reason?: string) => {
     logRefusal(logger, refusal, req, { reason });
@@ -27,6 +33,9 @@ export function routeUpgrades(
   server.on('upgrade', (req, socket, head) => {
     if (req.url?.split('?')[0] !== path) {
       return refuse(req, socket, { status: 404, code: 'NOT_FOUND', message: `WebSockets are served at ${path} only` });
+    }
+    if (!hostAllowed(req.headers.host)) {
+      return refuse(req, socket, HOST_REFUSAL, `host ${req.headers.host?.slice(0, 200)}`);
     }
     const origin = req.headers.origin;
     if (origin !== undefined && !originAllowed(origin) && !sameOrigin(origin, req.headers.host)) {
@@ -44,6 +53,7 @@ export function routeUpgrades(
 /**
  * A page this server served (the IDE, the live page) may always connect back, whatever address it was reached at.
  * This admits nothing more than HTTP already does: a page that shares the origin needs no CORS to call /graphql.
+ * (The Host it is compared with has passed the host check, so a rebound name cannot pose as this server.)
  */
 function sameOrigin(origin: string, host: string | undefined): boolean {
   if (host === undefined) return false;
