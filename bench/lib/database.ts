@@ -63,7 +63,7 @@ export async function startDatabase(log: (message: string) => void): Promise<Ben
       });
     } catch (error) {
       await fs.rm(dataDir, { recursive: true, force: true });
-      throw new Error(`${(error as Error).message}\n${postgresLog.join('\n')}`);
+      throw new Error(`${(error as Error).message}\n${postgresLog.join('\n')}`, { cause: error });
     }
     serverUrl = embedded.url;
   } else {

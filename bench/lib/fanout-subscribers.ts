@@ -145,7 +145,6 @@ function measure(expect: number, idleMs: number, timeoutMs: number): void {
   errorCount = 0;
   const cpu0 = process.cpuUsage();
   const started = epochMs();
-  let timer: NodeJS.Timeout | undefined;
   let finished = false;
   const finish = () => {
     if (finished) return;
@@ -176,7 +175,7 @@ function measure(expect: number, idleMs: number, timeoutMs: number): void {
     perSecond: [],
     finish,
   };
-  timer = setInterval(() => {
+  const timer = setInterval(() => {
     const m = measuring;
     if (!m) return;
     const now = epochMs();

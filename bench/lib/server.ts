@@ -72,7 +72,9 @@ export async function startServer(options: Options): Promise<ServerProcess> {
     await waitUntilReady(`${url}/readyz`, () => exit !== undefined, options.readyTimeoutMs ?? 90_000);
   } catch (error) {
     await kill(child, exited, 5000);
-    throw new Error(exit && !isTimeout(error) ? describeExit() : `${(error as Error).message}\n${recent.join('\n')}`);
+    throw new Error(exit && !isTimeout(error) ? describeExit() : `${(error as Error).message}\n${recent.join('\n')}`, {
+      cause: error,
+    });
   }
 
   let stopping: Promise<number | null> | undefined;

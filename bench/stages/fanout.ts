@@ -98,13 +98,12 @@ class Subscribers {
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`the subscriber process did not answer (${type}) within ${timeoutMs / 1000} s`);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, left);
-        const self = this;
-        function done() {
+        const done = () => {
           clearTimeout(timer);
-          self.waiting = undefined;
+          this.waiting = undefined;
           resolve();
-        }
+        };
+        const timer = setTimeout(done, left);
         this.waiting = done;
       });
     }

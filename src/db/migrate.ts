@@ -97,7 +97,7 @@ async function apply(client: Client, m: Migration): Promise<void> {
     await client.query(m.sql);
   } catch (error) {
     await client.query('UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1', [id, String(error)]);
-    throw new Error(`Migration ${m.name} failed: ${(error as Error).message}`);
+    throw new Error(`Migration ${m.name} failed: ${(error as Error).message}`, { cause: error });
   }
   await client.query(
     'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',

@@ -72,18 +72,17 @@ export class ConsumerLoop {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = ms === undefined ? undefined : setTimeout(done, ms);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        if (self.wake === wake) self.wake = undefined;
+        if (this.wake === wake) this.wake = undefined;
         resolve();
-      }
-      function wake() {
-        if (!pokes && !self.stopping) return;
-        self.woken = false;
+      };
+      const wake = () => {
+        if (!pokes && !this.stopping) return;
+        this.woken = false;
         done();
-      }
+      };
+      const timer = ms === undefined ? undefined : setTimeout(done, ms);
       this.wake = wake;
     });
   }

@@ -59,8 +59,6 @@ async function logPositions(aggregateType: string): Promise<string[]> {
   return rows.map((r) => r.p);
 }
 
-const increasing = (positions: string[]) => positions.every((p, i) => i === 0 || BigInt(p) > BigInt(positions[i - 1]!));
-
 describe('events subscription', () => {
   it('delivers live events, each with its cursor, starting at the head', async () => {
     await burst(server.app.services.store, 'Before', 5);
