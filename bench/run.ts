@@ -115,7 +115,9 @@ async function main(): Promise<number> {
 
   const total = stageList.reduce((sum, s) => sum + s.estimateSeconds(mode), 0);
   if (only) notes.push(`partial run (--only ${only.join(',')}): ${stageList.map((s) => s.name).join(', ')}`);
-  progress.section(`orderstream bench, ${mode} mode: ${stageList.length} stages, about ${Math.ceil(total)} s of measuring`);
+  progress.section(
+    `orderstream bench, ${mode} mode: ${stageList.length} stages, about ${Math.ceil(total)} s of measuring`,
+  );
   try {
     progress.section('setup');
     database = await startDatabase((message) => progress.info(message));
@@ -137,11 +139,20 @@ async function main(): Promise<number> {
       progress.section(`${stage.name} (about ${Math.ceil(stage.estimateSeconds(mode))} s)`);
       const started = performance.now();
       try {
-        const result = await stage.run({ mode, server, databaseUrl: database.url, databasePid: database.postmasterPid, progress });
+        const result = await stage.run({
+          mode,
+          server,
+          databaseUrl: database.url,
+          databasePid: database.postmasterPid,
+          progress,
+        });
         figures.push(...result.figures);
         problems.push(...(result.problems ?? []));
         notes.push(...(result.notes ?? []));
-        stages[stage.name] = { seconds: Number(((performance.now() - started) / 1000).toFixed(1)), details: result.details };
+        stages[stage.name] = {
+          seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+          details: result.details,
+        };
       } catch (error) {
         problems.push(`stage ${stage.name} failed: ${(error as Error).stack ?? String(error)}`);
         break;

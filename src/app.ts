@@ -19,7 +19,6 @@ import { PROJECTORS, SLICES } from './slices';
 /** However many events SUBSCRIPTION_WINDOW allows, the window never holds much more than this of them. */
 const SUBSCRIPTION_WINDOW_BYTES = 64 * 2 ** 20;
 
-
 export type StartOptions = {
   /** Test seams for the projection runner. */
   projection?: Pick<WorkerOptions, 'beforeCommit'>;
@@ -42,7 +41,11 @@ export type Orderstream = {
  * The composition root: database (embedded unless DATABASE_URL) → migrations → event store → GraphQL → HTTP and
  * WebSocket server. Used by `npm start` and by the end-to-end tests alike.
  */
-export async function startOrderstream(config: Config, logger: Logger, options: StartOptions = {}): Promise<Orderstream> {
+export async function startOrderstream(
+  config: Config,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<Orderstream> {
   const cleanups: (() => Promise<void>)[] = [];
   let stopping: Promise<void> | undefined;
   // Undo start-up in reverse: stop serving, stop the readers, close the pool, and only then stop the database.

@@ -25,13 +25,28 @@ const schema = z.object({
   SUBSCRIPTION_WINDOW: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   // The edge (product.md, "Limits"): every one answered with a documented code.
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 2 ** 20).default(2 ** 20),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 2 ** 20)
+    .default(2 ** 20),
   QUERY_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(20),
   QUERY_MAX_COST: z.coerce.number().int().min(1).max(1e12).default(100_000),
   QUERY_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(20),
   QUERY_MAX_TOKENS: z.coerce.number().int().min(10).max(1_000_000).default(5000),
-  EVENTS_PAGE_BYTES: z.coerce.number().int().min(1024).max(256 * 2 ** 20).default(2 * 2 ** 20),
-  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(64 * 2 ** 20).default(2 ** 20),
+  EVENTS_PAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 2 ** 20)
+    .default(2 * 2 ** 20),
+  WS_MAX_PAYLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 2 ** 20)
+    .default(2 ** 20),
   WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(100_000).default(100),
   CORS_ORIGINS: z.string().optional(),
   ALLOWED_HOSTS: z.string().optional(),
@@ -44,7 +59,12 @@ const schema = z.object({
   MAX_REASON_LENGTH: z.coerce.number().int().min(1).max(100_000).default(D.reasonLength),
   // At most 600: ids are indexed, and 600 UTF-16 units stay within a btree row (2,704 bytes) in any script.
   MAX_ID_LENGTH: z.coerce.number().int().min(36).max(600).default(D.idLength),
-  MAX_QUANTITY: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(D.quantity),
+  MAX_QUANTITY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .default(D.quantity),
   MAX_UNIT_PRICE: z
     .string()
     .regex(/^\d{1,15}(\.\d{1,2})?$/, 'must be an amount such as 1000000 or 999.99 (at most 15 digits before the point)')

@@ -7,7 +7,13 @@
  */
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { epochMs, PositionHash, type FromSubscribers, type SubscriberTally, type ToSubscribers } from './fanout-protocol';
+import {
+  epochMs,
+  PositionHash,
+  type FromSubscribers,
+  type SubscriberTally,
+  type ToSubscribers,
+} from './fanout-protocol';
 
 type Subscriber = {
   client: Client;
@@ -51,7 +57,8 @@ function describe(error: unknown): string {
   if (error instanceof Error) return error.message;
   if (Array.isArray(error)) return error.map((e) => (e as { message?: string }).message ?? String(e)).join('; ');
   const close = error as { code?: number; reason?: string };
-  if (typeof close?.code === 'number') return `connection closed (${close.code}${close.reason ? ` ${close.reason}` : ''})`;
+  if (typeof close?.code === 'number')
+    return `connection closed (${close.code}${close.reason ? ` ${close.reason}` : ''})`;
   return String(error);
 }
 
@@ -100,13 +107,21 @@ async function connect(url: string, count: number, query: string): Promise<void>
               },
             },
           });
-          const s: Subscriber = { client, last: undefined, lastBig: undefined, count: 0, hash: new PositionHash(), inOrder: true };
+          const s: Subscriber = {
+            client,
+            last: undefined,
+            lastBig: undefined,
+            count: 0,
+            hash: new PositionHash(),
+            inOrder: true,
+          };
           let stopped = false;
           const unsubscribe = client.subscribe<{ events: { position: string } }>(
             { query },
             {
               next: (result) => {
-                if (result.errors?.length) noteError(`subscriber ${i}: ${result.errors.map((e) => e.message).join('; ')}`);
+                if (result.errors?.length)
+                  noteError(`subscriber ${i}: ${result.errors.map((e) => e.message).join('; ')}`);
                 if (result.data) onPosition(s, result.data.events.position);
               },
               error: (error) => noteError(`subscriber ${i}: ${describe(error)}`),
@@ -153,7 +168,11 @@ function measure(expect: number, idleMs: number, timeoutMs: number): void {
     const m = measuring!;
     measuring = undefined;
     const cpu = process.cpuUsage(cpu0);
-    const tallies: SubscriberTally[] = subscribers.map((s) => ({ count: s.count, hash: s.hash.digest(), inOrder: s.inOrder }));
+    const tallies: SubscriberTally[] = subscribers.map((s) => ({
+      count: s.count,
+      hash: s.hash.digest(),
+      inOrder: s.inOrder,
+    }));
     if (errorCount > errors.length) errors.push(`… ${errorCount - errors.length} more errors`);
     send({
       type: 'measured',

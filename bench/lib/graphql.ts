@@ -22,7 +22,10 @@ export class GraphQLRequestError extends Error {
   }
 }
 
-export type GraphQLClient = <T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>) => Promise<T>;
+export type GraphQLClient = <T = Record<string, unknown>>(
+  query: string,
+  variables?: Record<string, unknown>,
+) => Promise<T>;
 
 export function graphqlClient(endpoint: string, headers: Record<string, string> = {}): GraphQLClient {
   const requestHeaders = { 'content-type': 'application/json', accept: 'application/json', ...headers };
@@ -103,7 +106,13 @@ export function pooledGraphqlClient(
             if (parsed.errors?.length) {
               const first = parsed.errors[0]!;
               const code = first.extensions?.code;
-              reject(new GraphQLRequestError(`${typeof code === 'string' ? `${code}: ` : ''}${first.message}`, status, parsed.errors));
+              reject(
+                new GraphQLRequestError(
+                  `${typeof code === 'string' ? `${code}: ` : ''}${first.message}`,
+                  status,
+                  parsed.errors,
+                ),
+              );
             } else if (status < 200 || status >= 300 || parsed.data === undefined || parsed.data === null) {
               reject(new GraphQLRequestError(`HTTP ${status} without data`, status));
             } else {

@@ -45,10 +45,7 @@ export async function closedLoop(options: {
   const endCpu = cpuWindow(options.serverPid, options.databasePid);
   const start = performance.now();
   const deadline = start + options.durationMs;
-  const ticker = setInterval(
-    () => options.onTick?.({ elapsedMs: performance.now() - start, ops, errors }),
-    250,
-  );
+  const ticker = setInterval(() => options.onTick?.({ elapsedMs: performance.now() - start, ops, errors }), 250);
 
   const run = async (client: LoadClient) => {
     while (!aborted) {

@@ -146,7 +146,8 @@ export function cpuWindow(serverPid: number, databasePid?: number): () => CpuWin
     const database1 = databasePid === undefined ? undefined : processTreeCpuSeconds(databasePid);
     const cores = (v: number) => Number((v / seconds).toFixed(2));
     const window: CpuWindow = {
-      serverCores: server0 && server1 ? cores(server1.user + server1.system - server0.user - server0.system) : undefined,
+      serverCores:
+        server0 && server1 ? cores(server1.user + server1.system - server0.user - server0.system) : undefined,
       serverSystemCores: server0 && server1 ? cores(server1.system - server0.system) : undefined,
       benchCores: cores((bench.user + bench.system) / 1e6),
       databaseCores: database0 !== undefined && database1 !== undefined ? cores(database1 - database0) : undefined,

@@ -56,7 +56,9 @@ export async function summarizeProfile(file: string, root: string, top = 15): Pr
     totalUs += us;
     const group = groupOf(url, functionName, root);
     groups.set(group, (groups.get(group) ?? 0) + us);
-    const where = url ? `${group === 'node internals' ? url : path.relative(root, url.replace(/^file:\/\//, ''))}:${lineNumber + 1}` : '';
+    const where = url
+      ? `${group === 'node internals' ? url : path.relative(root, url.replace(/^file:\/\//, ''))}:${lineNumber + 1}`
+      : '';
     const key = `${functionName}@${where}`;
     const entry = functions.get(key) ?? { fn: functionName || '(anonymous)', where, us: 0 };
     entry.us += us;

@@ -22,7 +22,11 @@ export type RawFanoutServer = {
   close(): Promise<void>;
 };
 
-export async function startRawFanoutServer(databaseUrl: string, table: string, channel: string): Promise<RawFanoutServer> {
+export async function startRawFanoutServer(
+  databaseUrl: string,
+  table: string,
+  channel: string,
+): Promise<RawFanoutServer> {
   const port = await freePort();
   const wss = new WebSocketServer({
     host: '127.0.0.1',
@@ -94,7 +98,9 @@ export async function startRawFanoutServer(databaseUrl: string, table: string, c
           tcp?.cork();
           for (const row of rows) {
             for (const id of ids) {
-              socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":{"data":{"events":{"position":"${row.position}"}}}}`);
+              socket.send(
+                `{"id":${JSON.stringify(id)},"type":"next","payload":{"data":{"events":{"position":"${row.position}"}}}}`,
+              );
             }
           }
           tcp?.uncork();

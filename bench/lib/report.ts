@@ -8,7 +8,8 @@ function number(value: number, unit: string): string {
     return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
   }
   if (unit === 'messages' || unit === 'events') return Math.round(value).toLocaleString('en-US');
-  if (unit === 'ms') return value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : Math.round(value).toString();
+  if (unit === 'ms')
+    return value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : Math.round(value).toString();
   return value.toFixed(1);
 }
 

@@ -70,6 +70,7 @@ export function describeError(error: unknown): string {
   if (Array.isArray(error)) return error.map((e) => (e as { message?: string }).message ?? String(e)).join('; ');
   // A CloseEvent-like object from the socket.
   const close = error as { code?: number; reason?: string };
-  if (typeof close?.code === 'number') return `connection closed (${close.code}${close.reason ? ` ${close.reason}` : ''})`;
+  if (typeof close?.code === 'number')
+    return `connection closed (${close.code}${close.reason ? ` ${close.reason}` : ''})`;
   return String(error);
 }

@@ -59,7 +59,6 @@ export const RAW_APPEND_SQL = `WITH stream AS (
   FROM stream
   RETURNING position::text AS position, version`;
 
-
 function serviceClient(gql: GraphQLClient, customerId: string, seed: number): LoadClient {
   let orderId: string | undefined;
   let n = seed;
@@ -95,7 +94,14 @@ async function rawClient(databaseUrl: string, seed: number): Promise<RawClient> 
       await client.query({
         name: 'bench-raw-append',
         text: RAW_APPEND_SQL,
-        values: [aggregateId, 'BenchRaw', randomUUID(), first ? RAW_EVENT_TYPES.first : RAW_EVENT_TYPES.next, payload, metadata],
+        values: [
+          aggregateId,
+          'BenchRaw',
+          randomUUID(),
+          first ? RAW_EVENT_TYPES.first : RAW_EVENT_TYPES.next,
+          payload,
+          metadata,
+        ],
       });
       return first ? 'newStream' : 'nextEvent';
     },
@@ -204,7 +210,13 @@ export const appendsStage: Stage = {
 
     // Warm-up (not reported): the server's JIT, Apollo's document cache, pg's prepared statements, the connections.
     const warmupClients = Math.min(8, Math.max(...p.levels));
-    await measure(context, `warm-up service, ${warmupClients} clients`, 'mutations/s', serviceClients(warmupClients), p.warmupMs);
+    await measure(
+      context,
+      `warm-up service, ${warmupClients} clients`,
+      'mutations/s',
+      serviceClients(warmupClients),
+      p.warmupMs,
+    );
     await settle(context, p.settleMaxMs, 'the warm-up');
     const warmupRaw = await rawClients(databaseUrl, warmupClients);
     try {
@@ -222,7 +234,13 @@ export const appendsStage: Stage = {
       // Each measurement starts with an idle server and without the previous one's dirty pages to write back.
       const settledBeforeService = await settle(context, p.settleMaxMs, 'the previous measurement');
       const checkpointed = await checkpoint(databaseUrl);
-      const service = await measure(context, `service, ${clients} ${noun}`, 'mutations/s', serviceClients(clients), p.durationMs);
+      const service = await measure(
+        context,
+        `service, ${clients} ${noun}`,
+        'mutations/s',
+        serviceClients(clients),
+        p.durationMs,
+      );
       const settledAfterService = await settle(context, p.settleMaxMs, `the service at ${clients} ${noun}`);
       if (checkpointed) await checkpoint(databaseUrl);
       const raw = await rawClients(databaseUrl, clients);
@@ -247,11 +265,18 @@ export const appendsStage: Stage = {
 
       const rawLabel = `raw pg appends, ${clients} ${noun}`;
       figures.push(
-        figure('appends', `c${clients}.rate`, `placeOrder+addItem, ${clients} ${noun}`, service.perSecond, 'mutations/s', {
-          label: rawLabel,
-          value: baseline.perSecond,
-          unit: 'appends/s',
-        }),
+        figure(
+          'appends',
+          `c${clients}.rate`,
+          `placeOrder+addItem, ${clients} ${noun}`,
+          service.perSecond,
+          'mutations/s',
+          {
+            label: rawLabel,
+            value: baseline.perSecond,
+            unit: 'appends/s',
+          },
+        ),
         figure('appends', `c${clients}.p50`, `  mutation round trip p50`, service.latencyMs.p50, 'ms', {
           label: `${rawLabel}, p50`,
           value: baseline.latencyMs.p50,

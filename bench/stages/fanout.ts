@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Client } from 'pg';
 import { EVENTS_CHANNEL } from '../../src/eventstore/wakeups';
-import { epochMs, PositionHash, type FromSubscribers, type SubscriberTally, type ToSubscribers } from '../lib/fanout-protocol';
+import {
+  epochMs,
+  PositionHash,
+  type FromSubscribers,
+  type SubscriberTally,
+  type ToSubscribers,
+} from '../lib/fanout-protocol';
 import {
   cpuWindow,
   processCpuSeconds,
@@ -47,8 +53,22 @@ const PARAMETERS: Record<
   Mode,
   { subscribers: number; burst: number; perTransaction: number; idleMs: number; timeoutMs: number; settleMaxMs: number }
 > = {
-  quick: { subscribers: 200, burst: 1_000, perTransaction: 100, idleMs: 10_000, timeoutMs: 60_000, settleMaxMs: 10_000 },
-  full: { subscribers: 1_000, burst: 5_000, perTransaction: 100, idleMs: 10_000, timeoutMs: 300_000, settleMaxMs: 30_000 },
+  quick: {
+    subscribers: 200,
+    burst: 1_000,
+    perTransaction: 100,
+    idleMs: 10_000,
+    timeoutMs: 60_000,
+    settleMaxMs: 10_000,
+  },
+  full: {
+    subscribers: 1_000,
+    burst: 5_000,
+    perTransaction: 100,
+    idleMs: 10_000,
+    timeoutMs: 300_000,
+    settleMaxMs: 30_000,
+  },
 };
 
 const MAX_PROBES = 10;
@@ -89,7 +109,10 @@ class Subscribers {
   }
 
   /** The next reply of this type (earlier replies of other types are left queued). */
-  async reply<T extends FromSubscribers['type']>(type: T, timeoutMs: number): Promise<Extract<FromSubscribers, { type: T }>> {
+  async reply<T extends FromSubscribers['type']>(
+    type: T,
+    timeoutMs: number,
+  ): Promise<Extract<FromSubscribers, { type: T }>> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const index = this.inbox.findIndex((m) => m.type === type);
@@ -127,7 +150,15 @@ class Subscribers {
 /** Appends events of `type` to `table` in transactions of `perTransaction`, each with a NOTIFY on `channel`. */
 async function append(
   db: Client,
-  options: { table: string; type: string; count: number; perTransaction: number; channel: string; withStreams: boolean; tag: string },
+  options: {
+    table: string;
+    type: string;
+    count: number;
+    perTransaction: number;
+    channel: string;
+    withStreams: boolean;
+    tag: string;
+  },
 ): Promise<string> {
   let last = '';
   for (let done = 0, tx = 0; done < options.count; tx++) {
@@ -194,7 +225,8 @@ function bottleneckOf(
   serverName: string,
 ): string {
   const inner = timeline.slice(1, -1);
-  const server = median(inner.map((t) => t.serverCores)) ?? (serverName === RAW_SERVER ? cpu.benchCores : cpu.serverCores) ?? 0;
+  const server =
+    median(inner.map((t) => t.serverCores)) ?? (serverName === RAW_SERVER ? cpu.benchCores : cpu.serverCores) ?? 0;
   const subscribers = median(inner.map((t) => t.subscriberCores)) ?? cpu.subscriberProcessCores;
   const machine = Number(((cpu.machineCores ?? 0) + (cpu.irqCores ?? 0)).toFixed(2));
   const others = (cpu.otherCores ?? 0) > NOISY_NEIGHBOURS ? `; other processes ${cpu.otherCores} cores` : '';
@@ -234,8 +266,13 @@ async function deliver(
 ): Promise<Delivery> {
   const { progress, server } = context;
   const query = `subscription { events(filter: { aggregateType: "${options.type}" }) { position } }`;
-  const connected = await subscribers.request({ type: 'connect', url: options.url, count: p.subscribers, query }, 'connected', 120_000);
-  if (connected.errors.length > 0) throw new Error(`${options.label}: connecting failed: ${connected.errors.slice(0, 3).join('; ')}`);
+  const connected = await subscribers.request(
+    { type: 'connect', url: options.url, count: p.subscribers, query },
+    'connected',
+    120_000,
+  );
+  if (connected.errors.length > 0)
+    throw new Error(`${options.label}: connecting failed: ${connected.errors.slice(0, 3).join('; ')}`);
   progress.info(`${options.label}: ${p.subscribers} subscribers connected in ${(connected.ms / 1000).toFixed(1)} s`);
 
   // Probe until every subscription is live.
@@ -257,26 +294,41 @@ async function deliver(
     if (ready === p.subscribers) break;
   }
   if (ready !== p.subscribers) {
-    throw new Error(`${options.label}: only ${ready} of ${p.subscribers} subscribers received the probe after ${probes} probes`);
+    throw new Error(
+      `${options.label}: only ${ready} of ${p.subscribers} subscribers received the probe after ${probes} probes`,
+    );
   }
   options.onIdle?.();
 
-  await subscribers.request({ type: 'measure', expect: p.burst, idleMs: p.idleMs, timeoutMs: p.timeoutMs }, 'measuring', 10_000);
+  await subscribers.request(
+    { type: 'measure', expect: p.burst, idleMs: p.idleMs, timeoutMs: p.timeoutMs },
+    'measuring',
+    10_000,
+  );
   const endCpu = cpuWindow(server.pid, context.databasePid);
   const child0 = processCpuTimes(subscribers.pid);
   const started = epochMs();
-  const ticker = setInterval(() => progress.update(`${options.label}: ${((epochMs() - started) / 1000).toFixed(1)} s into the burst`), 250);
+  const ticker = setInterval(
+    () => progress.update(`${options.label}: ${((epochMs() - started) / 1000).toFixed(1)} s into the burst`),
+    250,
+  );
   // Once a second: the CPU of whoever delivers (the server process, or this one for the raw server) and of the
   // subscribers, so the run can tell which one was saturated when (averages over the burst hide that).
   const deliveringCpu = () =>
-    options.healthUrl ? processCpuSeconds(server.pid) : (({ user, system }) => (user + system) / 1e6)(process.cpuUsage());
+    options.healthUrl
+      ? processCpuSeconds(server.pid)
+      : (({ user, system }) => (user + system) / 1e6)(process.cpuUsage());
   const cpuTimeline: { serverCores?: number; subscriberCores?: number }[] = [];
   let previous = { at: performance.now(), server: deliveringCpu(), child: processCpuSeconds(subscribers.pid) };
   const sampler = setInterval(() => {
     const now = { at: performance.now(), server: deliveringCpu(), child: processCpuSeconds(subscribers.pid) };
     const seconds = (now.at - previous.at) / 1000;
-    const cores = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : Number(((b - a) / seconds).toFixed(2)));
-    cpuTimeline.push({ serverCores: cores(previous.server, now.server), subscriberCores: cores(previous.child, now.child) });
+    const cores = (a?: number, b?: number) =>
+      a === undefined || b === undefined ? undefined : Number(((b - a) / seconds).toFixed(2));
+    cpuTimeline.push({
+      serverCores: cores(previous.server, now.server),
+      subscriberCores: cores(previous.child, now.child),
+    });
     previous = now;
   }, 1000);
   // The service's responsiveness meanwhile: a trivial HTTP request, one at a time.
@@ -322,11 +374,14 @@ async function deliver(
   const seconds = ((result.lastAt ?? epochMs()) - started) / 1000;
   const windowSeconds = (epochMs() - started) / 1000;
   const childCores =
-    child0 && child1 ? Number(((child1.user + child1.system - child0.user - child0.system) / windowSeconds).toFixed(2)) : 0;
+    child0 && child1
+      ? Number(((child1.user + child1.system - child0.user - child0.system) / windowSeconds).toFixed(2))
+      : 0;
   const cpu = {
     ...window,
     subscriberProcessCores: childCores,
-    otherCores: window.otherCores === undefined ? undefined : Number(Math.max(0, window.otherCores - childCores).toFixed(2)),
+    otherCores:
+      window.otherCores === undefined ? undefined : Number(Math.max(0, window.otherCores - childCores).toFixed(2)),
   };
 
   // What every subscriber should have got: the burst's positions, in log order.
@@ -354,7 +409,8 @@ async function deliver(
     return { delivered, lost, wrongOrder, incomplete };
   };
   const { delivered, lost, wrongOrder, incomplete } = check(result.tallies);
-  if (rows.length !== p.burst) throw new Error(`${options.label}: the log holds ${rows.length} burst events, not ${p.burst}`);
+  if (rows.length !== p.burst)
+    throw new Error(`${options.label}: the log holds ${rows.length} burst events, not ${p.burst}`);
   await subscribers.request({ type: 'disconnect' }, 'disconnected', 60_000);
 
   const delivery: Delivery = {
@@ -381,7 +437,9 @@ async function deliver(
       `(${delivery.perSecond.toLocaleString('en-US')} messages/s; burst appended in ${appendSeconds.toFixed(2)} s), ` +
       `lost ${lost}, out of order ${wrongOrder}; CPU cores: server ${cpu.serverCores}, subscribers ${childCores}, ` +
       `bench ${cpu.benchCores}, postgres ${cpu.databaseCores ?? '?'}; bottleneck: ${delivery.bottleneck}` +
-      (delivery.healthz ? `; GET /healthz meanwhile: p50 ${delivery.healthz.p50.toFixed(1)} ms, max ${delivery.healthz.max.toFixed(0)} ms` : ''),
+      (delivery.healthz
+        ? `; GET /healthz meanwhile: p50 ${delivery.healthz.p50.toFixed(1)} ms, max ${delivery.healthz.max.toFixed(0)} ms`
+        : ''),
   );
   for (const e of result.errors.slice(0, 5)) progress.warn(`${options.label}: ${e}`);
   return delivery;
@@ -468,11 +526,18 @@ export const fanoutStage: Stage = {
         problems.push(`fan-out: the subscriptions reported errors: ${service.errors.slice(0, 3).join('; ')}`);
       }
       if (raw.lost > 0 || raw.wrongOrder > 0) {
-        problems.push(`fan-out baseline: the raw server lost ${raw.lost} messages, ${raw.wrongOrder} subscribers out of order`);
+        problems.push(
+          `fan-out baseline: the raw server lost ${raw.lost} messages, ${raw.wrongOrder} subscribers out of order`,
+        );
       }
-      for (const [name, run] of [['service', service], ['raw baseline', raw]] as const) {
+      for (const [name, run] of [
+        ['service', service],
+        ['raw baseline', raw],
+      ] as const) {
         if ((run.cpu.otherCores ?? 0) > NOISY_NEIGHBOURS) {
-          notes.push(`fan-out (${name}): other processes used ${run.cpu.otherCores} cores meanwhile: this figure is disturbed`);
+          notes.push(
+            `fan-out (${name}): other processes used ${run.cpu.otherCores} cores meanwhile: this figure is disturbed`,
+          );
         }
       }
       notes.push(
@@ -510,7 +575,15 @@ export const fanoutStage: Stage = {
         }
       }
       if (idleRss !== undefined) {
-        figures.push(figure('memory', 'fanout.idle', `server RSS, ${p.subscribers.toLocaleString('en-US')} idle subscribers`, mib(idleRss), 'MiB'));
+        figures.push(
+          figure(
+            'memory',
+            'fanout.idle',
+            `server RSS, ${p.subscribers.toLocaleString('en-US')} idle subscribers`,
+            mib(idleRss),
+            'MiB',
+          ),
+        );
       }
       if (peakRss > 0) {
         figures.push(figure('memory', 'fanout.peak', `server peak RSS during fan-out`, mib(peakRss), 'MiB'));

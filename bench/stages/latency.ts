@@ -82,7 +82,6 @@ const ORDERS_SUBSCRIPTION = `subscription { ordersChanged { id version } }`;
 
 type CommandResult = { aggregateId: string; version: number; position: string };
 
-
 /** What the two subscriptions delivered, by arrival time (performance.now() of this process). */
 class Feeds {
   /** `${aggregateId}:${version}` → first arrival on `events`. */
@@ -164,7 +163,8 @@ async function drain(
   await waitFor(() => options.inFlight() === 0, {
     timeoutMs: options.answerMaxMs,
     everyMs: 50,
-    onTick: (ms) => progress.update(`${label}: waiting for ${options.inFlight()} answers (${(ms / 1000).toFixed(1)} s)`),
+    onTick: (ms) =>
+      progress.update(`${label}: waiting for ${options.inFlight()} answers (${(ms / 1000).toFixed(1)} s)`),
   });
   // Messages still on their way: wait while they keep coming, at most `graceMs` without any progress.
   let lastMissing = options.missing();
@@ -220,23 +220,27 @@ async function serviceRun(
         : gql<{ placeOrder: CommandResult }>(PLACE, {
             input: { customerId: customers[i % customers.length], items: [item(i)] },
           }).then((d) => d.placeOrder);
-      request.then(
-        (result) => {
-          command.answeredAt = performance.now();
-          command.result = result;
-          if (!target) placed.push(result.aggregateId);
-        },
-        (error: unknown) => {
-          command.answeredAt = performance.now();
-          command.error = describe(error);
-          recordError(errorSamples, command.error);
-        },
-      ).finally(() => inFlight--);
+      request
+        .then(
+          (result) => {
+            command.answeredAt = performance.now();
+            command.result = result;
+            if (!target) placed.push(result.aggregateId);
+          },
+          (error: unknown) => {
+            command.answeredAt = performance.now();
+            command.error = describe(error);
+            recordError(errorSamples, command.error);
+          },
+        )
+        .finally(() => inFlight--);
     },
   });
   const ok = () => commands.filter((c) => c.result);
-  const missingEvents = () => ok().filter((c) => feeds.eventArrival(c.result!.aggregateId, c.result!.version) === undefined).length;
-  const missingOrders = () => ok().filter((c) => feeds.orderArrival(c.result!.aggregateId, c.result!.version) === undefined).length;
+  const missingEvents = () =>
+    ok().filter((c) => feeds.eventArrival(c.result!.aggregateId, c.result!.version) === undefined).length;
+  const missingOrders = () =>
+    ok().filter((c) => feeds.orderArrival(c.result!.aggregateId, c.result!.version) === undefined).length;
   await drain(context, label, {
     inFlight: () => inFlight,
     missing: () => missingEvents() + missingOrders(),
@@ -347,7 +351,9 @@ async function rawRun(
     ratePerSecond: rate,
     durationMs: p.durationMs,
     onTick: (ms, sent) =>
-      progress.update(`${label}: ${(ms / 1000).toFixed(1)}/${(p.durationMs / 1000).toFixed(0)} s, sent ${sent}, in flight ${inFlight}`),
+      progress.update(
+        `${label}: ${(ms / 1000).toFixed(1)}/${(p.durationMs / 1000).toFixed(0)} s, sent ${sent}, in flight ${inFlight}`,
+      ),
     send: (i) => {
       const id = base + i;
       const { aggregateId, first, payload, metadata } = nextAppend(i);
@@ -396,7 +402,9 @@ async function rawRun(
     offered: rate,
     sent: loop.sent,
     sentPerSecond: Number(((loop.sent * 1000) / loop.durationMs).toFixed(1)),
-    achievedPerSecond: Number(((answered.length * 1000) / Math.max(1, lastAnswer - (sends[0]?.sentAt ?? started))).toFixed(1)),
+    achievedPerSecond: Number(
+      ((answered.length * 1000) / Math.max(1, lastAnswer - (sends[0]?.sentAt ?? started))).toFixed(1),
+    ),
     ok: answered.length,
     errors: sends.length - answered.length,
     errorSamples,
@@ -420,7 +428,9 @@ async function rawRun(
 async function settle(context: BenchContext, maxMs: number, after: string) {
   const result = await waitUntilIdle(context.server.pid, { maxMs });
   if (result.idle === false) {
-    context.progress.warn(`the server was still busy (${result.lastCores} cores) ${result.seconds} s after ${after}; measuring anyway`);
+    context.progress.warn(
+      `the server was still busy (${result.lastCores} cores) ${result.seconds} s after ${after}; measuring anyway`,
+    );
   } else if (result.seconds > 1.5) {
     context.progress.info(`the server was busy for ${result.seconds} s after ${after} (catching up), now idle`);
   }
@@ -434,7 +444,7 @@ export const latencyStage: Stage = {
   name: 'latency',
   estimateSeconds(mode) {
     const p = PARAMETERS[mode];
-    return 5 + p.rates.length * (2 * p.durationMs / 1000 + 10);
+    return 5 + p.rates.length * ((2 * p.durationMs) / 1000 + 10);
   },
   async run(context) {
     const { mode, server, databaseUrl, progress } = context;
@@ -488,9 +498,11 @@ export const latencyStage: Stage = {
             const placed = await gql<{ placeOrder: CommandResult }>(PLACE, {
               input: { customerId: customers[n % customers.length], items: [item(n)] },
             });
-            warm = (await gql<{ addItem: CommandResult }>(ADD, {
-              input: { orderId: placed.placeOrder.aggregateId, item: item(n + 1) },
-            })).addItem;
+            warm = (
+              await gql<{ addItem: CommandResult }>(ADD, {
+                input: { orderId: placed.placeOrder.aggregateId, item: item(n + 1) },
+              })
+            ).addItem;
           }
         }),
       );
@@ -550,9 +562,12 @@ export const latencyStage: Stage = {
               `ordersChanged messages never arrived (within ${p.messageGraceMs / 1000} s of the last one)`,
           );
         }
-        if (raw.missedEvents > 0) problems.push(`latency baseline at ${rate}/s: ${raw.missedEvents} notifications never arrived`);
+        if (raw.missedEvents > 0)
+          problems.push(`latency baseline at ${rate}/s: ${raw.missedEvents} notifications never arrived`);
         if ([service, raw].some((r) => (r.cpu.otherCores ?? 0) > NOISY_NEIGHBOURS)) {
-          notes.push(`latency at ${rate}/s: other processes used more than ${NOISY_NEIGHBOURS} cores meanwhile (see stages.latency.details)`);
+          notes.push(
+            `latency at ${rate}/s: other processes used more than ${NOISY_NEIGHBOURS} cores meanwhile (see stages.latency.details)`,
+          );
         }
         if (service.ok === 0 || raw.ok === 0) {
           problems.push(`latency at ${rate}/s: nothing completed`);
@@ -569,11 +584,18 @@ export const latencyStage: Stage = {
         const rawTx = `raw append+NOTIFY tx ${at}`;
         const rawListen = `raw NOTIFY → LISTEN ${at}`;
         figures.push(
-          figure('latency', `r${rate}.achieved`, `latency ${at} offered: achieved`, service.achievedPerSecond, 'commands/s', {
-            label: `raw append+NOTIFY ${at} offered: achieved`,
-            value: raw.achievedPerSecond,
-            unit: 'appends/s',
-          }),
+          figure(
+            'latency',
+            `r${rate}.achieved`,
+            `latency ${at} offered: achieved`,
+            service.achievedPerSecond,
+            'commands/s',
+            {
+              label: `raw append+NOTIFY ${at} offered: achieved`,
+              value: raw.achievedPerSecond,
+              unit: 'appends/s',
+            },
+          ),
         );
         for (const q of ['p50', 'p95', 'p99'] as const) {
           figures.push(
@@ -595,24 +617,40 @@ export const latencyStage: Stage = {
         }
         for (const q of ['p50', 'p95', 'p99'] as const) {
           figures.push(
-            figure('latency', `r${rate}.ordersChanged.${q}`, `  sent → ordersChanged message ${q}`, service.ordersChangedMs![q], 'ms', {
-              label: `${rawListen}, ${q}`,
-              value: raw.messageMs[q],
-              unit: 'ms',
-            }),
+            figure(
+              'latency',
+              `r${rate}.ordersChanged.${q}`,
+              `  sent → ordersChanged message ${q}`,
+              service.ordersChangedMs![q],
+              'ms',
+              {
+                label: `${rawListen}, ${q}`,
+                value: raw.messageMs[q],
+                unit: 'ms',
+              },
+            ),
           );
         }
         figures.push(
-          figure('latency', `r${rate}.missed`, `  missed subscription messages`, service.missedEvents + (service.missedOrdersChanged ?? 0), 'messages', {
-            label: `missed notifications ${at}`,
-            value: raw.missedEvents,
-            unit: 'messages',
-          }),
+          figure(
+            'latency',
+            `r${rate}.missed`,
+            `  missed subscription messages`,
+            service.missedEvents + (service.missedOrdersChanged ?? 0),
+            'messages',
+            {
+              label: `missed notifications ${at}`,
+              value: raw.missedEvents,
+              unit: 'messages',
+            },
+          ),
         );
       }
       const subscriptionErrors = feeds.errors;
       if (subscriptionErrors.length > 0) {
-        problems.push(`latency: the subscriptions reported ${subscriptionErrors.length} errors, e.g. ${subscriptionErrors[0]}`);
+        problems.push(
+          `latency: the subscriptions reported ${subscriptionErrors.length} errors, e.g. ${subscriptionErrors[0]}`,
+        );
       }
     } finally {
       for (const s of feeds.subscriptions) s.stop();

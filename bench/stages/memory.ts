@@ -25,8 +25,13 @@ export function memoryStage(point: { id: string; label: string; settleMs?: numbe
       const figures = [figure('memory', `${point.id}.rss`, `server RSS, ${point.label}`, mib(memory.rssBytes), 'MiB')];
       if (point.withPeak) {
         figures.push(
-          figure('memory', `${point.id}.peak`, `server peak RSS (VmHWM), through ${point.label.replace(/^after /, '')}`,
-            mib(memory.peakRssBytes), 'MiB'),
+          figure(
+            'memory',
+            `${point.id}.peak`,
+            `server peak RSS (VmHWM), through ${point.label.replace(/^after /, '')}`,
+            mib(memory.peakRssBytes),
+            'MiB',
+          ),
         );
       }
       return { figures, details: { pid: server.pid, ...memory } };

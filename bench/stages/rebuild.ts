@@ -110,7 +110,14 @@ async function connect(url: string): Promise<Client> {
   return client;
 }
 
-type CheckpointState = { name: string; position: string; status: string; requested: boolean; rebuildEvents: string | null; lastError: string | null };
+type CheckpointState = {
+  name: string;
+  position: string;
+  status: string;
+  requested: boolean;
+  rebuildEvents: string | null;
+  lastError: string | null;
+};
 
 async function checkpoints(db: Client): Promise<Map<string, CheckpointState>> {
   const { rows } = await db.query<CheckpointState>({
@@ -146,11 +153,14 @@ async function fill(
   const { databaseUrl, progress } = context;
   const seed = `bench-rebuild-${randomBytes(4).toString('hex')}-`;
   const chunks: [number, number][] = [];
-  for (let g = 0; g < orders; g += ORDERS_PER_TRANSACTION) chunks.push([g, Math.min(orders, g + ORDERS_PER_TRANSACTION)]);
+  for (let g = 0; g < orders; g += ORDERS_PER_TRANSACTION)
+    chunks.push([g, Math.min(orders, g + ORDERS_PER_TRANSACTION)]);
   let done = 0;
   const transactions: { xid: string; events: number }[] = [];
   const started = performance.now();
-  const clients = await Promise.all(Array.from({ length: Math.min(connections, chunks.length) }, () => connect(databaseUrl)));
+  const clients = await Promise.all(
+    Array.from({ length: Math.min(connections, chunks.length) }, () => connect(databaseUrl)),
+  );
   let eventsSql = fillEventsSql('gen_random_uuid()');
   try {
     const { rows: v7 } = await clients[0]!.query<{ v7: boolean }>(`SELECT to_regproc('uuidv7') IS NOT NULL AS v7`);
@@ -255,7 +265,12 @@ async function follow(
     if (finished) return { ms, done: total, finished: true };
     const projectedMs = done > 0 ? (ms * total) / done : Number.POSITIVE_INFINITY;
     if (ms >= budget.maxMs || (ms >= budget.observeMs && projectedMs > budget.maxMs)) {
-      return { ms, done, finished: false, projectedMs: Number.isFinite(projectedMs) ? Math.round(projectedMs) : undefined };
+      return {
+        ms,
+        done,
+        finished: false,
+        projectedMs: Number.isFinite(projectedMs) ? Math.round(projectedMs) : undefined,
+      };
     }
     context.progress.update(
       `${label}: ${(ms / 1000).toFixed(1)} s, ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} events ` +
@@ -280,8 +295,11 @@ export const rebuildStage: Stage = {
     const p = PARAMETERS[mode];
     const events = p.events;
     return (
-      5 + events / 25_000 + events / 60_000 +
-      Math.min(p.catchUp.maxMs / 1000, events / 10_000) + Math.min(p.rebuild.maxMs / 1000, events / 10_000)
+      5 +
+      events / 25_000 +
+      events / 60_000 +
+      Math.min(p.catchUp.maxMs / 1000, events / 10_000) +
+      Math.min(p.rebuild.maxMs / 1000, events / 10_000)
     );
   },
   async run(context) {
@@ -336,7 +354,8 @@ export const rebuildStage: Stage = {
       );
       const logEvents = Number(countRows[0]!.n);
       const raw = await scan(context);
-      if (raw.events !== logEvents) problems.push(`rebuild baseline: the scan read ${raw.events} events, the log holds ${logEvents}`);
+      if (raw.events !== logEvents)
+        problems.push(`rebuild baseline: the scan read ${raw.events} events, the log holds ${logEvents}`);
       const rawRate = rate(raw.events, raw.ms);
       const baseline = { label: 'raw keyset scan of the same log', value: rawRate, unit: 'events/s' };
 
@@ -352,8 +371,10 @@ export const rebuildStage: Stage = {
       const catchUp = await follow(context, 'live catch-up (orders)', filled.events, p.catchUp, async () => {
         last = await checkpoints(db);
         for (const [name, row] of last) {
-          if (row.status === 'FAILED') throw new Error(`the ${name} projector FAILED on the filled events: ${row.lastError}`);
-          if (caughtUp[name] === undefined && BigInt(row.position) >= fillHead) caughtUp[name] = performance.now() - opened;
+          if (row.status === 'FAILED')
+            throw new Error(`the ${name} projector FAILED on the filled events: ${row.lastError}`);
+          if (caughtUp[name] === undefined && BigInt(row.position) >= fillHead)
+            caughtUp[name] = performance.now() - opened;
         }
         const position = BigInt(last.get('orders')?.position ?? '0');
         return { done: filledUpTo(position), finished: position >= fillHead };
@@ -362,12 +383,18 @@ export const rebuildStage: Stage = {
       const autovacuumDuring = (await autovacuumCount(db)) - autovacuumBefore;
       const catchUpRate = rate(catchUp.done, catchUp.ms);
       const progressByProjector = Object.fromEntries(
-        [...last].map(([name, row]) => [name, { filledEventsPassed: filledUpTo(BigInt(row.position)), caughtUpMs: caughtUp[name] }]),
+        [...last].map(([name, row]) => [
+          name,
+          { filledEventsPassed: filledUpTo(BigInt(row.position)), caughtUpMs: caughtUp[name] },
+        ]),
       );
       progress.done(
         `live catch-up (orders): ${describeFollowed(catchUp, filled.events)}, ${catchUpRate.toLocaleString('en-US')} events/s; ` +
           `${Object.entries(progressByProjector)
-            .map(([n, v]) => `${n} ${v.caughtUpMs !== undefined ? `caught up in ${(v.caughtUpMs / 1000).toFixed(1)} s` : `at ${v.filledEventsPassed.toLocaleString('en-US')}`}`)
+            .map(
+              ([n, v]) =>
+                `${n} ${v.caughtUpMs !== undefined ? `caught up in ${(v.caughtUpMs / 1000).toFixed(1)} s` : `at ${v.filledEventsPassed.toLocaleString('en-US')}`}`,
+            )
             .join(', ')}; ${cpuText(catchUpCpu)}`,
       );
       const allCaughtUp = [...last.keys()].every((n) => caughtUp[n] !== undefined);
@@ -382,7 +409,9 @@ export const rebuildStage: Stage = {
           'rebuild',
           'catchUp',
           `live catch-up, ${filled.events.toLocaleString('en-US')} new events (orders; customers alongside)` +
-            (catchUp.finished ? '' : ` PARTIAL: ${catchUp.done.toLocaleString('en-US')} in ${(catchUp.ms / 1000).toFixed(0)} s`),
+            (catchUp.finished
+              ? ''
+              : ` PARTIAL: ${catchUp.done.toLocaleString('en-US')} in ${(catchUp.ms / 1000).toFixed(0)} s`),
           catchUpRate,
           'events/s',
           baseline,
@@ -417,7 +446,9 @@ export const rebuildStage: Stage = {
           'rebuild',
           'rebuild',
           `rebuild orders projector, ${logEvents.toLocaleString('en-US')} events` +
-            (rebuild.finished ? '' : ` PARTIAL: ${rebuild.done.toLocaleString('en-US')} in ${(rebuild.ms / 1000).toFixed(0)} s`),
+            (rebuild.finished
+              ? ''
+              : ` PARTIAL: ${rebuild.done.toLocaleString('en-US')} in ${(rebuild.ms / 1000).toFixed(0)} s`),
           rebuildRate,
           'events/s',
           baseline,
@@ -427,15 +458,22 @@ export const rebuildStage: Stage = {
       let after: unknown;
       if (rebuild.finished) {
         // The server's own account afterwards, and a check of what the rebuild produced.
-        const report = await gql<{ projections: { name: string; status: string; checkpoint: string; lag: number }[] }>(PROJECTIONS);
+        const report = await gql<{ projections: { name: string; status: string; checkpoint: string; lag: number }[] }>(
+          PROJECTIONS,
+        );
         const ordersReport = report.projections.find((r) => r.name === 'orders');
-        if (ordersReport?.status !== 'RUNNING') problems.push(`after the rebuild, projections says orders is ${ordersReport?.status}`);
+        if (ordersReport?.status !== 'RUNNING')
+          problems.push(`after the rebuild, projections says orders is ${ordersReport?.status}`);
         const { rows: tableRows } = await db.query<{ orders: string; paid: string }>(
           `SELECT count(*)::text AS orders, count(*) FILTER (WHERE status = 'PAID')::text AS paid FROM orders`,
         );
-        const { rows: streamRows } = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM streams WHERE aggregate_type = 'Order'`);
+        const { rows: streamRows } = await db.query<{ n: string }>(
+          `SELECT count(*)::text AS n FROM streams WHERE aggregate_type = 'Order'`,
+        );
         if (tableRows[0]!.orders !== streamRows[0]!.n) {
-          problems.push(`after the rebuild the orders table has ${tableRows[0]!.orders} rows, the log ${streamRows[0]!.n} orders`);
+          problems.push(
+            `after the rebuild the orders table has ${tableRows[0]!.orders} rows, the log ${streamRows[0]!.n} orders`,
+          );
         }
         after = { projections: report.projections, ordersTable: tableRows[0], orderStreams: streamRows[0]!.n };
       } else {
@@ -450,21 +488,35 @@ export const rebuildStage: Stage = {
             'shared the server and PostgreSQL with their catch-up',
         );
       }
-      for (const [name, cpu] of [['raw keyset scan', raw.cpu], ['live catch-up', catchUpCpu], ['rebuild', rebuildCpu]] as const) {
+      for (const [name, cpu] of [
+        ['raw keyset scan', raw.cpu],
+        ['live catch-up', catchUpCpu],
+        ['rebuild', rebuildCpu],
+      ] as const) {
         if ((cpu.otherCores ?? 0) > NOISY_NEIGHBOURS) {
-          notes.push(`rebuild stage, ${name}: other processes used ${cpu.otherCores} cores meanwhile: this figure is disturbed`);
+          notes.push(
+            `rebuild stage, ${name}: other processes used ${cpu.otherCores} cores meanwhile: this figure is disturbed`,
+          );
         }
       }
       if (autovacuumDuring > 0) {
-        notes.push('rebuild: autovacuum worked on the events table during the live catch-up (its figure includes that competition)');
+        notes.push(
+          'rebuild: autovacuum worked on the events table during the live catch-up (its figure includes that competition)',
+        );
       }
-      if (rebuild.finished && !sawRebuilding) notes.push('rebuild: the poller never saw the REBUILDING status (the rebuild was quicker than a poll)');
+      if (rebuild.finished && !sawRebuilding)
+        notes.push('rebuild: the poller never saw the REBUILDING status (the rebuild was quicker than a poll)');
       return {
         figures,
         problems,
         notes,
         details: {
-          parameters: { ...p, eventsPerOrder: EVENTS_PER_ORDER, ordersPerTransaction: ORDERS_PER_TRANSACTION, scanPage: SCAN_PAGE },
+          parameters: {
+            ...p,
+            eventsPerOrder: EVENTS_PER_ORDER,
+            ordersPerTransaction: ORDERS_PER_TRANSACTION,
+            scanPage: SCAN_PAGE,
+          },
           fill: { ...filled, head: fillHead.toString() },
           vacuumSeconds,
           baseline: { ...raw, eventsPerSecond: rawRate, sql: SCAN_SQL },

@@ -53,7 +53,14 @@ export type Stage = {
   run(context: BenchContext): Promise<StageResult>;
 };
 
-export function figure(stage: string, id: string, label: string, value: number, unit: string, baseline?: Baseline): Figure {
+export function figure(
+  stage: string,
+  id: string,
+  label: string,
+  value: number,
+  unit: string,
+  baseline?: Baseline,
+): Figure {
   return {
     stage,
     id: `${stage}.${id}`,

@@ -63,14 +63,24 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
   const orderIds = [...new Set(events.filter((e) => e.aggregateType === 'Order').map((e) => e.aggregateId))];
   const memos = new Map<string, OrderMemo>();
   if (orderIds.length > 0) {
-    const { rows } = await tx.client.query<{ order_id: string; customer_id: string; order_version: number; paid_amount: string }>({
+    const { rows } = await tx.client.query<{
+      order_id: string;
+      customer_id: string;
+      order_version: number;
+      paid_amount: string;
+    }>({
       name: `customers-memos:${memoTable}`,
       text: `SELECT order_id, customer_id, order_version, paid_amount::text AS paid_amount FROM "${memoTable}"
              WHERE order_id = ANY($1)`,
       values: [orderIds],
     });
     for (const r of rows) {
-      memos.set(r.order_id, { orderId: r.order_id, customerId: r.customer_id, orderVersion: r.order_version, paidAmount: r.paid_amount });
+      memos.set(r.order_id, {
+        orderId: r.order_id,
+        customerId: r.customer_id,
+        orderVersion: r.order_version,
+        paidAmount: r.paid_amount,
+      });
     }
   }
   const customerIds = new Set<string>();
@@ -107,7 +117,12 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
     if (event.eventType === 'OrderPlaced') {
       if (memo) continue;
       const customerId = (event.payload as OrderPlaced['data']).customerId;
-      memos.set(event.aggregateId, { orderId: event.aggregateId, customerId, orderVersion: event.version, paidAmount: '0.00' });
+      memos.set(event.aggregateId, {
+        orderId: event.aggregateId,
+        customerId,
+        orderVersion: event.version,
+        paidAmount: '0.00',
+      });
       changedMemos.add(event.aggregateId);
       const customer = customers.get(customerId);
       if (customer) {
@@ -138,48 +153,57 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
   // The writes are issued together and awaited together: one round trip on the batch's pipelined connection.
   const writes: Promise<unknown>[] = [];
   if (changedMemos.size > 0) {
-    writes.push(tx.client.query({
-      name: `customers-memos-upsert:${memoTable}`,
-      text: `INSERT INTO "${memoTable}" SELECT * FROM jsonb_to_recordset($1::jsonb)
+    writes.push(
+      tx.client.query({
+        name: `customers-memos-upsert:${memoTable}`,
+        text: `INSERT INTO "${memoTable}" SELECT * FROM jsonb_to_recordset($1::jsonb)
                AS r(order_id text, customer_id text, order_version int, paid_amount numeric)
              ON CONFLICT (order_id) DO UPDATE SET order_version = EXCLUDED.order_version, paid_amount = EXCLUDED.paid_amount`,
-      values: [
-        JSON.stringify(
-          [...changedMemos].map((id) => {
-            const m = memos.get(id)!;
-            return { order_id: m.orderId, customer_id: m.customerId, order_version: m.orderVersion, paid_amount: m.paidAmount };
-          }),
-        ),
-      ],
-    }));
+        values: [
+          JSON.stringify(
+            [...changedMemos].map((id) => {
+              const m = memos.get(id)!;
+              return {
+                order_id: m.orderId,
+                customer_id: m.customerId,
+                order_version: m.orderVersion,
+                paid_amount: m.paidAmount,
+              };
+            }),
+          ),
+        ],
+      }),
+    );
   }
   const changed = [...changedCustomers].map((id) => customers.get(id)!);
   if (changed.length > 0) {
-    writes.push(tx.client.query({
-      name: `customers-upsert:${customersTable}`,
-      text: `INSERT INTO "${customersTable}" SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${CUSTOMER_COLUMNS})
+    writes.push(
+      tx.client.query({
+        name: `customers-upsert:${customersTable}`,
+        text: `INSERT INTO "${customersTable}" SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${CUSTOMER_COLUMNS})
              ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, active = EXCLUDED.active,
                deactivation_reason = EXCLUDED.deactivation_reason, order_count = EXCLUDED.order_count,
                lifetime_total = EXCLUDED.lifetime_total, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at,
                deactivated_at = EXCLUDED.deactivated_at`,
-      values: [
-        JSON.stringify(
-          changed.map((c) => ({
-            id: c.id,
-            name: c.name,
-            email: c.email,
-            active: c.active,
-            deactivation_reason: c.deactivationReason,
-            order_count: c.orderCount,
-            lifetime_total: c.lifetimeTotal,
-            version: c.version,
-            registered_at: c.registeredAt,
-            updated_at: c.updatedAt,
-            deactivated_at: c.deactivatedAt,
-          })),
-        ),
-      ],
-    }));
+        values: [
+          JSON.stringify(
+            changed.map((c) => ({
+              id: c.id,
+              name: c.name,
+              email: c.email,
+              active: c.active,
+              deactivation_reason: c.deactivationReason,
+              order_count: c.orderCount,
+              lifetime_total: c.lifetimeTotal,
+              version: c.version,
+              registered_at: c.registeredAt,
+              updated_at: c.updatedAt,
+              deactivated_at: c.deactivatedAt,
+            })),
+          ),
+        ],
+      }),
+    );
   }
   await Promise.all(writes);
   return changed.map((row) => ({ model: 'Customer', id: row.id, row }));

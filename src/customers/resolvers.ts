@@ -22,10 +22,7 @@ export const customerResolvers = (customers: CustomerCommands): Resolvers => ({
   },
   Mutation: {
     registerCustomer: async (_parent, { input }, context) =>
-      withReadModel(
-        context,
-        await customers.register({ name: input.name, email: input.email }, meta(input, context)),
-      ),
+      withReadModel(context, await customers.register({ name: input.name, email: input.email }, meta(input, context))),
     deactivateCustomer: async (_parent, { input }, context) =>
       withReadModel(
         context,

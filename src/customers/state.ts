@@ -1,8 +1,7 @@
 import type { CustomerEvent } from './events';
 
 export type CustomerState =
-  | { exists: false }
-  | { exists: true; name: string; email: string; active: boolean; deactivationReason?: string };
+  { exists: false } | { exists: true; name: string; email: string; active: boolean; deactivationReason?: string };
 
 export const initialCustomerState: CustomerState = { exists: false };
 

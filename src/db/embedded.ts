@@ -46,7 +46,9 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
   try {
     await pg.start();
   } catch (error) {
-    throw new Error(`Embedded PostgreSQL did not start in ${clusterDir}${error ? `: ${String(error)}` : ''}`, { cause: error });
+    throw new Error(`Embedded PostgreSQL did not start in ${clusterDir}${error ? `: ${String(error)}` : ''}`, {
+      cause: error,
+    });
   }
 
   const url = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${options.database}`;

@@ -113,7 +113,11 @@ export async function append(pool: Pool | PoolClient, request: AppendRequest): P
   return { events, version: last.version, position: last.position };
 }
 
-async function conflict(pool: Pool | PoolClient, aggregateId: string, expected: ExpectedVersion): Promise<ConcurrencyConflict> {
+async function conflict(
+  pool: Pool | PoolClient,
+  aggregateId: string,
+  expected: ExpectedVersion,
+): Promise<ConcurrencyConflict> {
   const { rows } = await pool.query<{ version: number }>({
     name: 'stream-version',
     text: 'SELECT version FROM streams WHERE aggregate_id = $1',

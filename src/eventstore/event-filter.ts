@@ -8,7 +8,12 @@ type Field = keyof EventFilter;
  * catches up, the tailer's window once live), so the two must agree; test/integration/event-filter.test.ts holds
  * them to it on every field. A field added to EventFilter fails to compile here until it has both.
  */
-const FIELDS: { readonly [F in Field]-?: { sql(param: string): string; test(event: StoredEvent, value: NonNullable<EventFilter[F]>): boolean } } = {
+const FIELDS: {
+  readonly [F in Field]-?: {
+    sql(param: string): string;
+    test(event: StoredEvent, value: NonNullable<EventFilter[F]>): boolean;
+  };
+} = {
   aggregateId: { sql: (p) => `aggregate_id = ${p}`, test: (e, v) => e.aggregateId === v },
   aggregateType: { sql: (p) => `aggregate_type = ${p}`, test: (e, v) => e.aggregateType === v },
   eventTypes: { sql: (p) => `event_type = ANY(${p}::text[])`, test: (e, v) => v.includes(e.eventType) },
@@ -34,7 +39,8 @@ export function filterConditions(filter: EventFilter, values: unknown[]): string
 export function matchesFilter(filter: EventFilter, event: StoredEvent): boolean {
   for (const field of ORDER) {
     const value = filter[field];
-    if (value !== undefined && !(FIELDS[field].test as (e: StoredEvent, v: unknown) => boolean)(event, value)) return false;
+    if (value !== undefined && !(FIELDS[field].test as (e: StoredEvent, v: unknown) => boolean)(event, value))
+      return false;
   }
   return true;
 }

@@ -20,12 +20,7 @@ export type LogPage = {
  * `xmin << 16` is either visible now or will never exist. Returning only those, in position order, means a reader
  * never returns an event and later finds an earlier one committed behind it.
  */
-export async function readLog(
-  pool: Pool,
-  after: bigint,
-  limit: number,
-  filter: EventFilter = {},
-): Promise<LogPage> {
+export async function readLog(pool: Pool, after: bigint, limit: number, filter: EventFilter = {}): Promise<LogPage> {
   const values: unknown[] = [after.toString(), limit];
   const where = filterConditions(filter, values);
   // Prepared per filter shape; PostgreSQL cuts statement names at 63 bytes, so the shape is hashed.

@@ -66,14 +66,21 @@ export class Notifier {
     try {
       do {
         this.pending.delete(name);
-        await this.pool.query({ name: `notify-${name}`, text: `SELECT pg_notify('${name}', $1)`, values: [this.origin] });
+        await this.pool.query({
+          name: `notify-${name}`,
+          text: `SELECT pg_notify('${name}', $1)`,
+          values: [this.origin],
+        });
         // The NOTIFY ran in a transaction of its own, which held back the readers' horizon while it was open:
         // wake local readers once more for what was committed meanwhile.
         this.local.emit(name);
       } while (this.pending.has(name) && !this.closed);
     } catch (error) {
       if (!this.closed) {
-        this.logger.warn({ error: (error as Error).message }, 'could not send a wake-up notification; readers will poll');
+        this.logger.warn(
+          { error: (error as Error).message },
+          'could not send a wake-up notification; readers will poll',
+        );
       }
     } finally {
       this.inFlight.delete(name);

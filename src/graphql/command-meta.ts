@@ -7,4 +7,3 @@ type MetaInput = { commandId?: string | null; correlationId?: string | null };
 export function commandMeta(input: MetaInput, context: GraphQLContext): CommandMeta {
   return { commandId: input.commandId, correlationId: input.correlationId, userId: context.userId };
 }
-

@@ -16,7 +16,8 @@ const PASS_THROUGH = new Set([
 
 // A literal argument of the wrong type (quantity: 1.5) fails document validation, but to the client it is bad
 // input exactly as the same value passed in a variable is: one code for both.
-const VALUE_ERROR = /^(Int|Float|String|Boolean|ID|Decimal|Position|DateTime|JSON|Enum "\w+") cannot represent|^Expected value of type|^Field "[^"]+" of required type|^Expected type "?\w+!?"?/;
+const VALUE_ERROR =
+  /^(Int|Float|String|Boolean|ID|Decimal|Position|DateTime|JSON|Enum "\w+") cannot represent|^Expected value of type|^Field "[^"]+" of required type|^Expected type "?\w+!?"?/;
 
 /**
  * The one place errors become client-visible. Deliberate errors keep their message and code; anything else is

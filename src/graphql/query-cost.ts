@@ -87,7 +87,8 @@ export function listSizes({ itemsPerOrder }: ListSizes): Readonly<Record<string,
 function introspectionSizes(schema: GraphQLSchema): Record<string, number> {
   const types = Object.values(schema.getTypeMap());
   const directives = schema.getDirectives();
-  const average = (lengths: number[]) => (lengths.length === 0 ? 0 : lengths.reduce((a, b) => a + b, 0) / lengths.length);
+  const average = (lengths: number[]) =>
+    lengths.length === 0 ? 0 : lengths.reduce((a, b) => a + b, 0) / lengths.length;
   const perType = (length: (t: (typeof types)[number]) => number) => average(types.map(length));
   const fields = types.flatMap((t) => (isObjectType(t) || isInterfaceType(t) ? Object.values(t.getFields()) : []));
   return {

@@ -45,7 +45,10 @@ export async function readYourWrites<T extends { version: number }>(
         'the result shows the state folded from the event stream instead.',
     });
   } catch (error) {
-    context.logger.warn({ err: error, aggregateId: result.aggregateId }, 'read-your-writes failed after a committed command');
+    context.logger.warn(
+      { err: error, aggregateId: result.aggregateId },
+      'read-your-writes failed after a committed command',
+    );
     context.warnings.push({
       code: 'READ_MODEL_UNAVAILABLE',
       message: 'The query tables could not be read; the result shows the state folded from the event stream instead.',

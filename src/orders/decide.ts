@@ -43,7 +43,12 @@ export function decideOrder(
     }
     case 'AddItem': {
       const order = existing(state);
-      requireStatus(order.status, ['PLACED'], 'ITEMS_ONLY_WHILE_PLACED', 'Items can be added only while the order is PLACED');
+      requireStatus(
+        order.status,
+        ['PLACED'],
+        'ITEMS_ONLY_WHILE_PLACED',
+        'Items can be added only while the order is PLACED',
+      );
       const item = validItem(command.item, 'item', limits);
       if (order.items.length >= limits.itemsPerOrder) {
         throw new RuleViolation('TOO_MANY_ITEMS', `An order may have at most ${limits.itemsPerOrder} items`);

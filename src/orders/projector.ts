@@ -99,17 +99,19 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
 
   // The writes are issued together and awaited together: one round trip on the batch's pipelined connection.
   const writes: Promise<unknown>[] = [];
-  writes.push(tx.client.query({
-    name: `orders-upsert:${orders}`,
-    text: `INSERT INTO "${orders}" SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS})
+  writes.push(
+    tx.client.query({
+      name: `orders-upsert:${orders}`,
+      text: `INSERT INTO "${orders}" SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS})
            ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, status = EXCLUDED.status,
              items = EXCLUDED.items, item_count = EXCLUDED.item_count, total_amount = EXCLUDED.total_amount,
              cancellation_reason = EXCLUDED.cancellation_reason, version = EXCLUDED.version,
              updated_at = EXCLUDED.updated_at, paid_at = EXCLUDED.paid_at, shipped_at = EXCLUDED.shipped_at,
              cancelled_at = EXCLUDED.cancelled_at
            WHERE "${orders}".version < EXCLUDED.version`,
-    values: [JSON.stringify(changed.map(toJsonRow))],
-  }));
+      values: [JSON.stringify(changed.map(toJsonRow))],
+    }),
+  );
 
   const delta = new Map<string, number>();
   for (const order of changed) {
@@ -120,16 +122,20 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
   }
   const moves = [...delta].filter(([, n]) => n !== 0).map(([status, count]) => ({ status, count }));
   if (moves.length > 0) {
-    writes.push(tx.client.query({
-      name: `orders-counts:${counts}`,
-      text: `INSERT INTO "${counts}" SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(status text, count bigint)
+    writes.push(
+      tx.client.query({
+        name: `orders-counts:${counts}`,
+        text: `INSERT INTO "${counts}" SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(status text, count bigint)
              ON CONFLICT (status) DO UPDATE SET count = "${counts}".count + EXCLUDED.count`,
-      values: [JSON.stringify(moves)],
-    }));
+        values: [JSON.stringify(moves)],
+      }),
+    );
     // No row for a status nobody is in: whether a count passed through zero depends on where batches were cut
     // (a live run with small batches sees PAID go up and down, a rebuild may never see it), and the table must
     // not depend on that.
-    writes.push(tx.client.query({ name: `orders-counts-prune:${counts}`, text: `DELETE FROM "${counts}" WHERE count = 0` }));
+    writes.push(
+      tx.client.query({ name: `orders-counts-prune:${counts}`, text: `DELETE FROM "${counts}" WHERE count = 0` }),
+    );
   }
   await Promise.all(writes);
   return changed.map((row) => ({ model: 'Order', id: row.id, row }));

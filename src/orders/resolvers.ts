@@ -58,7 +58,10 @@ export const orderResolvers = (orders: OrderCommands): Resolvers => ({
       if (version !== null && version !== undefined && version < 1) {
         throw new InvalidInput('version must be 1 or more', 'version');
       }
-      const stream = await services.store.readStream(orderId, { toVersion: version ?? undefined, until: at ?? undefined });
+      const stream = await services.store.readStream(orderId, {
+        toVersion: version ?? undefined,
+        until: at ?? undefined,
+      });
       return stream[0]?.aggregateType === ORDER ? orderViewFrom(stream) : null;
     },
   },

@@ -6,7 +6,8 @@ import type { Pool, PoolClient } from 'pg';
  */
 export function isTransient(error: unknown): boolean {
   const code = (error as { code?: string }).code;
-  if (typeof code === 'string') return code.startsWith('08') || code.startsWith('57P') || code === '40001' || code === '40P01';
+  if (typeof code === 'string')
+    return code.startsWith('08') || code.startsWith('57P') || code === '40001' || code === '40P01';
   return /Connection terminated|connection is closed|ECONNRESET|ECONNREFUSED|Client has encountered a connection error/i.test(
     String((error as Error).message ?? error),
   );

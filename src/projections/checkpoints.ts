@@ -31,7 +31,10 @@ type Db = Pool | PoolClient;
 export class CheckpointMoved extends Error {}
 
 export async function readCheckpoints(db: Db): Promise<CheckpointRow[]> {
-  const { rows } = await db.query<Row>({ name: 'checkpoints-all', text: 'SELECT * FROM projection_checkpoints ORDER BY name' });
+  const { rows } = await db.query<Row>({
+    name: 'checkpoints-all',
+    text: 'SELECT * FROM projection_checkpoints ORDER BY name',
+  });
   return rows.map(toCheckpoint);
 }
 
@@ -107,7 +110,12 @@ export async function markRebuilding(db: Db, name: string): Promise<void> {
 }
 
 /** How far the fresh tables have got, inside the transaction that wrote them. */
-export async function recordRebuildProgress(db: PoolClient, name: string, position: bigint, events: number): Promise<void> {
+export async function recordRebuildProgress(
+  db: PoolClient,
+  name: string,
+  position: bigint,
+  events: number,
+): Promise<void> {
   await db.query({
     name: 'checkpoint-rebuild-progress',
     text: 'UPDATE projection_checkpoints SET rebuild_position = $2, rebuild_events = $3 WHERE name = $1',

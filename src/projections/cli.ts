@@ -39,13 +39,16 @@ async function main(): Promise<void> {
   try {
     if (command === 'status') {
       for (const row of await readCheckpoints(pool)) {
-        console.log(`${row.name.padEnd(12)} v${row.version} ${row.status.padEnd(10)} checkpoint ${row.position}` +
-          (row.lastError ? `  error: ${row.lastError} (event ${row.failedEventId})` : ''));
+        console.log(
+          `${row.name.padEnd(12)} v${row.version} ${row.status.padEnd(10)} checkpoint ${row.position}` +
+            (row.lastError ? `  error: ${row.lastError} (event ${row.failedEventId})` : ''),
+        );
       }
       return;
     }
     const projector = PROJECTORS.find((p) => p.name === name);
-    if (!projector) throw new Error(`no projector named "${name}" (known: ${PROJECTORS.map((p) => p.name).join(', ')})`);
+    if (!projector)
+      throw new Error(`no projector named "${name}" (known: ${PROJECTORS.map((p) => p.name).join(', ')})`);
     if (command === 'retry') {
       console.log((await clearFailure(pool, projector.name)) ? `${name}: resumed` : `${name}: was not FAILED`);
       return;
@@ -88,12 +91,16 @@ async function main(): Promise<void> {
       const shown = finished ? total : Math.min(done, total);
       const share = total === 0 ? 1 : shown / total;
       const bar = '#'.repeat(Math.round(share * 30)).padEnd(30, '.');
-      process.stderr.write(`\r[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${shown.toLocaleString()} / ${total.toLocaleString()} events  ${rate.toLocaleString()} events/s   `);
+      process.stderr.write(
+        `\r[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${shown.toLocaleString()} / ${total.toLocaleString()} events  ${rate.toLocaleString()} events/s   `,
+      );
       if (finished) break;
     }
     const seconds = (Date.now() - started) / 1000;
     process.stderr.write('\n');
-    console.log(`${name} rebuilt: ${total.toLocaleString()} events in ${seconds.toFixed(1)} s (${Math.round(total / Math.max(seconds, 0.001)).toLocaleString()} events/s)`);
+    console.log(
+      `${name} rebuilt: ${total.toLocaleString()} events in ${seconds.toFixed(1)} s (${Math.round(total / Math.max(seconds, 0.001)).toLocaleString()} events/s)`,
+    );
     await worker?.stop();
     await leadership.close();
     await notifier.close();

@@ -131,7 +131,11 @@ async function swap(host: RebuildHost, livePosition: bigint, position: bigint): 
   const { projector } = host;
   await inBatchTransaction(host.batchPool, async (client) => {
     await swapInShadowTables(client, projector);
-    const completed = await completeRebuild(client, projector.name, { livePosition, position, version: projector.version });
+    const completed = await completeRebuild(client, projector.name, {
+      livePosition,
+      position,
+      version: projector.version,
+    });
     if (!completed) throw new CheckpointMoved();
   });
 }

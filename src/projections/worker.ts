@@ -129,7 +129,9 @@ export class ProjectorWorker {
   }
 
   private async liveBatch(from: bigint): Promise<boolean> {
-    const page = await this.deps.store.readLog(from, this.deps.options.batchSize, { eventTypes: this.projector.eventTypes });
+    const page = await this.deps.store.readLog(from, this.deps.options.batchSize, {
+      eventTypes: this.projector.eventTypes,
+    });
     if (page.events.length === 0 && page.scannedTo <= from) return false;
     try {
       await this.commitBatch(from, page);

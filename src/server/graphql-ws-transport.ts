@@ -97,7 +97,9 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(
     socket.once('close', (code, reason) => {
       clearInterval(pinger);
       clearTimeout(pongWait);
-      closed(code, String(reason)).catch((error: Error) => logger.warn({ error: error.message }, 'closing a graphql-ws connection failed'));
+      closed(code, String(reason)).catch((error: Error) =>
+        logger.warn({ error: error.message }, 'closing a graphql-ws connection failed'),
+      );
     });
   });
 

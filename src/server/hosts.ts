@@ -40,6 +40,9 @@ export function requireKnownHost(allowed: HostPolicy, logger: Logger): RequestHa
   return (req, res, next) => {
     if (allowed(req.headers.host)) return next();
     logRefusal(logger, HOST_REFUSAL, req, { reason: `host ${req.headers.host?.slice(0, 200)}` });
-    res.status(403).type('application/json').send(JSON.stringify({ errors: [{ message: HOST_REFUSAL.message, extensions: { code: 'FORBIDDEN' } }] }));
+    res
+      .status(403)
+      .type('application/json')
+      .send(JSON.stringify({ errors: [{ message: HOST_REFUSAL.message, extensions: { code: 'FORBIDDEN' } }] }));
   };
 }

@@ -8,12 +8,7 @@ import type { Logger } from 'pino';
  * as a GraphQL error, so that a client has one way to read every failure.
  */
 export type HttpErrorCode =
-  | 'BAD_REQUEST'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'INTERNAL_SERVER_ERROR';
+  'BAD_REQUEST' | 'FORBIDDEN' | 'NOT_FOUND' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INTERNAL_SERVER_ERROR';
 
 export type Refusal = { status: number; code: HttpErrorCode; message: string };
 
@@ -28,7 +23,13 @@ export function logRefusal(
   req: { method?: string; url?: string },
   detail: { reason?: string; err?: unknown } = {},
 ): void {
-  const fields = { status: refusal.status, code: refusal.code, method: req.method, path: req.url?.split('?')[0]?.slice(0, 200), ...detail };
+  const fields = {
+    status: refusal.status,
+    code: refusal.code,
+    method: req.method,
+    path: req.url?.split('?')[0]?.slice(0, 200),
+    ...detail,
+  };
   if (refusal.status >= 500) logger.error(fields, 'request failed');
   else logger.info(fields, 'request refused');
 }
@@ -72,14 +73,21 @@ function isUtf8Json(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
   const [type, ...parameters] = contentType.split(';').map((part) => part.trim().toLowerCase());
   if (type !== 'application/json') return false;
-  const charset = parameters.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/^"|"$/g, '');
+  const charset = parameters
+    .find((p) => p.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/^"|"$/g, '');
   return charset === undefined || charset === 'utf-8' || charset === 'utf8';
 }
 
 /** After every route: a path nothing serves. */
 export function notFound(logger: Logger): RequestHandler {
   return (req, res) => {
-    const refusal: Refusal = { status: 404, code: 'NOT_FOUND', message: 'Nothing is served at this path; the GraphQL API is at /graphql' };
+    const refusal: Refusal = {
+      status: 404,
+      code: 'NOT_FOUND',
+      message: 'Nothing is served at this path; the GraphQL API is at /graphql',
+    };
     logRefusal(logger, refusal, req);
     send(res, refusal);
   };
@@ -110,7 +118,11 @@ function refusalFor(error: unknown): Refusal {
       return { status: 400, code: 'BAD_REQUEST', message: BODY_SHAPE };
     case 'entity.too.large': {
       const limit = (error as { limit?: number }).limit;
-      return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `The request body is over the limit of ${limit} bytes` };
+      return {
+        status: 413,
+        code: 'PAYLOAD_TOO_LARGE',
+        message: `The request body is over the limit of ${limit} bytes`,
+      };
     }
     case 'encoding.unsupported':
     case 'charset.unsupported':
@@ -118,7 +130,8 @@ function refusalFor(error: unknown): Refusal {
   }
   const status = statusOf(error);
   if (status === 404) return { status, code: 'NOT_FOUND', message: 'Not found' };
-  if (status >= 400 && status < 500) return { status, code: 'BAD_REQUEST', message: STATUS_CODES[status] ?? 'Bad request' };
+  if (status >= 400 && status < 500)
+    return { status, code: 'BAD_REQUEST', message: STATUS_CODES[status] ?? 'Bad request' };
   return { status: 500, code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
 }
 
@@ -129,6 +142,8 @@ function errorType(error: unknown): string | undefined {
 }
 
 function statusOf(error: unknown): number {
-  const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
+  const status =
+    (error as { status?: unknown; statusCode?: unknown } | null)?.status ??
+    (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
 }

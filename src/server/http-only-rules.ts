@@ -28,7 +28,12 @@ export function httpOnlyRules(logger: Logger, path: string): ApolloServerPlugin 
           // graphql-js would run it as a query and fail inside, as an internal error.
           if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) return;
           const { status, code, message } = subscriptionOverHttp;
-          logRefusal(logger, subscriptionOverHttp, { method: request.http?.method, url: path }, { reason: 'subscription over HTTP' });
+          logRefusal(
+            logger,
+            subscriptionOverHttp,
+            { method: request.http?.method, url: path },
+            { reason: 'subscription over HTTP' },
+          );
           throw new GraphQLError(message, { extensions: { code, http: { status } } });
         },
       };

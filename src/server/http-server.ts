@@ -104,7 +104,10 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
           const variables = payload.variables ?? {};
           const contextValue = createContext(
             services,
-            { userId: userIdFrom(ctx.connectionParams?.userId), caller: ctx.extra.request.socket.remoteAddress ?? 'unknown' },
+            {
+              userId: userIdFrom(ctx.connectionParams?.userId),
+              caller: ctx.extra.request.socket.remoteAddress ?? 'unknown',
+            },
             logger,
           );
           runGuards(guards, { schema, document, operation, variables, context: contextValue });
@@ -139,7 +142,9 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
       formatError(
         error instanceof GraphQLError
           ? error
-          : new GraphQLError('Unexpected error', { originalError: error instanceof Error ? error : new Error(String(error)) }),
+          : new GraphQLError('Unexpected error', {
+              originalError: error instanceof Error ? error : new Error(String(error)),
+            }),
         logger,
       ),
     plugins: [
@@ -150,7 +155,13 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
             async didResolveOperation({ schema, document, operation, request, contextValue }) {
               // Apollo refuses a document without an identifiable operation before this hook.
               if (!operation) return;
-              runGuards(guards, { schema, document, operation, variables: request.variables ?? {}, context: contextValue });
+              runGuards(guards, {
+                schema,
+                document,
+                operation,
+                variables: request.variables ?? {},
+                context: contextValue,
+              });
             },
             async willSendResponse({ response, contextValue }) {
               if (contextValue.warnings.length === 0 || response.body.kind !== 'single') return;
@@ -199,7 +210,11 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
     express.json({ limit: config.bodyLimitBytes }),
     expressMiddleware(apollo, {
       context: async ({ req }) =>
-        createContext(services, { userId: userIdFrom(req.headers['x-user-id']), caller: req.socket.remoteAddress ?? 'unknown' }, logger),
+        createContext(
+          services,
+          { userId: userIdFrom(req.headers['x-user-id']), caller: req.socket.remoteAddress ?? 'unknown' },
+          logger,
+        ),
     }),
   );
   app.use(notFound(logger));

@@ -42,7 +42,11 @@ export function routeUpgrades(
       return refuse(
         req,
         socket,
-        { status: 403, code: 'FORBIDDEN', message: 'This Origin may not open a WebSocket to this server (see CORS_ORIGINS)' },
+        {
+          status: 403,
+          code: 'FORBIDDEN',
+          message: 'This Origin may not open a WebSocket to this server (see CORS_ORIGINS)',
+        },
         `origin ${origin.slice(0, 200)}`,
       );
     }

@@ -30,7 +30,8 @@ export function parsePrice(raw: string, field: string, max?: Money): Money {
   if (value.decimalPlaces() > TWO_PLACES) {
     throw new InvalidInput(`${field} may have at most 2 decimals, got ${raw}`, field);
   }
-  if (max !== undefined && value.greaterThan(max)) throw new InvalidInput(`${field} may be at most ${max}, got ${raw}`, field);
+  if (max !== undefined && value.greaterThan(max))
+    throw new InvalidInput(`${field} may be at most ${max}, got ${raw}`, field);
   return value.toFixed(TWO_PLACES);
 }
 

@@ -1,10 +1,4 @@
-import {
-  createSourceEventStream,
-  execute,
-  print,
-  type ExecutionArgs,
-  type ExecutionResult,
-} from 'graphql';
+import { createSourceEventStream, execute, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 
 /**
  * graphql-js's `subscribe`, except that subscribers with the same document and variables share the execution of
@@ -20,7 +14,9 @@ export async function subscribeSharingResults(
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
   const iterator = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-  const document = joinDocument(`${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${print(args.document)}`);
+  const document = joinDocument(
+    `${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${print(args.document)}`,
+  );
   let finished = false;
   const finish = async () => {
     if (finished) return;

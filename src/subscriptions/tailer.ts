@@ -40,7 +40,13 @@ export class LogTailer {
     /** The window holds at most `windowSize` events and about `windowBytes` of them, whichever is less. */
     private readonly options: { pollMs: number; pageSize: number; windowSize: number; windowBytes: number },
   ) {
-    this.loop = new ConsumerLoop({ name: 'log tailer', step: () => this.step(), pollMs: options.pollMs, retryMs: 1000, logger });
+    this.loop = new ConsumerLoop({
+      name: 'log tailer',
+      step: () => this.step(),
+      pollMs: options.pollMs,
+      retryMs: 1000,
+      logger,
+    });
   }
 
   /** Where the tailer is: every event at or below it has been handed to the listeners registered at the time. */

@@ -54,9 +54,17 @@ async function ok(query: string, variables?: Record<string, unknown>, headers?: 
   return res.data!;
 }
 
-type Page = { edges: { cursor: string; node: { eventId: string; position: string } }[]; nodes: Event[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+type Page = {
+  edges: { cursor: string; node: { eventId: string; position: string } }[];
+  nodes: Event[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+};
 
-async function eventsPage(variables: { filter?: Record<string, unknown>; first?: number; after?: string | null }): Promise<Page> {
+async function eventsPage(variables: {
+  filter?: Record<string, unknown>;
+  first?: number;
+  after?: string | null;
+}): Promise<Page> {
   return (await ok(EVENTS, variables)).events;
 }
 
@@ -81,7 +89,9 @@ const increasing = (positions: string[]) => positions.every((p, i) => i === 0 ||
 let counter = 0;
 async function registerCustomer(input: Record<string, unknown> = {}): Promise<string> {
   counter += 1;
-  const data = await ok(REGISTER, { input: { name: `Customer ${counter}`, email: `c${counter}@example.com`, ...input } });
+  const data = await ok(REGISTER, {
+    input: { name: `Customer ${counter}`, email: `c${counter}@example.com`, ...input },
+  });
   return data.registerCustomer.aggregateId;
 }
 
@@ -96,10 +106,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the order lifecycle', () => {
   it('registers, places, adds an item, pays and ships with exact money at every step', async () => {
-    const registered = (await ok(REGISTER, { input: { name: 'Ada Lovelace', email: 'ada@example.com' } })).registerCustomer;
+    const registered = (await ok(REGISTER, { input: { name: 'Ada Lovelace', email: 'ada@example.com' } }))
+      .registerCustomer;
     expect(registered).toMatchObject({
       version: 1,
-      customer: { id: registered.aggregateId, name: 'Ada Lovelace', email: 'ada@example.com', active: true, version: 1 },
+      customer: {
+        id: registered.aggregateId,
+        name: 'Ada Lovelace',
+        email: 'ada@example.com',
+        active: true,
+        version: 1,
+      },
     });
     expect(registered.events).toHaveLength(1);
     expect(registered.events[0]).toMatchObject({
@@ -112,7 +129,9 @@ describe('the order lifecycle', () => {
     });
     const customerId = registered.aggregateId;
 
-    const placed = (await ok(PLACE, { input: { customerId, items: [{ productId: 'book', quantity: 2, unitPrice: 29.99 }] } })).placeOrder;
+    const placed = (
+      await ok(PLACE, { input: { customerId, items: [{ productId: 'book', quantity: 2, unitPrice: 29.99 }] } })
+    ).placeOrder;
     const orderId = placed.aggregateId;
     expect(placed.version).toBe(1);
     expect(placed.events.map((e: Event) => e.eventType)).toEqual(['OrderPlaced']);
@@ -134,7 +153,11 @@ describe('the order lifecycle', () => {
       cancelledAt: null,
     });
 
-    const added = (await ok(ADD_ITEM, { input: { orderId, expectedVersion: 1, item: { productId: 'clip', quantity: 3, unitPrice: '0.10' } } })).addItem;
+    const added = (
+      await ok(ADD_ITEM, {
+        input: { orderId, expectedVersion: 1, item: { productId: 'clip', quantity: 3, unitPrice: '0.10' } },
+      })
+    ).addItem;
     expect(added).toMatchObject({ aggregateId: orderId, version: 2 });
     expect(added.events).toHaveLength(1);
     expect(added.events[0]).toMatchObject({
@@ -174,9 +197,7 @@ describe('the order lifecycle', () => {
       ['OrderPaid', 3],
       ['OrderShipped', 4],
     ]);
-    expect(trail.map((e) => e.eventId)).toEqual(
-      [placed, added, paid, shipped].map((r) => r.events[0].eventId),
-    );
+    expect(trail.map((e) => e.eventId)).toEqual([placed, added, paid, shipped].map((r) => r.events[0].eventId));
   });
 
   it('pays exactly the current total, item additions included (no float drift)', async () => {
@@ -192,12 +213,15 @@ describe('the order lifecycle', () => {
 
   it('cancels a PLACED order, keeping the reason', async () => {
     const orderId = await placeOrder(await registerCustomer());
-    const cancelled = (await ok(CANCEL, { input: { orderId, reason: 'changed my mind', expectedVersion: 1 } })).cancelOrder;
+    const cancelled = (await ok(CANCEL, { input: { orderId, reason: 'changed my mind', expectedVersion: 1 } }))
+      .cancelOrder;
     expect(cancelled).toMatchObject({
       version: 2,
       order: { status: 'CANCELLED', cancellationReason: 'changed my mind', version: 2, paidAt: null },
     });
-    expect(cancelled.events.map((e: Event) => [e.eventType, e.payload])).toEqual([['OrderCancelled', { reason: 'changed my mind' }]]);
+    expect(cancelled.events.map((e: Event) => [e.eventType, e.payload])).toEqual([
+      ['OrderCancelled', { reason: 'changed my mind' }],
+    ]);
     expect(cancelled.order.cancelledAt).toBe(cancelled.events[0].timestamp);
   });
 
@@ -205,7 +229,10 @@ describe('the order lifecycle', () => {
     const orderId = await placeOrder(await registerCustomer());
     await ok(PAY, { input: { orderId } });
     const cancelled = (await ok(CANCEL, { input: { orderId } })).cancelOrder;
-    expect(cancelled).toMatchObject({ version: 3, order: { status: 'CANCELLED', cancellationReason: null, version: 3 } });
+    expect(cancelled).toMatchObject({
+      version: 3,
+      order: { status: 'CANCELLED', cancellationReason: null, version: 3 },
+    });
     expect(cancelled.order.paidAt).not.toBeNull();
     expect(cancelled.events.map((e: Event) => [e.eventType, e.payload])).toEqual([['OrderCancelled', {}]]);
     expect((await history(orderId)).map((e) => e.eventType)).toEqual(['OrderPlaced', 'OrderPaid', 'OrderCancelled']);
@@ -213,7 +240,8 @@ describe('the order lifecycle', () => {
 
   it('deactivates a customer with its reason', async () => {
     const customerId = await registerCustomer();
-    const result = (await ok(DEACTIVATE, { input: { customerId, reason: 'moved away', expectedVersion: 1 } })).deactivateCustomer;
+    const result = (await ok(DEACTIVATE, { input: { customerId, reason: 'moved away', expectedVersion: 1 } }))
+      .deactivateCustomer;
     expect(result).toMatchObject({
       aggregateId: customerId,
       version: 2,
@@ -257,8 +285,10 @@ describe('idempotency (commandId)', () => {
   it('treats a different correlationId with the same commandId and input as the same command', async () => {
     const customerId = await registerCustomer();
     const commandId = randomUUID();
-    const first = (await ok(PLACE, { input: { customerId, items: [book], commandId, correlationId: 'first-try' } })).placeOrder;
-    const retry = (await ok(PLACE, { input: { customerId, items: [book], commandId, correlationId: 'second-try' } })).placeOrder;
+    const first = (await ok(PLACE, { input: { customerId, items: [book], commandId, correlationId: 'first-try' } }))
+      .placeOrder;
+    const retry = (await ok(PLACE, { input: { customerId, items: [book], commandId, correlationId: 'second-try' } }))
+      .placeOrder;
     expect(retry).toEqual(first);
     expect(retry.events[0].metadata.correlationId).toBe('first-try');
   });
@@ -273,7 +303,9 @@ describe('idempotency (commandId)', () => {
     expect(differentItems.errors?.map((e) => e.extensions?.code)).toEqual(['IDEMPOTENCY_CONFLICT']);
     expect(differentItems.data?.placeOrder ?? null).toBeNull();
 
-    const differentCommand = await server.gql(REGISTER, { input: { name: 'Eve', email: 'eve@example.com', commandId } });
+    const differentCommand = await server.gql(REGISTER, {
+      input: { name: 'Eve', email: 'eve@example.com', commandId },
+    });
     expect(differentCommand.errors?.map((e) => e.extensions?.code)).toEqual(['IDEMPOTENCY_CONFLICT']);
 
     expect(await wholeLog()).toEqual(before);
@@ -314,7 +346,9 @@ describe('idempotency (commandId)', () => {
     const orderId = await placeOrder(await registerCustomer());
     const commandId = randomUUID();
     const responses = await Promise.all(
-      Array.from({ length: 10 }, () => server.gql(ADD_ITEM, { input: { orderId, item: pen, expectedVersion: 1, commandId } })),
+      Array.from({ length: 10 }, () =>
+        server.gql(ADD_ITEM, { input: { orderId, item: pen, expectedVersion: 1, commandId } }),
+      ),
     );
     expect(responses.map((r) => r.errors?.[0]?.extensions?.code ?? 'OK')).toEqual(Array(10).fill('OK'));
     const results = responses.map((r) => r.data!.addItem);
@@ -338,9 +372,12 @@ describe('concurrent writers without expectedVersion', () => {
     const trail = await history(orderId);
     expect(trail.map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     expect(increasing(trail.map((e) => e.position))).toBe(true);
-    expect(trail.slice(1).map((e) => e.payload.item.productId).sort()).toEqual(
-      Array.from({ length: 10 }, (_, i) => `p${i}`).sort(),
-    );
+    expect(
+      trail
+        .slice(1)
+        .map((e) => e.payload.item.productId)
+        .sort(),
+    ).toEqual(Array.from({ length: 10 }, (_, i) => `p${i}`).sort());
     const current = (await ok(ORDER_AT, { orderId })).orderAt;
     // 1.00 + (1 + 2 + … + 10) × 0.01
     expect(current).toMatchObject({ version: 11, totalAmount: '1.55', itemCount: 56 });
@@ -352,12 +389,18 @@ describe('event metadata', () => {
     const customerId = await registerCustomer();
     const commandId = `cmd-${randomUUID()}`;
     const placed = (
-      await ok(PLACE, { input: { customerId, items: [book], commandId, correlationId: 'checkout-42' } }, { 'x-user-id': 'u-1' })
+      await ok(
+        PLACE,
+        { input: { customerId, items: [book], commandId, correlationId: 'checkout-42' } },
+        { 'x-user-id': 'u-1' },
+      )
     ).placeOrder;
     expect(placed.events[0].metadata).toEqual({ correlationId: 'checkout-42', causationId: commandId, userId: 'u-1' });
 
     const stored = await wholeLog({ aggregateId: placed.aggregateId });
-    expect(stored.map((e) => e.metadata)).toEqual([{ correlationId: 'checkout-42', causationId: commandId, userId: 'u-1' }]);
+    expect(stored.map((e) => e.metadata)).toEqual([
+      { correlationId: 'checkout-42', causationId: commandId, userId: 'u-1' },
+    ]);
   });
 
   it('generates a causationId and a correlationId when the input has neither', async () => {
@@ -418,8 +461,16 @@ describe('orderHistory and orderAt', () => {
   });
 
   it('rebuilds the order as of version 2 and, without version or at, as it is now', async () => {
-    expect((await ok(ORDER_AT, { orderId, version: 2 })).orderAt).toMatchObject({ status: 'PLACED', version: 2, totalAmount: '60.28' });
-    expect((await ok(ORDER_AT, { orderId })).orderAt).toMatchObject({ status: 'PAID', version: 3, totalAmount: '60.28' });
+    expect((await ok(ORDER_AT, { orderId, version: 2 })).orderAt).toMatchObject({
+      status: 'PLACED',
+      version: 2,
+      totalAmount: '60.28',
+    });
+    expect((await ok(ORDER_AT, { orderId })).orderAt).toMatchObject({
+      status: 'PAID',
+      version: 3,
+      totalAmount: '60.28',
+    });
     expect((await ok(ORDER_AT, { orderId, version: 99 })).orderAt).toMatchObject({ status: 'PAID', version: 3 });
   });
 
@@ -432,7 +483,11 @@ describe('orderHistory and orderAt', () => {
     expect(atThen).toMatchObject({ status: 'PLACED', version: 1, totalAmount: '59.98', itemCount: 2 });
     const t3 = Date.parse(trail[2]!.timestamp);
     const later = new Date(Math.floor((t2 + t3) / 2)).toISOString();
-    expect((await ok(ORDER_AT, { orderId, at: later })).orderAt).toMatchObject({ status: 'PLACED', version: 2, totalAmount: '60.28' });
+    expect((await ok(ORDER_AT, { orderId, at: later })).orderAt).toMatchObject({
+      status: 'PLACED',
+      version: 2,
+      totalAmount: '60.28',
+    });
   });
 
   it('includes an event when at is exactly the timestamp the API served for it', async () => {
@@ -515,7 +570,9 @@ describe('the events query', () => {
       ['OrderShipped', 4],
     ]);
     expect(second.pageInfo.hasNextPage).toBe(false);
-    expect([...first.nodes, ...second.nodes].map((e) => e.eventId)).toEqual((await history(orderId)).map((e) => e.eventId));
+    expect([...first.nodes, ...second.nodes].map((e) => e.eventId)).toEqual(
+      (await history(orderId)).map((e) => e.eventId),
+    );
   });
 
   it('filters by eventTypes: only the listed types, in position order', async () => {
@@ -545,12 +602,20 @@ describe('the events query', () => {
   it('filters by aggregateType, and combines filters', async () => {
     const all = await wholeLog();
     const customers = await wholeLog({ aggregateType: 'Customer' });
-    expect(customers.map((e) => e.eventId)).toEqual(all.filter((e) => e.aggregateType === 'Customer').map((e) => e.eventId));
+    expect(customers.map((e) => e.eventId)).toEqual(
+      all.filter((e) => e.aggregateType === 'Customer').map((e) => e.eventId),
+    );
     expect(customers.map((e) => e.aggregateId)).toContain(customerId);
     expect(customers.every((e) => e.eventType.startsWith('Customer'))).toBe(true);
 
     const orders = await wholeLog({ aggregateType: 'Order', correlationId });
-    expect(orders.map((e) => e.eventType)).toEqual(['OrderPlaced', 'OrderPlaced', 'OrderPaid', 'OrderPlaced', 'OrderPaid']);
+    expect(orders.map((e) => e.eventType)).toEqual([
+      'OrderPlaced',
+      'OrderPlaced',
+      'OrderPaid',
+      'OrderPlaced',
+      'OrderPaid',
+    ]);
     expect(await wholeLog({ aggregateType: 'Customer', eventTypes: ['OrderPlaced'] })).toEqual([]);
   });
 

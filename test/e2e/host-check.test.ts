@@ -14,7 +14,13 @@ function post(server: TestServer, host: string): Promise<{ status: number; body:
   const url = new URL(`${server.app.url}/graphql`);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { host, 'content-type': 'application/json' } },
+      {
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { host, 'content-type': 'application/json' },
+      },
       (res) => {
         let text = '';
         res.on('data', (chunk) => (text += chunk));

@@ -39,8 +39,21 @@ const PROBES: Probe[] = [
     status: 415,
     code: 'UNSUPPORTED_MEDIA_TYPE',
   },
-  { name: 'a text/plain body', headers: { 'content-type': 'text/plain' }, body: TYPENAME, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-  { name: 'a GET of an unknown path', method: 'GET', path: '/no/such/page', headers: {}, status: 404, code: 'NOT_FOUND' },
+  {
+    name: 'a text/plain body',
+    headers: { 'content-type': 'text/plain' },
+    body: TYPENAME,
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'a GET of an unknown path',
+    method: 'GET',
+    path: '/no/such/page',
+    headers: {},
+    status: 404,
+    code: 'NOT_FOUND',
+  },
   { name: 'a POST to an unknown path', path: '/graphqlx', body: TYPENAME, status: 404, code: 'NOT_FOUND' },
   { name: 'a batch of operations (batching is off)', body: `[${TYPENAME}]`, status: 400, code: 'BAD_REQUEST' },
   { name: 'a PUT', method: 'PUT', body: TYPENAME, status: 405, code: 'BAD_REQUEST' },
@@ -82,13 +95,20 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe('errors on every path', () => {
-  it.each(PROBES)('answers $name with GraphQL-shaped JSON: status $status, code $code, no HTML, stack or path', async (probe) => {
-    expectGraphQLShapedError(await send(server.app.url, probe), probe);
-  });
+  it.each(PROBES)(
+    'answers $name with GraphQL-shaped JSON: status $status, code $code, no HTML, stack or path',
+    async (probe) => {
+      expectGraphQLShapedError(await send(server.app.url, probe), probe);
+    },
+  );
 
   it('accepts a body just under BODY_LIMIT_BYTES, and JSON declared as UTF-8 in any spelling', async () => {
     const body = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(BODY_LIMIT - 100) } });
-    for (const contentType of ['application/json', 'application/json; charset=utf-8', 'Application/JSON;charset="UTF-8"']) {
+    for (const contentType of [
+      'application/json',
+      'application/json; charset=utf-8',
+      'Application/JSON;charset="UTF-8"',
+    ]) {
       const answer = await send(server.app.url, { headers: { 'content-type': contentType }, body });
       expect({ contentType, status: answer.status, body: JSON.parse(answer.text) }).toEqual({
         contentType,
@@ -134,7 +154,10 @@ describe('the log of refused requests', () => {
         resolve();
       };
       // A bound on a failure, not a wait for success: the server logs the marker within milliseconds or never.
-      const timer = setTimeout(() => reject(new Error(`no log line for the marker; stdout: ${lines.join('\n')}; stderr: ${stderr}`)), 10_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no log line for the marker; stdout: ${lines.join('\n')}; stderr: ${stderr}`)),
+        10_000,
+      );
       child.process.stdout!.on('data', check);
       check();
     });
@@ -175,7 +198,12 @@ describe('CORS', () => {
     },
   );
 
-  it.each(['https://evil.example', 'http://localhost.evil.example', 'https://studio.apollographql.com.evil.example', 'null'])(
+  it.each([
+    'https://evil.example',
+    'http://localhost.evil.example',
+    'https://studio.apollographql.com.evil.example',
+    'null',
+  ])(
     'gives the origin %s no Access-Control-Allow-Origin by default, so the browser withholds the answer',
     async (origin) => {
       expect((await preflight(server.app.url, origin)).headers.get('access-control-allow-origin')).toBeNull();
@@ -221,20 +249,28 @@ describe('security headers', () => {
   it.each([
     ['the IDE', '/graphql'],
     ['the live page', '/live'],
-  ])('serves %s with a CSP that runs only its own files and forbids framing, and no inline script or style', async (_name, page) => {
-    const res = await fetch(`${server.app.url}${page}`, { headers: { accept: 'text/html' } });
-    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-    const csp = Object.fromEntries(
-      (res.headers.get('content-security-policy') ?? '').split(';').map((d) => {
-        const [name, ...values] = d.trim().split(/\s+/);
-        return [name, values.join(' ')];
-      }),
-    );
-    expect(csp).toMatchObject({ 'default-src': "'self'", 'script-src': "'self'", 'style-src': "'self'", 'frame-ancestors': "'none'" });
-    expect(csp['script-src-attr']).toBe("'none'");
-    expect(res.headers.get('x-frame-options')).toBe('DENY');
-    const html = await res.text();
-    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
-    expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/);
-  });
+  ])(
+    'serves %s with a CSP that runs only its own files and forbids framing, and no inline script or style',
+    async (_name, page) => {
+      const res = await fetch(`${server.app.url}${page}`, { headers: { accept: 'text/html' } });
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      const csp = Object.fromEntries(
+        (res.headers.get('content-security-policy') ?? '').split(';').map((d) => {
+          const [name, ...values] = d.trim().split(/\s+/);
+          return [name, values.join(' ')];
+        }),
+      );
+      expect(csp).toMatchObject({
+        'default-src': "'self'",
+        'script-src': "'self'",
+        'style-src': "'self'",
+        'frame-ancestors': "'none'",
+      });
+      expect(csp['script-src-attr']).toBe("'none'");
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      const html = await res.text();
+      expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+      expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/);
+    },
+  );
 });

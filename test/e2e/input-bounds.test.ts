@@ -29,7 +29,9 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 async function logHead(): Promise<{ n: string; last: string | null }> {
-  const { rows } = await server.app.services.pool.query('SELECT count(*) AS n, max(position)::text AS last FROM events');
+  const { rows } = await server.app.services.pool.query(
+    'SELECT count(*) AS n, max(position)::text AS last FROM events',
+  );
   return rows[0];
 }
 
@@ -119,8 +121,16 @@ describe('strings', () => {
     ['a quadratic-backtracking email', REGISTER, () => ({ input: { name: 'N', email: `a@${'a.'.repeat(MB / 4)}@` } })],
     ['a NUL in a commandId', REGISTER, () => ({ input: { name: 'N', email: 'n@example.com', commandId: nul } })],
     ['a 1 MB commandId', REGISTER, () => ({ input: { name: 'N', email: 'n@example.com', commandId: 'c'.repeat(MB) } })],
-    ['a 1 MB correlationId', REGISTER, () => ({ input: { name: 'N', email: 'n@example.com', correlationId: 'c'.repeat(MB) } })],
-    ['a lone surrogate in a correlationId', REGISTER, () => ({ input: { name: 'N', email: 'n@example.com', correlationId: loneSurrogate } })],
+    [
+      'a 1 MB correlationId',
+      REGISTER,
+      () => ({ input: { name: 'N', email: 'n@example.com', correlationId: 'c'.repeat(MB) } }),
+    ],
+    [
+      'a lone surrogate in a correlationId',
+      REGISTER,
+      () => ({ input: { name: 'N', email: 'n@example.com', correlationId: loneSurrogate } }),
+    ],
     ['a 1 MB product id', PLACE, () => ({ input: { customerId, items: [item('1.00', 1, 'p'.repeat(MB))] } })],
     ['a NUL in a product id', PLACE, () => ({ input: { customerId, items: [item('1.00', 1, nul)] } })],
     ['a 1 MB customer id', PLACE, () => ({ input: { customerId: 'c'.repeat(MB), items: [item('1.00')] } })],
@@ -149,8 +159,16 @@ describe('strings', () => {
   it.each([
     ['a NUL in an id variable', `query ($id: ID!) { order(id: $id) { id } }`, { id: nul }],
     ['a NUL in a document literal', `{ events(filter: { aggregateId: "a\\u0000b" }) { nodes { eventId } } }`, {}],
-    ['a lone surrogate in a filter', `query ($c: ID) { events(filter: { correlationId: $c }) { nodes { eventId } } }`, { c: loneSurrogate }],
-    ['a NUL in an event type', `query ($t: [String!]) { events(filter: { eventTypes: $t }) { nodes { eventId } } }`, { t: ['OrderPlaced', nul] }],
+    [
+      'a lone surrogate in a filter',
+      `query ($c: ID) { events(filter: { correlationId: $c }) { nodes { eventId } } }`,
+      { c: loneSurrogate },
+    ],
+    [
+      'a NUL in an event type',
+      `query ($t: [String!]) { events(filter: { eventTypes: $t }) { nodes { eventId } } }`,
+      { t: ['OrderPlaced', nul] },
+    ],
   ])('answers a read with %s with BAD_USER_INPUT rather than an internal error', async (_label, query, variables) => {
     const res = await server.gql(query, variables);
     expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
@@ -160,7 +178,11 @@ describe('strings', () => {
     ['events', `query ($a: String) { events(after: $a) { nodes { eventId } } }`],
     ['orders', `query ($a: String) { orders(after: $a) { nodes { id } } }`],
   ])('answers a %s cursor beyond a 64-bit position with BAD_USER_INPUT', async (_label, query) => {
-    for (const after of ['99999999999999999999', '9223372036854775808', Buffer.from('p:99999999999999999999').toString('base64url')]) {
+    for (const after of [
+      '99999999999999999999',
+      '9223372036854775808',
+      Buffer.from('p:99999999999999999999').toString('base64url'),
+    ]) {
       const res = await server.gql(query, { a: after });
       expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     }
@@ -179,7 +201,8 @@ describe('a page of the log', () => {
     const customer = registered.data!.registerCustomer.aggregateId;
     // Ten orders of about 1.3 KB of payload each.
     const items = Array.from({ length: 10 }, (_, i) => item('1.00', 1, `${'p'.repeat(90)}-${i}`));
-    for (let i = 0; i < 10; i++) expect((await small.gql(PLACE, { input: { customerId: customer, items } })).errors).toBeUndefined();
+    for (let i = 0; i < 10; i++)
+      expect((await small.gql(PLACE, { input: { customerId: customer, items } })).errors).toBeUndefined();
     const PAGE = `query ($after: String) {
       events(first: 100, after: $after, filter: { eventTypes: ["OrderPlaced"] }) {
         nodes { eventId payload } pageInfo { hasNextPage endCursor }
@@ -207,15 +230,21 @@ describe('who the caller says they are', () => {
   it.each([
     ['a NUL', 'u\u0000'],
     ['a lone surrogate', '\ud800x'],
-  ])('records no userId rather than failing every mutation when connectionParams.userId holds %s', async (_label, userId) => {
-    const client = server.ws({ userId });
-    const res = await wsRequest(client, REGISTER, { input: { name: 'Params', email: 'params@example.com' } });
-    expect(res.errors).toBeUndefined();
-    const history = await server.gql(`query ($id: ID!) { events(filter: { aggregateId: $id }) { nodes { metadata { userId } } } }`, {
-      id: res.data!.registerCustomer.aggregateId,
-    });
-    expect(history.data!.events.nodes).toEqual([{ metadata: { userId: null } }]);
-  });
+  ])(
+    'records no userId rather than failing every mutation when connectionParams.userId holds %s',
+    async (_label, userId) => {
+      const client = server.ws({ userId });
+      const res = await wsRequest(client, REGISTER, { input: { name: 'Params', email: 'params@example.com' } });
+      expect(res.errors).toBeUndefined();
+      const history = await server.gql(
+        `query ($id: ID!) { events(filter: { aggregateId: $id }) { nodes { metadata { userId } } } }`,
+        {
+          id: res.data!.registerCustomer.aggregateId,
+        },
+      );
+      expect(history.data!.events.nodes).toEqual([{ metadata: { userId: null } }]);
+    },
+  );
 });
 
 describe('several commands in one operation', () => {
@@ -226,9 +255,10 @@ describe('several commands in one operation', () => {
     }`);
     expect(res.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['b'], 'NOT_FOUND']]);
     expect(res.data).toEqual({ a: { aggregateId: expect.any(String) }, b: null });
-    const { rows } = await server.app.services.pool.query('SELECT count(*)::int AS n FROM events WHERE aggregate_id = $1', [
-      res.data!.a.aggregateId,
-    ]);
+    const { rows } = await server.app.services.pool.query(
+      'SELECT count(*)::int AS n FROM events WHERE aggregate_id = $1',
+      [res.data!.a.aggregateId],
+    );
     expect(rows[0].n).toBe(1);
   });
 });
@@ -257,7 +287,10 @@ describe('a reply that fails after the command committed', () => {
     const res = await broken.gql(PLACE, { input: { customerId: customer, items: [item('2.00', 2)] } });
     expect(res.data!.placeOrder).toEqual({ aggregateId: expect.any(String), version: 1, order: null });
     expect(res.errors).toEqual([
-      expect.objectContaining({ path: ['placeOrder', 'order', 'itemCount'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
+      expect.objectContaining({
+        path: ['placeOrder', 'order', 'itemCount'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      }),
     ]);
     const { rows } = await broken.app.services.pool.query(
       `SELECT count(*)::int AS n FROM events WHERE aggregate_id = $1`,

@@ -15,8 +15,16 @@ beforeAll(async () => {
   if (hasChromium) {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }
 }, 60_000);
@@ -41,7 +49,9 @@ browserTest('shows an order placed over HTTP on the live page, and its status as
   await page.goto(`${server.app.url}/live`);
   await page.waitForSelector('#status:has-text("live")');
 
-  const customer = await server.gql(`mutation { registerCustomer(input: { name: "Browser Buyer", email: "bb@example.com" }) { aggregateId } }`);
+  const customer = await server.gql(
+    `mutation { registerCustomer(input: { name: "Browser Buyer", email: "bb@example.com" }) { aggregateId } }`,
+  );
   const placed = await server.gql(
     `mutation ($c: ID!) { placeOrder(input: { customerId: $c, items: [{ productId: "lamp", quantity: 2, unitPrice: "19.95" }] }) { aggregateId } }`,
     { c: customer.data!.registerCustomer.aggregateId },
@@ -64,10 +74,15 @@ browserTest('renders the IDE under its Content-Security-Policy, with no violatio
   await page.addInitScript({
     content: `document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
   });
-  const introspection = page.waitForResponse((res) => res.url().endsWith('/graphql') && res.request().method() === 'POST');
+  const introspection = page.waitForResponse(
+    (res) => res.url().endsWith('/graphql') && res.request().method() === 'POST',
+  );
   await page.goto(`${server.app.url}/graphql`);
   expect((await introspection).status()).toBe(200);
-  await page.locator('.graphiql-query-editor .CodeMirror').filter({ hasText: 'Welcome to orderstream' }).waitFor({ timeout: 15_000 });
+  await page
+    .locator('.graphiql-query-editor .CodeMirror')
+    .filter({ hasText: 'Welcome to orderstream' })
+    .waitFor({ timeout: 15_000 });
   expect(await page.locator('#sandbox').getAttribute('href')).toContain('studio.apollographql.com/sandbox');
   expect(errors).toEqual([]);
 });

@@ -46,14 +46,33 @@ async function placeOrderAt(url: string, customerId: string) {
 }
 
 it('delivers to a subscriber on one instance the events and read-model changes of mutations sent to the other', async () => {
-  const client = createClient({ url: `${b.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
-  const events = collect<any>(client, `subscription { events(filter: { aggregateType: "Order" }) { eventType aggregateId } }`, {}, (d) => d.events);
-  const changes = collect<any>(client, `subscription { ordersChanged { id status version } }`, {}, (d) => d.ordersChanged);
+  const client = createClient({
+    url: `${b.url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+  });
+  const events = collect<any>(
+    client,
+    `subscription { events(filter: { aggregateType: "Order" }) { eventType aggregateId } }`,
+    {},
+    (d) => d.events,
+  );
+  const changes = collect<any>(
+    client,
+    `subscription { ordersChanged { id status version } }`,
+    {},
+    (d) => d.ordersChanged,
+  );
   await new Promise((r) => setTimeout(r, 500));
-  const registered = await gqlAt(a.url, `mutation { registerCustomer(input: { name: "X", email: "x@example.com" }) { aggregateId } }`);
+  const registered = await gqlAt(
+    a.url,
+    `mutation { registerCustomer(input: { name: "X", email: "x@example.com" }) { aggregateId } }`,
+  );
   const placed = await placeOrderAt(a.url, registered.data.registerCustomer.aggregateId);
   const orderId = placed.data.placeOrder.aggregateId;
-  const paid = await gqlAt(a.url, `mutation ($o: ID!) { payOrder(input: { orderId: $o }) { version } }`, { o: orderId });
+  const paid = await gqlAt(a.url, `mutation ($o: ID!) { payOrder(input: { orderId: $o }) { version } }`, {
+    o: orderId,
+  });
   expect(paid.errors).toBeUndefined();
   expect(await events.until(2)).toEqual([
     { eventType: 'OrderPlaced', aggregateId: orderId },
@@ -78,7 +97,10 @@ it('runs each projector in exactly one of two processes, and the other takes ove
   })();
 
   // Both instances serve writes and reads; each projector is led by exactly one of them.
-  const registered = await gqlAt(a.url, `mutation { registerCustomer(input: { name: "M", email: "m@example.com" }) { aggregateId } }`);
+  const registered = await gqlAt(
+    a.url,
+    `mutation { registerCustomer(input: { name: "M", email: "m@example.com" }) { aggregateId } }`,
+  );
   const customerId = registered.data.registerCustomer.aggregateId;
   for (let i = 0; i < 10; i++) await placeOrderAt(i % 2 ? a.url : b.url, customerId);
   const [la, lb] = [await leads(a), await leads(b)];

@@ -346,7 +346,9 @@ describe('registerCustomer', () => {
 describe('deactivateCustomer', () => {
   it('refuses a wrong expectedVersion with CONCURRENCY_CONFLICT carrying actualVersion, and appends nothing', async () => {
     const customerId = await registerCustomer();
-    const error = await expectRefused('CONCURRENCY_CONFLICT', DEACTIVATE, { input: { customerId, expectedVersion: 2 } });
+    const error = await expectRefused('CONCURRENCY_CONFLICT', DEACTIVATE, {
+      input: { customerId, expectedVersion: 2 },
+    });
     expect(error.extensions?.actualVersion).toBe(1);
     // Still active: the refused command changed nothing, and a later one at the right version goes through.
     const data = await ok(DEACTIVATE, { input: { customerId, expectedVersion: 1 } });
@@ -356,7 +358,9 @@ describe('deactivateCustomer', () => {
   it('refuses deactivating twice with BUSINESS_RULE_VIOLATION, rule CUSTOMER_ALREADY_DEACTIVATED', async () => {
     const customerId = await registerCustomer();
     await ok(DEACTIVATE, { input: { customerId } });
-    const error = await expectRefused('BUSINESS_RULE_VIOLATION', DEACTIVATE, { input: { customerId, reason: 'again' } });
+    const error = await expectRefused('BUSINESS_RULE_VIOLATION', DEACTIVATE, {
+      input: { customerId, reason: 'again' },
+    });
     expect(error.extensions?.rule).toBe('CUSTOMER_ALREADY_DEACTIVATED');
   });
 
@@ -454,9 +458,11 @@ describe('after all those refusals', () => {
         (email): Refusal => ['BAD_USER_INPUT', REGISTER, { input: { name: 'Ada', email } }],
       ),
       ['BAD_USER_INPUT', REGISTER, { input: { name: 'Ada' } }],
-      ...['not-a-cursor', 'cDphYmM', '-5', '12.5', 'p:12'].map(
-        (after): Refusal => ['BAD_USER_INPUT', eventsAfter, { after }],
-      ),
+      ...['not-a-cursor', 'cDphYmM', '-5', '12.5', 'p:12'].map((after): Refusal => [
+        'BAD_USER_INPUT',
+        eventsAfter,
+        { after },
+      ]),
       ['BAD_USER_INPUT', `{ events(first: 100000) { nodes { eventId } } }`],
     ];
     expect(refusals.length).toBeGreaterThan(40);

@@ -15,7 +15,15 @@ function probeProjector(opts: { failOn?: () => string | undefined } = {}): Proje
   return {
     name: 'probe',
     version: 1,
-    eventTypes: ['CustomerRegistered', 'OrderPlaced', 'ItemAdded', 'OrderPaid', 'OrderShipped', 'OrderCancelled', 'CustomerDeactivated'],
+    eventTypes: [
+      'CustomerRegistered',
+      'OrderPlaced',
+      'ItemAdded',
+      'OrderPaid',
+      'OrderShipped',
+      'OrderCancelled',
+      'CustomerDeactivated',
+    ],
     tables: ['probe_events'],
     async apply(events, tx) {
       for (const event of events) {
@@ -101,7 +109,9 @@ describe('a projector that throws on an event', () => {
   afterAll(() => server.close());
 
   it('is FAILED in `projections` with the event, while the server and the other projectors go on', async () => {
-    const customer = await server.gql(`mutation { registerCustomer(input: { name: "F", email: "f@example.com" }) { aggregateId } }`);
+    const customer = await server.gql(
+      `mutation { registerCustomer(input: { name: "F", email: "f@example.com" }) { aggregateId } }`,
+    );
     const customerId = customer.data!.registerCustomer.aggregateId;
     const placed = await server.gql(
       `mutation ($c: ID!) { placeOrder(input: { customerId: $c, items: [{ productId: "a", quantity: 1, unitPrice: "5.00" }] }) { aggregateId } }`,
@@ -138,7 +148,9 @@ describe('a projector that throws on an event', () => {
     expect(order.data!.order).toEqual({ status: 'PAID' });
     const { rows } = await server.app.services.pool.query('SELECT count(*)::int AS n FROM probe_events');
     expect(rows[0].n).toBe(2); // everything before the failing event
-    const live = await server.gql(`query ($c: ID!) { customer(id: $c) { orderCount lifetimeTotal } }`, { c: customerId });
+    const live = await server.gql(`query ($c: ID!) { customer(id: $c) { orderCount lifetimeTotal } }`, {
+      c: customerId,
+    });
     expect(live.data!.customer).toEqual({ orderCount: 2, lifetimeTotal: '5.00' });
 
     // Fixed (here: the probe stops refusing), an operator retries and it resumes just before that event.

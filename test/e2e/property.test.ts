@@ -13,32 +13,69 @@ import { startTestServer, type GraphQLResponse, type TestServer } from '../suppo
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 40);
 
 /** Codes a refusal may carry: anything else (INTERNAL_SERVER_ERROR above all) fails the property. */
-const REFUSALS = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'BUSINESS_RULE_VIOLATION', 'CONCURRENCY_CONFLICT', 'IDEMPOTENCY_CONFLICT']);
+const REFUSALS = new Set([
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'BUSINESS_RULE_VIOLATION',
+  'CONCURRENCY_CONFLICT',
+  'IDEMPOTENCY_CONFLICT',
+]);
 
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
-const control = fc.integer({ min: 0, max: 0x9f }).filter((c) => c < 0x20 || c >= 0x7f).map((c) => String.fromCharCode(c));
+const control = fc
+  .integer({ min: 0, max: 0x9f })
+  .filter((c) => c < 0x20 || c >= 0x7f)
+  .map((c) => String.fromCharCode(c));
 
 /** Mostly plausible text, often hostile: controls, lone surrogates, any code point, lengths either side of a limit. */
 const text = (max: number) =>
   fc.oneof(
     { weight: 12, arbitrary: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 -]{0,11}$/) },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
-    { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 4 }), fc.oneof(loneSurrogate, control)).map(([a, b]) => a + b) },
-    { weight: 1, arbitrary: fc.constantFrom('', '   ', ' padded ', 'x'.repeat(max), 'x'.repeat(max + 1), ` ${'y'.repeat(max)}`) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(fc.string({ maxLength: 4 }), fc.oneof(loneSurrogate, control)).map(([a, b]) => a + b),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('', '   ', ' padded ', 'x'.repeat(max), 'x'.repeat(max + 1), ` ${'y'.repeat(max)}`),
+    },
   );
 
 const email = fc.oneof(
-  { weight: 6, arbitrary: fc.tuple(fc.stringMatching(/^[a-z]{1,8}$/), fc.stringMatching(/^[a-z]{1,8}$/)).map(([l, d]) => `${l}@${d}.example`) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(fc.stringMatching(/^[a-z]{1,8}$/), fc.stringMatching(/^[a-z]{1,8}$/))
+      .map(([l, d]) => `${l}@${d}.example`),
+  },
   { weight: 1, arbitrary: text(LIMITS.emailLength) },
-  { weight: 1, arbitrary: fc.constantFrom('a@b', '@b.c', 'a@@b.c', 'a b@c.d', `a@${'a.'.repeat(300)}@`, `${'e'.repeat(250)}@x.io`) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('a@b', '@b.c', 'a@@b.c', 'a b@c.d', `a@${'a.'.repeat(300)}@`, `${'e'.repeat(250)}@x.io`),
+  },
 );
 
 const price = fc.oneof(
-  { weight: 10, arbitrary: fc.integer({ min: 0, max: 99_999 }).map((cents) => new Decimal(cents).dividedBy(100).toFixed(2)) },
+  {
+    weight: 10,
+    arbitrary: fc.integer({ min: 0, max: 99_999 }).map((cents) => new Decimal(cents).dividedBy(100).toFixed(2)),
+  },
   {
     weight: 1,
     arbitrary: fc.constantFrom(
-      LIMITS.unitPrice, '1000000.01', '1000000000000', '9'.repeat(40), '-1.00', '1.234', '1e3', '0x10', '', ' 1', '0', '0.5',
+      LIMITS.unitPrice,
+      '1000000.01',
+      '1000000000000',
+      '9'.repeat(40),
+      '-1.00',
+      '1.234',
+      '1e3',
+      '0x10',
+      '',
+      ' 1',
+      '0',
+      '0.5',
     ),
   },
   { weight: 1, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }).map(String) },
@@ -66,7 +103,14 @@ const target = fc.nat({ max: 3 });
 const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('register' as const), name: text(LIMITS.nameLength), email }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('deactivate' as const), customer: target, reason }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('place' as const), customer: target, items: fc.array(item, { minLength: 0, maxLength: 3 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('place' as const),
+      customer: target,
+      items: fc.array(item, { minLength: 0, maxLength: 3 }),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('addItem' as const), order: target, item }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('pay' as const, 'ship' as const), order: target }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), order: target, reason }) },
@@ -91,7 +135,9 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 async function logHead(): Promise<unknown> {
-  const { rows } = await server.app.services.pool.query('SELECT count(*) AS n, max(position)::text AS last FROM events');
+  const { rows } = await server.app.services.pool.query(
+    'SELECT count(*) AS n, max(position)::text AS last FROM events',
+  );
   return rows[0];
 }
 
@@ -177,20 +223,24 @@ async function expectTablesEqualStreams(customers: string[], orders: string[]): 
   }
 }
 
-it('applies whatever the API accepts in every projector, and appends nothing for whatever it refuses', async () => {
-  await fc.assert(
-    fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 14 }), async (commands) => {
-      const customers: string[] = [];
-      const orders: string[] = [];
-      // Every sequence has at least one customer to place orders for.
-      await send({ kind: 'register', name: 'Property', email: 'property@example.com' }, customers, orders);
-      for (const cmd of commands) await send(cmd, customers, orders);
-      await caughtUp(server);
-      expect((await projections(server)).filter((p) => p.status !== 'RUNNING')).toEqual([]);
-      await expectTablesEqualStreams(customers, orders);
-    }),
-    { numRuns: RUNS },
-  );
-  expect(seen.accepted).toBeGreaterThan(RUNS);
-  expect(seen.refused).toBeGreaterThan(RUNS);
-}, Math.max(60_000, RUNS * 1000));
+it(
+  'applies whatever the API accepts in every projector, and appends nothing for whatever it refuses',
+  async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 14 }), async (commands) => {
+        const customers: string[] = [];
+        const orders: string[] = [];
+        // Every sequence has at least one customer to place orders for.
+        await send({ kind: 'register', name: 'Property', email: 'property@example.com' }, customers, orders);
+        for (const cmd of commands) await send(cmd, customers, orders);
+        await caughtUp(server);
+        expect((await projections(server)).filter((p) => p.status !== 'RUNNING')).toEqual([]);
+        await expectTablesEqualStreams(customers, orders);
+      }),
+      { numRuns: RUNS },
+    );
+    expect(seen.accepted).toBeGreaterThan(RUNS);
+    expect(seen.refused).toBeGreaterThan(RUNS);
+  },
+  Math.max(60_000, RUNS * 1000),
+);

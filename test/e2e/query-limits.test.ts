@@ -15,7 +15,11 @@ let server: TestServer;
 let client: WsClient;
 
 /** The operation's outcome as the client sees it: the response, or the errors a refused subscribe ended with. */
-async function send(transport: Transport, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse> {
+async function send(
+  transport: Transport,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<GraphQLResponse> {
   if (transport === 'HTTP') return server.gql(query, variables);
   return wsRequest(client, query, variables).catch((errors: FormattedError[]) => ({ errors }));
 }
@@ -76,7 +80,10 @@ afterAll(() => server.close());
 
 describe.each<Transport>(['HTTP', 'graphql-ws'])('the attacks of issue 9 over %s', (transport) => {
   it('refuses 100 aliases of events(first: 1000) for its aliases', async () => {
-    const query = aliases(100, 'events(first: 1000) { nodes { eventId eventType aggregateId payload metadata { correlationId } } }');
+    const query = aliases(
+      100,
+      'events(first: 1000) { nodes { eventId eventType aggregateId payload metadata { correlationId } } }',
+    );
     expect(await send(transport, query)).toEqual(refusedBy('aliases', { max: 20, actual: 100 }));
   });
 
@@ -90,7 +97,9 @@ describe.each<Transport>(['HTTP', 'graphql-ws'])('the attacks of issue 9 over %s
   });
 
   it('refuses 4 levels of that nesting with first: 20 for its cost (20⁴ orders)', async () => {
-    expect(await send(transport, nested(4, 20), { id: orderId })).toEqual(refusedBy('cost', { max: 100_000, actual: 345_263 }));
+    expect(await send(transport, nested(4, 20), { id: orderId })).toEqual(
+      refusedBy('cost', { max: 100_000, actual: 345_263 }),
+    );
   });
 
   it('refuses a document of more than 5,000 tokens while parsing it', async () => {
@@ -105,7 +114,9 @@ describe.each<Transport>(['HTTP', 'graphql-ws'])('limits over %s', (transport) =
       orders(first: $n) { nodes { id customer { orders(first: $n) { nodes { id items { productId } } } } } }
     }`;
     expect(await send(transport, query, { n: 2 })).toEqual({ data: { orders: { nodes: [expect.anything()] } } });
-    expect(await send(transport, query, { n: 50 })).toEqual(refusedBy('cost', { max: 100_000, actual: expect.any(Number) }));
+    expect(await send(transport, query, { n: 50 })).toEqual(
+      refusedBy('cost', { max: 100_000, actual: expect.any(Number) }),
+    );
   });
 
   it('refuses a mutation over a limit before it runs: nothing is appended', async () => {
@@ -121,7 +132,14 @@ describe.each<Transport>(['HTTP', 'graphql-ws'])('limits over %s', (transport) =
   it('lets the introspection query GraphiQL sends through, and the one with every option', async () => {
     for (const query of [
       getIntrospectionQuery({ inputValueDeprecation: true }),
-      getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true }),
+      getIntrospectionQuery({
+        descriptions: true,
+        specifiedByUrl: true,
+        directiveIsRepeatable: true,
+        schemaDescription: true,
+        inputValueDeprecation: true,
+        oneOf: true,
+      }),
     ]) {
       const res = await send(transport, query);
       expect(res.errors).toBeUndefined();
@@ -144,14 +162,21 @@ describe('subscriptions over graphql-ws', () => {
     expect(await send('graphql-ws', deep, { id: orderId })).toEqual(refusedBy('depth', { max: 20, actual: 23 }));
     const costly = `subscription { ordersChanged { customer { orders(first: 500) { nodes { customer { orders(first: 500) { nodes { id } } } } } } } }`;
     expect(await send('graphql-ws', costly)).toEqual(refusedBy('cost', { max: 100_000, actual: expect.any(Number) }));
-    expect(await send('graphql-ws', `{ order(id: "${orderId}") { id } }`)).toEqual({ data: { order: { id: orderId } } });
+    expect(await send('graphql-ws', `{ order(id: "${orderId}") { id } }`)).toEqual({
+      data: { order: { id: orderId } },
+    });
   });
 });
 
 describe('configured limits', () => {
   let small: TestServer;
   beforeAll(async () => {
-    small = await startTestServer({ QUERY_MAX_DEPTH: '3', QUERY_MAX_COST: '100', QUERY_MAX_ALIASES: '1', QUERY_MAX_TOKENS: '40' });
+    small = await startTestServer({
+      QUERY_MAX_DEPTH: '3',
+      QUERY_MAX_COST: '100',
+      QUERY_MAX_ALIASES: '1',
+      QUERY_MAX_TOKENS: '40',
+    });
   });
   afterAll(() => small.close());
 
@@ -160,7 +185,10 @@ describe('configured limits', () => {
     const cases: [string, ReturnType<typeof refusedBy>][] = [
       ['{ orders { nodes { customer { name } } } }', refusedBy('depth', { max: 3, actual: 4 })],
       ['{ orders(first: 50) { nodes { id } } }', refusedBy('cost', { max: 100, actual: 101 })],
-      ['{ a: orderStatusCounts { count } b: orderStatusCounts { count } }', refusedBy('aliases', { max: 1, actual: 2 })],
+      [
+        '{ a: orderStatusCounts { count } b: orderStatusCounts { count } }',
+        refusedBy('aliases', { max: 1, actual: 2 }),
+      ],
       [`{ ${'__typename '.repeat(41)} }`, refusedBy('tokens', { max: 40 })],
     ];
     for (const [query, refusal] of cases) {

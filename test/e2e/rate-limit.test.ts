@@ -21,11 +21,20 @@ function postFrom(caller: string, query: string): Promise<Answer> {
   const url = new URL(`${server.app.url}/graphql`);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: caller, headers: { 'content-type': 'application/json' } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        localAddress: caller,
+        headers: { 'content-type': 'application/json' },
+      },
       (res) => {
         let text = '';
         res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body: JSON.parse(text) }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body: JSON.parse(text) }),
+        );
       },
     );
     req.on('error', reject);
@@ -39,7 +48,11 @@ function wsFrom(caller: string): Client {
       super(address, protocols, { localAddress: caller });
     }
   }
-  const client = createClient({ url: `${server.app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: FromCaller, retryAttempts: 0 });
+  const client = createClient({
+    url: `${server.app.url.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: FromCaller,
+    retryAttempts: 0,
+  });
   clients.push(client);
   return client;
 }
@@ -51,7 +64,12 @@ const register = () =>
   `mutation { registerCustomer(input: { name: "Caller ${++registrations}", email: "rl${registrations}@example.com" }) { aggregateId } }`;
 
 const limited = {
-  errors: [{ message: expect.stringContaining('Too many mutations'), extensions: { code: 'RATE_LIMITED', retryAfterMs: expect.any(Number) } }],
+  errors: [
+    {
+      message: expect.stringContaining('Too many mutations'),
+      extensions: { code: 'RATE_LIMITED', retryAfterMs: expect.any(Number) },
+    },
+  ],
 };
 
 it('refuses a caller its mutations beyond the burst with RATE_LIMITED, HTTP 429, retryAfterMs and Retry-After', async () => {
@@ -67,8 +85,14 @@ it('refuses a caller its mutations beyond the burst with RATE_LIMITED, HTTP 429,
 it('keeps callers apart, and lets queries through for a caller out of mutations', async () => {
   for (let i = 0; i <= BURST; i++) await postFrom('127.0.0.3', register());
   expect((await postFrom('127.0.0.3', register())).status).toBe(429);
-  expect(await postFrom('127.0.0.3', '{ __typename }')).toMatchObject({ status: 200, body: { data: { __typename: 'Query' } } });
-  expect(await postFrom('127.0.0.4', register())).toMatchObject({ status: 200, body: { data: { registerCustomer: expect.any(Object) } } });
+  expect(await postFrom('127.0.0.3', '{ __typename }')).toMatchObject({
+    status: 200,
+    body: { data: { __typename: 'Query' } },
+  });
+  expect(await postFrom('127.0.0.4', register())).toMatchObject({
+    status: 200,
+    body: { data: { registerCustomer: expect.any(Object) } },
+  });
 });
 
 it("counts mutations over graphql-ws against the same caller's bucket, and refuses them there alike", async () => {

@@ -32,20 +32,30 @@ describe('read-your-writes', () => {
     expect(placed.errors).toBeUndefined();
     expect(placed.extensions).toBeUndefined();
     // The customer's order count lives only in the customers query table: seeing 1 proves the projector ran.
-    expect(placed.data!.placeOrder.order).toMatchObject({ status: 'PLACED', totalAmount: '59.98', version: 1, customer: { orderCount: 1 } });
+    expect(placed.data!.placeOrder.order).toMatchObject({
+      status: 'PLACED',
+      totalAmount: '59.98',
+      version: 1,
+      customer: { orderCount: 1 },
+    });
     const orderId = placed.data!.placeOrder.aggregateId;
     const paid = await server.gql(
       `mutation ($id: ID!) { payOrder(input: { orderId: $id }) { order { status paidAt customer { lifetimeTotal } } } }`,
       { id: orderId },
     );
-    expect(paid.data!.payOrder.order).toMatchObject({ status: 'PAID', paidAt: expect.any(String), customer: { lifetimeTotal: '59.98' } });
+    expect(paid.data!.payOrder.order).toMatchObject({
+      status: 'PAID',
+      paidAt: expect.any(String),
+      customer: { lifetimeTotal: '59.98' },
+    });
     const read = await server.gql(`query ($id: ID!) { order(id: $id) { status version } }`, { id: orderId });
     expect(read.data!.order).toEqual({ status: 'PAID', version: 2 });
   });
 
   it('answers with the row the projector in this process just wrote, without reading it back, equal to the table', async () => {
     const customerId = await register('Handoff');
-    const FIELDS = 'id customerId status items { productId quantity unitPrice lineTotal } itemCount totalAmount version createdAt updatedAt';
+    const FIELDS =
+      'id customerId status items { productId quantity unitPrice lineTotal } itemCount totalAmount version createdAt updatedAt';
     readQueries = 0;
     const placed = await server.gql(
       `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { order { ${FIELDS} } } }`,
@@ -71,13 +81,17 @@ describe('read-your-writes', () => {
     );
     await new Promise((r) => setTimeout(r, 200));
     readQueries = 0;
-    const placed = await server.gql(PLACE, { input: { customerId, items: [{ productId: 'p', quantity: 1, unitPrice: '4.20' }] } });
+    const placed = await server.gql(PLACE, {
+      input: { customerId, items: [{ productId: 'p', quantity: 1, unitPrice: '4.20' }] },
+    });
     const orderId = placed.data!.placeOrder.aggregateId;
     const [pushed] = await sub.until(1);
     // The mutation's nested `customer` is the one read of the tables here; the pushed row needed none.
     expect(readQueries).toBe(1);
     sub.stop();
-    const read = await server.gql(`query ($id: ID!) { order(id: $id) { id status totalAmount version updatedAt } }`, { id: orderId });
+    const read = await server.gql(`query ($id: ID!) { order(id: $id) { id status totalAmount version updatedAt } }`, {
+      id: orderId,
+    });
     expect(pushed).toEqual(read.data!.order);
   });
 });
@@ -87,7 +101,9 @@ describe('queries', () => {
     const customerId = await register('Lister');
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await server.gql(PLACE, { input: { customerId, items: [{ productId: `p${i}`, quantity: 1, unitPrice: '1.00' }] } });
+      const res = await server.gql(PLACE, {
+        input: { customerId, items: [{ productId: `p${i}`, quantity: 1, unitPrice: '1.00' }] },
+      });
       ids.push(res.data!.placeOrder.aggregateId);
     }
     await server.gql(`mutation ($id: ID!) { payOrder(input: { orderId: $id }) { version } }`, { id: ids[1] });
@@ -104,7 +120,10 @@ describe('queries', () => {
       after = res.data.orders.pageInfo.endCursor;
     }
     expect(seen).toEqual([...ids].reverse());
-    const paid = await server.gql(`query ($c: ID!) { orders(filter: { customerId: $c, status: PAID }) { nodes { id } } }`, { c: customerId });
+    const paid = await server.gql(
+      `query ($c: ID!) { orders(filter: { customerId: $c, status: PAID }) { nodes { id } } }`,
+      { c: customerId },
+    );
     expect(paid.data!.orders.nodes).toEqual([{ id: ids[1] }]);
     const customer = await server.gql(
       `query ($c: ID!) { customer(id: $c) { name orderCount lifetimeTotal orders(first: 10) { nodes { id } } } }`,
@@ -126,7 +145,9 @@ describe('queries', () => {
   it('loads a page of 100 orders with their customers in a bounded number of SQL statements', async () => {
     const customers = await Promise.all(Array.from({ length: 10 }, (_, i) => register(`Batch${i}`)));
     for (let i = 0; i < 100; i++) {
-      await server.gql(PLACE, { input: { customerId: customers[i % 10], items: [{ productId: 'x', quantity: 1, unitPrice: '2.50' }] } });
+      await server.gql(PLACE, {
+        input: { customerId: customers[i % 10], items: [{ productId: 'x', quantity: 1, unitPrice: '2.50' }] },
+      });
     }
     readQueries = 0;
     const res = await server.gql(`{ orders(first: 100) { nodes { id customer { id name email orderCount } } } }`);
@@ -161,9 +182,13 @@ describe('order status counts', () => {
   afterAll(() => fresh.close());
 
   it('lists every status, zero included, and the table does not depend on where batches were cut', async () => {
-    const reg = await fresh.gql(`mutation { registerCustomer(input: { name: "S", email: "s@example.com" }) { aggregateId } }`);
+    const reg = await fresh.gql(
+      `mutation { registerCustomer(input: { name: "S", email: "s@example.com" }) { aggregateId } }`,
+    );
     const customerId = reg.data!.registerCustomer.aggregateId;
-    const placed = await fresh.gql(PLACE, { input: { customerId, items: [{ productId: 'x', quantity: 1, unitPrice: '1.00' }] } });
+    const placed = await fresh.gql(PLACE, {
+      input: { customerId, items: [{ productId: 'x', quantity: 1, unitPrice: '1.00' }] },
+    });
     const orderId = placed.data!.placeOrder.aggregateId;
     // Each mutation waits for the projectors: three batches, so PLACED and PAID each go up to 1 and back to 0.
     await fresh.gql(`mutation ($o: ID!) { payOrder(input: { orderId: $o }) { version } }`, { o: orderId });

@@ -56,7 +56,10 @@ it('serves the same API over graphql-ws on the same URL', async () => {
   expect(registered.data!.registerCustomer.customer).toMatchObject({ name: 'Grace', active: true });
   const id = registered.data!.registerCustomer.aggregateId;
   await eventually(async () => {
-    const history = await wsRequest(client, `{ events(filter: { aggregateId: "${id}" }) { nodes { eventType metadata { userId } } } }`);
+    const history = await wsRequest(
+      client,
+      `{ events(filter: { aggregateId: "${id}" }) { nodes { eventType metadata { userId } } } }`,
+    );
     expect(history.data!.events.nodes).toEqual([{ eventType: 'CustomerRegistered', metadata: { userId: 'ws-user' } }]);
   });
 });

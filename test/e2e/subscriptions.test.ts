@@ -11,7 +11,10 @@ let server: TestServer;
 const starts = subscriptionStarts();
 beforeAll(async () => {
   // A window smaller than the bursts below, so subscribers that fall behind are served from the log.
-  server = await startTestServer({ SUBSCRIPTION_BUFFER: '200', SUBSCRIPTION_WINDOW: '1000' }, { schema: starts.schema });
+  server = await startTestServer(
+    { SUBSCRIPTION_BUFFER: '200', SUBSCRIPTION_WINDOW: '1000' },
+    { schema: starts.schema },
+  );
 });
 afterAll(() => server.close());
 
@@ -81,7 +84,12 @@ describe('events subscription', () => {
     // Disconnect and reconnect (a new connection each time) every ~150 events until all 1,000 are in.
     while (received.length < 1000) {
       const client = server.ws();
-      const sub = collect<Ev>(client, EVENTS, { filter: { aggregateType: type }, after: after ?? '0' }, (d) => d.events);
+      const sub = collect<Ev>(
+        client,
+        EVENTS,
+        { filter: { aggregateType: type }, after: after ?? '0' },
+        (d) => d.events,
+      );
       await sub.until(Math.min(150, 1000 - received.length), 60_000);
       await client.dispose();
       received.push(...sub.items);
@@ -136,7 +144,9 @@ describe('events subscription', () => {
     const clients = Array.from({ length: 200 }, () => server.ws());
     // From the head of the log as it is now: a subscription the server registers only once the burst has begun
     // (graphql-ws acknowledges no subscribe, and a busy machine may take seconds) still starts where it was asked to.
-    const { rows } = await server.app.services.pool.query<{ head: string }>('SELECT coalesce(max(position), 0)::text AS head FROM events');
+    const { rows } = await server.app.services.pool.query<{ head: string }>(
+      'SELECT coalesce(max(position), 0)::text AS head FROM events',
+    );
     const subs = clients.map((c) =>
       collect<string>(
         c,
@@ -222,12 +232,20 @@ describe('read-model subscriptions', () => {
     expect(versions.every((v, i) => i === 0 || v > versions[i - 1])).toBe(true);
   }
 
-  it('orderChanged sends the order as it stands, then its changes, each mutation\'s change included', async () => {
+  it("orderChanged sends the order as it stands, then its changes, each mutation's change included", async () => {
     const customerId = (await server.gql(REGISTER)).data!.registerCustomer.aggregateId;
     const orderId = (await server.gql(PLACE, { c: customerId })).data!.placeOrder.aggregateId;
-    const sub = collect<any>(server.ws(), `subscription ($o: ID!) { orderChanged(orderId: $o) { id status version totalAmount } }`, { o: orderId }, (d) => d.orderChanged);
+    const sub = collect<any>(
+      server.ws(),
+      `subscription ($o: ID!) { orderChanged(orderId: $o) { id status version totalAmount } }`,
+      { o: orderId },
+      (d) => d.orderChanged,
+    );
     expect(await sub.until(1)).toEqual([{ id: orderId, status: 'PLACED', version: 1, totalAmount: '3.00' }]);
-    await server.gql(`mutation ($o: ID!) { addItem(input: { orderId: $o, item: { productId: "b", quantity: 2, unitPrice: "1.50" } }) { version } }`, { o: orderId });
+    await server.gql(
+      `mutation ($o: ID!) { addItem(input: { orderId: $o, item: { productId: "b", quantity: 2, unitPrice: "1.50" } }) { version } }`,
+      { o: orderId },
+    );
     await untilState(sub, (o) => o.version === 2);
     expect(sub.items.at(-1)).toEqual({ id: orderId, status: 'PLACED', version: 2, totalAmount: '6.00' });
     await server.gql(`mutation ($o: ID!) { payOrder(input: { orderId: $o }) { version } }`, { o: orderId });
@@ -239,8 +257,18 @@ describe('read-model subscriptions', () => {
   it('ordersChanged sends the changes of the orders matching its filter, and only those', async () => {
     const customerId = (await server.gql(REGISTER)).data!.registerCustomer.aggregateId;
     const started = starts.count('ordersChanged');
-    const sub = collect<any>(server.ws(), `subscription ($c: ID) { ordersChanged(filter: { customerId: $c }) { id status version } }`, { c: customerId }, (d) => d.ordersChanged);
-    const paidOnly = collect<any>(server.ws(), `subscription { ordersChanged(filter: { status: PAID }) { id status version } }`, {}, (d) => d.ordersChanged);
+    const sub = collect<any>(
+      server.ws(),
+      `subscription ($c: ID) { ordersChanged(filter: { customerId: $c }) { id status version } }`,
+      { c: customerId },
+      (d) => d.ordersChanged,
+    );
+    const paidOnly = collect<any>(
+      server.ws(),
+      `subscription { ordersChanged(filter: { status: PAID }) { id status version } }`,
+      {},
+      (d) => d.ordersChanged,
+    );
     await starts.until('ordersChanged', started + 2);
     const other = (await server.gql(REGISTER)).data!.registerCustomer.aggregateId;
     await server.gql(PLACE, { c: other });

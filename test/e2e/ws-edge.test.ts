@@ -10,7 +10,10 @@ const MAX_SUBSCRIPTIONS = 2;
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ WS_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD), WS_MAX_SUBSCRIPTIONS: String(MAX_SUBSCRIPTIONS) });
+  server = await startTestServer({
+    WS_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD),
+    WS_MAX_SUBSCRIPTIONS: String(MAX_SUBSCRIPTIONS),
+  });
 });
 afterAll(() => server.close());
 
@@ -52,7 +55,10 @@ async function openSocket(): Promise<WebSocket> {
 const CUSTOMER_EVENTS = `subscription { events(filter: { aggregateType: "Customer" }, after: "0") { aggregateId } }`;
 
 async function registerCustomer(name: string): Promise<string> {
-  const registered = await server.gql(`mutation ($name: String!) { registerCustomer(input: { name: $name, email: "ws@example.com" }) { aggregateId } }`, { name });
+  const registered = await server.gql(
+    `mutation ($name: String!) { registerCustomer(input: { name: $name, email: "ws@example.com" }) { aggregateId } }`,
+    { name },
+  );
   return registered.data!.registerCustomer.aggregateId;
 }
 
@@ -83,7 +89,9 @@ function closesOf(client: Client): number[] {
 describe('frame size', () => {
   it('closes a socket whose connection_init is over WS_MAX_PAYLOAD_BYTES with 1009, and goes on serving', async () => {
     const socket = await openSocket();
-    expect(await answerTo(socket, { type: 'connection_init', payload: { pad: 'x'.repeat(MAX_PAYLOAD) } })).toEqual({ closed: 1009 });
+    expect(await answerTo(socket, { type: 'connection_init', payload: { pad: 'x'.repeat(MAX_PAYLOAD) } })).toEqual({
+      closed: 1009,
+    });
     expect((await fetch(`${server.app.url}/healthz`)).status).toBe(200);
     expect(await wsRequest(server.ws(), '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
   });
@@ -100,7 +108,9 @@ describe('subscriptions per socket', () => {
   it('refuses the one over WS_MAX_SUBSCRIPTIONS with QUERY_TOO_COMPLEX for its own id; the others keep receiving', async () => {
     const client = server.ws();
     const closes = closesOf(client);
-    const open = Array.from({ length: MAX_SUBSCRIPTIONS }, () => collect(client, CUSTOMER_EVENTS, {}, (d) => d.events.aggregateId as string));
+    const open = Array.from({ length: MAX_SUBSCRIPTIONS }, () =>
+      collect(client, CUSTOMER_EVENTS, {}, (d) => d.events.aggregateId as string),
+    );
     const first = await registerCustomer('Before the limit');
     for (const subscription of open) await receives(subscription, first);
 
@@ -108,7 +118,12 @@ describe('subscriptions per socket', () => {
     expect(errors).toEqual([
       {
         message: expect.stringContaining('WS_MAX_SUBSCRIPTIONS'),
-        extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'subscriptions', max: MAX_SUBSCRIPTIONS, actual: MAX_SUBSCRIPTIONS + 1 },
+        extensions: {
+          code: 'QUERY_TOO_COMPLEX',
+          limit: 'subscriptions',
+          max: MAX_SUBSCRIPTIONS,
+          actual: MAX_SUBSCRIPTIONS + 1,
+        },
       },
     ]);
 
@@ -133,10 +148,18 @@ describe('bad documents', () => {
     await receives(live, await registerCustomer('Before the bad documents'));
 
     const syntax = await refusal(client, 'subscription { events { position }');
-    expect(syntax).toEqual([expect.objectContaining({ message: expect.stringMatching(/^Syntax Error/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+    expect(syntax).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/^Syntax Error/),
+        extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+      }),
+    ]);
     const invalid = await refusal(client, 'subscription { events { noSuchField } }');
     expect(invalid).toEqual([
-      expect.objectContaining({ message: expect.stringContaining('noSuchField'), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+      expect.objectContaining({
+        message: expect.stringContaining('noSuchField'),
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      }),
     ]);
 
     await receives(live, await registerCustomer('After the bad documents'));
@@ -153,8 +176,16 @@ describe('origins on upgrade', () => {
   });
 
   it('admits loopback origins, Apollo Sandbox and clients without an Origin (not browsers) by default', async () => {
-    for (const origin of ['http://localhost:5173', 'http://127.0.0.1:3000', 'https://studio.apollographql.com', undefined]) {
-      expect([origin, await handshake(wsUrl(server), origin === undefined ? {} : { origin })]).toEqual([origin, { opened: true }]);
+    for (const origin of [
+      'http://localhost:5173',
+      'http://127.0.0.1:3000',
+      'https://studio.apollographql.com',
+      undefined,
+    ]) {
+      expect([origin, await handshake(wsUrl(server), origin === undefined ? {} : { origin })]).toEqual([
+        origin,
+        { opened: true },
+      ]);
     }
   });
 

@@ -45,7 +45,13 @@ const filters: [string, () => EventFilter][] = [
   ['fromTimestamp at an event’s own instant', () => ({ fromTimestamp: log[2]!.timestamp })],
   [
     'every field at once',
-    () => ({ aggregateId: ids.a, aggregateType: 'Order', eventTypes: ['OrderPaid'], correlationId: 'corr-2', fromTimestamp: midway }),
+    () => ({
+      aggregateId: ids.a,
+      aggregateType: 'Order',
+      eventTypes: ['OrderPaid'],
+      correlationId: 'corr-2',
+      fromTimestamp: midway,
+    }),
   ],
   ['fields that contradict each other', () => ({ aggregateId: ids.b, aggregateType: 'Order' })],
 ];
@@ -58,6 +64,12 @@ it.each(filters)('the log reader and the live feed select the same events for %s
 
 it('covers every field the filter has, so a new one cannot be left out of this test', () => {
   const fields = new Set(filters.flatMap(([, filter]) => Object.keys(filter())));
-  const every: Required<EventFilter> = { aggregateId: '', aggregateType: '', eventTypes: [], correlationId: '', fromTimestamp: new Date() };
+  const every: Required<EventFilter> = {
+    aggregateId: '',
+    aggregateType: '',
+    eventTypes: [],
+    correlationId: '',
+    fromTimestamp: new Date(),
+  };
   expect([...fields].sort()).toEqual(Object.keys(every).sort());
 });

@@ -27,7 +27,7 @@ function request(aggregateId: string, expectedVersion: AppendRequest['expectedVe
 
 async function readEverything(after = 0n): Promise<StoredEvent[]> {
   const all: StoredEvent[] = [];
-  for (let from = after; ; ) {
+  for (let from = after; ;) {
     const page = await f.store.readLog(from, 500);
     all.push(...page.events);
     if (page.events.length < 500) return all;
@@ -210,9 +210,7 @@ describe('wake-ups', () => {
     listener.on('notification', () => notifications++);
     await listener.query('LISTEN orderstream_events');
     const appends = 200;
-    await Promise.all(
-      Array.from({ length: appends }, () => f.store.append(request(randomUUID(), 'no-stream'))),
-    );
+    await Promise.all(Array.from({ length: appends }, () => f.store.append(request(randomUUID(), 'no-stream'))));
     await new Promise((r) => setTimeout(r, 200));
     await listener.end();
     expect(notifications).toBeGreaterThanOrEqual(1);

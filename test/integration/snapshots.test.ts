@@ -35,7 +35,12 @@ const counter: Aggregate<CounterState, Incremented, CounterView> = {
 const metadata = { correlationId: 'snapshots', causationId: 'snapshots', userId: null };
 const warnings: { obj: object; msg: string }[] = [];
 const logger = { warn: (obj: object, msg: string) => void warnings.push({ obj, msg }) };
-const options = (snapshotEvery: number): CommandOptions => ({ retries: 3, snapshotEvery, limits: DEFAULT_INPUT_LIMITS, logger });
+const options = (snapshotEvery: number): CommandOptions => ({
+  retries: 3,
+  snapshotEvery,
+  limits: DEFAULT_INPUT_LIMITS,
+  logger,
+});
 
 /** Runs one Increment command (of `events` events, each adding `by`) through the real handler. */
 function increment<S, V>(
@@ -63,7 +68,7 @@ function increment<S, V>(
 
 /** Appends `count` events straight to the store, 1,000 per append, each adding a varying amount. */
 async function appendDirectly(aggregateId: string, from: number, count: number): Promise<void> {
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count;) {
     const n = Math.min(1000, count - done);
     const version = from + done;
     await f.store.append({

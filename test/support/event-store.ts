@@ -3,7 +3,13 @@ import { connectionConfig } from '../../src/db/pool';
 import { createEventStore, EVENTS_CHANNEL, Notifier, type EventStore } from '../../src/eventstore';
 import { createTestDatabase, type TestDatabase } from './database';
 
-export type StoreFixture = { db: TestDatabase; pool: Pool; notifier: Notifier; store: EventStore; close(): Promise<void> };
+export type StoreFixture = {
+  db: TestDatabase;
+  pool: Pool;
+  notifier: Notifier;
+  store: EventStore;
+  close(): Promise<void>;
+};
 
 const quiet = { warn: () => undefined };
 

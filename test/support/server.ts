@@ -15,7 +15,11 @@ export type TestServer = {
   app: Orderstream;
   db: TestDatabase;
   /** POSTs one operation to /graphql with fetch. */
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  gql<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
   /** A graphql-ws client on the same URL. */
   ws(connectionParams?: Record<string, unknown>): WsClient;
   close(): Promise<void>;

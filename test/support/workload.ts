@@ -25,7 +25,10 @@ export async function runWorkload(server: TestServer, clients: number, total: nu
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
       const register = async (round: number) => {
-        const customer = await run(REGISTER, { name: `Client ${c}.${round}`, email: `client${c}.${round}@example.com` });
+        const customer = await run(REGISTER, {
+          name: `Client ${c}.${round}`,
+          email: `client${c}.${round}@example.com`,
+        });
         return customer!.registerCustomer.aggregateId as string;
       };
       if (!take()) return;

@@ -19,15 +19,15 @@ const deactivate = (reason?: string): CustomerCommand =>
 describe('customer decider', () => {
   describe('registerCustomer', () => {
     it('registers a new customer with a well-formed email', () => {
-      given().when(register('Ada Lovelace', 'ada@example.com')).thenEvents([
-        { type: 'CustomerRegistered', data: { name: 'Ada Lovelace', email: 'ada@example.com' } },
-      ]);
+      given()
+        .when(register('Ada Lovelace', 'ada@example.com'))
+        .thenEvents([{ type: 'CustomerRegistered', data: { name: 'Ada Lovelace', email: 'ada@example.com' } }]);
     });
 
     it('trims the name and trims and lower-cases the email', () => {
-      given().when(register('  Ada Lovelace \t', '  Ada@Example.COM ')).thenEvents([
-        { type: 'CustomerRegistered', data: { name: 'Ada Lovelace', email: 'ada@example.com' } },
-      ]);
+      given()
+        .when(register('  Ada Lovelace \t', '  Ada@Example.COM '))
+        .thenEvents([{ type: 'CustomerRegistered', data: { name: 'Ada Lovelace', email: 'ada@example.com' } }]);
     });
 
     it.each(['a@b.co', 'first.last+tag@sub.example.org', 'x_y-z@example.co.uk'])(
@@ -64,8 +64,14 @@ describe('customer decider', () => {
     });
 
     it('accepts a name of 200 characters and rejects one of 201', () => {
-      expect(given().when(register('a'.repeat(200), 'ada@example.com')).events()).toHaveLength(1);
-      given().when(register('a'.repeat(201), 'ada@example.com')).thenRefused(invalidInput('name'));
+      expect(
+        given()
+          .when(register('a'.repeat(200), 'ada@example.com'))
+          .events(),
+      ).toHaveLength(1);
+      given()
+        .when(register('a'.repeat(201), 'ada@example.com'))
+        .thenRefused(invalidInput('name'));
     });
 
     it('rejects registering a customer that is already registered', () => {
@@ -83,13 +89,15 @@ describe('customer decider', () => {
 
   describe('deactivateCustomer', () => {
     it('deactivates an active customer, with the reason trimmed', () => {
-      given(registered).when(deactivate('  moved away  ')).thenEvents([
-        { type: 'CustomerDeactivated', data: { reason: 'moved away' } },
-      ]);
+      given(registered)
+        .when(deactivate('  moved away  '))
+        .thenEvents([{ type: 'CustomerDeactivated', data: { reason: 'moved away' } }]);
     });
 
     it('deactivates an active customer without a reason when none is given', () => {
-      given(registered).when(deactivate()).thenEvents([{ type: 'CustomerDeactivated', data: {} }]);
+      given(registered)
+        .when(deactivate())
+        .thenEvents([{ type: 'CustomerDeactivated', data: {} }]);
     });
 
     it('omits a reason that is only whitespace', () => {
@@ -138,7 +146,9 @@ describe('customer decider', () => {
       ['deactivating twice', [registered, deactivated], deactivate()],
       ['deactivating an unknown customer', [], deactivate()],
     ])('does not mutate the given state or the command when %s', (_label, events, command) => {
-      given(...events).when(command).thenInputsUnchanged();
+      given(...events)
+        .when(command)
+        .thenInputsUnchanged();
     });
 
     it('returns the same events for the same state and command', () => {

@@ -21,7 +21,7 @@ const ADVERSARIAL: Record<string, string> = {
   'all spaces': ' '.repeat(MB),
   'surrogate pairs': '😀'.repeat(MB / 2),
   'alternating surrogates': '\ud800\udc00\ud800'.repeat(MB / 3),
-  'digits': '9'.repeat(MB),
+  digits: '9'.repeat(MB),
   'at signs': '@'.repeat(MB),
 };
 
@@ -32,7 +32,12 @@ const VALIDATORS: Record<string, (s: string) => unknown> = {
   'deactivation reason': (s) => decideCustomer({ type: 'DeactivateCustomer', reason: s }, activeCustomer),
   'product id': (s) =>
     decideOrder(
-      { type: 'PlaceOrder', customerId: 'c', customer: activeCustomer, items: [{ productId: s, quantity: 1, unitPrice: '1' }] },
+      {
+        type: 'PlaceOrder',
+        customerId: 'c',
+        customer: activeCustomer,
+        items: [{ productId: s, quantity: 1, unitPrice: '1' }],
+      },
       initialOrderState,
     ),
   'unit price': (s) => parsePrice(s, 'unitPrice', DEFAULT_INPUT_LIMITS.unitPrice),
@@ -47,12 +52,18 @@ const VALIDATORS: Record<string, (s: string) => unknown> = {
  */
 const UNCAPPED: Record<string, (s: string) => unknown> = {
   'email shape': wellFormedEmail,
-  'character': (s) => unacceptableCharacter(s, true),
+  character: (s) => unacceptableCharacter(s, true),
 };
 
 function operation(variables: Record<string, unknown>): GuardedOperation {
   const document = parse('query { __typename }');
-  return { document, variables, operation: document.definitions[0] as never, schema: undefined as never, context: undefined as never };
+  return {
+    document,
+    variables,
+    operation: document.definitions[0] as never,
+    schema: undefined as never,
+    context: undefined as never,
+  };
 }
 
 describe('validation is linear in its input', () => {
@@ -69,7 +80,8 @@ describe('validation is linear in its input', () => {
         const elapsed = performance.now() - started;
         // Linear checks take a few milliseconds here; the quadratic email pattern took minutes on 1 MB.
         expect(elapsed).toBeLessThan(1000);
-        if (validator !== 'variables hygiene' || shape === 'alternating surrogates') expect(refused).toBeInstanceOf(InvalidInput);
+        if (validator !== 'variables hygiene' || shape === 'alternating surrogates')
+          expect(refused).toBeInstanceOf(InvalidInput);
       });
     }
   }
@@ -129,7 +141,12 @@ describe('limits that every read model can hold', () => {
     const limits = { ...DEFAULT_INPUT_LIMITS, unitPrice: '10.00' };
     const place = (unitPrice: string) =>
       decideOrder(
-        { type: 'PlaceOrder', customerId: 'c', customer: activeCustomer, items: [{ productId: 'p', quantity: 1, unitPrice }] },
+        {
+          type: 'PlaceOrder',
+          customerId: 'c',
+          customer: activeCustomer,
+          items: [{ productId: 'p', quantity: 1, unitPrice }],
+        },
         initialOrderState,
         limits,
       );

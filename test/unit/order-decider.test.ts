@@ -25,7 +25,11 @@ const input = (productId: string, quantity: number, unitPrice: string): OrderIte
   quantity,
   unitPrice,
 });
-const item = (productId: string, quantity: number, unitPrice: string): OrderItem => ({ productId, quantity, unitPrice });
+const item = (productId: string, quantity: number, unitPrice: string): OrderItem => ({
+  productId,
+  quantity,
+  unitPrice,
+});
 
 const placeOrder = (items: OrderItemInput[], customer: CustomerState = activeCustomer): OrderCommand => ({
   type: 'PlaceOrder',
@@ -59,16 +63,20 @@ const statuses: Record<'PLACED' | 'PAID' | 'SHIPPED' | 'CANCELLED', OrderEvent[]
 describe('order decider', () => {
   describe('placeOrder', () => {
     it('places an order for an existing, active customer with its exact total', () => {
-      given().when(placeOrder([input('book', 2, '29.99')])).thenEvents([
-        {
-          type: 'OrderPlaced',
-          data: { customerId: CUSTOMER_ID, items: [item('book', 2, '29.99')], totalAmount: '59.98' },
-        },
-      ]);
+      given()
+        .when(placeOrder([input('book', 2, '29.99')]))
+        .thenEvents([
+          {
+            type: 'OrderPlaced',
+            data: { customerId: CUSTOMER_ID, items: [item('book', 2, '29.99')], totalAmount: '59.98' },
+          },
+        ]);
     });
 
     it('rejects an order for a customer that does not exist', () => {
-      given().when(placeOrder([input('book', 1, '1.00')], unknownCustomer)).thenRefused(notFound(CUSTOMER_ID));
+      given()
+        .when(placeOrder([input('book', 1, '1.00')], unknownCustomer))
+        .thenRefused(notFound(CUSTOMER_ID));
     });
 
     it('rejects an order for a deactivated customer', () => {
@@ -82,7 +90,9 @@ describe('order decider', () => {
     });
 
     it('rejects placing an order that has already been placed', () => {
-      given(placed).when(placeOrder([input('book', 1, '1.00')])).thenRefused(ruleViolation('ORDER_ALREADY_PLACED'));
+      given(placed)
+        .when(placeOrder([input('book', 1, '1.00')]))
+        .thenRefused(ruleViolation('ORDER_ALREADY_PLACED'));
     });
 
     it.each([
@@ -93,7 +103,9 @@ describe('order decider', () => {
       ['infinite', Number.POSITIVE_INFINITY],
       ['beyond the safe integers', 2 ** 53],
     ])('rejects a quantity that is %s (%p)', (_label, quantity) => {
-      given().when(placeOrder([input('book', quantity, '1.00')])).thenRefused(invalidInput('items[0].quantity'));
+      given()
+        .when(placeOrder([input('book', quantity, '1.00')]))
+        .thenRefused(invalidInput('items[0].quantity'));
     });
 
     it('names the offending item in the field of a bad quantity', () => {
@@ -114,7 +126,9 @@ describe('order decider', () => {
       ['surrounded by spaces', ' 1.00 '],
       ['a number followed by text', '12abc'],
     ])('rejects a unit price that is %s (%p)', (_label, unitPrice) => {
-      given().when(placeOrder([input('book', 1, unitPrice)])).thenRefused(invalidInput('items[0].unitPrice'));
+      given()
+        .when(placeOrder([input('book', 1, unitPrice)]))
+        .thenRefused(invalidInput('items[0].unitPrice'));
     });
 
     // product.md: a unit price is "a non-negative amount with at most 2 decimals", travelling as a Decimal scalar
@@ -125,7 +139,9 @@ describe('order decider', () => {
       ['octal', '0o7'],
       ['exponent', '1e2'],
     ])('rejects a unit price written in %s notation (%p)', (_label, unitPrice) => {
-      given().when(placeOrder([input('book', 1, unitPrice)])).thenRefused(invalidInput('items[0].unitPrice'));
+      given()
+        .when(placeOrder([input('book', 1, unitPrice)]))
+        .thenRefused(invalidInput('items[0].unitPrice'));
     });
 
     it.each([
@@ -136,7 +152,9 @@ describe('order decider', () => {
       ['19.99', '19.99'],
       ['1.230', '1.23'],
     ])('accepts the unit price %p and stores it as %p', (raw, stored) => {
-      const [event] = given().when(placeOrder([input('book', 1, raw)])).events();
+      const [event] = given()
+        .when(placeOrder([input('book', 1, raw)]))
+        .events();
       expect(event).toEqual({
         type: 'OrderPlaced',
         data: { customerId: CUSTOMER_ID, items: [item('book', 1, stored)], totalAmount: stored },
@@ -144,19 +162,27 @@ describe('order decider', () => {
     });
 
     it('rejects an item with an empty product id', () => {
-      given().when(placeOrder([input('   ', 1, '1.00')])).thenRefused(invalidInput('items[0].productId'));
+      given()
+        .when(placeOrder([input('   ', 1, '1.00')]))
+        .thenRefused(invalidInput('items[0].productId'));
     });
 
     it('trims the product id', () => {
-      const [event] = given().when(placeOrder([input('  book ', 1, '1.00')])).events();
+      const [event] = given()
+        .when(placeOrder([input('  book ', 1, '1.00')]))
+        .events();
       expect(event).toMatchObject({ data: { items: [item('book', 1, '1.00')] } });
     });
 
     it('accepts up to 1000 items and rejects 1001', () => {
       const many = (n: number) => Array.from({ length: n }, (_, i) => input(`p${i}`, 1, '0.01'));
-      const [event] = given().when(placeOrder(many(1000))).events();
+      const [event] = given()
+        .when(placeOrder(many(1000)))
+        .events();
       expect(event).toMatchObject({ type: 'OrderPlaced', data: { totalAmount: '10.00' } });
-      given().when(placeOrder(many(1001))).thenRefused(invalidInput('items'));
+      given()
+        .when(placeOrder(many(1001)))
+        .thenRefused(invalidInput('items'));
     });
 
     describe('exact totals', () => {
@@ -184,13 +210,15 @@ describe('order decider', () => {
 
   describe('addItem', () => {
     it('adds an item to a PLACED order', () => {
-      given(placed).when(addItem(input('pen', 3, '1.10'))).thenEvents([
-        { type: 'ItemAdded', data: { item: item('pen', 3, '1.10') } },
-      ]);
+      given(placed)
+        .when(addItem(input('pen', 3, '1.10')))
+        .thenEvents([{ type: 'ItemAdded', data: { item: item('pen', 3, '1.10') } }]);
     });
 
     it('recomputes the exact total when the added item is folded in', () => {
-      const state = given(placed).when(addItem(input('pen', 3, '0.10'))).stateAfter();
+      const state = given(placed)
+        .when(addItem(input('pen', 3, '0.10')))
+        .stateAfter();
       expect(state).toMatchObject({
         status: 'PLACED',
         items: [item('book', 2, '29.99'), item('pen', 3, '0.10')],
@@ -203,9 +231,13 @@ describe('order decider', () => {
         type: 'OrderPlaced',
         data: { customerId: CUSTOMER_ID, items: [item('a', 1, '0.10')], totalAmount: '0.10' },
       }).state;
-      state = givenState(state).when(addItem(input('b', 1, '0.20'))).stateAfter();
+      state = givenState(state)
+        .when(addItem(input('b', 1, '0.20')))
+        .stateAfter();
       expect(state).toMatchObject({ totalAmount: '0.30' });
-      state = givenState(state).when(addItem(input('c', 2, '29.99'))).stateAfter();
+      state = givenState(state)
+        .when(addItem(input('c', 2, '29.99')))
+        .stateAfter();
       expect(state).toMatchObject({ totalAmount: '60.28' });
     });
 
@@ -216,7 +248,9 @@ describe('order decider', () => {
     });
 
     it('rejects adding an item to an order that was never placed', () => {
-      given().when(addItem(input('pen', 1, '1.00'))).thenRefused(ruleViolation('ORDER_NOT_PLACED'));
+      given()
+        .when(addItem(input('pen', 1, '1.00')))
+        .thenRefused(ruleViolation('ORDER_NOT_PLACED'));
     });
 
     it.each<[string, OrderItemInput, string]>([
@@ -240,7 +274,9 @@ describe('order decider', () => {
 
   describe('payOrder', () => {
     it('pays a PLACED order its total', () => {
-      given(placed).when(payOrder).thenEvents([{ type: 'OrderPaid', data: { amount: '59.98' } }]);
+      given(placed)
+        .when(payOrder)
+        .thenEvents([{ type: 'OrderPaid', data: { amount: '59.98' } }]);
     });
 
     it('pays the current total, including items added after placing', () => {
@@ -257,7 +293,9 @@ describe('order decider', () => {
     });
 
     it.each(['SHIPPED', 'CANCELLED'] as const)('rejects paying a %s order', (status) => {
-      given(...statuses[status]).when(payOrder).thenRefused(ruleViolation('PAY_ONLY_WHEN_PLACED'));
+      given(...statuses[status])
+        .when(payOrder)
+        .thenRefused(ruleViolation('PAY_ONLY_WHEN_PLACED'));
     });
 
     it('rejects paying an order that was never placed', () => {
@@ -267,7 +305,9 @@ describe('order decider', () => {
 
   describe('shipOrder', () => {
     it('ships a PAID order', () => {
-      given(placed, paid).when(shipOrder).thenEvents([{ type: 'OrderShipped', data: {} }]);
+      given(placed, paid)
+        .when(shipOrder)
+        .thenEvents([{ type: 'OrderShipped', data: {} }]);
       expect(given(placed, paid).when(shipOrder).stateAfter()).toMatchObject({ status: 'SHIPPED' });
     });
 
@@ -291,10 +331,14 @@ describe('order decider', () => {
 
   describe('cancelOrder', () => {
     it.each(['PLACED', 'PAID'] as const)('cancels a %s order', (status) => {
-      given(...statuses[status]).when(cancelOrder('changed my mind')).thenEvents([
-        { type: 'OrderCancelled', data: { reason: 'changed my mind' } },
-      ]);
-      expect(given(...statuses[status]).when(cancelOrder('changed my mind')).stateAfter()).toMatchObject({
+      given(...statuses[status])
+        .when(cancelOrder('changed my mind'))
+        .thenEvents([{ type: 'OrderCancelled', data: { reason: 'changed my mind' } }]);
+      expect(
+        given(...statuses[status])
+          .when(cancelOrder('changed my mind'))
+          .stateAfter(),
+      ).toMatchObject({
         status: 'CANCELLED',
         cancellationReason: 'changed my mind',
       });
@@ -313,9 +357,9 @@ describe('order decider', () => {
     });
 
     it('trims the reason', () => {
-      given(placed).when(cancelOrder('  out of stock \n')).thenEvents([
-        { type: 'OrderCancelled', data: { reason: 'out of stock' } },
-      ]);
+      given(placed)
+        .when(cancelOrder('  out of stock \n'))
+        .thenEvents([{ type: 'OrderCancelled', data: { reason: 'out of stock' } }]);
     });
 
     it('omits the reason when none is given', () => {
@@ -335,9 +379,13 @@ describe('order decider', () => {
 
   describe('the status machine as a whole', () => {
     it('walks PLACED → PAID → SHIPPED with the paid amount equal to the final total', () => {
-      let state = given().when(placeOrder([input('book', 2, '29.99')])).stateAfter();
+      let state = given()
+        .when(placeOrder([input('book', 2, '29.99')]))
+        .stateAfter();
       expect(state).toMatchObject({ status: 'PLACED', totalAmount: '59.98' });
-      state = givenState(state).when(addItem(input('pen', 1, '0.02'))).stateAfter();
+      state = givenState(state)
+        .when(addItem(input('pen', 1, '0.02')))
+        .stateAfter();
       const [paidEvent] = decideOrder(payOrder, state);
       expect(paidEvent).toEqual({ type: 'OrderPaid', data: { amount: '60.00' } });
       state = givenState(state).when(payOrder).stateAfter();
@@ -361,7 +409,9 @@ describe('order decider', () => {
       ['cancelling', [placed, paid], cancelOrder('  why not ')],
       ['cancelling a shipped order', [placed, paid, shipped], cancelOrder()],
     ])('does not mutate the given state or the command when %s', (_label, events, command) => {
-      given(...events).when(command).thenInputsUnchanged();
+      given(...events)
+        .when(command)
+        .thenInputsUnchanged();
     });
 
     it('evolving an added item leaves the previous state and its items untouched', () => {

@@ -23,7 +23,8 @@ function order(id: string, version: number, status: OrderRecord['status'] = 'PLA
 
 async function drain(updates: OrderUpdates): Promise<(string | 'TOO_SLOW')[]> {
   const out: (string | 'TOO_SLOW')[] = [];
-  for await (const item of updates) out.push(item instanceof SubscriberTooSlow ? 'TOO_SLOW' : `${item.id}@${item.version}`);
+  for await (const item of updates)
+    out.push(item instanceof SubscriberTooSlow ? 'TOO_SLOW' : `${item.id}@${item.version}`);
   return out;
 }
 

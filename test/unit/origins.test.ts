@@ -3,7 +3,13 @@ import { originPolicy } from '../../src/server/origins';
 describe('allowed browser origins', () => {
   it('admits by default the loopback origins on any port and Apollo Sandbox', () => {
     const allowed = originPolicy(undefined);
-    const origins = ['http://localhost', 'http://localhost:5173', 'https://127.0.0.1:8443', 'http://[::1]:3000', 'https://studio.apollographql.com'];
+    const origins = [
+      'http://localhost',
+      'http://localhost:5173',
+      'https://127.0.0.1:8443',
+      'http://[::1]:3000',
+      'https://studio.apollographql.com',
+    ];
     expect(origins.filter(allowed)).toEqual(origins);
   });
 
@@ -24,12 +30,11 @@ describe('allowed browser origins', () => {
 
   it('admits exactly the origins of CORS_ORIGINS, written with or without a trailing slash', () => {
     const allowed = originPolicy(['https://shop.example.com/', 'https://admin.example.com']);
-    expect(['https://shop.example.com', 'https://admin.example.com', 'http://localhost:5173', 'http://shop.example.com'].map(allowed)).toEqual([
-      true,
-      true,
-      false,
-      false,
-    ]);
+    expect(
+      ['https://shop.example.com', 'https://admin.example.com', 'http://localhost:5173', 'http://shop.example.com'].map(
+        allowed,
+      ),
+    ).toEqual([true, true, false, false]);
   });
 
   it('admits any origin when CORS_ORIGINS is *', () => {

@@ -20,7 +20,8 @@ function nested(levels: number, first: number): string {
 /** How many field values a response holds (what the cost bounds). */
 function valuesIn(value: unknown): number {
   if (Array.isArray(value)) return value.reduce((n: number, v) => n + valuesIn(v), 0);
-  if (value !== null && typeof value === 'object') return Object.values(value).reduce((n: number, v) => n + 1 + valuesIn(v), 0);
+  if (value !== null && typeof value === 'object')
+    return Object.values(value).reduce((n: number, v) => n + 1 + valuesIn(v), 0);
   return 0;
 }
 
@@ -93,7 +94,9 @@ describe('the cost of a query (the most field values its response can hold)', ()
   });
 
   it('finds a document whose fragments expand exponentially too costly to count', () => {
-    const fragments = Array.from({ length: 16 }, (_, i) => `fragment F${i + 1} on Order { ...F${i} ...F${i} }`).join('\n');
+    const fragments = Array.from({ length: 16 }, (_, i) => `fragment F${i + 1} on Order { ...F${i} ...F${i} }`).join(
+      '\n',
+    );
     const query = `{ orders(first: 1) { nodes { ...F16 } } }\nfragment F0 on Order { id }\n${fragments}`;
     expect(cost(query)).toBe(Infinity);
   });

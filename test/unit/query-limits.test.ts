@@ -1,7 +1,13 @@
 import { getIntrospectionQuery, getOperationAST, GraphQLError, parse } from 'graphql';
 import type { GraphQLContext } from '../../src/graphql/context';
 import { onlyOperation } from '../../src/graphql/query-cost';
-import { measure, parseOptions, queryLimitsGuard, tooManyTokens, type QueryLimits } from '../../src/graphql/query-limits';
+import {
+  measure,
+  parseOptions,
+  queryLimitsGuard,
+  tooManyTokens,
+  type QueryLimits,
+} from '../../src/graphql/query-limits';
 import { buildSchema } from '../../src/graphql/schema';
 import { loadConfig } from '../../src/config';
 import { QueryTooComplex } from '../../src/shared/errors';
@@ -36,7 +42,9 @@ describe('query depth and aliases', () => {
   });
 
   it('counts aliases inside fragments, and not aliases of __typename', () => {
-    expect(measured('{ a: orders { nodes { ...O } } t: __typename } fragment O on Order { b: id c: status }').aliases).toBe(3);
+    expect(
+      measured('{ a: orders { nodes { ...O } } t: __typename } fragment O on Order { b: id c: status }').aliases,
+    ).toBe(3);
   });
 });
 
@@ -52,7 +60,9 @@ describe('the query limits guard', () => {
   });
 
   it('refuses more aliases than maxAliases', () => {
-    expect(refusal('{ a: orderStatusCounts { count } b: orderStatusCounts { count } c: orderStatusCounts { count } }')).toEqual({
+    expect(
+      refusal('{ a: orderStatusCounts { count } b: orderStatusCounts { count } c: orderStatusCounts { count } }'),
+    ).toEqual({
       code: 'QUERY_TOO_COMPLEX',
       limit: 'aliases',
       max: 2,
@@ -67,7 +77,9 @@ describe('the query limits guard', () => {
   });
 
   it('refuses a document too large to cost without saying how costly it is', () => {
-    const fragments = Array.from({ length: 16 }, (_, i) => `fragment F${i + 1} on Order { ...F${i} ...F${i} }`).join('\n');
+    const fragments = Array.from({ length: 16 }, (_, i) => `fragment F${i + 1} on Order { ...F${i} ...F${i} }`).join(
+      '\n',
+    );
     expect(refusal(`{ orders(first: 1) { nodes { ...F16 } } }\nfragment F0 on Order { id }\n${fragments}`)).toEqual({
       code: 'QUERY_TOO_COMPLEX',
       limit: 'cost',
@@ -102,11 +114,24 @@ describe('the default limits', () => {
   const byDefault = queryLimitsGuard(defaults, { itemsPerOrder: 1000 });
   const passes = (query: string) => {
     const document = parse(query, parseOptions(defaults));
-    byDefault({ schema, document, operation: getOperationAST(document)!, variables: {}, context: {} as GraphQLContext });
+    byDefault({
+      schema,
+      document,
+      operation: getOperationAST(document)!,
+      variables: {},
+      context: {} as GraphQLContext,
+    });
   };
 
   it('let the standard introspection query through, with every option GraphiQL and Apollo Sandbox may ask for', () => {
-    const all = { descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true };
+    const all = {
+      descriptions: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      schemaDescription: true,
+      inputValueDeprecation: true,
+      oneOf: true,
+    };
     expect(() => passes(getIntrospectionQuery(all))).not.toThrow();
     expect(() => passes(getIntrospectionQuery({ inputValueDeprecation: true }))).not.toThrow();
   });
