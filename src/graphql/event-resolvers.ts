@@ -7,7 +7,16 @@ import { decodeCursor, encodeCursor } from './cursor';
 const MAX_PAGE = 1000;
 
 /** GraphQL's event filter in the event store's terms (null fields are absent). */
+/**
+ * More event types than any log will have: a filter is matched against every live event for every subscriber,
+ * so its size is bounded (a 1 MB list of types per subscription cost every append tens of milliseconds).
+ */
+const MAX_EVENT_TYPES = 100;
+
 export function toStoreFilter(filter: EventFilter | null | undefined): StoreFilter {
+  if ((filter?.eventTypes?.length ?? 0) > MAX_EVENT_TYPES) {
+    throw new InvalidInput(`filter.eventTypes may list at most ${MAX_EVENT_TYPES} types`, 'filter.eventTypes');
+  }
   return {
     aggregateId: filter?.aggregateId ?? undefined,
     aggregateType: filter?.aggregateType ?? undefined,

@@ -174,6 +174,29 @@ describe('strings', () => {
     expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('refuses an events filter listing more than 100 event types, over HTTP and graphql-ws', async () => {
+    const types = Array.from({ length: 101 }, (_, i) => `Type${i}`);
+    const query = await server.gql(
+      `query ($t: [String!]) { events(filter: { eventTypes: $t }) { nodes { eventId } } }`,
+      {
+        t: types,
+      },
+    );
+    expect(query.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    const live = await new Promise<unknown>((resolve) =>
+      server
+        .ws()
+        .subscribe(
+          {
+            query: `subscription ($t: [String!]) { events(filter: { eventTypes: $t }) { eventId } }`,
+            variables: { t: types },
+          },
+          { next: resolve, error: resolve, complete: () => undefined },
+        ),
+    );
+    expect(JSON.stringify(live)).toContain('BAD_USER_INPUT');
+  });
+
   it.each([
     ['events', `query ($a: String) { events(after: $a) { nodes { eventId } } }`],
     ['orders', `query ($a: String) { orders(after: $a) { nodes { id } } }`],
