@@ -91,6 +91,7 @@ export async function startOrderstream(
       options: {
         batchSize: config.projectionBatchSize,
         rebuildBatchSize: config.rebuildBatchSize,
+        batchBytes: config.projectionBatchBytes,
         pollMs: config.projectionPollMs,
         ...options.projection,
       },

@@ -20,6 +20,12 @@ const schema = z.object({
   READ_MODEL_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   PROJECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   PROJECTION_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  PROJECTION_BATCH_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(512 * 2 ** 20)
+    .default(32 * 2 ** 20),
   REBUILD_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(5000),
   SUBSCRIPTION_BUFFER: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   SUBSCRIPTION_WINDOW: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
@@ -90,6 +96,8 @@ export type Config = Readonly<{
   /** How often an idle projector looks at the log when no wake-up came. */
   projectionPollMs: number;
   rebuildBatchSize: number;
+  /** The most a projector batch (live or rebuild) holds, as JSON, whatever its number of events. */
+  projectionBatchBytes: number;
   /** Orders with undelivered changes an orderChanged/ordersChanged subscription may have before it is ended as too slow. */
   subscriptionBuffer: number;
   /** Recent events kept in memory for `events` subscribers (within a byte cap); one further behind reads from the database. */
@@ -151,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     projectionBatchSize: e.PROJECTION_BATCH_SIZE,
     projectionPollMs: e.PROJECTION_POLL_MS,
     rebuildBatchSize: e.REBUILD_BATCH_SIZE,
+    projectionBatchBytes: e.PROJECTION_BATCH_BYTES,
     subscriptionBuffer: e.SUBSCRIPTION_BUFFER,
     subscriptionWindow: e.SUBSCRIPTION_WINDOW,
     wsKeepAliveMs: e.WS_KEEPALIVE_MS,

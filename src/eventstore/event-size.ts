@@ -1,3 +1,4 @@
+import type { LogPage } from './log-reader';
 import type { StoredEvent } from './types';
 
 /** About what an event takes as JSON: its payload and metadata as text, plus a fixed share for the envelope. */
@@ -17,4 +18,13 @@ export function withinBytes(events: StoredEvent[], budget: number): StoredEvent[
     if (bytes > budget && i > 0) return events.slice(0, i);
   }
   return events;
+}
+
+/**
+ * A page of the log cut to `budget` bytes: when events had to go, it ends at the last event kept, so a reader that
+ * resumes from `scannedTo` reads the rest next time (the promise of `scannedTo` holds for what is returned).
+ */
+export function pageWithinBytes(page: LogPage, budget: number): LogPage {
+  const events = withinBytes(page.events, budget);
+  return events.length === page.events.length ? page : { events, scannedTo: events.at(-1)!.position };
 }

@@ -73,7 +73,12 @@ async function main(): Promise<void> {
         store: createEventStore(pool, notifier.channel(EVENTS_CHANNEL)),
         leadership,
         logger,
-        options: { batchSize: config.projectionBatchSize, rebuildBatchSize: config.rebuildBatchSize, pollMs: 200 },
+        options: {
+          batchSize: config.projectionBatchSize,
+          rebuildBatchSize: config.rebuildBatchSize,
+          batchBytes: config.projectionBatchBytes,
+          pollMs: 200,
+        },
         committed: () => undefined,
       });
       worker.start();

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import type { EventStore } from '../eventstore';
+import { pageWithinBytes } from '../eventstore/event-size';
 import { inBatchTransaction, isTransient } from './batch-transaction';
 import {
   CheckpointMoved,
@@ -65,6 +66,7 @@ export type RebuildHost = {
   store: EventStore;
   logger: Logger;
   batchSize: number;
+  batchBytes: number;
   /** False once the worker stops or loses the lead: the rebuild gives up. */
   mayGoOn(): boolean;
   /** The worker is stopping: the fresh tables are dropped on the way out. */
@@ -93,7 +95,10 @@ export async function rebuildProjector(host: RebuildHost, checkpoint: Checkpoint
   try {
     for (;;) {
       if (!host.mayGoOn()) return undefined;
-      const page = await store.readLog(position, host.batchSize, { eventTypes: projector.eventTypes });
+      const page = pageWithinBytes(
+        await store.readLog(position, host.batchSize, { eventTypes: projector.eventTypes }),
+        host.batchBytes,
+      );
       if (page.events.length === 0) {
         const live = await readCheckpoint(pool, name);
         if (live && live.position <= page.scannedTo) {

@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import type { EventStore, LogPage } from '../eventstore';
 import { ConsumerLoop } from '../eventstore/consumer-loop';
+import { pageWithinBytes } from '../eventstore/event-size';
 import { inBatchTransaction, isTransient } from './batch-transaction';
 import { advanceCheckpoint, CheckpointMoved, ensureCheckpoint, markFailed, readCheckpoint } from './checkpoints';
 import type { Leadership } from './leadership';
@@ -11,6 +12,12 @@ import type { CheckpointRow, Projector, ReadModelChange } from './types';
 export type WorkerOptions = {
   batchSize: number;
   rebuildBatchSize: number;
+  /**
+   * The most a batch holds, as JSON (live and rebuild alike): events are bounded in size only by the input limits,
+   * and a batch's rows are written as one JSON document, which a page of thousands of 150 KB orders would take
+   * past memory and V8's longest string.
+   */
+  batchBytes: number;
   /** How long an idle worker sleeps before looking again if no wake-up came. */
   pollMs: number;
   /** Test seam: runs inside a batch's transaction after the projector's writes and the checkpoint, before commit. */
@@ -129,9 +136,10 @@ export class ProjectorWorker {
   }
 
   private async liveBatch(from: bigint): Promise<boolean> {
-    const page = await this.deps.store.readLog(from, this.deps.options.batchSize, {
+    const read = await this.deps.store.readLog(from, this.deps.options.batchSize, {
       eventTypes: this.projector.eventTypes,
     });
+    const page = pageWithinBytes(read, this.deps.options.batchBytes);
     if (page.events.length === 0 && page.scannedTo <= from) return false;
     try {
       await this.commitBatch(from, page);
@@ -201,6 +209,7 @@ export class ProjectorWorker {
       store,
       logger,
       batchSize: options.rebuildBatchSize,
+      batchBytes: options.batchBytes,
       mayGoOn: () => !this.stopped && leadership.holds(name),
       stopping: () => this.stopped,
       catchUpLive: (from) => this.liveBatch(from),
