@@ -184,15 +184,13 @@ describe('strings', () => {
     );
     expect(query.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     const live = await new Promise<unknown>((resolve) =>
-      server
-        .ws()
-        .subscribe(
-          {
-            query: `subscription ($t: [String!]) { events(filter: { eventTypes: $t }) { eventId } }`,
-            variables: { t: types },
-          },
-          { next: resolve, error: resolve, complete: () => undefined },
-        ),
+      server.ws().subscribe(
+        {
+          query: `subscription ($t: [String!]) { events(filter: { eventTypes: $t }) { eventId } }`,
+          variables: { t: types },
+        },
+        { next: resolve, error: resolve, complete: () => undefined },
+      ),
     );
     expect(JSON.stringify(live)).toContain('BAD_USER_INPUT');
   });
