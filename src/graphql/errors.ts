@@ -1,4 +1,4 @@
-import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { Kind, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { AppError } from '../shared/errors';
 import { tooManyTokens } from './query-limits';
@@ -14,10 +14,26 @@ const PASS_THROUGH = new Set([
   'BAD_REQUEST',
 ]);
 
-// A literal argument of the wrong type (quantity: 1.5) fails document validation, but to the client it is bad
-// input exactly as the same value passed in a variable is: one code for both.
-const VALUE_ERROR =
-  /^(Int|Float|String|Boolean|ID|Decimal|Position|DateTime|JSON|Enum "\w+") cannot represent|^Expected value of type|^Field "[^"]+" of required type|^Expected type "?\w+!?"?/;
+/** The AST kinds of a literal value in a document. */
+const VALUE_KINDS: ReadonlySet<Kind> = new Set([
+  Kind.INT,
+  Kind.FLOAT,
+  Kind.STRING,
+  Kind.BOOLEAN,
+  Kind.NULL,
+  Kind.ENUM,
+  Kind.LIST,
+  Kind.OBJECT,
+]);
+
+/**
+ * A literal argument of the wrong type (quantity: 1.5) fails document validation, but to the client it is bad input
+ * exactly as the same value passed in a variable is: one code for both. Such an error is the one validation
+ * reports at a value node (graphql-js's ValuesOfCorrectTypeRule), which tells it apart without reading its wording.
+ */
+function isBadLiteral(error: GraphQLError): boolean {
+  return error.nodes?.some((node) => VALUE_KINDS.has(node.kind)) ?? false;
+}
 
 /**
  * The one place errors become client-visible. Deliberate errors keep their message and code; anything else is
@@ -32,7 +48,9 @@ export function formatError(error: GraphQLError, logger: Logger): GraphQLFormatt
   }
   const code = typeof error.extensions?.code === 'string' ? error.extensions.code : undefined;
   if (original === undefined || (code !== undefined && PASS_THROUGH.has(code))) {
-    const clientCode = code === 'GRAPHQL_VALIDATION_FAILED' && VALUE_ERROR.test(message) ? 'BAD_USER_INPUT' : code;
+    // (graphql-ws hands graphql-js's validation errors over as they are, without a code.)
+    const invalid = code === undefined || code === 'GRAPHQL_VALIDATION_FAILED';
+    const clientCode = invalid && isBadLiteral(error) ? 'BAD_USER_INPUT' : code;
     return { message, locations, path, extensions: { code: clientCode ?? 'GRAPHQL_VALIDATION_FAILED' } };
   }
   logger.error({ err: original, path }, 'internal error while executing an operation');

@@ -247,6 +247,19 @@ describe('a page of the log', () => {
   });
 });
 
+describe('a literal of the wrong type', () => {
+  const QUERY = `mutation { placeOrder(input: { customerId: "c", items: [{ productId: "b", quantity: 1.5, unitPrice: "1.00" }] }) { aggregateId } }`;
+
+  it('is BAD_USER_INPUT over HTTP and graphql-ws alike, as the same value in a variable is', async () => {
+    const http = await server.gql(QUERY);
+    expect(http.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    const ws = await new Promise<unknown>((resolve) =>
+      server.ws().subscribe({ query: QUERY }, { next: resolve, error: resolve, complete: () => undefined }),
+    );
+    expect((ws as { extensions?: { code?: string } }[]).map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+  });
+});
+
 describe('who the caller says they are', () => {
   it.each([
     ['a NUL', 'u\u0000'],
