@@ -14,7 +14,7 @@ import type { Projector } from './projections/types';
 import type { WorkerOptions } from './projections/worker';
 import { createHttpServer } from './server/http-server';
 import type { Services } from './services';
-import { PROJECTORS, SLICES } from './slices';
+import { EVENT_SCHEMAS, PROJECTORS, SLICES } from './slices';
 
 /** However many events SUBSCRIPTION_WINDOW allows, the window never holds much more than this of them. */
 const SUBSCRIPTION_WINDOW_BYTES = 64 * 2 ** 20;
@@ -79,7 +79,7 @@ export async function startOrderstream(
     cleanups.push(() => batchPool.end());
     const notifier = new Notifier(pool, connectionConfig(databaseUrl), logger);
     cleanups.push(() => notifier.close());
-    const store = createEventStore(pool, notifier.channel(EVENTS_CHANNEL));
+    const store = createEventStore(pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS);
     const projections = new ProjectionRunner({
       pool,
       batchPool,
@@ -119,7 +119,10 @@ export async function startOrderstream(
     const services: Services = { config, pool, prisma, store, projections, tailer, readModelFeed };
     const { commandRetries: retries, snapshotEvery, inputLimits: limits } = config;
     // The command side reports what it shrugs off (a snapshot it could not save) to the log.
-    const sliceDeps = { store, commands: { retries, snapshotEvery, limits, logger } };
+    const sliceDeps = {
+      store,
+      commands: { retries, snapshotEvery, limits, defaultCurrency: config.defaultCurrency, logger },
+    };
     const built = buildSchema(SLICES.map((slice) => slice.resolvers(sliceDeps)));
     const schema = options.schema ? options.schema(built) : built;
     const http = await createHttpServer(schema, services, logger);

@@ -75,6 +75,10 @@ const schema = z.object({
     .string()
     .regex(/^\d{1,15}(\.\d{1,2})?$/, 'must be an amount such as 1000000 or 999.99 (at most 15 digits before the point)')
     .default(D.unitPrice),
+  DEFAULT_CURRENCY: z
+    .string()
+    .refine((c) => Intl.supportedValuesOf('currency').includes(c), 'must be an ISO 4217 code such as EUR, in capitals')
+    .default('EUR'),
   MAX_ITEMS_PER_ORDER: z.coerce.number().int().min(1).max(65_535).default(D.itemsPerOrder),
 });
 
@@ -122,6 +126,8 @@ export type Config = Readonly<{
   rateLimit: Readonly<{ perSecond: number; burst: number }>;
   /** What every command input is held to (lengths, quantities, amounts). */
   inputLimits: InputLimits;
+  /** ISO 4217: the currency of an order placed without one. */
+  defaultCurrency: string;
 }>;
 
 export class ConfigError extends Error {}
@@ -180,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       burst: e.RATE_LIMIT_BURST ?? Math.max(1, Math.ceil(e.RATE_LIMIT_MUTATIONS_PER_SECOND)),
     }),
     inputLimits,
+    defaultCurrency: e.DEFAULT_CURRENCY,
   });
 }
 

@@ -1,5 +1,5 @@
 import type { CommandOptions } from './commands/handle-command';
-import type { EventStore } from './eventstore';
+import type { EventSchemas, EventStore } from './eventstore';
 import type { Resolvers } from './generated/graphql';
 import type { Projector } from './projections/types';
 
@@ -12,6 +12,8 @@ export type SliceDeps = { store: EventStore; commands: CommandOptions };
  */
 export type Slice = {
   name: string;
+  /** The current schema version of each of its event types, and how older payloads are upcast to it. */
+  events: EventSchemas;
   /** The projectors that keep this slice's query tables. */
   projectors: readonly Projector[];
   /** The slice's part of the GraphQL API (its commands are made here, so nothing else holds them). */

@@ -1,5 +1,6 @@
 import { customersSlice } from './customers';
 import { ordersSlice } from './orders';
+import type { EventSchemas } from './eventstore';
 import type { Projector } from './projections/types';
 import type { Slice } from './slice';
 
@@ -8,3 +9,6 @@ export const SLICES: readonly Slice[] = [ordersSlice, customersSlice];
 
 /** Every projector the app runs. A new one catches up from the start of the log on its first start. */
 export const PROJECTORS: readonly Projector[] = SLICES.flatMap((slice) => slice.projectors);
+
+/** Every slice's event schemas: what the event store writes and reads events as. */
+export const EVENT_SCHEMAS: EventSchemas = Object.assign({}, ...SLICES.map((slice) => slice.events));

@@ -51,6 +51,8 @@ export type CommandOptions = {
   snapshotEvery: number;
   /** The bounds the deciders hold inputs to; ids and command metadata are held to `idLength` here. */
   limits: InputLimits;
+  /** ISO 4217: the currency of an order placed without one. */
+  defaultCurrency: string;
   logger: { warn(obj: object, msg: string): void };
 };
 

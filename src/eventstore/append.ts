@@ -65,16 +65,21 @@ function statement(request: AppendRequest, eventIds: string[]): { name: string; 
   }
   const text = `WITH stream AS (${stream})${command},
     appended AS (
-      INSERT INTO events (position, event_id, aggregate_id, aggregate_type, version, event_type, payload, metadata)
-      SELECT ${base} + e.ord, e.event_id, ${id}, ${type}, stream.version - ${count} + e.ord, e.event_type, e.payload,
+      INSERT INTO events
+        (position, event_id, aggregate_id, aggregate_type, version, event_type, schema_version, payload, metadata)
+      SELECT ${base} + e.ord, e.event_id, ${id}, ${type}, stream.version - ${count} + e.ord, e.event_type,
+        e.schema_version, e.payload,
         ${p.add(JSON.stringify(request.metadata), 'jsonb')}
       FROM stream, unnest(${p.add(eventIds, 'uuid[]')}, ${p.add(
         request.events.map((e) => e.eventType),
         'text[]',
       )}, ${p.add(
+        request.events.map((e) => e.schemaVersion ?? 1),
+        'int[]',
+      )}, ${p.add(
         request.events.map((e) => JSON.stringify(e.payload)),
         'jsonb[]',
-      )}) WITH ORDINALITY AS e(event_id, event_type, payload, ord)
+      )}) WITH ORDINALITY AS e(event_id, event_type, schema_version, payload, ord)
       RETURNING ${EVENT_COLUMNS})
     SELECT * FROM appended ORDER BY position`;
   return { name: `append-${form}`, text, values: p.values };

@@ -5,6 +5,7 @@ import { findProcessedCommand } from './processed-commands';
 import { readStream, type StreamRange } from './read-stream';
 import { loadSnapshot, saveSnapshot, type NewSnapshot } from './snapshots';
 import type { AppendRequest, EventFilter } from './types';
+import { upcasting, type EventSchemas } from './upcasting';
 import type { WakeUps } from './wakeups';
 
 export { DuplicateCommand, MAX_EVENTS_PER_APPEND } from './append';
@@ -12,20 +13,34 @@ export type { LogPage } from './log-reader';
 export type { StreamRange } from './read-stream';
 export type { NewSnapshot, Snapshot } from './snapshots';
 export * from './types';
+export type { EventSchemas, Upcaster } from './upcasting';
 export { CHECKPOINTS_CHANNEL, EVENTS_CHANNEL, Notifier, type WakeUps } from './wakeups';
 
 export type EventStore = ReturnType<typeof createEventStore>;
 
-/** The event store's one face: appends wake readers; reads are gap-safe. */
-export function createEventStore(pool: Pool, wakeUps: WakeUps) {
+/**
+ * The event store's one face: appends wake readers; reads are gap-safe. Events are written in their current
+ * schema version and read in it whatever version they were stored in (`schemas`: every slice's), so everything
+ * that reads the log through here (aggregates, projectors, the API, the live feed) sees one shape per event type.
+ */
+export function createEventStore(pool: Pool, wakeUps: WakeUps, schemas: EventSchemas = {}) {
+  const { currentVersion, upcast } = upcasting(schemas);
   return {
     async append(request: AppendRequest) {
-      const result = await append(pool, request);
+      const events = request.events.map((e) => ({
+        ...e,
+        schemaVersion: e.schemaVersion ?? currentVersion(e.eventType),
+      }));
+      const result = await append(pool, { ...request, events });
       wakeUps.poke();
       return result;
     },
-    readStream: (aggregateId: string, range?: StreamRange) => readStream(pool, aggregateId, range),
-    readLog: (after: bigint, limit: number, filter?: EventFilter) => readLog(pool, after, limit, filter),
+    readStream: async (aggregateId: string, range?: StreamRange) =>
+      (await readStream(pool, aggregateId, range)).map(upcast),
+    readLog: async (after: bigint, limit: number, filter?: EventFilter) => {
+      const page = await readLog(pool, after, limit, filter);
+      return { ...page, events: page.events.map(upcast) };
+    },
     logHead: () => logHead(pool),
     findProcessedCommand: (commandId: string) => findProcessedCommand(pool, commandId),
     loadSnapshot: (aggregateId: string) => loadSnapshot(pool, aggregateId),

@@ -22,7 +22,8 @@ export type StoredEvent = {
   metadata: EventMetadata;
 };
 
-export type NewEvent = { eventType: string; payload: unknown };
+/** An event to append; `schemaVersion` is the shape of its payload (the store fills in the current one). */
+export type NewEvent = { eventType: string; payload: unknown; schemaVersion?: number };
 
 /** `any`: append whatever the version; `no-stream`: the aggregate must not exist yet; a number: exactly that. */
 export type ExpectedVersion = number | 'any' | 'no-stream';

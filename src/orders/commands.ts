@@ -18,7 +18,8 @@ import { applyOrderEnvelope, type OrderView } from './view';
 /** The view rides along with the state (and in snapshots), so a result never needs the whole stream. */
 export const orderAggregate: Aggregate<OrderState, OrderEvent, OrderView> = {
   type: ORDER,
-  snapshotVersion: 1,
+  // 2: the state and view carry the order's currency.
+  snapshotVersion: 2,
   initial: initialOrderState,
   evolve: evolveOrder,
   view: applyOrderEnvelope,
@@ -50,7 +51,7 @@ export function orderCommands(store: EventStore, options: CommandOptions) {
     });
 
   return {
-    place(input: { customerId: string; items: OrderItemInput[] }, meta: CommandMeta) {
+    place(input: { customerId: string; items: OrderItemInput[]; currency?: string | null }, meta: CommandMeta) {
       requireId(input.customerId, 'customerId', options.limits.idLength);
       return run({
         aggregate: orderAggregate,
@@ -62,7 +63,13 @@ export function orderCommands(store: EventStore, options: CommandOptions) {
           // Read from the customer's stream, not a query table: the write side decides on the log alone.
           const customer = fold(customerAggregate, await store.readStream(input.customerId)).state;
           return decideOrder(
-            { type: 'PlaceOrder', customerId: input.customerId, customer, items: input.items },
+            {
+              type: 'PlaceOrder',
+              customerId: input.customerId,
+              customer,
+              items: input.items,
+              currency: input.currency ?? options.defaultCurrency,
+            },
             state,
             options.limits,
           );

@@ -15,6 +15,8 @@ export type PlaceOrder = {
   /** The customer as the command handler loaded it: placing an order needs an existing, active customer. */
   customer: CustomerState;
   items: OrderItemInput[];
+  /** ISO 4217 (e.g. EUR): every amount of the order is in it. */
+  currency: string;
 };
 export type AddItem = { type: 'AddItem'; item: OrderItemInput };
 export type PayOrder = { type: 'PayOrder' };
@@ -39,7 +41,13 @@ export function decideOrder(
         throw new InvalidInput(`An order may have at most ${limits.itemsPerOrder} items`, 'items');
       }
       const items = command.items.map((item, i) => validItem(item, `items[${i}]`, limits));
-      return [{ type: 'OrderPlaced', data: { customerId: command.customerId, items, totalAmount: orderTotal(items) } }];
+      const currency = validCurrency(command.currency);
+      return [
+        {
+          type: 'OrderPlaced',
+          data: { customerId: command.customerId, items, totalAmount: orderTotal(items), currency },
+        },
+      ];
     }
     case 'AddItem': {
       const order = existing(state);
@@ -104,6 +112,18 @@ function validItem(item: OrderItemInput, field: string, limits: InputLimits): Or
     quantity: item.quantity,
     unitPrice: parsePrice(item.unitPrice, `${field}.unitPrice`, limits.unitPrice),
   };
+}
+
+/** The currencies of ISO 4217 that this runtime knows (Intl's list, not a pattern: "ABC" is no currency). */
+const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+
+/** An ISO 4217 code, in capitals as the standard writes it (a client's "eur" is EUR). */
+export function validCurrency(raw: string): string {
+  const code = raw.length === 3 ? raw.toUpperCase() : raw;
+  if (!CURRENCIES.has(code)) {
+    throw new InvalidInput(`currency must be an ISO 4217 code such as EUR, got "${raw.slice(0, 10)}"`, 'currency');
+  }
+  return code;
 }
 
 function assertNever(value: never): never {

@@ -14,6 +14,7 @@ type Row = {
   items: OrderItem[];
   item_count: number;
   total_amount: string;
+  currency: string;
   cancellation_reason: string | null;
   version: number;
   placed_position: string;
@@ -34,6 +35,7 @@ export function toOrderRecord(row: Row): OrderRecord {
     items: row.items,
     itemCount: row.item_count,
     totalAmount: row.total_amount,
+    currency: row.currency,
     cancellationReason: row.cancellation_reason,
     version: row.version,
     placedPosition: BigInt(row.placed_position),
@@ -45,9 +47,10 @@ export function toOrderRecord(row: Row): OrderRecord {
   };
 }
 
+// In the table's column order (the upsert inserts `SELECT *`): currency was added last, by a later migration.
 const COLUMNS = `id text, customer_id text, status text, items jsonb, item_count int, total_amount numeric,
   cancellation_reason text, version int, placed_position bigint, created_at timestamptz, updated_at timestamptz,
-  paid_at timestamptz, shipped_at timestamptz, cancelled_at timestamptz`;
+  paid_at timestamptz, shipped_at timestamptz, cancelled_at timestamptz, currency text`;
 
 function toJsonRow(o: OrderRecord) {
   return {
@@ -57,6 +60,7 @@ function toJsonRow(o: OrderRecord) {
     items: o.items,
     item_count: o.itemCount,
     total_amount: o.totalAmount,
+    currency: o.currency,
     cancellation_reason: o.cancellationReason,
     version: o.version,
     placed_position: o.placedPosition.toString(),
@@ -80,7 +84,7 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
   if (ids.length === 0) return [];
   const { rows } = await tx.client.query<Row>({
     name: `orders-load:${orders}`,
-    text: `SELECT id, customer_id, status, items, item_count, total_amount::text AS total_amount, cancellation_reason,
+    text: `SELECT id, customer_id, status, items, item_count, total_amount::text AS total_amount, currency, cancellation_reason,
              version, placed_position, created_at, updated_at, paid_at, shipped_at, cancelled_at
            FROM "${orders}" WHERE id = ANY($1)`,
     values: [ids],
@@ -104,7 +108,7 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
       name: `orders-upsert:${orders}`,
       text: `INSERT INTO "${orders}" SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS})
            ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, status = EXCLUDED.status,
-             items = EXCLUDED.items, item_count = EXCLUDED.item_count, total_amount = EXCLUDED.total_amount,
+             items = EXCLUDED.items, item_count = EXCLUDED.item_count, total_amount = EXCLUDED.total_amount, currency = EXCLUDED.currency,
              cancellation_reason = EXCLUDED.cancellation_reason, version = EXCLUDED.version,
              updated_at = EXCLUDED.updated_at, paid_at = EXCLUDED.paid_at, shipped_at = EXCLUDED.shipped_at,
              cancelled_at = EXCLUDED.cancelled_at

@@ -12,6 +12,7 @@ export function fromOrderModel(o: Order): OrderRecord {
     items: o.items as OrderItem[],
     itemCount: o.itemCount,
     totalAmount: o.totalAmount.toFixed(2),
+    currency: o.currency,
     cancellationReason: o.cancellationReason,
     version: o.version,
     placedPosition: o.placedPosition,

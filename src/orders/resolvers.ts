@@ -69,7 +69,10 @@ export const orderResolvers = (orders: OrderCommands): Resolvers => ({
     placeOrder: async (_parent, { input }, context) =>
       withReadModel(
         context,
-        await orders.place({ customerId: input.customerId, items: input.items }, meta(input, context)),
+        await orders.place(
+          { customerId: input.customerId, items: input.items, currency: input.currency },
+          meta(input, context),
+        ),
       ),
     addItem: async (_parent, { input }, context) =>
       withReadModel(context, await orders.addItem(onOrder(input), input.item, meta(input, context))),

@@ -12,6 +12,7 @@ export type OrderState =
       status: OrderStatus;
       items: OrderItem[];
       totalAmount: Money;
+      currency: string;
       cancellationReason?: string;
     };
 
@@ -30,6 +31,7 @@ export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
         status: 'PLACED',
         items: event.data.items,
         totalAmount: event.data.totalAmount,
+        currency: event.data.currency,
       };
     case 'ItemAdded': {
       if (!state.exists) return state;

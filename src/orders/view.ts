@@ -11,6 +11,8 @@ export type OrderView = {
   items: OrderItem[];
   itemCount: number;
   totalAmount: Money;
+  /** ISO 4217: the currency of every amount of the order. */
+  currency: string;
   cancellationReason: string | null;
   version: number;
   createdAt: Date;
@@ -39,6 +41,7 @@ export function applyOrderEnvelope(view: OrderView | null, envelope: Envelope): 
     items: state.items,
     itemCount: state.items.reduce((n, i) => n + i.quantity, 0),
     totalAmount: state.totalAmount,
+    currency: state.currency,
     cancellationReason: state.cancellationReason ?? null,
     version: envelope.version,
     createdAt: view?.createdAt ?? at,
@@ -58,6 +61,7 @@ function stateOf(view: OrderView | null): OrderState {
     status: view.status,
     items: view.items,
     totalAmount: view.totalAmount,
+    currency: view.currency,
   };
   return view.cancellationReason === null ? state : { ...state, cancellationReason: view.cancellationReason };
 }

@@ -1,4 +1,4 @@
-import { PROJECTORS } from '../slices';
+import { EVENT_SCHEMAS, PROJECTORS } from '../slices';
 import { loadConfig } from '../config';
 import { runningEmbeddedUrl, startEmbeddedPostgres } from '../db/embedded';
 import { migrate } from '../db/migrate';
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
       worker = new ProjectorWorker(projector, {
         pool,
         batchPool,
-        store: createEventStore(pool, notifier.channel(EVENTS_CHANNEL)),
+        store: createEventStore(pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS),
         leadership,
         logger,
         options: {

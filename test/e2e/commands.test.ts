@@ -139,6 +139,7 @@ describe('the order lifecycle', () => {
       customerId,
       items: [{ productId: 'book', quantity: 2, unitPrice: '29.99' }],
       totalAmount: '59.98',
+      currency: 'EUR',
     });
     expect(placed.order).toMatchObject({
       id: orderId,

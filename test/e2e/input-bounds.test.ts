@@ -95,6 +95,8 @@ describe('amounts and quantities', () => {
       events: [
         {
           eventType: 'OrderPlaced',
+          // Schema version 1: from before orders carried a currency, as an older service wrote it.
+          schemaVersion: 1,
           payload: { customerId, items: [item('1000000000000.00', 3)], totalAmount: '3000000000000.00' },
         },
         { eventType: 'OrderPaid', payload: { amount: '3000000000000.00' } },

@@ -33,7 +33,7 @@ it('splits a page of large events into batches within PROJECTION_BATCH_BYTES, lo
     aggregateType: 'Order',
     expectedVersion: 'no-stream',
     events: [
-      { eventType: 'OrderPlaced', payload: { customerId, items: [large(0)], totalAmount: '1.00' } },
+      { eventType: 'OrderPlaced', payload: { customerId, items: [large(0)], totalAmount: '1.00', currency: 'EUR' } },
       ...Array.from({ length: 9 }, (_, i) => ({ eventType: 'ItemAdded', payload: { item: large(i + 1) } })),
     ],
     metadata: { correlationId: orderId, causationId: orderId, userId: null },

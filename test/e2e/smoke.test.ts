@@ -41,7 +41,12 @@ it('places an order for a registered customer: version 1 and an OrderPlaced even
     aggregateType: 'Order',
     version: 1,
     position: result.position,
-    payload: { customerId, totalAmount: '59.98', items: [{ productId: 'book', quantity: 2, unitPrice: '29.99' }] },
+    payload: {
+      customerId,
+      totalAmount: '59.98',
+      currency: 'EUR',
+      items: [{ productId: 'book', quantity: 2, unitPrice: '29.99' }],
+    },
     metadata: { correlationId: 'c-1', causationId: expect.any(String), userId: 'user-7' },
   });
   expect(event.eventId).toMatch(/^[0-9a-f-]{36}$/);

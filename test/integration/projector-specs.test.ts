@@ -16,7 +16,12 @@ const item = (productId: string, quantity: number, unitPrice: string) => ({ prod
 
 describe('the orders projector', () => {
   const spec = () => projectorSpec(f.pool, ordersProjector);
-  const placed = (customerId: string) => ({ customerId, items: [item('book', 2, '29.99')], totalAmount: '59.98' });
+  const placed = (customerId: string) => ({
+    customerId,
+    items: [item('book', 2, '29.99')],
+    totalAmount: '59.98',
+    currency: 'EUR',
+  });
   const statusCount = async (s: ReturnType<typeof spec>, status: string): Promise<number> =>
     Number((await s.rows('order_status_counts', 'status = $1', [status]))[0]?.count ?? 0);
 

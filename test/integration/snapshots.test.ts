@@ -38,6 +38,7 @@ const logger = { warn: (obj: object, msg: string) => void warnings.push({ obj, m
 const options = (snapshotEvery: number): CommandOptions => ({
   retries: 3,
   snapshotEvery,
+  defaultCurrency: 'EUR',
   limits: DEFAULT_INPUT_LIMITS,
   logger,
 });

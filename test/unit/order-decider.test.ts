@@ -36,6 +36,7 @@ const placeOrder = (items: OrderItemInput[], customer: CustomerState = activeCus
   customerId: CUSTOMER_ID,
   customer,
   items,
+  currency: 'EUR',
 });
 const addItem = (i: OrderItemInput): OrderCommand => ({ type: 'AddItem', item: i });
 const payOrder: OrderCommand = { type: 'PayOrder' };
@@ -45,7 +46,7 @@ const cancelOrder = (reason?: string): OrderCommand =>
 
 const placed: OrderEvent = {
   type: 'OrderPlaced',
-  data: { customerId: CUSTOMER_ID, items: [item('book', 2, '29.99')], totalAmount: '59.98' },
+  data: { customerId: CUSTOMER_ID, items: [item('book', 2, '29.99')], totalAmount: '59.98', currency: 'EUR' },
 };
 const paid: OrderEvent = { type: 'OrderPaid', data: { amount: '59.98' } };
 const shipped: OrderEvent = { type: 'OrderShipped', data: {} };
@@ -68,7 +69,7 @@ describe('order decider', () => {
         .thenEvents([
           {
             type: 'OrderPlaced',
-            data: { customerId: CUSTOMER_ID, items: [item('book', 2, '29.99')], totalAmount: '59.98' },
+            data: { customerId: CUSTOMER_ID, items: [item('book', 2, '29.99')], totalAmount: '59.98', currency: 'EUR' },
           },
         ]);
     });
@@ -157,7 +158,7 @@ describe('order decider', () => {
         .events();
       expect(event).toEqual({
         type: 'OrderPlaced',
-        data: { customerId: CUSTOMER_ID, items: [item('book', 1, stored)], totalAmount: stored },
+        data: { customerId: CUSTOMER_ID, items: [item('book', 1, stored)], totalAmount: stored, currency: 'EUR' },
       });
     });
 
@@ -229,7 +230,7 @@ describe('order decider', () => {
     it('keeps the total exact over several added items', () => {
       let state = given({
         type: 'OrderPlaced',
-        data: { customerId: CUSTOMER_ID, items: [item('a', 1, '0.10')], totalAmount: '0.10' },
+        data: { customerId: CUSTOMER_ID, items: [item('a', 1, '0.10')], totalAmount: '0.10', currency: 'EUR' },
       }).state;
       state = givenState(state)
         .when(addItem(input('b', 1, '0.20')))
@@ -267,7 +268,10 @@ describe('order decider', () => {
 
     it('rejects adding an item to an order that already has 1000 items', () => {
       const items = Array.from({ length: 1000 }, (_, i) => item(`p${i}`, 1, '0.01'));
-      const full = given({ type: 'OrderPlaced', data: { customerId: CUSTOMER_ID, items, totalAmount: '10.00' } });
+      const full = given({
+        type: 'OrderPlaced',
+        data: { customerId: CUSTOMER_ID, items, totalAmount: '10.00', currency: 'EUR' },
+      });
       full.when(addItem(input('one-more', 1, '0.01'))).thenRefused(ruleViolation('TOO_MANY_ITEMS'));
     });
   });

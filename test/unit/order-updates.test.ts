@@ -10,6 +10,7 @@ function order(id: string, version: number, status: OrderRecord['status'] = 'PLA
     items: [],
     itemCount: 0,
     totalAmount: '0.00',
+    currency: 'EUR',
     cancellationReason: null,
     version,
     placedPosition: 1n,
