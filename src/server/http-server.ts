@@ -18,8 +18,8 @@ import {
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { createContext, type GraphQLContext } from '../graphql/context';
-import { formatError } from '../graphql/errors';
 import { inputHygiene } from '../graphql/input-hygiene';
+import { responsePolicy } from '../graphql/response-policy';
 import { runGuards, type OperationGuard } from '../graphql/operation-guards';
 import { parseOptions, queryLimitsGuard } from '../graphql/query-limits';
 import { rateLimitMutations } from '../graphql/rate-limit';
@@ -85,7 +85,7 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes });
   const hostAllowed = hostPolicy(config.allowedHosts, config.host);
   routeUpgrades(server, wsServer, { path: GRAPHQL_PATH, originAllowed, hostAllowed, logger });
-  const toClient = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e, logger));
+  const policy = responsePolicy(logger);
   const wsCleanup = serveGraphqlWs<Record<string, unknown>>(
     {
       schema,
@@ -117,14 +117,14 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
           throw error;
         }
       },
-      onError: (_ctx, _id, _payload, errors) => toClient(errors),
+      onError: (_ctx, _id, _payload, errors) => policy.errors(errors),
       onNext: (_ctx, _id, _payload, args, result) => {
-        const warnings = (args.contextValue as GraphQLContext).warnings;
-        if (!result.errors && warnings.length === 0) return undefined;
+        const context = args.contextValue as GraphQLContext;
+        if (!result.errors && context.warnings.length === 0) return undefined;
         return {
           ...result,
-          errors: result.errors && toClient(result.errors),
-          extensions: warnings.length > 0 ? { ...result.extensions, warnings } : result.extensions,
+          errors: result.errors && policy.errors(result.errors),
+          extensions: policy.extensions(result.extensions, context),
         };
       },
     },
@@ -138,15 +138,7 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
     parseOptions: parseOptions(config.queryLimits),
     // The process owns shutdown (src/main.ts): Apollo's own handler would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,
-    formatError: (_formatted, error) =>
-      formatError(
-        error instanceof GraphQLError
-          ? error
-          : new GraphQLError('Unexpected error', {
-              originalError: error instanceof Error ? error : new Error(String(error)),
-            }),
-        logger,
-      ),
+    formatError: (_formatted, error) => policy.error(error),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       {
@@ -164,9 +156,9 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
               });
             },
             async willSendResponse({ response, contextValue }) {
-              if (contextValue.warnings.length === 0 || response.body.kind !== 'single') return;
+              if (response.body.kind !== 'single') return;
               const result = response.body.singleResult;
-              result.extensions = { ...result.extensions, warnings: contextValue.warnings };
+              result.extensions = policy.extensions(result.extensions, contextValue);
             },
           };
         },

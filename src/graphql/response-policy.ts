@@ -1,0 +1,35 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Logger } from 'pino';
+import type { GraphQLContext } from './context';
+import { formatError } from './errors';
+
+/**
+ * How a response reaches a client, the same over HTTP (Apollo Server) and graphql-ws: every error through the one
+ * formatter (documented codes, internals logged and hidden), and the operation's warnings in `extensions`.
+ */
+export type ResponsePolicy = {
+  /** One error as the client sees it; anything that is not a GraphQLError is an internal error. */
+  error(error: unknown): GraphQLFormattedError;
+  errors(errors: readonly unknown[]): GraphQLFormattedError[];
+  /** The extensions a result goes out with: its own, plus the operation's warnings when it has any. */
+  extensions(
+    extensions: Record<string, unknown> | undefined,
+    context: GraphQLContext,
+  ): Record<string, unknown> | undefined;
+};
+
+export function responsePolicy(logger: Logger): ResponsePolicy {
+  const error = (e: unknown) =>
+    formatError(
+      e instanceof GraphQLError
+        ? e
+        : new GraphQLError('Unexpected error', { originalError: e instanceof Error ? e : new Error(String(e)) }),
+      logger,
+    );
+  return {
+    error,
+    errors: (errors) => errors.map(error),
+    extensions: (extensions, context) =>
+      context.warnings.length > 0 ? { ...extensions, warnings: context.warnings } : extensions,
+  };
+}
