@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../eventstore/types';
 import type { OrderPaid, OrderPlaced } from '../orders/events';
-import type { Projector, ProjectionTx, ReadModelChange } from '../projections/types';
+import { readModel, type Projector, type ProjectionTx, type ReadModelChange } from '../projections/types';
 import { applyCustomerEnvelope, type CustomerView } from './view';
 import { Decimal } from '../shared/money';
 
@@ -57,7 +57,10 @@ const money = (d: string | InstanceType<typeof Decimal>) => new Decimal(d).toFix
  * are attributed through the projector's own memo of each order (customer_orders), and an order event at or below
  * the memo's version is skipped, so re-applying changes nothing.
  */
-async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<ReadModelChange[]> {
+/** The customers query table's rows, as the projector reports them to read-your-writes. */
+export const CUSTOMER_MODEL = readModel<CustomerRecord>('Customer');
+
+async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<ReadModelChange<CustomerRecord>[]> {
   const customersTable = tx.table('customers');
   const memoTable = tx.table('customer_orders');
   const orderIds = [...new Set(events.filter((e) => e.aggregateType === 'Order').map((e) => e.aggregateId))];
@@ -206,7 +209,7 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
     );
   }
   await Promise.all(writes);
-  return changed.map((row) => ({ model: 'Customer', id: row.id, row }));
+  return changed.map((row) => ({ model: CUSTOMER_MODEL, id: row.id, row }));
 }
 
 export const customersProjector: Projector = {

@@ -4,12 +4,13 @@ import type { GraphQLContext } from '../graphql/context';
 import { readYourWrites } from '../graphql/read-your-writes';
 import type { CustomerCommands, CustomerResult } from './commands';
 import { customerLoader } from './loaders';
+import { CUSTOMER_MODEL } from './projector';
 
 async function withReadModel(context: GraphQLContext, result: CustomerResult) {
   const customer = await readYourWrites(
     context,
     result,
-    { name: 'Customer', load: () => customerLoader(context).clear(result.aggregateId).load(result.aggregateId) },
+    { rows: CUSTOMER_MODEL, load: () => customerLoader(context).clear(result.aggregateId).load(result.aggregateId) },
     result.customer,
   );
   return { ...result, customer };

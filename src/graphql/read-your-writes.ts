@@ -1,3 +1,4 @@
+import type { ReadModel } from '../projections/types';
 import type { GraphQLContext } from './context';
 
 /**
@@ -14,7 +15,7 @@ import type { GraphQLContext } from './context';
 export async function readYourWrites<T extends { version: number }>(
   context: GraphQLContext,
   result: { aggregateId: string; position: bigint; version: number; events: readonly { eventType: string }[] },
-  model: { name: string; load: () => Promise<T | null> },
+  model: { rows: ReadModel<T>; load: () => Promise<T | null> },
   folded: T,
 ): Promise<T> {
   const { projections, config } = context.services;
@@ -33,7 +34,7 @@ export async function readYourWrites<T extends { version: number }>(
       return folded;
     }
     if (reached) {
-      const written = projections.writtenRow(model.name, result.aggregateId) as T | undefined;
+      const written = projections.writtenRow(model.rows, result.aggregateId);
       if (written?.version === result.version) return written;
       const row = await model.load();
       return row?.version === result.version ? row : folded;

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../eventstore/types';
-import type { Projector, ProjectionTx, ReadModelChange } from '../projections/types';
+import { readModel, type Projector, type ProjectionTx, type ReadModelChange } from '../projections/types';
 import type { OrderItem } from './events';
 import type { OrderStatus } from './state';
 import { applyOrderEnvelope, type OrderView } from './view';
@@ -77,7 +77,10 @@ function toJsonRow(o: OrderRecord) {
  * (batched writes run several times faster than a statement per event). The upsert only moves a row forward in
  * version, and events at or below a row's version are skipped, so re-applying anything changes nothing.
  */
-async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<ReadModelChange[]> {
+/** The orders query table's rows, as the projector reports them to read-your-writes and subscriptions. */
+export const ORDER_MODEL = readModel<OrderRecord>('Order');
+
+async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<ReadModelChange<OrderRecord>[]> {
   const orders = tx.table('orders');
   const counts = tx.table('order_status_counts');
   const ids = [...new Set(events.map((e) => e.aggregateId))];
@@ -142,7 +145,7 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
     );
   }
   await Promise.all(writes);
-  return changed.map((row) => ({ model: 'Order', id: row.id, row }));
+  return changed.map((row) => ({ model: ORDER_MODEL, id: row.id, row }));
 }
 
 export const ordersProjector: Projector = {

@@ -9,6 +9,7 @@ import { multiply } from '../shared/money';
 import type { OrderCommands, OrderResult } from './commands';
 import { ORDER } from './events';
 import { orderLoader } from './loaders';
+import { ORDER_MODEL } from './projector';
 import { listOrders, orderStatusCounts, type OrderListFilter } from './queries';
 import { orderViewFrom } from './view';
 
@@ -25,7 +26,7 @@ async function withReadModel(context: GraphQLContext, result: OrderResult) {
   const order = await readYourWrites(
     context,
     result,
-    { name: 'Order', load: () => orderLoader(context).clear(result.aggregateId).load(result.aggregateId) },
+    { rows: ORDER_MODEL, load: () => orderLoader(context).clear(result.aggregateId).load(result.aggregateId) },
     result.order,
   );
   return { ...result, order };

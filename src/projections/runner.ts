@@ -4,7 +4,7 @@ import type { EventStore, WakeUps } from '../eventstore';
 import { clearFailure, readCheckpoints, requestRebuild } from './checkpoints';
 import { Leadership } from './leadership';
 import { ProjectionProgress, type WaitOutcome } from './progress';
-import type { CheckpointRow, Projector } from './types';
+import type { CheckpointRow, Projector, ReadModel } from './types';
 import { ProjectorWorker, type WorkerOptions } from './worker';
 import { WrittenRows } from './written-rows';
 
@@ -102,7 +102,7 @@ export class ProjectionRunner {
    * still leads that projector: the row as committed, so a mutation can answer with it instead of reading it
    * back. Otherwise undefined: read the table.
    */
-  writtenRow(model: string, id: string): unknown {
+  writtenRow<Row>(model: ReadModel<Row>, id: string): Row | undefined {
     return this.written.get(model, id, (projector) => this.leadership.holds(projector));
   }
 

@@ -1,8 +1,18 @@
 import type { PoolClient } from 'pg';
 import type { StoredEvent } from '../eventstore/types';
 
+/**
+ * A read model's name, typed with its row: the key under which a projector reports its rows and readers ask for
+ * them, so the row's type travels with it from projector to API and subscriptions without a cast at either end.
+ */
+export type ReadModel<Row> = { readonly name: string; readonly row?: Row };
+
+export function readModel<Row>(name: string): ReadModel<Row> {
+  return { name };
+}
+
 /** What a projector's batch hands back: the rows it changed, which the runner keeps for read-your-writes and subscribers. */
-export type ReadModelChange = { model: string; id: string; row: unknown };
+export type ReadModelChange<Row = unknown> = { model: ReadModel<Row>; id: string; row: Row };
 
 /** The transaction a projector writes through, and the real names of its tables (a rebuild uses shadow tables). */
 export type ProjectionTx = {

@@ -1,4 +1,4 @@
-import type { ReadModelChange } from './types';
+import type { ReadModel, ReadModelChange } from './types';
 
 /** Rows written by this process's live batches, kept for read-your-writes (they are wanted within milliseconds). */
 const CAPACITY = 10_000;
@@ -12,7 +12,7 @@ export class WrittenRows {
 
   remember(projector: string, changes: readonly ReadModelChange[]): void {
     for (const { model, id, row } of changes) {
-      const key = `${model}:${id}`;
+      const key = `${model.name}:${id}`;
       this.rows.delete(key);
       this.rows.set(key, { projector, row });
     }
@@ -28,8 +28,9 @@ export class WrittenRows {
   }
 
   /** The row, if remembered and its projector is still led here (so nobody else has written it since). */
-  get(model: string, id: string, leads: (projector: string) => boolean): unknown {
-    const entry = this.rows.get(`${model}:${id}`);
-    return entry && leads(entry.projector) ? entry.row : undefined;
+  get<Row>(model: ReadModel<Row>, id: string, leads: (projector: string) => boolean): Row | undefined {
+    const entry = this.rows.get(`${model.name}:${id}`);
+    // Stored under the model's name by remember(), from a ReadModelChange<Row> of that same model.
+    return entry && leads(entry.projector) ? (entry.row as Row) : undefined;
   }
 }

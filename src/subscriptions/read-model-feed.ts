@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/prisma';
 import { ConsumerLoop } from '../eventstore/consumer-loop';
-import { ORDER_EVENT_TYPES, ordersProjector, type OrderRecord } from '../orders/projector';
+import { ORDER_EVENT_TYPES, ORDER_MODEL, ordersProjector, type OrderRecord } from '../orders/projector';
 import { findOrdersByIds } from '../orders/queries';
 import type { ProjectionRunner } from '../projections/runner';
 import { OrderUpdates } from './order-updates';
@@ -113,7 +113,7 @@ export class ReadModelFeed {
     const rows: OrderRecord[] = [];
     const toRead: string[] = [];
     for (const [id, { version }] of batch) {
-      const written = this.projections.writtenRow('Order', id) as OrderRecord | undefined;
+      const written = this.projections.writtenRow(ORDER_MODEL, id);
       if (written && written.version >= version) rows.push(written);
       else toRead.push(id);
     }

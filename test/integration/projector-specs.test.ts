@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { customersProjector } from '../../src/customers/projector';
-import { ordersProjector } from '../../src/orders/projector';
+import { ORDER_MODEL, ordersProjector } from '../../src/orders/projector';
 import { openStore, type StoreFixture } from '../support/event-store';
 import { projectorSpec } from '../support/projector-spec';
 
@@ -81,7 +81,7 @@ describe('the orders projector', () => {
     ]);
     expect(changes).toEqual([
       {
-        model: 'Order',
+        model: ORDER_MODEL,
         id,
         row: expect.objectContaining({ status: 'CANCELLED', version: 2, cancellationReason: 'changed my mind' }),
       },
