@@ -117,6 +117,8 @@ async function attemptOnce<S, E extends DomainEvent, V>(
     throw new ConcurrencyConflict(command.aggregateId, expected, loaded.version);
   }
   const decided = await command.decide(loaded.state);
+  // Nothing to record (the aggregate is already as asked): answer with it as it stands, appending nothing.
+  if (decided.length === 0) return unchanged(store, command, loaded);
   const appended = await store.append({
     aggregateId: command.aggregateId,
     aggregateType: command.aggregate.type,
@@ -129,6 +131,26 @@ async function attemptOnce<S, E extends DomainEvent, V>(
   const next = foldOnto(command.aggregate, loaded, appended.events);
   await maybeSnapshot(store, command, options, { loadedVersion: loaded.version, baseVersion }, next);
   return { aggregateId: command.aggregateId, ...appended, state: next.state, view: next.view };
+}
+
+/** The outcome of a command that decided nothing: the aggregate at its version, and the position of that version. */
+async function unchanged<S, E extends DomainEvent, V>(
+  store: EventStore,
+  command: Command<S, E, V>,
+  loaded: Loaded<S, V>,
+): Promise<HandledCommand<S, V>> {
+  const [last] =
+    loaded.version > 0
+      ? await store.readStream(command.aggregateId, { fromVersion: loaded.version, toVersion: loaded.version })
+      : [];
+  return {
+    aggregateId: command.aggregateId,
+    version: loaded.version,
+    events: [],
+    position: last?.position ?? 0n,
+    state: loaded.state,
+    view: loaded.view,
+  };
 }
 
 /**
