@@ -3,8 +3,7 @@ import type { EventFilter, Resolvers } from '../generated/graphql';
 import { withinBytes } from '../eventstore/event-size';
 import { InvalidInput } from '../shared/errors';
 import { decodeCursor, encodeCursor } from './cursor';
-
-const MAX_PAGE = 1000;
+import { MAX_EVENTS_PAGE, pageSize } from './pages';
 
 /** GraphQL's event filter in the event store's terms (null fields are absent). */
 /**
@@ -29,10 +28,7 @@ export function toStoreFilter(filter: EventFilter | null | undefined): StoreFilt
 export const eventResolvers: Resolvers = {
   Query: {
     async events(_parent, { filter, first, after }, { services }) {
-      const limit = first ?? 50;
-      if (!Number.isInteger(limit) || limit < 0 || limit > MAX_PAGE) {
-        throw new InvalidInput(`first must be between 0 and ${MAX_PAGE}`, 'first');
-      }
+      const limit = pageSize(first, 50, MAX_EVENTS_PAGE);
       const from = after ? decodeCursor(after) : 0n;
       // One extra row tells whether another page follows without a count.
       const page = await services.store.readLog(from, limit + 1, toStoreFilter(filter));

@@ -17,6 +17,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { createComplexityRule, type ComplexityEstimator } from 'graphql-query-complexity';
+import { MAX_EVENTS_PAGE, MAX_ORDERS_PAGE } from './pages';
 
 /**
  * The cost of an operation is the most field values its response can hold: every field counts 1, and what a list
@@ -44,11 +45,11 @@ export type ListSizes = Readonly<{ itemsPerOrder: number }>;
 /** A list with no `first` and no entry in listSizes(). */
 export const FALLBACK_LIST_SIZE = 100;
 
-/** The page caps of the resolvers (MAX_PAGE in src/orders/resolvers.ts and src/graphql/event-resolvers.ts). */
+/** The page caps the resolvers enforce (pages.ts). */
 export const PAGE_CAPS: Readonly<Record<string, number>> = {
-  'Query.events': 1000,
-  'Query.orders': 500,
-  'Customer.orders': 500,
+  'Query.events': MAX_EVENTS_PAGE,
+  'Query.orders': MAX_ORDERS_PAGE,
+  'Customer.orders': MAX_ORDERS_PAGE,
 };
 
 /** Leaves worth more than one value. */

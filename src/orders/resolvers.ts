@@ -3,6 +3,7 @@ import { customerLoader } from '../customers/loaders';
 import { commandMeta as meta } from '../graphql/command-meta';
 import type { GraphQLContext } from '../graphql/context';
 import { decodeCursor, encodeCursor } from '../graphql/cursor';
+import { MAX_ORDERS_PAGE, pageSize } from '../graphql/pages';
 import { readYourWrites } from '../graphql/read-your-writes';
 import { InvalidInput } from '../shared/errors';
 import { multiply } from '../shared/money';
@@ -12,8 +13,6 @@ import { orderLoader } from './loaders';
 import { ORDER_MODEL } from './projector';
 import { listOrders, orderStatusCounts, type OrderListFilter } from './queries';
 import { orderViewFrom } from './view';
-
-const MAX_PAGE = 500;
 
 /** Only what identifies the command's target: the input's metadata must not count as "different input". */
 const onOrder = (input: { orderId: string; expectedVersion?: number | null }) => ({
@@ -38,10 +37,7 @@ async function orderPage(
   first: number | null | undefined,
   after: string | null | undefined,
 ) {
-  const limit = first ?? 20;
-  if (!Number.isInteger(limit) || limit < 0 || limit > MAX_PAGE) {
-    throw new InvalidInput(`first must be between 0 and ${MAX_PAGE}`, 'first');
-  }
+  const limit = pageSize(first, 20, MAX_ORDERS_PAGE);
   return listOrders(context.services.prisma, filter, limit, after ? decodeCursor(after) : undefined);
 }
 
