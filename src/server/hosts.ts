@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { logRefusal, type Refusal } from './http-errors';
+import { logRefusal, sendRefusal, type Refusal } from './http-errors';
 
 /** Whether a request's Host header names this server. */
 export type HostPolicy = (host: string | undefined) => boolean;
@@ -40,9 +40,6 @@ export function requireKnownHost(allowed: HostPolicy, logger: Logger): RequestHa
   return (req, res, next) => {
     if (allowed(req.headers.host)) return next();
     logRefusal(logger, HOST_REFUSAL, req, { reason: `host ${req.headers.host?.slice(0, 200)}` });
-    res
-      .status(403)
-      .type('application/json')
-      .send(JSON.stringify({ errors: [{ message: HOST_REFUSAL.message, extensions: { code: 'FORBIDDEN' } }] }));
+    sendRefusal(res, HOST_REFUSAL);
   };
 }

@@ -34,7 +34,8 @@ export function logRefusal(
   else logger.info(fields, 'request refused');
 }
 
-function send(res: Response, { status, code, message }: Refusal): void {
+/** Answers a refused request with its status and the JSON error body every refusal shares. */
+export function sendRefusal(res: Response, { status, code, message }: Refusal): void {
   res.status(status).type('application/json').send(errorBody(code, message));
 }
 
@@ -65,7 +66,7 @@ export function requireJsonBody(logger: Logger): RequestHandler {
       message: 'Send the request body as Content-Type: application/json (UTF-8)',
     };
     logRefusal(logger, refusal, req, { reason: req.headers['content-type']?.slice(0, 100) ?? 'no content type' });
-    send(res, refusal);
+    sendRefusal(res, refusal);
   };
 }
 
@@ -89,7 +90,7 @@ export function notFound(logger: Logger): RequestHandler {
       message: 'Nothing is served at this path; the GraphQL API is at /graphql',
     };
     logRefusal(logger, refusal, req);
-    send(res, refusal);
+    sendRefusal(res, refusal);
   };
 }
 
@@ -108,7 +109,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       req.socket.destroy();
       return;
     }
-    send(res, refusal);
+    sendRefusal(res, refusal);
   };
 }
 
