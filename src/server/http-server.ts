@@ -46,8 +46,8 @@ const GRAPHQL_PATH = '/graphql';
  * The caller's claimed user id (provenance only, until authentication lands), recorded in every event's metadata:
  * held to what an id may be, or none at all (a NUL or a lone surrogate could not even be stored).
  */
-function userIdFrom(value: unknown): string | null {
-  return typeof value === 'string' && value.length > 0 && value.length <= 128 && !unacceptableCharacter(value)
+function userIdFrom(value: unknown, maxLength: number): string | null {
+  return typeof value === 'string' && value.length > 0 && value.length <= maxLength && !unacceptableCharacter(value)
     ? value
     : null;
 }
@@ -105,7 +105,7 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
           const contextValue = createContext(
             services,
             {
-              userId: userIdFrom(ctx.connectionParams?.userId),
+              userId: userIdFrom(ctx.connectionParams?.userId, config.inputLimits.idLength),
               caller: ctx.extra.request.socket.remoteAddress ?? 'unknown',
             },
             logger,
@@ -204,7 +204,10 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
       context: async ({ req }) =>
         createContext(
           services,
-          { userId: userIdFrom(req.headers['x-user-id']), caller: req.socket.remoteAddress ?? 'unknown' },
+          {
+            userId: userIdFrom(req.headers['x-user-id'], config.inputLimits.idLength),
+            caller: req.socket.remoteAddress ?? 'unknown',
+          },
           logger,
         ),
     }),
