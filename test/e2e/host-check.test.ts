@@ -1,36 +1,17 @@
-import http from 'node:http';
 import WebSocket from 'ws';
+import { rawGraphqlPost } from '../support/raw-http';
 import { startTestServer, type TestServer } from '../support/server';
 
 // DNS rebinding: a page at http://attacker.example:PORT whose name now resolves to 127.0.0.1 is same-origin with
 // the service as far as the browser knows, so neither CORS nor the WebSocket Origin check stops it. Its requests
 // still say `Host: attacker.example:PORT`, and a service on loopback answers only to loopback names.
 
-const REGISTER = JSON.stringify({
+const REGISTER = {
   query: 'mutation { registerCustomer(input: { name: "Rebound", email: "rebound@example.com" }) { aggregateId } }',
-});
+};
 
-function post(server: TestServer, host: string): Promise<{ status: number; body: any }> {
-  const url = new URL(`${server.app.url}/graphql`);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        hostname: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        headers: { host, 'content-type': 'application/json' },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
-      },
-    );
-    req.on('error', reject);
-    req.end(REGISTER);
-  });
-}
+const post = (server: TestServer, host: string) =>
+  rawGraphqlPost(`${server.app.url}/graphql`, REGISTER, { headers: { host } });
 
 /** Resolves with the HTTP status the upgrade was refused with, or 101 once the socket opens. */
 function upgrade(server: TestServer, host: string, origin: string): Promise<number> {

@@ -1,6 +1,6 @@
-import http from 'node:http';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { rawGraphqlPost } from '../support/raw-http';
 import { startTestServer, wsRequest, type GraphQLResponse, type TestServer } from '../support/server';
 
 // A token comes back every 1,000 s: within a test a caller's bucket only ever empties, whatever the machine's pace.
@@ -17,29 +17,9 @@ type Answer = { status: number; retryAfter: string | undefined; body: GraphQLRes
  * Each test is a caller of its own: requests leave from another loopback address (all of 127/8 is the loopback
  * interface), which is the caller the server sees until authentication lands.
  */
-function postFrom(caller: string, query: string): Promise<Answer> {
-  const url = new URL(`${server.app.url}/graphql`);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        localAddress: caller,
-        headers: { 'content-type': 'application/json' },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () =>
-          resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body: JSON.parse(text) }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify({ query }));
-  });
+async function postFrom(caller: string, query: string): Promise<Answer> {
+  const res = await rawGraphqlPost(`${server.app.url}/graphql`, { query }, { localAddress: caller });
+  return { status: res.status, retryAfter: res.headers['retry-after'], body: res.body };
 }
 
 function wsFrom(caller: string): Client {

@@ -1,35 +1,15 @@
-import pino from 'pino';
 import type { EventFilter } from '../../src/eventstore';
 import { EventFeed } from '../../src/subscriptions/event-feed';
 import { LogTailer } from '../../src/subscriptions/tailer';
 import { FakeLog } from '../support/fake-log';
+import { reached, tailerFixture } from '../support/tailers';
 
 // One `events` subscription's cursor, over an in-memory log and a real tailer: it reads from the tailer's window
 // when it can and from the log when it must (a cursor older than the window, or a subscriber that fell behind),
 // and the seam between the two must lose nothing and repeat nothing. Waits are on the tailer's own signal
 // (`whenPast`) or on the feed's next event, never on time.
 
-const logger = pino({ level: 'silent' });
-const tailers: LogTailer[] = [];
-afterEach(async () => {
-  await Promise.all(tailers.splice(0).map((t) => t.stop()));
-});
-
-async function startTailer(log: FakeLog, options: Partial<{ pageSize: number; windowSize: number }> = {}) {
-  const tailer = new LogTailer(log.store, logger, {
-    pollMs: 3_600_000,
-    pageSize: 100,
-    windowSize: 1000,
-    windowBytes: 64 * 1024 * 1024,
-    ...options,
-  });
-  tailers.push(tailer);
-  await tailer.start();
-  return tailer;
-}
-
-const reached = (tailer: LogTailer, position: bigint) =>
-  new Promise<void>((resolve) => tailer.whenPast(position - 1n, resolve));
+const { start: startTailer } = tailerFixture();
 
 /** The next `n` events' positions (the feed waits for them to be appended). */
 async function take(feed: EventFeed, n: number): Promise<bigint[]> {

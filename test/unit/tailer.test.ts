@@ -1,36 +1,12 @@
-import pino from 'pino';
 import type { StoredEvent } from '../../src/eventstore';
-import { LogTailer } from '../../src/subscriptions/tailer';
 import { FakeLog } from '../support/fake-log';
+import { reached, tailerFixture } from '../support/tailers';
 
 // The live log's one reader, over an in-memory log: what listeners are handed, and the window of recent events
 // that subscribers read from (`eventsAfter`), including how it forgets. Waits are on the tailer's own signal
 // (`whenPast`), never on time: the poll interval is an hour, so only the append's poke moves the tailer.
 
-const logger = pino({ level: 'silent' });
-const tailers: LogTailer[] = [];
-afterEach(async () => {
-  await Promise.all(tailers.splice(0).map((t) => t.stop()));
-});
-
-type WindowOptions = { pageSize: number; windowSize: number; windowBytes: number };
-
-async function startTailer(log: FakeLog, options: Partial<WindowOptions> = {}) {
-  const tailer = new LogTailer(log.store, logger, {
-    pollMs: 3_600_000,
-    pageSize: 100,
-    windowSize: 1000,
-    windowBytes: 64 * 1024 * 1024,
-    ...options,
-  });
-  tailers.push(tailer);
-  await tailer.start();
-  return tailer;
-}
-
-/** Resolves once the tailer has read up to `position` (its head is at or beyond it). */
-const reached = (tailer: LogTailer, position: bigint) =>
-  new Promise<void>((resolve) => tailer.whenPast(position - 1n, resolve));
+const { start: startTailer } = tailerFixture();
 
 const positionsOf = (events: readonly StoredEvent[] | undefined) => events?.map((e) => e.position);
 
