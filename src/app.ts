@@ -22,8 +22,8 @@ const SUBSCRIPTION_WINDOW_BYTES = 64 * 2 ** 20;
 export type StartOptions = {
   /** Test seams for the projection runner. */
   projection?: Pick<WorkerOptions, 'beforeCommit'>;
-  /** Counts the read side's SQL statements (tests prove nested loads are batched). */
-  onReadQuery?: () => void;
+  /** Sees every SQL statement sent through Prisma (tests count the query tables' reads: nested loads are batched). */
+  onQuery?: (sql: string) => void;
   projectors?: readonly Projector[];
   /** Test seam: changes the executable schema (tests force failures that valid input can no longer cause). */
   schema?: (schema: GraphQLSchema) => GraphQLSchema;
@@ -79,9 +79,11 @@ export async function startOrderstream(
     cleanups.push(() => batchPool.end());
     const notifier = new Notifier(pool, connectionConfig(databaseUrl), logger);
     cleanups.push(() => notifier.close());
-    const store = createEventStore(pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS);
+    const prisma = createPrisma(pool, options.onQuery);
+    cleanups.push(() => prisma.$disconnect());
+    const store = createEventStore(prisma, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS);
     const projections = new ProjectionRunner({
-      pool,
+      prisma,
       batchPool,
       store,
       checkpoints: notifier.channel(CHECKPOINTS_CHANNEL),
@@ -99,8 +101,6 @@ export async function startOrderstream(
     await notifier.listen();
     await projections.start();
     cleanups.push(() => projections.stop());
-    const prisma = createPrisma(pool, options.onReadQuery);
-    cleanups.push(() => prisma.$disconnect());
     const tailer = new LogTailer(store, logger, {
       pollMs: config.projectionPollMs,
       pageSize: 1000,
@@ -116,7 +116,7 @@ export async function startOrderstream(
     readModelFeed.start();
     cleanups.push(() => readModelFeed.stop());
 
-    const services: Services = { config, pool, prisma, store, projections, tailer, readModelFeed };
+    const services: Services = { config, prisma, store, projections, tailer, readModelFeed };
     const { commandRetries: retries, snapshotEvery, inputLimits: limits } = config;
     // The command side reports what it shrugs off (a snapshot it could not save) to the log.
     const sliceDeps = {

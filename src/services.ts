@@ -1,4 +1,3 @@
-import type { Pool } from 'pg';
 import type { Config } from './config';
 import type { PrismaClient } from './db/prisma';
 import type { EventStore } from './eventstore';
@@ -13,7 +12,6 @@ import type { LogTailer } from './subscriptions/tailer';
  */
 export type Services = {
   config: Config;
-  pool: Pool;
   prisma: PrismaClient;
   store: EventStore;
   projections: ProjectionRunner;

@@ -1,6 +1,6 @@
 import type { GraphQLContext } from '../graphql/context';
 import { loaderById } from '../graphql/loaders';
-import { findCustomersByIds } from './queries';
+import { findCustomersByIds } from './read-model';
 
 const make = (context: GraphQLContext) => loaderById((ids) => findCustomersByIds(context.services.prisma, ids));
 

@@ -1,10 +1,15 @@
 import type { Resolvers } from '../generated/graphql';
 import { commandMeta as meta } from '../graphql/command-meta';
 import type { GraphQLContext } from '../graphql/context';
+import type { CustomerModel } from '../graphql/models';
 import { readYourWrites } from '../graphql/read-your-writes';
 import type { CustomerCommands, CustomerResult } from './commands';
 import { customerLoader } from './loaders';
-import { CUSTOMER_MODEL } from './projector';
+import { CUSTOMER_MODEL, type Totals } from './read-model';
+
+async function lifetimeTotals(customer: CustomerModel, context: GraphQLContext): Promise<Totals> {
+  return customer.lifetimeTotals ?? (await customerLoader(context).load(customer.id))?.lifetimeTotals ?? {};
+}
 
 async function withReadModel(context: GraphQLContext, result: CustomerResult) {
   const customer = await readYourWrites(
@@ -39,7 +44,13 @@ export const customerResolvers = (customers: CustomerCommands): Resolvers => ({
     // take them from the query table, where the customer may already be.
     orderCount: async (customer, _args, context) =>
       customer.orderCount ?? (await customerLoader(context).load(customer.id))?.orderCount ?? 0,
-    lifetimeTotal: async (customer, _args, context) =>
-      customer.lifetimeTotal ?? (await customerLoader(context).load(customer.id))?.lifetimeTotal ?? '0.00',
+    lifetimeTotals: async (customer, _args, context) =>
+      Object.entries(await lifetimeTotals(customer, context))
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([currency, amount]) => ({ currency, amount })),
+    async lifetimeTotal(customer, _args, context) {
+      const amounts = Object.values(await lifetimeTotals(customer, context));
+      return amounts.length === 0 ? '0.00' : amounts.length === 1 ? amounts[0]! : null;
+    },
   },
 });

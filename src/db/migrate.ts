@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from 'pg';
+import type { PrismaClient } from './prisma';
 
 /**
  * Applies prisma/migrations/* the way `prisma migrate deploy` does, keeping Prisma's bookkeeping table exactly as
@@ -80,11 +81,10 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
 }
 
 /** Names of migrations on disk that the database has not finished applying (used by /readyz). */
-export async function pendingMigrations(query: (sql: string) => Promise<{ rows: { migration_name: string }[] }>) {
+export async function pendingMigrations(prisma: PrismaClient) {
   const migrations = await listMigrations();
-  const { rows } = await query(
-    'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
-  );
+  const rows = await prisma.$queryRaw<{ migration_name: string }[]>`
+    SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
   const done = new Set(rows.map((r) => r.migration_name));
   return migrations.map((m) => m.name).filter((n) => !done.has(n));
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
+import type { Db } from '../db/prisma';
+import { sqlState, violatedConstraint } from '../db/sql-errors';
 import { ConcurrencyConflict } from '../shared/errors';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows';
 import type { AppendRequest, AppendResult, ExpectedVersion } from './types';
@@ -28,34 +29,29 @@ class Params {
  * yields one row (the new version) when the expected version holds and none otherwise; the events and the command
  * record select from it, so a failed check writes nothing.
  */
-function statement(request: AppendRequest, eventIds: string[]): { name: string; text: string; values: unknown[] } {
+function statement(request: AppendRequest, eventIds: string[]): { text: string; values: unknown[] } {
   const p = new Params();
   const id = p.add(request.aggregateId, 'text');
   const type = p.add(request.aggregateType, 'text');
   const count = p.add(request.events.length, 'int');
   const expected = request.expectedVersion;
-  let form: string;
   let stream: string;
   if (expected === 'any') {
-    form = 'any';
     stream = `INSERT INTO streams (aggregate_id, aggregate_type, version) VALUES (${id}, ${type}, ${count})
       ON CONFLICT (aggregate_id) DO UPDATE SET version = streams.version + EXCLUDED.version, updated_at = now()
       RETURNING version`;
   } else if (expected === 'no-stream' || expected === 0) {
-    form = 'new';
     stream = `INSERT INTO streams (aggregate_id, aggregate_type, version) VALUES (${id}, ${type}, ${count})
       ON CONFLICT (aggregate_id) DO NOTHING RETURNING version`;
   } else {
     // Under READ COMMITTED a concurrent writer of the same row makes this wait, then re-check the version against
     // the committed row: exactly one of two writers with the same expected version matches.
-    form = 'exact';
     stream = `UPDATE streams SET version = version + ${count}, updated_at = now()
       WHERE aggregate_id = ${id} AND version = ${p.add(expected, 'int')} RETURNING version`;
   }
   const base = '(pg_current_xact_id()::text::bigint << 16)';
   let command = '';
   if (request.command) {
-    form += '-cmd';
     command = `, command AS (
       INSERT INTO processed_commands
         (command_id, command_type, request_hash, aggregate_id, version, first_position, last_position)
@@ -82,15 +78,15 @@ function statement(request: AppendRequest, eventIds: string[]): { name: string; 
       )}) WITH ORDINALITY AS e(event_id, event_type, schema_version, payload, ord)
       RETURNING ${EVENT_COLUMNS})
     SELECT * FROM appended ORDER BY position`;
-  return { name: `append-${form}`, text, values: p.values };
+  return { text, values: p.values };
 }
 
 /**
  * Appends events to one aggregate's stream in a single statement (one implicit transaction, one round trip):
  * the version check, the events and, with a commandId, the idempotency record commit together or not at all.
- * Given a client inside an open transaction, it joins that transaction instead.
+ * Given a Prisma interactive transaction, it joins that transaction instead.
  */
-export async function append(pool: Pool | PoolClient, request: AppendRequest): Promise<AppendResult> {
+export async function append(db: Db, request: AppendRequest): Promise<AppendResult> {
   const count = request.events.length;
   if (count === 0 || count > MAX_EVENTS_PER_APPEND) {
     throw new RangeError(`an append takes 1 to ${MAX_EVENTS_PER_APPEND} events, got ${count}`);
@@ -101,33 +97,26 @@ export async function append(pool: Pool | PoolClient, request: AppendRequest): P
   );
   let rows: EventRow[];
   try {
-    ({ rows } = await pool.query<EventRow>(query));
+    // Unsafe only in name: the text is this module's, in one of six fixed forms; every value is a parameter.
+    rows = await db.$queryRawUnsafe<EventRow[]>(query.text, ...query.values);
   } catch (error) {
-    const pgError = error as { code?: string; constraint?: string };
-    if (pgError.code === '23505' && pgError.constraint === 'processed_commands_pkey') {
-      throw new DuplicateCommand(request.command!.commandId);
-    }
-    if (pgError.code === '23505' && pgError.constraint === 'events_aggregate_id_version_key') {
-      throw await conflict(pool, request.aggregateId, request.expectedVersion);
+    if (sqlState(error) === '23505') {
+      const constraint = violatedConstraint(error);
+      if (constraint === 'processed_commands_pkey') throw new DuplicateCommand(request.command!.commandId);
+      if (constraint === 'events_aggregate_id_version_key') {
+        throw await conflict(db, request.aggregateId, request.expectedVersion);
+      }
     }
     throw error;
   }
-  if (rows.length === 0) throw await conflict(pool, request.aggregateId, request.expectedVersion);
+  if (rows.length === 0) throw await conflict(db, request.aggregateId, request.expectedVersion);
   const events = rows.map(toStoredEvent);
   const last = events[events.length - 1]!;
   return { events, version: last.version, position: last.position };
 }
 
-async function conflict(
-  pool: Pool | PoolClient,
-  aggregateId: string,
-  expected: ExpectedVersion,
-): Promise<ConcurrencyConflict> {
-  const { rows } = await pool.query<{ version: number }>({
-    name: 'stream-version',
-    text: 'SELECT version FROM streams WHERE aggregate_id = $1',
-    values: [aggregateId],
-  });
+async function conflict(db: Db, aggregateId: string, expected: ExpectedVersion): Promise<ConcurrencyConflict> {
+  const stream = await db.stream.findUnique({ where: { aggregateId }, select: { version: true } });
   const expectedNumber = typeof expected === 'number' ? expected : 0;
-  return new ConcurrencyConflict(aggregateId, expectedNumber, rows[0]?.version ?? 0);
+  return new ConcurrencyConflict(aggregateId, expectedNumber, stream?.version ?? 0);
 }

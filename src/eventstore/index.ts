@@ -1,6 +1,6 @@
-import type { Pool } from 'pg';
+import type { PrismaClient } from '../db/prisma';
 import { append } from './append';
-import { logHead, readLog } from './log-reader';
+import { countEvents, logHead, readLog } from './log-reader';
 import { findProcessedCommand } from './processed-commands';
 import { readStream, type StreamRange } from './read-stream';
 import { loadSnapshot, saveSnapshot, type NewSnapshot } from './snapshots';
@@ -23,7 +23,7 @@ export type EventStore = ReturnType<typeof createEventStore>;
  * schema version and read in it whatever version they were stored in (`schemas`: every slice's), so everything
  * that reads the log through here (aggregates, projectors, the API, the live feed) sees one shape per event type.
  */
-export function createEventStore(pool: Pool, wakeUps: WakeUps, schemas: EventSchemas = {}) {
+export function createEventStore(prisma: PrismaClient, wakeUps: WakeUps, schemas: EventSchemas = {}) {
   const { currentVersion, upcast } = upcasting(schemas);
   return {
     async append(request: AppendRequest) {
@@ -31,20 +31,22 @@ export function createEventStore(pool: Pool, wakeUps: WakeUps, schemas: EventSch
         ...e,
         schemaVersion: e.schemaVersion ?? currentVersion(e.eventType),
       }));
-      const result = await append(pool, { ...request, events });
+      const result = await append(prisma, { ...request, events });
       wakeUps.poke();
       return result;
     },
     readStream: async (aggregateId: string, range?: StreamRange) =>
-      (await readStream(pool, aggregateId, range)).map(upcast),
+      (await readStream(prisma, aggregateId, range)).map(upcast),
     readLog: async (after: bigint, limit: number, filter?: EventFilter) => {
-      const page = await readLog(pool, after, limit, filter);
+      const page = await readLog(prisma, after, limit, filter);
       return { ...page, events: page.events.map(upcast) };
     },
-    logHead: () => logHead(pool),
-    findProcessedCommand: (commandId: string) => findProcessedCommand(pool, commandId),
-    loadSnapshot: (aggregateId: string) => loadSnapshot(pool, aggregateId),
-    saveSnapshot: (snapshot: NewSnapshot) => saveSnapshot(pool, snapshot),
+    logHead: () => logHead(prisma),
+    countEvents: (after: bigint, upTo: bigint, eventTypes: readonly string[]) =>
+      countEvents(prisma, after, upTo, eventTypes),
+    findProcessedCommand: (commandId: string) => findProcessedCommand(prisma, commandId),
+    loadSnapshot: (aggregateId: string) => loadSnapshot(prisma, aggregateId),
+    saveSnapshot: (snapshot: NewSnapshot) => saveSnapshot(prisma, snapshot),
     onAppended: (fn: () => void) => wakeUps.onWake(fn),
   };
 }

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Db } from '../db/prisma';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows';
 import type { StoredEvent } from './types';
 
@@ -10,13 +10,16 @@ export type StreamRange = {
 };
 
 /** One aggregate's events in version order. */
-export async function readStream(pool: Pool, aggregateId: string, range: StreamRange = {}): Promise<StoredEvent[]> {
-  const { rows } = await pool.query<EventRow>({
-    name: 'read-stream',
-    text: `SELECT ${EVENT_COLUMNS} FROM events
-      WHERE aggregate_id = $1 AND version >= $2 AND version <= $3 AND timestamp <= $4
+export async function readStream(db: Db, aggregateId: string, range: StreamRange = {}): Promise<StoredEvent[]> {
+  // Unsafe only in name: the text is fixed (EVENT_COLUMNS is this module's); every value is a parameter.
+  const rows = await db.$queryRawUnsafe<EventRow[]>(
+    `SELECT ${EVENT_COLUMNS} FROM events
+      WHERE aggregate_id = $1 AND version >= $2 AND version <= $3 AND timestamp <= $4::timestamptz
       ORDER BY version`,
-    values: [aggregateId, range.fromVersion ?? 1, range.toVersion ?? 2147483647, range.until ?? 'infinity'],
-  });
+    aggregateId,
+    range.fromVersion ?? 1,
+    range.toVersion ?? 2147483647,
+    range.until ?? 'infinity',
+  );
   return rows.map(toStoredEvent);
 }

@@ -1,14 +1,14 @@
 import type { StoredEvent } from './types';
 
 /**
- * The columns every event read selects, in the shape `toStoredEvent` maps. `position` stays a bigint in SQL (an
- * alias cast to text would make `ORDER BY position` sort digits as text); node-postgres hands int8 over as a string.
+ * The columns every event read selects, in the shape `toStoredEvent` maps. Prisma's raw queries hand int8 over as
+ * a bigint, jsonb parsed and timestamptz as a Date, so the row needs no parsing of its own.
  */
 export const EVENT_COLUMNS = `position, event_id, event_type, aggregate_id, aggregate_type, version,
   timestamp, schema_version, payload, metadata`;
 
 export type EventRow = {
-  position: string;
+  position: bigint;
   event_id: string;
   event_type: string;
   aggregate_id: string;
@@ -27,7 +27,7 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     aggregateId: row.aggregate_id,
     aggregateType: row.aggregate_type,
     version: row.version,
-    position: BigInt(row.position),
+    position: row.position,
     timestamp: row.timestamp,
     schemaVersion: row.schema_version,
     payload: row.payload,

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Db } from '../db/prisma';
 
 /** The latest saved state of one aggregate: everything up to and including `version` is folded into `state`. */
 export type Snapshot = {
@@ -14,15 +14,6 @@ export type Snapshot = {
 
 export type NewSnapshot = Omit<Snapshot, 'takenAt'>;
 
-type Row = {
-  aggregate_id: string;
-  aggregate_type: string;
-  version: number;
-  snapshot_version: number;
-  state: string;
-  taken_at: Date;
-};
-
 /**
  * JSON keeps neither Dates nor bigints, and states and views hold both (timestamps, positions): they are stored
  * tagged and revived on load, so a state read from a snapshot equals the one that was saved.
@@ -36,59 +27,38 @@ function encode(state: unknown): string {
   });
 }
 
-function decode(text: string): unknown {
-  return JSON.parse(text, (_key, value: unknown) => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-    const tagged = value as Record<string, unknown>;
-    const keys = Object.keys(tagged);
-    if (keys.length !== 1) return value;
-    if (typeof tagged.$date === 'string') return new Date(tagged.$date);
-    if (typeof tagged.$bigint === 'string') return BigInt(tagged.$bigint);
-    return value;
-  });
+/** The tagged Dates and bigints of `encode`, revived in the JSON Prisma has already parsed. */
+function revive(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(revive);
+  const entries = Object.entries(value);
+  if (entries.length === 1) {
+    const [key, tag] = entries[0]!;
+    if (key === '$date' && typeof tag === 'string') return new Date(tag);
+    if (key === '$bigint' && typeof tag === 'string') return BigInt(tag);
+  }
+  return Object.fromEntries(entries.map(([key, inner]) => [key, revive(inner)]));
 }
 
 /** The aggregate's latest snapshot, whatever its type and shape version: the caller decides whether it fits. */
-export async function loadSnapshot(pool: Pool, aggregateId: string): Promise<Snapshot | undefined> {
-  const { rows } = await pool.query<Row>({
-    name: 'load-snapshot',
-    // As text, so `decode` sees the JSON before node-postgres parses it.
-    text: `SELECT aggregate_id, aggregate_type, version, snapshot_version, state::text AS state, taken_at
-      FROM snapshots WHERE aggregate_id = $1`,
-    values: [aggregateId],
-  });
-  const row = rows[0];
-  if (!row) return undefined;
-  return {
-    aggregateId: row.aggregate_id,
-    aggregateType: row.aggregate_type,
-    version: row.version,
-    snapshotVersion: row.snapshot_version,
-    state: decode(row.state),
-    takenAt: row.taken_at,
-  };
+export async function loadSnapshot(db: Db, aggregateId: string): Promise<Snapshot | undefined> {
+  const row = await db.snapshot.findUnique({ where: { aggregateId } });
+  return row ? { ...row, state: revive(row.state) } : undefined;
 }
 
 /**
  * Saves a snapshot unless one at the same or a later version is already there: concurrent or late writers can
- * only move it forward. Returns whether this one was stored.
+ * only move it forward (a condition on the upsert's update that Prisma's upsert cannot state). Returns whether
+ * this one was stored.
  */
-export async function saveSnapshot(pool: Pool, snapshot: NewSnapshot): Promise<boolean> {
-  const { rowCount } = await pool.query({
-    name: 'save-snapshot',
-    text: `INSERT INTO snapshots (aggregate_id, aggregate_type, version, snapshot_version, state, taken_at)
-      VALUES ($1, $2, $3, $4, $5::jsonb, now())
-      ON CONFLICT (aggregate_id) DO UPDATE SET aggregate_type = EXCLUDED.aggregate_type,
-        version = EXCLUDED.version, snapshot_version = EXCLUDED.snapshot_version, state = EXCLUDED.state,
-        taken_at = EXCLUDED.taken_at
-      WHERE snapshots.version < EXCLUDED.version`,
-    values: [
-      snapshot.aggregateId,
-      snapshot.aggregateType,
-      snapshot.version,
-      snapshot.snapshotVersion,
-      encode(snapshot.state),
-    ],
-  });
-  return rowCount === 1;
+export async function saveSnapshot(db: Db, snapshot: NewSnapshot): Promise<boolean> {
+  const stored = await db.$executeRaw`
+    INSERT INTO snapshots (aggregate_id, aggregate_type, version, snapshot_version, state, taken_at)
+    VALUES (${snapshot.aggregateId}, ${snapshot.aggregateType}, ${snapshot.version}, ${snapshot.snapshotVersion},
+      ${encode(snapshot.state)}::jsonb, now())
+    ON CONFLICT (aggregate_id) DO UPDATE SET aggregate_type = EXCLUDED.aggregate_type,
+      version = EXCLUDED.version, snapshot_version = EXCLUDED.snapshot_version, state = EXCLUDED.state,
+      taken_at = EXCLUDED.taken_at
+    WHERE snapshots.version < EXCLUDED.version`;
+  return stored === 1;
 }

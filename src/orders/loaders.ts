@@ -1,6 +1,6 @@
 import type { GraphQLContext } from '../graphql/context';
 import { loaderById } from '../graphql/loaders';
-import { findOrdersByIds } from './queries';
+import { findOrdersByIds } from './read-model';
 
 const make = (context: GraphQLContext) => loaderById((ids) => findOrdersByIds(context.services.prisma, ids));
 

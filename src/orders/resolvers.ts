@@ -10,8 +10,7 @@ import { multiply } from '../shared/money';
 import type { OrderCommands, OrderResult } from './commands';
 import { ORDER } from './events';
 import { orderLoader } from './loaders';
-import { ORDER_MODEL } from './projector';
-import { listOrders, orderStatusCounts, type OrderListFilter } from './queries';
+import { listOrders, ORDER_MODEL, orderStatusCounts, type OrderListFilter } from './read-model';
 import { orderViewFrom } from './view';
 
 /** Only what identifies the command's target: the input's metadata must not count as "different input". */

@@ -1,21 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-
-/**
- * Errors that say nothing about the projector's logic, so the batch is retried rather than the projector FAILED:
- * the connection or the server went away (08, 57P), serialization or deadlock (40001, 40P01), the server out of
- * resources (53: disk, memory, connections), a cancelled statement or lock timeout (57014, 55P03), a system error
- * (58). SQLSTATE where PostgreSQL gave one; node-postgres's own connection errors carry no code, so those are
- * known by message.
- */
-export function isTransient(error: unknown): boolean {
-  const code = (error as { code?: string }).code;
-  if (typeof code === 'string') {
-    return /^(08|57P|53|58)/.test(code) || ['40001', '40P01', '57014', '55P03'].includes(code);
-  }
-  return /Connection terminated|connection is closed|ECONNRESET|ECONNREFUSED|Client has encountered a connection error/i.test(
-    String((error as Error).message ?? error),
-  );
-}
+import { isTransient } from '../db/sql-errors';
 
 /**
  * `fn` in one transaction on a pipelined connection: BEGIN goes out with the first statements of `fn`, not a

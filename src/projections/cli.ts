@@ -3,6 +3,7 @@ import { loadConfig } from '../config';
 import { runningEmbeddedUrl, startEmbeddedPostgres } from '../db/embedded';
 import { migrate } from '../db/migrate';
 import { connectionConfig, createPool } from '../db/pool';
+import { createPrisma } from '../db/prisma';
 import { createEventStore, EVENTS_CHANNEL, Notifier } from '../eventstore';
 import { createLogger } from '../logger';
 import { readCheckpoint, requestRebuild, clearFailure, readCheckpoints } from './checkpoints';
@@ -35,10 +36,11 @@ async function main(): Promise<void> {
   }
   await migrate(databaseUrl);
   const pool = createPool(databaseUrl, 4);
+  const prisma = createPrisma(pool);
   const batchPool = createPool(databaseUrl, 2, { pipeline: true });
   try {
     if (command === 'status') {
-      for (const row of await readCheckpoints(pool)) {
+      for (const row of await readCheckpoints(prisma)) {
         console.log(
           `${row.name.padEnd(12)} v${row.version} ${row.status.padEnd(10)} checkpoint ${row.position}` +
             (row.lastError ? `  error: ${row.lastError} (event ${row.failedEventId})` : ''),
@@ -50,27 +52,25 @@ async function main(): Promise<void> {
     if (!projector)
       throw new Error(`no projector named "${name}" (known: ${PROJECTORS.map((p) => p.name).join(', ')})`);
     if (command === 'retry') {
-      console.log((await clearFailure(pool, projector.name)) ? `${name}: resumed` : `${name}: was not FAILED`);
+      console.log((await clearFailure(prisma, projector.name)) ? `${name}: resumed` : `${name}: was not FAILED`);
       return;
     }
     if (command !== 'rebuild') throw new Error(USAGE);
 
-    const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM events WHERE event_type = ANY($1)', [
-      projector.eventTypes,
-    ]);
-    const total = Number(rows[0]!.n);
-    if (!(await readCheckpoint(pool, projector.name)) || !(await requestRebuild(pool, projector.name))) {
+    const notifier = new Notifier(pool, connectionConfig(databaseUrl), logger);
+    const store = createEventStore(prisma, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS);
+    const total = await store.countEvents(-1n, await store.logHead(), projector.eventTypes);
+    if (!(await readCheckpoint(prisma, projector.name)) || !(await requestRebuild(prisma, projector.name))) {
       throw new Error(`${name} has never run here; start the service once first`);
     }
     // If no running service leads this projector, this process does the rebuild itself.
-    const notifier = new Notifier(pool, connectionConfig(databaseUrl), logger);
     const leadership = new Leadership(connectionConfig(databaseUrl), logger);
     let worker: ProjectorWorker | undefined;
     if (await leadership.tryAcquire(projector.name)) {
       worker = new ProjectorWorker(projector, {
-        pool,
+        prisma,
         batchPool,
-        store: createEventStore(pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS),
+        store,
         leadership,
         logger,
         options: {
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     const started = Date.now();
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      const row = (await readCheckpoint(pool, projector.name))!;
+      const row = (await readCheckpoint(prisma, projector.name))!;
       const done = Number(row.rebuildEvents ?? 0n);
       const rate = Math.round(done / Math.max(0.001, (Date.now() - started) / 1000));
       if (row.status === 'FAILED') throw new Error(`${name} failed while rebuilding: ${row.lastError}`);
@@ -111,6 +111,7 @@ async function main(): Promise<void> {
     await notifier.close();
   } finally {
     await batchPool.end();
+    await prisma.$disconnect();
     await pool.end();
     await stopEmbedded?.();
   }

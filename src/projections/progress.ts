@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { PrismaClient } from '../db/prisma';
 import { readCheckpoints } from './checkpoints';
 import type { Projector } from './types';
 
@@ -26,7 +26,7 @@ export class ProjectionProgress {
   private refreshing: Promise<void> | undefined;
 
   constructor(
-    private readonly pool: Pool,
+    private readonly prisma: PrismaClient,
     private readonly projectors: readonly Projector[],
     /** Whether this process runs the projector (then its progress here is current without reading the table). */
     private readonly leads: (projector: string) => boolean,
@@ -100,7 +100,7 @@ export class ProjectionProgress {
     this.refreshing ??= (async () => {
       try {
         const checkedAt = Date.now();
-        for (const row of await readCheckpoints(this.pool)) {
+        for (const row of await readCheckpoints(this.prisma)) {
           this.positions.set(row.name, row.position);
           if (row.status === 'FAILED') this.failed.add(row.name);
           // A projector run here is known better from its worker (failed(), advanced()): a read that began before

@@ -1,8 +1,10 @@
 import type { Pool, PoolClient } from 'pg';
+import type { PrismaClient } from '../db/prisma';
 import type { Logger } from 'pino';
 import type { EventStore } from '../eventstore';
 import { pageWithinBytes } from '../eventstore/event-size';
-import { inBatchTransaction, isTransient } from './batch-transaction';
+import { isTransient } from '../db/sql-errors';
+import { inBatchTransaction } from './batch-transaction';
 import {
   CheckpointMoved,
   completeRebuild,
@@ -20,28 +22,18 @@ export const shadowName = (table: string) => `${table}${SUFFIX}`;
 const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** Fresh, empty copies of a projector's tables (same columns, defaults, indexes) to rebuild into. */
-export async function createShadowTables(pool: Pool, projector: Projector): Promise<void> {
-  const client = await pool.connect();
-  const onError = () => undefined; // the failing query reports it
-  client.on('error', onError);
-  try {
-    await client.query('BEGIN');
+// Unsafe only in name: DDL takes no parameters, and the names are the projector's own tables, quoted.
+export async function createShadowTables(prisma: PrismaClient, projector: Projector): Promise<void> {
+  await prisma.$transaction(async (tx) => {
     for (const table of projector.tables) {
-      await client.query(`DROP TABLE IF EXISTS ${ident(shadowName(table))}`);
-      await client.query(`CREATE TABLE ${ident(shadowName(table))} (LIKE ${ident(table)} INCLUDING ALL)`);
+      await tx.$executeRawUnsafe(`DROP TABLE IF EXISTS ${ident(shadowName(table))}`);
+      await tx.$executeRawUnsafe(`CREATE TABLE ${ident(shadowName(table))} (LIKE ${ident(table)} INCLUDING ALL)`);
     }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.off('error', onError);
-    client.release();
-  }
+  });
 }
 
-export async function dropShadowTables(pool: Pool, projector: Projector): Promise<void> {
-  for (const table of projector.tables) await pool.query(`DROP TABLE IF EXISTS ${ident(shadowName(table))}`);
+export async function dropShadowTables(prisma: PrismaClient, projector: Projector): Promise<void> {
+  for (const table of projector.tables) await prisma.$executeRawUnsafe(`DROP TABLE IF EXISTS ${ident(shadowName(table))}`);
 }
 
 /**
@@ -60,7 +52,7 @@ export async function swapInShadowTables(client: PoolClient, projector: Projecto
 /** What a rebuild needs of the worker that runs it. */
 export type RebuildHost = {
   projector: Projector;
-  pool: Pool;
+  prisma: PrismaClient;
   /** Pipelined connections for the batch transactions. */
   batchPool: Pool;
   store: EventStore;
@@ -84,11 +76,11 @@ export type RebuildHost = {
  * position once swapped; undefined when it gave up (stopped, lost the lead) or the new code FAILED on the log.
  */
 export async function rebuildProjector(host: RebuildHost, checkpoint: CheckpointRow): Promise<bigint | undefined> {
-  const { projector, pool, store, logger } = host;
+  const { projector, prisma, store, logger } = host;
   const name = projector.name;
   logger.info({ projector: name, from: checkpoint.version, to: projector.version }, 'rebuilding projector');
-  await createShadowTables(pool, projector);
-  await markRebuilding(pool, name);
+  await createShadowTables(prisma, projector);
+  await markRebuilding(prisma, name);
   let position = 0n;
   let events = 0;
   const shadow = (t: string) => (projector.tables.includes(t) ? shadowName(t) : t);
@@ -100,7 +92,7 @@ export async function rebuildProjector(host: RebuildHost, checkpoint: Checkpoint
         host.batchBytes,
       );
       if (page.events.length === 0) {
-        const live = await readCheckpoint(pool, name);
+        const live = await readCheckpoint(prisma, name);
         if (live && live.position <= page.scannedTo) {
           await swap(host, live.position, page.scannedTo);
           logger.info({ projector: name, events }, 'rebuild complete; new tables swapped in');
@@ -117,18 +109,18 @@ export async function rebuildProjector(host: RebuildHost, checkpoint: Checkpoint
         // The new code fails on the log: keep serving the old tables, record the failure, and rebuild again once
         // an operator retries.
         await host.fail(error);
-        await requestRebuildAgain(pool, name, projector.version);
-        await dropShadowTables(pool, projector);
+        await requestRebuildAgain(prisma, name, projector.version);
+        await dropShadowTables(prisma, projector);
         return undefined;
       }
       events += page.events.length;
       position = page.scannedTo;
       host.progress?.(events, position);
-      const live = await readCheckpoint(pool, name);
+      const live = await readCheckpoint(prisma, name);
       if (live && live.status !== 'FAILED') await host.catchUpLive(live.position);
     }
   } finally {
-    if (host.stopping()) await dropShadowTables(pool, projector).catch(() => undefined);
+    if (host.stopping()) await dropShadowTables(prisma, projector).catch(() => undefined);
   }
 }
 

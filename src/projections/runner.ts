@@ -1,4 +1,5 @@
 import type { ClientConfig, Pool } from 'pg';
+import type { PrismaClient } from '../db/prisma';
 import type { Logger } from 'pino';
 import type { EventStore, WakeUps } from '../eventstore';
 import { clearFailure, readCheckpoints, requestRebuild } from './checkpoints';
@@ -9,7 +10,7 @@ import { ProjectorWorker, type WorkerOptions } from './worker';
 import { WrittenRows } from './written-rows';
 
 export type RunnerDeps = {
-  pool: Pool;
+  prisma: PrismaClient;
   /** Pipelined connections for the projectors' batch transactions (see ProjectorWorker.commitBatch). */
   batchPool: Pool;
   store: EventStore;
@@ -37,11 +38,11 @@ export class ProjectionRunner {
 
   constructor(private readonly deps: RunnerDeps) {
     this.leadership = new Leadership(deps.connection, deps.logger);
-    this.progress = new ProjectionProgress(deps.pool, deps.projectors, (name) => this.leadership.holds(name));
+    this.progress = new ProjectionProgress(deps.prisma, deps.projectors, (name) => this.leadership.holds(name));
     this.workers = deps.projectors.map(
       (projector) =>
         new ProjectorWorker(projector, {
-          pool: deps.pool,
+          prisma: deps.prisma,
           batchPool: deps.batchPool,
           store: deps.store,
           leadership: this.leadership,
@@ -107,7 +108,7 @@ export class ProjectionRunner {
   }
 
   async report(): Promise<ProjectionReport[]> {
-    const [rows, head] = await Promise.all([readCheckpoints(this.deps.pool), this.deps.store.logHead()]);
+    const [rows, head] = await Promise.all([readCheckpoints(this.deps.prisma), this.deps.store.logHead()]);
     const known = new Set(this.projectorNames);
     return Promise.all(
       rows
@@ -117,14 +118,14 @@ export class ProjectionRunner {
   }
 
   async retry(name: string): Promise<boolean> {
-    const cleared = await clearFailure(this.deps.pool, name);
+    const cleared = await clearFailure(this.deps.prisma, name);
     if (cleared) this.progress.retried(name);
     this.workers.forEach((w) => w.refresh());
     return cleared;
   }
 
   async rebuild(name: string): Promise<boolean> {
-    const requested = await requestRebuild(this.deps.pool, name);
+    const requested = await requestRebuild(this.deps.prisma, name);
     this.workers.forEach((w) => w.refresh());
     return requested;
   }
@@ -133,11 +134,6 @@ export class ProjectionRunner {
   private async lag(row: CheckpointRow, head: bigint): Promise<number> {
     if (row.position >= head) return 0;
     const projector = this.deps.projectors.find((p) => p.name === row.name)!;
-    const { rows } = await this.deps.pool.query<{ n: string }>({
-      name: 'projection-lag',
-      text: 'SELECT count(*) AS n FROM events WHERE position > $1 AND position <= $2 AND event_type = ANY($3)',
-      values: [row.position.toString(), head.toString(), projector.eventTypes],
-    });
-    return Number(rows[0]!.n);
+    return this.deps.store.countEvents(row.position, head, projector.eventTypes);
   }
 }

@@ -35,7 +35,8 @@ export type Projector = {
   apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<ReadModelChange[]>;
 };
 
-export type ProjectionStatus = 'RUNNING' | 'FAILED' | 'REBUILDING';
+export const PROJECTION_STATUSES = ['RUNNING', 'FAILED', 'REBUILDING'] as const;
+export type ProjectionStatus = (typeof PROJECTION_STATUSES)[number];
 
 export type CheckpointRow = {
   name: string;

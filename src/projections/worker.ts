@@ -1,9 +1,11 @@
 import type { Pool, PoolClient } from 'pg';
+import type { PrismaClient } from '../db/prisma';
 import type { Logger } from 'pino';
 import type { EventStore, LogPage } from '../eventstore';
 import { ConsumerLoop } from '../eventstore/consumer-loop';
 import { pageWithinBytes } from '../eventstore/event-size';
-import { inBatchTransaction, isTransient } from './batch-transaction';
+import { isTransient } from '../db/sql-errors';
+import { inBatchTransaction } from './batch-transaction';
 import { advanceCheckpoint, CheckpointMoved, ensureCheckpoint, markFailed, readCheckpoint } from './checkpoints';
 import type { Leadership } from './leadership';
 import { rebuildProjector, type RebuildHost } from './rebuild';
@@ -25,7 +27,7 @@ export type WorkerOptions = {
 };
 
 export type WorkerDeps = {
-  pool: Pool;
+  prisma: PrismaClient;
   /** Pipelined connections: every batch transaction runs on one of these. */
   batchPool: Pool;
   store: EventStore;
@@ -101,7 +103,7 @@ export class ProjectorWorker {
 
   /** One unit of work; false when there was nothing to do. */
   private async step(): Promise<boolean> {
-    const { leadership, pool } = this.deps;
+    const { leadership, prisma } = this.deps;
     const name = this.projector.name;
     if (!leadership.holds(name)) {
       this.checkpoint = undefined;
@@ -112,11 +114,11 @@ export class ProjectorWorker {
     // While leading, this worker alone moves the checkpoint, so its own copy is current; the row is re-read now
     // and then for what operators change (retry, rebuild requests), at once when asked here.
     if (!this.checkpoint) {
-      this.checkpoint = await ensureCheckpoint(pool, name, this.projector.version);
+      this.checkpoint = await ensureCheckpoint(prisma, name, this.projector.version);
       this.checkedAt = Date.now();
     } else if (this.refreshRequested || Date.now() - this.checkedAt > CHECKPOINT_REFRESH_MS) {
       this.refreshRequested = false;
-      this.checkpoint = await readCheckpoint(pool, name);
+      this.checkpoint = await readCheckpoint(prisma, name);
       this.checkedAt = Date.now();
       if (!this.checkpoint) return false;
     }
@@ -195,16 +197,16 @@ export class ProjectorWorker {
       { projector: this.projector.name, eventId: error.eventId, err: error.reason },
       'projector failed on an event; it stays stopped until retried',
     );
-    await markFailed(this.deps.pool, this.projector.name, error.message, error.eventId);
+    await markFailed(this.deps.prisma, this.projector.name, error.message, error.eventId);
     this.deps.failed?.(this.projector.name);
   }
 
   private rebuildHost(): RebuildHost {
-    const { pool, batchPool, store, logger, options, leadership } = this.deps;
+    const { prisma, batchPool, store, logger, options, leadership } = this.deps;
     const name = this.projector.name;
     return {
       projector: this.projector,
-      pool,
+      prisma,
       batchPool,
       store,
       logger,

@@ -1,4 +1,4 @@
-import type { OrderRecord } from '../orders/projector';
+import type { OrderRecord } from '../orders/read-model';
 import { takeTurn } from './fair-share';
 
 /** Ends a subscription whose client fell too far behind; it resubscribes and reads the current rows. */

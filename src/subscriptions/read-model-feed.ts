@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/prisma';
 import { ConsumerLoop } from '../eventstore/consumer-loop';
-import { ORDER_EVENT_TYPES, ORDER_MODEL, ordersProjector, type OrderRecord } from '../orders/projector';
-import { findOrdersByIds } from '../orders/queries';
+import { ORDER_EVENT_TYPES, ordersProjector } from '../orders/projector';
+import { findOrdersByIds, ORDER_MODEL, type OrderRecord } from '../orders/read-model';
 import type { ProjectionRunner } from '../projections/runner';
 import { OrderUpdates } from './order-updates';
 import type { LogTailer } from './tailer';

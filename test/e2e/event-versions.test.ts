@@ -18,7 +18,7 @@ beforeAll(async () => {
     `mutation { registerCustomer(input: { name: "Legacy", email: "legacy@example.com" }) { aggregateId } }`,
   );
   customerId = res.data!.registerCustomer.aggregateId;
-  const client = await server.app.services.pool.connect();
+  const client = await server.sql.connect();
   try {
     await client.query('BEGIN');
     await client.query(`INSERT INTO streams (aggregate_id, aggregate_type, version) VALUES ($1, 'Order', 2)`, [
@@ -45,7 +45,7 @@ afterAll(() => server.close());
 
 const storedRows = async () =>
   (
-    await server.app.services.pool.query(
+    await server.sql.query(
       `SELECT event_type, schema_version, payload FROM events WHERE aggregate_id = $1 ORDER BY version`,
       [orderId],
     )

@@ -33,7 +33,7 @@ function upgrade(server: TestServer, host: string, origin: string): Promise<numb
 }
 
 async function eventCount(server: TestServer): Promise<number> {
-  const { rows } = await server.app.services.pool.query('SELECT count(*)::int AS n FROM events');
+  const { rows } = await server.sql.query('SELECT count(*)::int AS n FROM events');
   return rows[0].n;
 }
 

@@ -29,7 +29,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 async function logHead(): Promise<{ n: string; last: string | null }> {
-  const { rows } = await server.app.services.pool.query(
+  const { rows } = await server.sql.query(
     'SELECT count(*) AS n, max(position)::text AS last FROM events',
   );
   return rows[0];
@@ -242,7 +242,7 @@ describe('a page of the log', () => {
       after = page.pageInfo.endCursor;
     }
     expect(pages).toBeGreaterThanOrEqual(3);
-    const { rows } = await small.app.services.pool.query(
+    const { rows } = await small.sql.query(
       `SELECT event_id FROM events WHERE event_type = 'OrderPlaced' ORDER BY position`,
     );
     expect(seen).toEqual(rows.map((r: { event_id: string }) => r.event_id));
@@ -291,7 +291,7 @@ describe('several commands in one operation', () => {
     }`);
     expect(res.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['b'], 'NOT_FOUND']]);
     expect(res.data).toEqual({ a: { aggregateId: expect.any(String) }, b: null });
-    const { rows } = await server.app.services.pool.query(
+    const { rows } = await server.sql.query(
       'SELECT count(*)::int AS n FROM events WHERE aggregate_id = $1',
       [res.data!.a.aggregateId],
     );
@@ -328,7 +328,7 @@ describe('a reply that fails after the command committed', () => {
         extensions: { code: 'INTERNAL_SERVER_ERROR' },
       }),
     ]);
-    const { rows } = await broken.app.services.pool.query(
+    const { rows } = await broken.sql.query(
       `SELECT count(*)::int AS n FROM events WHERE aggregate_id = $1`,
       [res.data!.placeOrder.aggregateId],
     );

@@ -47,7 +47,7 @@ async function withProbeTable(db: TestDatabase): Promise<void> {
 }
 
 async function probeMatchesLog(server: TestServer): Promise<void> {
-  const { rows } = await server.app.services.pool.query(
+  const { rows } = await server.sql.query(
     `SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM probe_events) AS probed,
             (SELECT count(*) FROM events e LEFT JOIN probe_events p USING (event_id) WHERE p.event_id IS NULL) AS missing`,
   );
@@ -146,7 +146,7 @@ describe('a projector that throws on an event', () => {
     // The server keeps serving, and the healthy projectors keep up.
     const order = await server.gql(`query ($o: ID!) { order(id: $o) { status } }`, { o: orderId });
     expect(order.data!.order).toEqual({ status: 'PAID' });
-    const { rows } = await server.app.services.pool.query('SELECT count(*)::int AS n FROM probe_events');
+    const { rows } = await server.sql.query('SELECT count(*)::int AS n FROM probe_events');
     expect(rows[0].n).toBe(2); // everything before the failing event
     const live = await server.gql(`query ($c: ID!) { customer(id: $c) { orderCount lifetimeTotal } }`, {
       c: customerId,

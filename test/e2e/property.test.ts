@@ -135,7 +135,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 async function logHead(): Promise<unknown> {
-  const { rows } = await server.app.services.pool.query(
+  const { rows } = await server.sql.query(
     'SELECT count(*) AS n, max(position)::text AS last FROM events',
   );
   return rows[0];

@@ -23,7 +23,7 @@ async function ok(query: string, input: Record<string, unknown>) {
 
 async function snapshotOf(aggregateId: string) {
   type Row = { aggregate_type: string; version: number; snapshot_version: number };
-  const { rows } = await server.app.services.pool.query<Row>(
+  const { rows } = await server.sql.query<Row>(
     'SELECT aggregate_type, version, snapshot_version FROM snapshots WHERE aggregate_id = $1',
     [aggregateId],
   );

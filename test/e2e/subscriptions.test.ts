@@ -55,7 +55,7 @@ async function burst(
 }
 
 async function logPositions(aggregateType: string): Promise<string[]> {
-  const { rows } = await server.app.services.pool.query(
+  const { rows } = await server.sql.query(
     'SELECT position::text AS p FROM events WHERE aggregate_type = $1 ORDER BY events.position',
     [aggregateType],
   );
@@ -144,7 +144,7 @@ describe('events subscription', () => {
     const clients = Array.from({ length: 200 }, () => server.ws());
     // From the head of the log as it is now: a subscription the server registers only once the burst has begun
     // (graphql-ws acknowledges no subscribe, and a busy machine may take seconds) still starts where it was asked to.
-    const { rows } = await server.app.services.pool.query<{ head: string }>(
+    const { rows } = await server.sql.query<{ head: string }>(
       'SELECT coalesce(max(position), 0)::text AS head FROM events',
     );
     const subs = clients.map((c) =>

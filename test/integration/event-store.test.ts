@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { connectionConfig } from '../../src/db/pool';
 import { append } from '../../src/eventstore/append';
 import { Notifier } from '../../src/eventstore/wakeups';
-import type { AppendRequest, StoredEvent } from '../../src/eventstore';
+import type { AppendRequest, AppendResult, StoredEvent } from '../../src/eventstore';
 import { ConcurrencyConflict } from '../../src/shared/errors';
 import { openStore, type StoreFixture } from '../support/event-store';
 
@@ -132,10 +132,18 @@ describe('readLog', () => {
   it('never returns an event behind one it already returned, with 32 writers and a transaction committed last', async () => {
     // A writer that takes its transaction id first and commits last: its event's position is below every other
     // writer's, and becomes visible only after all of theirs.
-    const holder = new Client(connectionConfig(f.db.url));
-    await holder.connect();
-    await holder.query('BEGIN');
-    const held = await append(holder as never, request(randomUUID(), 'no-stream'));
+    let commit!: () => void;
+    const committing = new Promise<void>((resolve) => (commit = resolve));
+    let appended!: (result: AppendResult) => void;
+    const heldAppend = new Promise<AppendResult>((resolve) => (appended = resolve));
+    const holder = f.prisma.$transaction(
+      async (tx) => {
+        appended(await append(tx, request(randomUUID(), 'no-stream')));
+        await committing;
+      },
+      { timeout: 120_000 },
+    );
+    const held = await heldAppend;
     // Every event of this test comes after the held one: earlier tests' transactions all took smaller ids.
     const start = held.position - 1n;
 
@@ -164,8 +172,8 @@ describe('readLog', () => {
     });
     await Promise.all(writers);
     await new Promise((r) => setTimeout(r, 50));
-    await holder.query('COMMIT');
-    await holder.end();
+    commit();
+    await holder;
     polling = false;
     await poller;
 

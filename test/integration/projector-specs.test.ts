@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { customersProjector } from '../../src/customers/projector';
-import { ORDER_MODEL, ordersProjector } from '../../src/orders/projector';
+import { ordersProjector } from '../../src/orders/projector';
+import { ORDER_MODEL } from '../../src/orders/read-model';
 import { openStore, type StoreFixture } from '../support/event-store';
 import { projectorSpec } from '../support/projector-spec';
 

@@ -1,11 +1,13 @@
 import { Pool } from 'pg';
 import { connectionConfig } from '../../src/db/pool';
+import { createPrisma, type PrismaClient } from '../../src/db/prisma';
 import { createEventStore, EVENTS_CHANNEL, Notifier, type EventStore } from '../../src/eventstore';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export type StoreFixture = {
   db: TestDatabase;
   pool: Pool;
+  prisma: PrismaClient;
   notifier: Notifier;
   store: EventStore;
   close(): Promise<void>;
@@ -22,14 +24,17 @@ export async function openStore(): Promise<StoreFixture> {
   // an EventEmitter without a listener throws into whichever test runs at that moment.
   pool.on('error', () => undefined);
   const notifier = new Notifier(pool, connectionConfig(db.url), quiet);
-  const store = createEventStore(pool, notifier.channel(EVENTS_CHANNEL));
+  const prisma = createPrisma(pool);
+  const store = createEventStore(prisma, notifier.channel(EVENTS_CHANNEL));
   return {
     db,
     pool,
+    prisma,
     notifier,
     store,
     async close() {
       await notifier.close();
+      await prisma.$disconnect();
       await pool.end();
       await db.drop();
     },

@@ -45,7 +45,7 @@ export async function rebuild(server: TestServer, name: string, timeoutMs = 60_0
   const deadline = Date.now() + timeoutMs;
   // The request is seen on the leader's next step; wait for it to start, then to finish.
   for (;;) {
-    const row = await server.app.services.pool.query(
+    const row = await server.sql.query(
       'SELECT status, rebuild_requested_at FROM projection_checkpoints WHERE name = $1',
       [name],
     );

@@ -1,4 +1,5 @@
 import { createClient, type Client as WsClient } from 'graphql-ws';
+import { Pool } from 'pg';
 import WebSocket from 'ws';
 import { startOrderstream, type Orderstream, type StartOptions } from '../../src/app';
 import { loadConfig } from '../../src/config';
@@ -14,6 +15,8 @@ export type GraphQLResponse<T = Record<string, any>> = {
 export type TestServer = {
   app: Orderstream;
   db: TestDatabase;
+  /** The test's own connections to the server's database, for looking at (or tampering with) tables directly. */
+  sql: Pool;
   /** POSTs one operation to /graphql with fetch. */
   gql<T = Record<string, any>>(
     query: string,
@@ -34,9 +37,12 @@ export async function startTestServer(
   const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', LOG_LEVEL: 'silent', ...env });
   const app = await startOrderstream(config, createLogger(config.logLevel), options);
   const clients: WsClient[] = [];
+  const sql = new Pool({ connectionString: db.url, max: 4 });
+  sql.on('error', () => undefined);
   return {
     app,
     db,
+    sql,
     async gql(query, variables, headers = {}) {
       const res = await fetch(`${app.url}/graphql`, {
         method: 'POST',
@@ -58,6 +64,7 @@ export async function startTestServer(
     async close() {
       await Promise.all(clients.map((c) => c.dispose()));
       await app.stop();
+      await sql.end();
       await db.drop();
     },
   };

@@ -1,4 +1,4 @@
-import type { OrderRecord } from '../../src/orders/projector';
+import type { OrderRecord } from '../../src/orders/read-model';
 import { OrderUpdates, SubscriberTooSlow } from '../../src/subscriptions/order-updates';
 
 function order(id: string, version: number, status: OrderRecord['status'] = 'PLACED'): OrderRecord {

@@ -1,4 +1,4 @@
-import { isTransient } from '../../src/projections/batch-transaction';
+import { isTransient } from '../../src/db/sql-errors';
 
 // A transient error retries the batch; anything else FAILS the projector until an operator retries it. A database
 // hiccup must not need an operator; a projector bug must not be retried for ever.

@@ -1,0 +1,99 @@
+import type { PrismaClient } from '../db/prisma';
+import { Prisma, type Customer, type CustomerOrder } from '../generated/prisma/client';
+import { tableStatements, type Column } from '../projections/table-columns';
+import { readModel, type ProjectionTx } from '../projections/types';
+import type { Money } from '../shared/money';
+import type { CustomerView } from './view';
+
+/**
+ * The customers query table and the customers projector's memo of each order: their columns, the row codec, the
+ * projector's loads and writes and the API's reads, in one place. The projector writes on its batch connection and
+ * the API reads through Prisma's models (db/prisma.ts says why); both read rows in the shape of Prisma's
+ * `Customer`, so one codec turns either into a CustomerRecord.
+ */
+export const CUSTOMER_TABLES = { customers: 'customers', orders: 'customer_orders' } as const;
+
+/** Amounts by currency (ISO 4217 code → amount): amounts in different currencies are never added together. */
+export type Totals = Readonly<Record<string, Money>>;
+
+/** A customer as the query table holds it: the view plus what the customer's orders add. */
+export type CustomerRecord = CustomerView & { orderCount: number; lifetimeTotals: Totals };
+
+/** The customers table's rows, as the projector reports them to read-your-writes. */
+export const CUSTOMER_MODEL = readModel<CustomerRecord>('Customer');
+
+/** What the projector remembers of an order: whose it is, its currency, and what of it is paid. */
+export type OrderMemo = { orderId: string; customerId: string; orderVersion: number; currency: string; paidAmount: Money };
+
+const CUSTOMER_COLUMNS: readonly Column<Customer>[] = [
+  ['id', 'id', 'text'],
+  ['name', 'name', 'text'],
+  ['email', 'email', 'text'],
+  ['active', 'active', 'boolean'],
+  ['deactivation_reason', 'deactivationReason', 'text'],
+  ['order_count', 'orderCount', 'int'],
+  ['lifetime_totals', 'lifetimeTotals', 'jsonb'],
+  ['version', 'version', 'int'],
+  ['registered_at', 'registeredAt', 'timestamptz'],
+  ['updated_at', 'updatedAt', 'timestamptz'],
+  ['deactivated_at', 'deactivatedAt', 'timestamptz'],
+];
+const MEMO_COLUMNS: readonly Column<CustomerOrder>[] = [
+  ['order_id', 'orderId', 'text'],
+  ['customer_id', 'customerId', 'text'],
+  ['order_version', 'orderVersion', 'int'],
+  ['currency', 'currency', 'text'],
+  ['paid_amount', 'paidAmount', 'numeric'],
+];
+// Not forward-only: a customer's order figures change with order events, at the same customer version.
+const customers = tableStatements<Customer>(CUSTOMER_COLUMNS, 'id');
+const memos = tableStatements<CustomerOrder>(MEMO_COLUMNS, 'orderId');
+
+/** The totals column, written only by `writeCustomers` below: currency codes to amounts as strings. */
+function toTotals(json: unknown): Totals {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new Error('customers.lifetime_totals is not an object of amounts');
+  }
+  const totals: Record<string, Money> = {};
+  for (const [currency, amount] of Object.entries(json)) {
+    if (typeof amount !== 'string') throw new Error(`customers.lifetime_totals.${currency} is not an amount`);
+    totals[currency] = amount;
+  }
+  return totals;
+}
+
+function toRecord(c: Customer): CustomerRecord {
+  return { ...c, lifetimeTotals: toTotals(c.lifetimeTotals) };
+}
+
+/** The batch's customers as the table has them now (those it does not know yet are missing). */
+export async function loadCustomers(tx: ProjectionTx, ids: readonly string[]): Promise<Map<string, CustomerRecord>> {
+  const rows = await customers.load(tx.client, tx.table(CUSTOMER_TABLES.customers), ids);
+  return new Map(rows.map((row) => [row.id, toRecord(row)]));
+}
+
+export async function loadOrderMemos(tx: ProjectionTx, orderIds: readonly string[]): Promise<Map<string, OrderMemo>> {
+  const rows = await memos.load(tx.client, tx.table(CUSTOMER_TABLES.orders), orderIds);
+  return new Map(rows.map((m) => [m.orderId, { ...m, paidAmount: m.paidAmount.toFixed(2) }]));
+}
+
+/** Issued together and awaited together: one round trip on the batch's pipelined connection. */
+export async function writeCustomers(
+  tx: ProjectionTx,
+  changed: readonly CustomerRecord[],
+  changedMemos: readonly OrderMemo[],
+): Promise<void> {
+  await Promise.all([
+    memos.upsert(
+      tx.client,
+      tx.table(CUSTOMER_TABLES.orders),
+      changedMemos.map((m) => ({ ...m, paidAmount: new Prisma.Decimal(m.paidAmount) })),
+    ),
+    customers.upsert(tx.client, tx.table(CUSTOMER_TABLES.customers), changed),
+  ]);
+}
+
+export async function findCustomersByIds(prisma: PrismaClient, ids: readonly string[]): Promise<CustomerRecord[]> {
+  const rows = await prisma.customer.findMany({ where: { id: { in: [...ids] } } });
+  return rows.map(toRecord);
+}

@@ -1,0 +1,133 @@
+import type { PrismaClient } from '../db/prisma';
+import { Prisma, type Order } from '../generated/prisma/client';
+import { tableStatements, type Column } from '../projections/table-columns';
+import { readModel, type ProjectionTx } from '../projections/types';
+import type { OrderItem } from './events';
+import { ORDER_STATUSES, type OrderStatus } from './state';
+import type { OrderView } from './view';
+
+/**
+ * The orders query tables, one row per order (newest first by the OrderPlaced position) and a count per status:
+ * their columns, the row codec, the projector's loads and writes and the API's reads, in one place. The projector
+ * writes on its batch connection and the API reads through Prisma's models (db/prisma.ts says why); both read
+ * rows in the shape of Prisma's `Order`, so one codec turns either into an OrderRecord.
+ */
+export const ORDER_TABLES = { orders: 'orders', statusCounts: 'order_status_counts' } as const;
+
+export type OrderRecord = OrderView & { placedPosition: bigint };
+
+/** The orders table's rows, as the projector reports them to read-your-writes and subscriptions. */
+export const ORDER_MODEL = readModel<OrderRecord>('Order');
+
+const COLUMNS: readonly Column<Order>[] = [
+  ['id', 'id', 'text'],
+  ['customer_id', 'customerId', 'text'],
+  ['status', 'status', 'text'],
+  ['items', 'items', 'jsonb'],
+  ['item_count', 'itemCount', 'int'],
+  ['total_amount', 'totalAmount', 'numeric'],
+  ['currency', 'currency', 'text'],
+  ['cancellation_reason', 'cancellationReason', 'text'],
+  ['version', 'version', 'int'],
+  ['placed_position', 'placedPosition', 'bigint'],
+  ['created_at', 'createdAt', 'timestamptz'],
+  ['updated_at', 'updatedAt', 'timestamptz'],
+  ['paid_at', 'paidAt', 'timestamptz'],
+  ['shipped_at', 'shippedAt', 'timestamptz'],
+  ['cancelled_at', 'cancelledAt', 'timestamptz'],
+];
+// An order's row changes only with its own events, so a row of a lower version is a stale write.
+const orders = tableStatements<Order>(COLUMNS, 'id', { forwardOnly: true });
+
+function toOrderStatus(status: string): OrderStatus {
+  if ((ORDER_STATUSES as readonly string[]).includes(status)) return status as OrderStatus;
+  throw new Error(`the orders table holds an unknown status "${status}"`);
+}
+
+function toRecord(o: Order): OrderRecord {
+  return {
+    ...o,
+    status: toOrderStatus(o.status),
+    // Written only by `writeOrders` below, from OrderItem[].
+    items: o.items as OrderItem[],
+    totalAmount: o.totalAmount.toFixed(2),
+  };
+}
+
+function toRow(o: OrderRecord): Order {
+  return { ...o, totalAmount: new Prisma.Decimal(o.totalAmount) };
+}
+
+/** The batch's orders as the table has them now (those it does not know yet are missing). */
+export async function loadOrders(tx: ProjectionTx, ids: readonly string[]): Promise<Map<string, OrderRecord>> {
+  const rows = await orders.load(tx.client, tx.table(ORDER_TABLES.orders), ids);
+  return new Map(rows.map((row) => [row.id, toRecord(row)]));
+}
+
+/**
+ * Writes changed orders and moves the status counts by `moves` (status → how many more or fewer). The statements
+ * are issued together and awaited together: one round trip on the batch's pipelined connection.
+ */
+export async function writeOrders(
+  tx: ProjectionTx,
+  changed: readonly OrderRecord[],
+  moves: ReadonlyMap<OrderStatus, number>,
+): Promise<void> {
+  const counts = tx.table(ORDER_TABLES.statusCounts);
+  const writes = [orders.upsert(tx.client, tx.table(ORDER_TABLES.orders), changed.map(toRow))];
+  const deltas = [...moves].filter(([, n]) => n !== 0).map(([status, count]) => ({ status, count }));
+  if (deltas.length > 0) {
+    writes.push(
+      tx.client
+        .query({
+          name: `orders-counts:${counts}`,
+          text: `INSERT INTO "${counts}" SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(status text, count bigint)
+             ON CONFLICT (status) DO UPDATE SET count = "${counts}".count + EXCLUDED.count`,
+          values: [JSON.stringify(deltas)],
+        })
+        .then(() => undefined),
+    );
+    // No row for a status nobody is in: whether a count passed through zero depends on where batches were cut
+    // (a live run with small batches sees PAID go up and down, a rebuild may never see it), and the table must
+    // not depend on that.
+    writes.push(
+      tx.client
+        .query({ name: `orders-counts-prune:${counts}`, text: `DELETE FROM "${counts}" WHERE count = 0` })
+        .then(() => undefined),
+    );
+  }
+  await Promise.all(writes);
+}
+
+export async function findOrdersByIds(prisma: PrismaClient, ids: readonly string[]): Promise<OrderRecord[]> {
+  const rows = await prisma.order.findMany({ where: { id: { in: [...ids] } } });
+  return rows.map(toRecord);
+}
+
+export type OrderListFilter = { customerId?: string | null; status?: OrderStatus | null };
+
+/** Newest first, keyset-paginated on the OrderPlaced position (unique, so pages never overlap or skip). */
+export async function listOrders(
+  prisma: PrismaClient,
+  filter: OrderListFilter,
+  first: number,
+  before?: bigint,
+): Promise<{ orders: OrderRecord[]; hasNextPage: boolean }> {
+  const rows = await prisma.order.findMany({
+    where: {
+      customerId: filter.customerId ?? undefined,
+      status: filter.status ?? undefined,
+      placedPosition: before === undefined ? undefined : { lt: before },
+    },
+    orderBy: { placedPosition: 'desc' },
+    take: first + 1,
+  });
+  return { orders: rows.slice(0, first).map(toRecord), hasNextPage: rows.length > first };
+}
+
+/** Every status, in lifecycle order, with 0 where no order is in it (the table keeps no rows for zero). */
+export async function orderStatusCounts(prisma: PrismaClient): Promise<{ status: OrderStatus; count: number }[]> {
+  const rows = await prisma.orderStatusCount.findMany();
+  const counts = new Map(rows.map((r) => [r.status, Number(r.count)]));
+  return ORDER_STATUSES.map((status) => ({ status, count: counts.get(status) ?? 0 }));
+}
