@@ -1,7 +1,8 @@
 import type { StoredEvent } from '../eventstore/types';
-import type { OrderPaid, OrderPlaced } from '../orders/events';
+import { decodeOrderEvent } from '../orders/events';
 import { readModel, type Projector, type ProjectionTx, type ReadModelChange } from '../projections/types';
-import { applyCustomerEnvelope, type CustomerView } from './view';
+import { decodeCustomerEvent } from './events';
+import { evolveCustomer, type CustomerState } from './state';
 import { Decimal } from '../shared/money';
 
 export const CUSTOMER_PROJECTOR_EVENT_TYPES = [
@@ -12,8 +13,8 @@ export const CUSTOMER_PROJECTOR_EVENT_TYPES = [
   'OrderCancelled',
 ] as const;
 
-/** A customer as the query table holds it: the view plus what the customer's orders add. */
-export type CustomerRecord = CustomerView & { orderCount: number; lifetimeTotal: string };
+/** A customer as the query table holds it: the customer's state plus what the customer's orders add. */
+export type CustomerRecord = CustomerState & { orderCount: number; lifetimeTotal: string };
 
 type CustomerRow = {
   id: string;
@@ -89,7 +90,10 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
   const customerIds = new Set<string>();
   for (const e of events) {
     if (e.aggregateType === 'Customer') customerIds.add(e.aggregateId);
-    else if (e.eventType === 'OrderPlaced') customerIds.add((e.payload as OrderPlaced['data']).customerId);
+    else if (e.eventType === 'OrderPlaced') {
+      const placed = decodeOrderEvent(e);
+      if (placed.type === 'OrderPlaced') customerIds.add(placed.data.customerId);
+    }
   }
   for (const memo of memos.values()) customerIds.add(memo.customerId);
   const { rows } = await tx.client.query<CustomerRow>({
@@ -106,7 +110,7 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
     if (event.aggregateType === 'Customer') {
       const current = customers.get(event.aggregateId);
       if (current && event.version <= current.version) continue;
-      const view = applyCustomerEnvelope(current ?? null, event);
+      const view = evolveCustomer(current ?? null, decodeCustomerEvent(event));
       if (!view) continue;
       customers.set(event.aggregateId, {
         ...view,
@@ -117,9 +121,10 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
       continue;
     }
     const memo = memos.get(event.aggregateId);
-    if (event.eventType === 'OrderPlaced') {
+    const order = decodeOrderEvent(event);
+    if (order.type === 'OrderPlaced') {
       if (memo) continue;
-      const customerId = (event.payload as OrderPlaced['data']).customerId;
+      const customerId = order.data.customerId;
       memos.set(event.aggregateId, {
         orderId: event.aggregateId,
         customerId,
@@ -137,8 +142,8 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
     if (!memo || event.version <= memo.orderVersion) continue;
     const customer = customers.get(memo.customerId);
     let total = new Decimal(customer?.lifetimeTotal ?? 0);
-    if (event.eventType === 'OrderPaid') {
-      const amount = (event.payload as OrderPaid['data']).amount;
+    if (order.type === 'OrderPaid') {
+      const amount = order.data.amount;
       total = total.plus(amount);
       memos.set(memo.orderId, { ...memo, orderVersion: event.version, paidAmount: money(amount) });
     } else {

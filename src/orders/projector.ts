@@ -1,8 +1,7 @@
 import type { StoredEvent } from '../eventstore/types';
 import { readModel, type Projector, type ProjectionTx, type ReadModelChange } from '../projections/types';
-import type { OrderItem } from './events';
-import type { OrderStatus } from './state';
-import { applyOrderEnvelope, type OrderView } from './view';
+import { decodeOrderEvent, type OrderItem } from './events';
+import { evolveOrder, type OrderState, type OrderStatus } from './state';
 
 /** The `orders` query table (plus status counts), one row per order, newest first by the OrderPlaced position. */
 export const ORDER_EVENT_TYPES = ['OrderPlaced', 'ItemAdded', 'OrderPaid', 'OrderShipped', 'OrderCancelled'] as const;
@@ -25,7 +24,7 @@ type Row = {
   cancelled_at: Date | null;
 };
 
-export type OrderRecord = OrderView & { placedPosition: bigint };
+export type OrderRecord = OrderState & { placedPosition: bigint };
 
 export function toOrderRecord(row: Row): OrderRecord {
   return {
@@ -97,7 +96,7 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
   for (const event of events) {
     const current = after.get(event.aggregateId) ?? null;
     if (current && event.version <= current.version) continue;
-    const view = applyOrderEnvelope(current, event);
+    const view = evolveOrder(current, decodeOrderEvent(event));
     if (!view) continue;
     after.set(event.aggregateId, { ...view, placedPosition: current?.placedPosition ?? event.position });
   }

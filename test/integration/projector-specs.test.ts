@@ -101,6 +101,7 @@ describe('the customers projector', () => {
         customerId: customer,
         items: [item('x', 1, total)],
         totalAmount: total,
+        currency: 'EUR',
       });
     await s.given([s.event('Customer', customer, 'CustomerRegistered', { name: 'Ada', email: 'ada@example.com' })]);
     await s.given(

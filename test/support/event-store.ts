@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { connectionConfig } from '../../src/db/pool';
 import { createEventStore, EVENTS_CHANNEL, Notifier, type EventStore } from '../../src/eventstore';
+import { EVENT_SCHEMAS } from '../../src/slices';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export type StoreFixture = {
@@ -13,7 +14,7 @@ export type StoreFixture = {
 
 const quiet = { warn: () => undefined };
 
-/** A real event store on a database of the test file's own. */
+/** A real event store on a database of the test file's own, reading and writing events as the app does. */
 export async function openStore(): Promise<StoreFixture> {
   const db = await createTestDatabase();
   const pool = new Pool({ ...connectionConfig(db.url), max: 40 });
@@ -22,7 +23,7 @@ export async function openStore(): Promise<StoreFixture> {
   // an EventEmitter without a listener throws into whichever test runs at that moment.
   pool.on('error', () => undefined);
   const notifier = new Notifier(pool, connectionConfig(db.url), quiet);
-  const store = createEventStore(pool, notifier.channel(EVENTS_CHANNEL));
+  const store = createEventStore(pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS);
   return {
     db,
     pool,
