@@ -20,7 +20,7 @@ const config: CodegenConfig = {
         mappers: {
           Event: '../eventstore/types#StoredEvent',
           EventConnection: '../graphql/models#EventConnectionModel',
-          Order: '../orders/view#OrderView',
+          Order: '../orders/state#OrderState',
           OrderItem: '../orders/events#OrderItem as OrderItemModel',
           Customer: '../graphql/models#CustomerModel',
           OrderConnection: '../graphql/models#OrderConnectionModel',

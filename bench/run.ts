@@ -18,6 +18,7 @@ import { appendsStage } from './stages/appends';
 import { fanoutStage } from './stages/fanout';
 import { latencyStage } from './stages/latency';
 import { rebuildStage } from './stages/rebuild';
+import { storeClientStage } from './stages/store-client';
 import { memoryStage } from './stages/memory';
 import type { Figure, Mode, Stage } from './stages/types';
 
@@ -31,6 +32,7 @@ const STAGES: Stage[] = [
   memoryStage({ id: 'idle', label: 'idle', settleMs: 1000 }),
   appendsStage,
   memoryStage({ id: 'appends', label: 'after appends', withPeak: true }),
+  storeClientStage,
   latencyStage,
   fanoutStage,
   memoryStage({ id: 'fanout', label: 'after fan-out' }),

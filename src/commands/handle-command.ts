@@ -5,7 +5,7 @@ import { AppError, ConcurrencyConflict, IdempotencyConflict, NotFound } from '..
 import type { InputLimits } from '../shared/input-limits';
 import { requireId } from '../shared/text';
 import { emptyAggregate, foldOnto, type Aggregate, type DomainEvent, type Loaded } from './aggregate';
-import { loadAggregate, type SnapshotState } from './load';
+import { loadAggregate } from './load';
 
 /** Who sent a command and how it relates to others: becomes the events' metadata. */
 export type CommandMeta = {
@@ -15,8 +15,8 @@ export type CommandMeta = {
   userId?: string | null;
 };
 
-export type Command<S, E extends DomainEvent, V = never> = {
-  aggregate: Aggregate<S, E, V>;
+export type Command<S, E extends DomainEvent> = {
+  aggregate: Aggregate<S, E>;
   aggregateId: string;
   /** Names the command in the idempotency record, e.g. `PlaceOrder`. */
   commandType: string;
@@ -41,9 +41,6 @@ export type CommandOutcome<S> = {
   state: S;
 };
 
-/** What handleCommand returns: the outcome plus the aggregate's view as of `version` (null without a view). */
-export type HandledCommand<S, V> = CommandOutcome<S> & { view: V | null };
-
 export type CommandOptions = {
   /** How often a command without an expectedVersion is re-read and re-decided after losing a race. */
   retries: number;
@@ -60,11 +57,11 @@ export type CommandOptions = {
  * load → decide → append. A command without an expectedVersion that loses a race to another writer is re-read
  * and re-decided, up to `retries` times; with one, the conflict is the client's to resolve.
  */
-export async function handleCommand<S, E extends DomainEvent, V = never>(
+export async function handleCommand<S, E extends DomainEvent>(
   store: EventStore,
-  command: Command<S, E, V>,
+  command: Command<S, E>,
   options: CommandOptions,
-): Promise<HandledCommand<S, V>> {
+): Promise<CommandOutcome<S>> {
   const commandId = optionalId(command.meta.commandId, 'commandId', options.limits);
   const correlationId = optionalId(command.meta.correlationId, 'correlationId', options.limits);
   if (!command.creates) requireId(command.aggregateId, command.idField ?? 'id', options.limits.idLength);
@@ -100,13 +97,13 @@ export async function handleCommand<S, E extends DomainEvent, V = never>(
   }
 }
 
-async function attemptOnce<S, E extends DomainEvent, V>(
+async function attemptOnce<S, E extends DomainEvent>(
   store: EventStore,
-  command: Command<S, E, V>,
+  command: Command<S, E>,
   options: CommandOptions,
   metadata: EventMetadata,
   idempotency: { commandId: string; requestHash: string } | undefined,
-): Promise<HandledCommand<S, V>> {
+): Promise<CommandOutcome<S>> {
   // A creating command names a fresh id: there is nothing to load (a duplicate id fails the no-stream append).
   const { loaded, baseVersion } = command.creates
     ? { loaded: emptyAggregate(command.aggregate), baseVersion: 0 }
@@ -130,15 +127,15 @@ async function attemptOnce<S, E extends DomainEvent, V>(
   // Folded from the stored envelopes, exactly as the next load will fold them.
   const next = foldOnto(command.aggregate, loaded, appended.events);
   await maybeSnapshot(store, command, options, { loadedVersion: loaded.version, baseVersion }, next);
-  return { aggregateId: command.aggregateId, ...appended, state: next.state, view: next.view };
+  return { aggregateId: command.aggregateId, ...appended, state: next.state };
 }
 
 /** The outcome of a command that decided nothing: the aggregate at its version, and the position of that version. */
-async function unchanged<S, E extends DomainEvent, V>(
+async function unchanged<S, E extends DomainEvent>(
   store: EventStore,
-  command: Command<S, E, V>,
-  loaded: Loaded<S, V>,
-): Promise<HandledCommand<S, V>> {
+  command: Command<S, E>,
+  loaded: Loaded<S>,
+): Promise<CommandOutcome<S>> {
   const [last] =
     loaded.version > 0
       ? await store.readStream(command.aggregateId, { fromVersion: loaded.version, toVersion: loaded.version })
@@ -149,7 +146,6 @@ async function unchanged<S, E extends DomainEvent, V>(
     events: [],
     position: last?.position ?? 0n,
     state: loaded.state,
-    view: loaded.view,
   };
 }
 
@@ -159,26 +155,25 @@ async function unchanged<S, E extends DomainEvent, V>(
  * aggregate's snapshotVersion changed, or an earlier save that failed). Best effort, after the append has
  * committed and outside its statement: a failure costs only longer loads, so it is logged, never thrown.
  */
-async function maybeSnapshot<S, E extends DomainEvent, V>(
+async function maybeSnapshot<S, E extends DomainEvent>(
   store: EventStore,
-  command: Command<S, E, V>,
+  command: Command<S, E>,
   options: CommandOptions,
   before: { loadedVersion: number; baseVersion: number },
-  next: Loaded<S, V>,
+  next: Loaded<S>,
 ): Promise<void> {
   const every = options.snapshotEvery;
   if (every <= 0) return;
   const crossed = Math.floor(next.version / every) > Math.floor(before.loadedVersion / every);
   const behind = next.version - before.baseVersion >= every;
   if (!crossed && !behind) return;
-  const state: SnapshotState<S, V> = { state: next.state, view: next.view };
   try {
     await store.saveSnapshot({
       aggregateId: command.aggregateId,
       aggregateType: command.aggregate.type,
       version: next.version,
       snapshotVersion: command.aggregate.snapshotVersion,
-      state,
+      state: next.state,
     });
   } catch (error) {
     options.logger.warn(
@@ -195,12 +190,12 @@ function backOff(attempt: number): Promise<void> {
 }
 
 /** The first result of a command already processed under this commandId, re-read from the log. */
-async function replay<S, E extends DomainEvent, V>(
+async function replay<S, E extends DomainEvent>(
   store: EventStore,
-  command: Command<S, E, V>,
+  command: Command<S, E>,
   commandId: string,
   requestHash: string,
-): Promise<HandledCommand<S, V> | undefined> {
+): Promise<CommandOutcome<S> | undefined> {
   const record = await store.findProcessedCommand(commandId);
   if (!record) return undefined;
   if (record.requestHash !== requestHash) throw new IdempotencyConflict(commandId);
@@ -218,7 +213,6 @@ async function replay<S, E extends DomainEvent, V>(
     events,
     position: record.lastPosition,
     state: loaded.state,
-    view: loaded.view,
   };
 }
 

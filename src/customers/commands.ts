@@ -9,27 +9,26 @@ import {
 } from '../commands/handle-command';
 import type { EventStore } from '../eventstore';
 import { decideCustomer } from './decide';
-import { CUSTOMER, type CustomerEvent } from './events';
-import { evolveCustomer, initialCustomerState, type CustomerState } from './state';
-import { applyCustomerEnvelope, type CustomerView } from './view';
+import { CUSTOMER, decodeCustomerEvent, type CustomerEvent } from './events';
+import { evolveCustomer, type CustomerState } from './state';
 
-/** The view rides along with the state (and in snapshots), so a result never needs the whole stream. */
-export const customerAggregate: Aggregate<CustomerState, CustomerEvent, CustomerView> = {
+export const customerAggregate: Aggregate<CustomerState | null, CustomerEvent> = {
   type: CUSTOMER,
-  snapshotVersion: 1,
-  initial: initialCustomerState,
+  // 2: the state is the customer as clients read it (version 1 snapshots held a domain state and a view).
+  snapshotVersion: 2,
+  initial: null,
+  decode: decodeCustomerEvent,
   evolve: evolveCustomer,
-  view: applyCustomerEnvelope,
 };
 
-export type CustomerResult = Omit<CommandOutcome<CustomerState>, 'state'> & { customer: CustomerView };
+export type CustomerResult = Omit<CommandOutcome<CustomerState>, 'state'> & { customer: CustomerState };
 
 export type CustomerCommands = ReturnType<typeof customerCommands>;
 
 export function customerCommands(store: EventStore, options: CommandOptions) {
-  const run = async (command: Command<CustomerState, CustomerEvent, CustomerView>): Promise<CustomerResult> => {
-    const { state: _state, view, ...outcome } = await handleCommand(store, command, options);
-    return { ...outcome, customer: view! };
+  const run = async (command: Command<CustomerState | null, CustomerEvent>): Promise<CustomerResult> => {
+    const { state, ...outcome } = await handleCommand(store, command, options);
+    return { ...outcome, customer: state! };
   };
   return {
     register(input: { name: string; email: string }, meta: CommandMeta) {

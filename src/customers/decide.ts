@@ -23,12 +23,12 @@ export function wellFormedEmail(email: string): boolean {
 
 export function decideCustomer(
   command: CustomerCommand,
-  state: CustomerState,
+  state: CustomerState | null,
   limits: InputLimits = DEFAULT_INPUT_LIMITS,
 ): CustomerEvent[] {
   switch (command.type) {
     case 'RegisterCustomer': {
-      if (state.exists) throw new RuleViolation('CUSTOMER_ALREADY_REGISTERED', 'The customer is already registered');
+      if (state) throw new RuleViolation('CUSTOMER_ALREADY_REGISTERED', 'The customer is already registered');
       const name = requireText(command.name, 'name', { max: limits.nameLength });
       // Lower-cased before it is measured: some characters lengthen (İ becomes two), and the bound is on what is stored.
       const email = requireText(command.email.toLowerCase(), 'email', { max: limits.emailLength });
@@ -36,7 +36,7 @@ export function decideCustomer(
       return [{ type: 'CustomerRegistered', data: { name, email } }];
     }
     case 'DeactivateCustomer': {
-      if (!state.exists) throw new RuleViolation('CUSTOMER_NOT_REGISTERED', 'The customer is not registered');
+      if (!state) throw new RuleViolation('CUSTOMER_NOT_REGISTERED', 'The customer is not registered');
       if (!state.active) {
         throw new RuleViolation('CUSTOMER_ALREADY_DEACTIVATED', 'The customer is already deactivated');
       }

@@ -1,7 +1,19 @@
-export type CustomerRegistered = { type: 'CustomerRegistered'; data: { name: string; email: string } };
-export type CustomerDeactivated = { type: 'CustomerDeactivated'; data: { reason?: string } };
-
-export type CustomerEvent = CustomerRegistered | CustomerDeactivated;
-export type CustomerEventType = CustomerEvent['type'];
+import { z } from 'zod';
+import type { EventSchemas } from '../eventstore/upcasting';
+import { eventDecoder, type EventsOf } from '../shared/event-decoder';
 
 export const CUSTOMER = 'Customer';
+
+/** Each customer event's payload as it is now (CUSTOMER_EVENT_SCHEMAS): the events' types are read off these. */
+const CUSTOMER_PAYLOADS = {
+  CustomerRegistered: z.object({ name: z.string(), email: z.string() }),
+  CustomerDeactivated: z.object({ reason: z.string().optional() }),
+};
+
+export type CustomerEvent = EventsOf<typeof CUSTOMER_PAYLOADS>;
+
+/** Every customer event is still at schema version 1. */
+export const CUSTOMER_EVENT_SCHEMAS: EventSchemas = {};
+
+/** A customer event as the store hands it over (upcast), checked against its type; throws on anything else. */
+export const decodeCustomerEvent = eventDecoder(CUSTOMER, CUSTOMER_PAYLOADS, CUSTOMER_EVENT_SCHEMAS);

@@ -1,13 +1,13 @@
 import type { Slice } from '../slice';
 import { customerCommands } from './commands';
+import { CUSTOMER_EVENT_SCHEMAS } from './events';
 import { customersProjector } from './projector';
 import { customerResolvers } from './resolvers';
 
 /** Customers: registering and deactivating; the customers query table with order counts and lifetime totals. */
 export const customersSlice: Slice = {
   name: 'customers',
-  // Every customer event is still at schema version 1.
-  events: {},
+  events: CUSTOMER_EVENT_SCHEMAS,
   projectors: [customersProjector],
   resolvers: ({ store, commands }) => customerResolvers(customerCommands(store, commands)),
 };

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../eventstore/types';
-import type { OrderPaid, OrderPlaced } from '../orders/events';
+import { decodeOrderEvent } from '../orders/events';
 import type { Projector, ProjectionTx, ReadModelChange } from '../projections/types';
 import { Decimal, type Money } from '../shared/money';
 import {
@@ -12,7 +12,8 @@ import {
   type OrderMemo,
   type Totals,
 } from './read-model';
-import { applyCustomerEnvelope } from './view';
+import { decodeCustomerEvent } from './events';
+import { evolveCustomer } from './state';
 
 export const CUSTOMER_PROJECTOR_EVENT_TYPES = [
   'CustomerRegistered',
@@ -31,29 +32,36 @@ type Amount = InstanceType<typeof Decimal>;
 
 const NOTHING_PAID: Money = '0.00';
 
+type Decoded = { customer: ReturnType<typeof decodeCustomerEvent> } | { order: ReturnType<typeof decodeOrderEvent> };
+
 /**
  * Customers with their order count and lifetime totals per currency (paid, less refunds of cancelled paid
  * orders). Order events are attributed through the projector's own memo of each order (customer_orders), and an
  * order event at or below the memo's version is skipped, so re-applying changes nothing.
  */
 async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<ReadModelChange<CustomerRecord>[]> {
+  // Each event decoded once, by its own slice's decoder.
+  const decoded: Decoded[] = events.map((e) =>
+    e.aggregateType === 'Customer' ? { customer: decodeCustomerEvent(e) } : { order: decodeOrderEvent(e) },
+  );
   const orderIds = [...new Set(events.filter((e) => e.aggregateType === 'Order').map((e) => e.aggregateId))];
   const memos = await loadOrderMemos(tx, orderIds);
   const customerIds = new Set<string>();
-  for (const e of events) {
-    if (e.aggregateType === 'Customer') customerIds.add(e.aggregateId);
-    else if (e.eventType === 'OrderPlaced') customerIds.add((e.payload as OrderPlaced['data']).customerId);
+  for (const d of decoded) {
+    if ('customer' in d) customerIds.add(d.customer.aggregateId);
+    else if (d.order.type === 'OrderPlaced') customerIds.add(d.order.data.customerId);
   }
   for (const memo of memos.values()) customerIds.add(memo.customerId);
   const customers = await loadCustomers(tx, [...customerIds]);
   const changedCustomers = new Set<string>();
   const changedMemos = new Set<string>();
 
-  for (const event of events) {
-    if (event.aggregateType === 'Customer') {
+  for (const d of decoded) {
+    if ('customer' in d) {
+      const event = d.customer;
       const current = customers.get(event.aggregateId);
       if (current && event.version <= current.version) continue;
-      const view = applyCustomerEnvelope(current ?? null, event);
+      const view = evolveCustomer(current ?? null, event);
       if (!view) continue;
       customers.set(event.aggregateId, {
         ...view,
@@ -63,10 +71,11 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
       changedCustomers.add(event.aggregateId);
       continue;
     }
+    const event = d.order;
     const memo = memos.get(event.aggregateId);
-    if (event.eventType === 'OrderPlaced') {
+    if (event.type === 'OrderPlaced') {
       if (memo) continue;
-      const { customerId, currency } = event.payload as OrderPlaced['data'];
+      const { customerId, currency } = event.data;
       memos.set(event.aggregateId, {
         orderId: event.aggregateId,
         customerId,
@@ -85,14 +94,16 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
     if (!memo || event.version <= memo.orderVersion) continue;
     let next: OrderMemo;
     let moved: Amount;
-    if (event.eventType === 'OrderPaid') {
-      const { amount } = event.payload as OrderPaid['data'];
+    if (event.type === 'OrderPaid') {
+      const { amount } = event.data;
       next = { ...memo, orderVersion: event.version, paidAmount: new Decimal(amount).toFixed(2) };
       moved = new Decimal(amount);
-    } else {
-      // OrderCancelled: a paid order's amount is refunded.
+    } else if (event.type === 'OrderCancelled') {
+      // A paid order's amount is refunded.
       next = { ...memo, orderVersion: event.version, paidAmount: NOTHING_PAID };
       moved = new Decimal(memo.paidAmount).negated();
+    } else {
+      continue;
     }
     memos.set(memo.orderId, next);
     changedMemos.add(memo.orderId);

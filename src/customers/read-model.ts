@@ -3,7 +3,7 @@ import { Prisma, type Customer, type CustomerOrder } from '../generated/prisma/c
 import { tableStatements, type Column } from '../projections/table-columns';
 import { readModel, type ProjectionTx } from '../projections/types';
 import type { Money } from '../shared/money';
-import type { CustomerView } from './view';
+import type { CustomerState } from './state';
 
 /**
  * The customers query table and the customers projector's memo of each order: their columns, the row codec, the
@@ -16,14 +16,20 @@ export const CUSTOMER_TABLES = { customers: 'customers', orders: 'customer_order
 /** Amounts by currency (ISO 4217 code → amount): amounts in different currencies are never added together. */
 export type Totals = Readonly<Record<string, Money>>;
 
-/** A customer as the query table holds it: the view plus what the customer's orders add. */
-export type CustomerRecord = CustomerView & { orderCount: number; lifetimeTotals: Totals };
+/** A customer as the query table holds it: the customer's state plus what its orders add. */
+export type CustomerRecord = CustomerState & { orderCount: number; lifetimeTotals: Totals };
 
 /** The customers table's rows, as the projector reports them to read-your-writes. */
 export const CUSTOMER_MODEL = readModel<CustomerRecord>('Customer');
 
 /** What the projector remembers of an order: whose it is, its currency, and what of it is paid. */
-export type OrderMemo = { orderId: string; customerId: string; orderVersion: number; currency: string; paidAmount: Money };
+export type OrderMemo = {
+  orderId: string;
+  customerId: string;
+  orderVersion: number;
+  currency: string;
+  paidAmount: Money;
+};
 
 const CUSTOMER_COLUMNS: readonly Column<Customer>[] = [
   ['id', 'id', 'text'],

@@ -25,8 +25,15 @@ import { PrismaClient, type Prisma } from '../generated/prisma/client';
  * database, exists, and a migration file is many statements in one simple-protocol query.
  */
 export function createPrisma(pool: Pool, onQuery?: (sql: string) => void): PrismaClient {
+  const names = new Map<string, string>();
   const prisma = new PrismaClient({
-    adapter: new PrismaPg(pool),
+    adapter: new PrismaPg(pool, {
+      statementNameGenerator: ({ sql }) => {
+        let name = names.get(sql);
+        if (name === undefined && names.size < MAX_PREPARED) names.set(sql, (name = `p${names.size}`));
+        return name as string;
+      },
+    }),
     log: onQuery ? [{ emit: 'event', level: 'query' }] : [],
   });
   if (onQuery) {
@@ -36,6 +43,8 @@ export function createPrisma(pool: Pool, onQuery?: (sql: string) => void): Prism
   }
   return prisma;
 }
+
+const MAX_PREPARED = 500;
 
 /** The client, or the client inside an interactive transaction: what every Prisma statement of the store runs on. */
 export type Db = PrismaClient | Prisma.TransactionClient;

@@ -29,7 +29,7 @@ class Params {
  * yields one row (the new version) when the expected version holds and none otherwise; the events and the command
  * record select from it, so a failed check writes nothing.
  */
-function statement(request: AppendRequest, eventIds: string[]): { text: string; values: unknown[] } {
+export function appendStatement(request: AppendRequest, eventIds: string[]): { text: string; values: unknown[] } {
   const p = new Params();
   const id = p.add(request.aggregateId, 'text');
   const type = p.add(request.aggregateType, 'text');
@@ -91,7 +91,7 @@ export async function append(db: Db, request: AppendRequest): Promise<AppendResu
   if (count === 0 || count > MAX_EVENTS_PER_APPEND) {
     throw new RangeError(`an append takes 1 to ${MAX_EVENTS_PER_APPEND} events, got ${count}`);
   }
-  const query = statement(
+  const query = appendStatement(
     request,
     request.events.map(() => randomUUID()),
   );

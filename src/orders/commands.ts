@@ -11,21 +11,19 @@ import { customerAggregate } from '../customers/commands';
 import type { EventStore } from '../eventstore';
 import { requireId } from '../shared/text';
 import { decideOrder, type OrderCommand, type OrderItemInput } from './decide';
-import { ORDER, type OrderEvent } from './events';
-import { evolveOrder, initialOrderState, type OrderState } from './state';
-import { applyOrderEnvelope, type OrderView } from './view';
+import { decodeOrderEvent, ORDER, type OrderEvent } from './events';
+import { evolveOrder, type OrderState } from './state';
 
-/** The view rides along with the state (and in snapshots), so a result never needs the whole stream. */
-export const orderAggregate: Aggregate<OrderState, OrderEvent, OrderView> = {
+export const orderAggregate: Aggregate<OrderState | null, OrderEvent> = {
   type: ORDER,
-  // 2: the state and view carry the order's currency.
-  snapshotVersion: 2,
-  initial: initialOrderState,
+  // 3: the state is the order as clients read it (version 2 snapshots held a domain state and a view).
+  snapshotVersion: 3,
+  initial: null,
+  decode: decodeOrderEvent,
   evolve: evolveOrder,
-  view: applyOrderEnvelope,
 };
 
-export type OrderResult = Omit<CommandOutcome<OrderState>, 'state'> & { order: OrderView };
+export type OrderResult = Omit<CommandOutcome<OrderState>, 'state'> & { order: OrderState };
 
 export type OrderCommands = ReturnType<typeof orderCommands>;
 
@@ -33,9 +31,9 @@ export type OrderCommands = ReturnType<typeof orderCommands>;
 type OnOrder = { orderId: string; expectedVersion?: number | null };
 
 export function orderCommands(store: EventStore, options: CommandOptions) {
-  const run = async (command: Command<OrderState, OrderEvent, OrderView>): Promise<OrderResult> => {
-    const { state: _state, view, ...outcome } = await handleCommand(store, command, options);
-    return { ...outcome, order: view! };
+  const run = async (command: Command<OrderState | null, OrderEvent>): Promise<OrderResult> => {
+    const { state, ...outcome } = await handleCommand(store, command, options);
+    return { ...outcome, order: state! };
   };
   const onOrder = (target: OnOrder, decision: Exclude<OrderCommand, { type: 'PlaceOrder' }>, meta: CommandMeta) =>
     run({

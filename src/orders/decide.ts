@@ -12,8 +12,8 @@ export type OrderItemInput = { productId: string; quantity: number; unitPrice: s
 export type PlaceOrder = {
   type: 'PlaceOrder';
   customerId: string;
-  /** The customer as the command handler loaded it: placing an order needs an existing, active customer. */
-  customer: CustomerState;
+  /** The customer as the command handler loaded it (null: none): placing an order needs an existing, active one. */
+  customer: CustomerState | null;
   items: OrderItemInput[];
   /** ISO 4217 (e.g. EUR): every amount of the order is in it. */
   currency: string;
@@ -26,13 +26,13 @@ export type OrderCommand = PlaceOrder | AddItem | PayOrder | ShipOrder | CancelO
 
 export function decideOrder(
   command: OrderCommand,
-  state: OrderState,
+  state: OrderState | null,
   limits: InputLimits = DEFAULT_INPUT_LIMITS,
 ): OrderEvent[] {
   switch (command.type) {
     case 'PlaceOrder': {
-      if (state.exists) throw new RuleViolation('ORDER_ALREADY_PLACED', 'The order has already been placed');
-      if (!command.customer.exists) throw new NotFound('Customer', command.customerId);
+      if (state) throw new RuleViolation('ORDER_ALREADY_PLACED', 'The order has already been placed');
+      if (!command.customer) throw new NotFound('Customer', command.customerId);
       if (!command.customer.active) {
         throw new RuleViolation('CUSTOMER_INACTIVE', 'A deactivated customer cannot place orders');
       }
@@ -89,9 +89,9 @@ export function decideOrder(
   }
 }
 
-function existing(state: OrderState): Extract<OrderState, { exists: true }> {
+function existing(state: OrderState | null): OrderState {
   // The command handler answers NOT_FOUND for an unknown order before deciding; this guards direct callers.
-  if (!state.exists) throw new RuleViolation('ORDER_NOT_PLACED', 'The order has not been placed');
+  if (!state) throw new RuleViolation('ORDER_NOT_PLACED', 'The order has not been placed');
   return state;
 }
 

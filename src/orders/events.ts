@@ -1,22 +1,30 @@
+import { z } from 'zod';
 import type { EventSchemas } from '../eventstore/upcasting';
-import type { Money } from '../shared/money';
-
-export type OrderItem = { productId: string; quantity: number; unitPrice: Money };
-
-/** Since schema version 2 it carries the order's currency (ISO 4217): every amount of the order is in it. */
-export type OrderPlaced = {
-  type: 'OrderPlaced';
-  data: { customerId: string; items: OrderItem[]; totalAmount: Money; currency: string };
-};
-export type ItemAdded = { type: 'ItemAdded'; data: { item: OrderItem } };
-export type OrderPaid = { type: 'OrderPaid'; data: { amount: Money } };
-export type OrderShipped = { type: 'OrderShipped'; data: Record<string, never> };
-export type OrderCancelled = { type: 'OrderCancelled'; data: { reason?: string } };
-
-export type OrderEvent = OrderPlaced | ItemAdded | OrderPaid | OrderShipped | OrderCancelled;
-export type OrderEventType = OrderEvent['type'];
+import { eventDecoder, type EventsOf } from '../shared/event-decoder';
+import { moneySchema } from '../shared/money';
 
 export const ORDER = 'Order';
+
+const orderItem = z.object({ productId: z.string(), quantity: z.int().positive(), unitPrice: moneySchema });
+export type OrderItem = z.output<typeof orderItem>;
+
+/** Each order event's payload as it is now (ORDER_EVENT_SCHEMAS): the events' types are read off these. */
+const ORDER_PAYLOADS = {
+  /** Since schema version 2 it carries the order's currency (ISO 4217): every amount of the order is in it. */
+  OrderPlaced: z.object({
+    customerId: z.string(),
+    items: z.array(orderItem),
+    totalAmount: moneySchema,
+    currency: z.string(),
+  }),
+  ItemAdded: z.object({ item: orderItem }),
+  OrderPaid: z.object({ amount: moneySchema }),
+  OrderShipped: z.object({}),
+  OrderCancelled: z.object({ reason: z.string().optional() }),
+};
+
+export type OrderEvent = EventsOf<typeof ORDER_PAYLOADS>;
+export type OrderPlaced = Extract<OrderEvent, { type: 'OrderPlaced' }>;
 
 /**
  * The currency of every order placed before OrderPlaced carried one (schema version 1): a fact about this
@@ -31,3 +39,6 @@ export const ORDER_EVENT_SCHEMAS: EventSchemas = {
     upcasters: { 1: (payload) => ({ ...(payload as object), currency: LEGACY_CURRENCY }) },
   },
 };
+
+/** An order event as the store hands it over (upcast), checked against its type; throws on anything else. */
+export const decodeOrderEvent = eventDecoder(ORDER, ORDER_PAYLOADS, ORDER_EVENT_SCHEMAS);

@@ -1,8 +1,8 @@
 import type { StoredEvent } from '../eventstore/types';
 import type { Projector, ProjectionTx, ReadModelChange } from '../projections/types';
+import { decodeOrderEvent } from './events';
 import { loadOrders, ORDER_MODEL, ORDER_TABLES, writeOrders, type OrderRecord } from './read-model';
-import type { OrderStatus } from './state';
-import { applyOrderEnvelope } from './view';
+import { evolveOrder, type OrderStatus } from './state';
 
 export const ORDER_EVENT_TYPES = ['OrderPlaced', 'ItemAdded', 'OrderPaid', 'OrderShipped', 'OrderCancelled'] as const;
 
@@ -17,7 +17,7 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
   for (const event of events) {
     const current = after.get(event.aggregateId) ?? null;
     if (current && event.version <= current.version) continue;
-    const view = applyOrderEnvelope(current, event);
+    const view = evolveOrder(current, decodeOrderEvent(event));
     if (!view) continue;
     after.set(event.aggregateId, { ...view, placedPosition: current?.placedPosition ?? event.position });
   }

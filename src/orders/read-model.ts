@@ -3,8 +3,7 @@ import { Prisma, type Order } from '../generated/prisma/client';
 import { tableStatements, type Column } from '../projections/table-columns';
 import { readModel, type ProjectionTx } from '../projections/types';
 import type { OrderItem } from './events';
-import { ORDER_STATUSES, type OrderStatus } from './state';
-import type { OrderView } from './view';
+import { ORDER_STATUSES, type OrderState, type OrderStatus } from './state';
 
 /**
  * The orders query tables, one row per order (newest first by the OrderPlaced position) and a count per status:
@@ -14,7 +13,7 @@ import type { OrderView } from './view';
  */
 export const ORDER_TABLES = { orders: 'orders', statusCounts: 'order_status_counts' } as const;
 
-export type OrderRecord = OrderView & { placedPosition: bigint };
+export type OrderRecord = OrderState & { placedPosition: bigint };
 
 /** The orders table's rows, as the projector reports them to read-your-writes and subscriptions. */
 export const ORDER_MODEL = readModel<OrderRecord>('Order');

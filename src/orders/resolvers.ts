@@ -1,3 +1,4 @@
+import { fold } from '../commands/aggregate';
 import type { Resolvers } from '../generated/graphql';
 import { customerLoader } from '../customers/loaders';
 import { commandMeta as meta } from '../graphql/command-meta';
@@ -7,11 +8,10 @@ import { MAX_ORDERS_PAGE, pageSize } from '../graphql/pages';
 import { readYourWrites } from '../graphql/read-your-writes';
 import { InvalidInput } from '../shared/errors';
 import { multiply } from '../shared/money';
-import type { OrderCommands, OrderResult } from './commands';
+import { orderAggregate, type OrderCommands, type OrderResult } from './commands';
 import { ORDER } from './events';
 import { orderLoader } from './loaders';
 import { listOrders, ORDER_MODEL, orderStatusCounts, type OrderListFilter } from './read-model';
-import { orderViewFrom } from './view';
 
 /** Only what identifies the command's target: the input's metadata must not count as "different input". */
 const onOrder = (input: { orderId: string; expectedVersion?: number | null }) => ({
@@ -58,7 +58,7 @@ export const orderResolvers = (orders: OrderCommands): Resolvers => ({
         toVersion: version ?? undefined,
         until: at ?? undefined,
       });
-      return stream[0]?.aggregateType === ORDER ? orderViewFrom(stream) : null;
+      return fold(orderAggregate, stream).state;
     },
   },
   Mutation: {

@@ -1,58 +1,83 @@
+import type { Recorded } from '../shared/event-decoder';
 import { multiply, sum, type Money } from '../shared/money';
-import type { OrderEvent, OrderItem } from './events';
+import type { OrderEvent, OrderItem, OrderPlaced } from './events';
 
 export const ORDER_STATUSES = ['PLACED', 'PAID', 'SHIPPED', 'CANCELLED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-export type OrderState =
-  | { exists: false }
-  | {
-      exists: true;
-      customerId: string;
-      status: OrderStatus;
-      items: OrderItem[];
-      totalAmount: Money;
-      currency: string;
-      cancellationReason?: string;
-    };
-
-export const initialOrderState: OrderState = { exists: false };
+/**
+ * An order as clients read it and as the decider judges it (null until it is placed): one fold of its stream serves
+ * the command side, its snapshots and the query table.
+ */
+export type OrderState = {
+  id: string;
+  customerId: string;
+  status: OrderStatus;
+  items: OrderItem[];
+  itemCount: number;
+  totalAmount: Money;
+  /** ISO 4217: the currency of every amount of the order. */
+  currency: string;
+  cancellationReason: string | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  paidAt: Date | null;
+  shippedAt: Date | null;
+  cancelledAt: Date | null;
+};
 
 export function orderTotal(items: readonly OrderItem[]): Money {
   return sum(items.map((i) => multiply(i.unitPrice, i.quantity)));
 }
 
-export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
+export function evolveOrder(state: OrderState | null, event: Recorded<OrderEvent>): OrderState | null {
+  if (event.type === 'OrderPlaced') return placed(event);
+  // Only OrderPlaced starts an order; no stream the decider wrote has anything before it.
+  if (!state) return null;
+  const at = event.timestamp;
+  const next = { ...state, version: event.version, updatedAt: at };
   switch (event.type) {
-    case 'OrderPlaced':
-      return {
-        exists: true,
-        customerId: event.data.customerId,
-        status: 'PLACED',
-        items: event.data.items,
-        totalAmount: event.data.totalAmount,
-        currency: event.data.currency,
-      };
     case 'ItemAdded': {
-      if (!state.exists) return state;
       const item = event.data.item;
       // Added to the running total rather than re-summed: exact either way (two-decimal amounts), and an order
       // folded item by item stays linear in its size.
       return {
-        ...state,
+        ...next,
         items: [...state.items, item],
+        itemCount: state.itemCount + item.quantity,
         totalAmount: sum([state.totalAmount, multiply(item.unitPrice, item.quantity)]),
       };
     }
     case 'OrderPaid':
-      return state.exists ? { ...state, status: 'PAID' } : state;
+      return { ...next, status: 'PAID', paidAt: at };
     case 'OrderShipped':
-      return state.exists ? { ...state, status: 'SHIPPED' } : state;
+      return { ...next, status: 'SHIPPED', shippedAt: at };
     case 'OrderCancelled':
-      return state.exists ? { ...state, status: 'CANCELLED', cancellationReason: event.data.reason } : state;
+      return { ...next, status: 'CANCELLED', cancellationReason: event.data.reason ?? null, cancelledAt: at };
     default:
       return assertNever(event);
   }
+}
+
+function placed(event: Recorded<OrderPlaced>): OrderState {
+  const { customerId, items, totalAmount, currency } = event.data;
+  return {
+    id: event.aggregateId,
+    customerId,
+    status: 'PLACED',
+    items,
+    itemCount: items.reduce((n, i) => n + i.quantity, 0),
+    totalAmount,
+    currency,
+    cancellationReason: null,
+    version: event.version,
+    createdAt: event.timestamp,
+    updatedAt: event.timestamp,
+    paidAt: null,
+    shippedAt: null,
+    cancelledAt: null,
+  };
 }
 
 function assertNever(value: never): never {

@@ -33,7 +33,8 @@ export async function createShadowTables(prisma: PrismaClient, projector: Projec
 }
 
 export async function dropShadowTables(prisma: PrismaClient, projector: Projector): Promise<void> {
-  for (const table of projector.tables) await prisma.$executeRawUnsafe(`DROP TABLE IF EXISTS ${ident(shadowName(table))}`);
+  for (const table of projector.tables)
+    await prisma.$executeRawUnsafe(`DROP TABLE IF EXISTS ${ident(shadowName(table))}`);
 }
 
 /**

@@ -58,7 +58,9 @@ export function tableStatements<Row extends QueryResultRow>(
           ON CONFLICT (${keyColumn}) DO UPDATE SET ${updates}
           ${forwardOnly ? `WHERE ${ident(table)}.version < EXCLUDED.version` : ''}`,
         // bigints as digits (JSON has none); Decimals and Dates serialise themselves.
-        values: [JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))],
+        values: [
+          JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)),
+        ],
       });
     },
   };

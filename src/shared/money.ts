@@ -1,4 +1,5 @@
 import DecimalJs from 'decimal.js';
+import { z } from 'zod';
 import { InvalidInput } from './errors';
 
 /**
@@ -6,6 +7,9 @@ import { InvalidInput } from './errors';
  * 2 × 29.99 is 59.98, never 59.980000000000004; strings keep the value exact in JSON payloads and on the wire.
  */
 export type Money = string;
+
+/** Money as events carry it: the text parsePrice, multiply and sum write, whatever its size. */
+export const moneySchema = z.string().regex(/^-?\d+\.\d{2}$/, 'expected an amount with two decimals, such as "12.50"');
 
 /**
  * decimal.js rounds every result to `precision` significant digits (20 by default), which a customer's lifetime

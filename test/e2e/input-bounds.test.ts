@@ -29,9 +29,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 async function logHead(): Promise<{ n: string; last: string | null }> {
-  const { rows } = await server.sql.query(
-    'SELECT count(*) AS n, max(position)::text AS last FROM events',
-  );
+  const { rows } = await server.sql.query('SELECT count(*) AS n, max(position)::text AS last FROM events');
   return rows[0];
 }
 
@@ -291,10 +289,9 @@ describe('several commands in one operation', () => {
     }`);
     expect(res.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['b'], 'NOT_FOUND']]);
     expect(res.data).toEqual({ a: { aggregateId: expect.any(String) }, b: null });
-    const { rows } = await server.sql.query(
-      'SELECT count(*)::int AS n FROM events WHERE aggregate_id = $1',
-      [res.data!.a.aggregateId],
-    );
+    const { rows } = await server.sql.query('SELECT count(*)::int AS n FROM events WHERE aggregate_id = $1', [
+      res.data!.a.aggregateId,
+    ]);
     expect(rows[0].n).toBe(1);
   });
 });
@@ -328,10 +325,9 @@ describe('a reply that fails after the command committed', () => {
         extensions: { code: 'INTERNAL_SERVER_ERROR' },
       }),
     ]);
-    const { rows } = await broken.sql.query(
-      `SELECT count(*)::int AS n FROM events WHERE aggregate_id = $1`,
-      [res.data!.placeOrder.aggregateId],
-    );
+    const { rows } = await broken.sql.query(`SELECT count(*)::int AS n FROM events WHERE aggregate_id = $1`, [
+      res.data!.placeOrder.aggregateId,
+    ]);
     expect(rows[0].n).toBe(1);
   });
 });

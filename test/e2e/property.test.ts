@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { customerViewFrom } from '../../src/customers/view';
-import { orderViewFrom } from '../../src/orders/view';
+import { fold } from '../../src/commands/aggregate';
+import { customerAggregate } from '../../src/customers/commands';
+import { orderAggregate } from '../../src/orders/commands';
 import { Decimal } from '../../src/shared/money';
 import { DEFAULT_INPUT_LIMITS as LIMITS } from '../../src/shared/input-limits';
 import { caughtUp, projections } from '../support/read-model';
@@ -135,9 +136,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 async function logHead(): Promise<unknown> {
-  const { rows } = await server.sql.query(
-    'SELECT count(*) AS n, max(position)::text AS last FROM events',
-  );
+  const { rows } = await server.sql.query('SELECT count(*) AS n, max(position)::text AS last FROM events');
   return rows[0];
 }
 
@@ -185,7 +184,7 @@ async function streamOf(id: string) {
 
 /** The query tables against the streams: each order and customer as the log folds it. */
 async function expectTablesEqualStreams(customers: string[], orders: string[]): Promise<void> {
-  const folded = await Promise.all(orders.map(async (id) => orderViewFrom(await streamOf(id))!));
+  const folded = await Promise.all(orders.map(async (id) => fold(orderAggregate, await streamOf(id)).state!));
   for (const order of folded) {
     const res = await server.gql(
       `query ($id: ID!) { order(id: $id) { customerId status items { productId quantity unitPrice } itemCount totalAmount cancellationReason version } }`,
@@ -203,7 +202,7 @@ async function expectTablesEqualStreams(customers: string[], orders: string[]): 
     });
   }
   for (const id of customers) {
-    const view = customerViewFrom(await streamOf(id))!;
+    const customer = fold(customerAggregate, await streamOf(id)).state!;
     const own = folded.filter((o) => o.customerId === id);
     const paid = own.filter((o) => o.status === 'PAID' || o.status === 'SHIPPED');
     const res = await server.gql(
@@ -212,11 +211,11 @@ async function expectTablesEqualStreams(customers: string[], orders: string[]): 
     );
     expect(res.errors).toBeUndefined();
     expect(res.data!.customer).toEqual({
-      name: view.name,
-      email: view.email,
-      active: view.active,
-      deactivationReason: view.deactivationReason,
-      version: view.version,
+      name: customer.name,
+      email: customer.email,
+      active: customer.active,
+      deactivationReason: customer.deactivationReason,
+      version: customer.version,
       orderCount: own.length,
       lifetimeTotal: paid.reduce((sum, o) => sum.plus(o.totalAmount), new Decimal(0)).toFixed(2),
     });

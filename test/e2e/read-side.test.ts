@@ -99,6 +99,34 @@ describe('read-your-writes', () => {
 });
 
 describe('queries', () => {
+  it('keeps a customer’s lifetime totals per currency, and no single total once there are several', async () => {
+    const customerId = await register('Traveller');
+    const TOTALS = `query ($c: ID!) { customer(id: $c) { lifetimeTotals { currency amount } lifetimeTotal } }`;
+    const payFor = async (unitPrice: string, currency?: string) => {
+      const placed = await server.gql(PLACE, {
+        input: { customerId, currency, items: [{ productId: 'p', quantity: 2, unitPrice }] },
+      });
+      const id = placed.data!.placeOrder.aggregateId;
+      const paid = await server.gql(`mutation ($id: ID!) { payOrder(input: { orderId: $id }) { version } }`, { id });
+      expect(paid.errors).toBeUndefined();
+    };
+    await payFor('1.50', 'USD');
+    // Read-your-writes: the payment above is in the customers table before its mutation answered.
+    expect((await server.gql(TOTALS, { c: customerId })).data!.customer).toEqual({
+      lifetimeTotals: [{ currency: 'USD', amount: '3.00' }],
+      lifetimeTotal: '3.00',
+    });
+    await payFor('10.00', 'EUR');
+    await payFor('0.25', 'USD');
+    expect((await server.gql(TOTALS, { c: customerId })).data!.customer).toEqual({
+      lifetimeTotals: [
+        { currency: 'EUR', amount: '20.00' },
+        { currency: 'USD', amount: '3.50' },
+      ],
+      lifetimeTotal: null,
+    });
+  });
+
   it('lists orders newest first with cursors, filtered by customer and status', async () => {
     const customerId = await register('Lister');
     const ids: string[] = [];

@@ -53,6 +53,6 @@ it('appends nothing for a decision with no events, and answers with the aggregat
     options,
   );
   expect(outcome).toMatchObject({ aggregateId: orderId, version: 1, events: [], position: placed.position });
-  expect(outcome.view).toMatchObject({ id: orderId, status: 'PLACED', version: 1 });
+  expect(outcome.state).toMatchObject({ id: orderId, status: 'PLACED', version: 1 });
   expect((await f.pool.query('SELECT count(*)::int AS n FROM events')).rows).toEqual(before.rows);
 });

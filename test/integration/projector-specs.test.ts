@@ -102,6 +102,7 @@ describe('the customers projector', () => {
         customerId: customer,
         items: [item('x', 1, total)],
         totalAmount: total,
+        currency: 'EUR',
       });
     await s.given([s.event('Customer', customer, 'CustomerRegistered', { name: 'Ada', email: 'ada@example.com' })]);
     await s.given(
@@ -118,7 +119,7 @@ describe('the customers projector', () => {
         name: 'Ada',
         active: true,
         order_count: 3,
-        lifetime_total: 10,
+        lifetime_totals: { EUR: '10.00' },
         version: 1,
       }),
     ]);
@@ -139,9 +140,44 @@ describe('the customers projector', () => {
         active: false,
         deactivation_reason: 'closed',
         order_count: 0,
-        lifetime_total: 0,
+        lifetime_totals: {},
         version: 2,
       }),
+    ]);
+  });
+
+  it('keeps a total per currency: amounts in different currencies are never added together', async () => {
+    const s = spec();
+    const customer = randomUUID();
+    const [euros, dollars, refundedDollars] = [randomUUID(), randomUUID(), randomUUID()];
+    const place = (order: string, total: string, currency: string) =>
+      s.event('Order', order, 'OrderPlaced', {
+        customerId: customer,
+        items: [item('x', 1, total)],
+        totalAmount: total,
+        currency,
+      });
+    await s.given(
+      [s.event('Customer', customer, 'CustomerRegistered', { name: 'Cy', email: 'cy@example.com' })],
+      [place(euros, '10.00', 'EUR'), place(dollars, '2.25', 'USD'), place(refundedDollars, '7.00', 'USD')],
+    );
+    await s.given(
+      [
+        s.event('Order', euros, 'OrderPaid', { amount: '10.00' }),
+        s.event('Order', dollars, 'OrderPaid', { amount: '2.25' }),
+      ],
+      [s.event('Order', refundedDollars, 'OrderPaid', { amount: '7.00' })],
+      [s.event('Order', refundedDollars, 'OrderCancelled', {})],
+    );
+    expect(await s.rows('customers', 'id = $1', [customer])).toEqual([
+      expect.objectContaining({ order_count: 3, lifetime_totals: { EUR: '10.00', USD: '2.25' } }),
+    ]);
+    expect(
+      (await s.rows('customer_orders', 'customer_id = $1', [customer])).map((m) => [m.currency, m.paid_amount]).sort(),
+    ).toEqual([
+      ['EUR', 10],
+      ['USD', 0],
+      ['USD', 2.25],
     ]);
   });
 });

@@ -1,3 +1,4 @@
+import type { Recorded } from '../../src/shared/event-decoder';
 import { InvalidInput, NotFound, RuleViolation } from '../../src/shared/errors';
 
 /**
@@ -9,13 +10,31 @@ import { InvalidInput, NotFound, RuleViolation } from '../../src/shared/errors';
  *   given(placed).when(payOrder).thenEvents([{ type: 'OrderPaid', data: { amount: '59.98' } }]);
  *   given(placed, paid).when(payOrder).thenRefused(ruleViolation('PAY_ONLY_WHEN_PLACED'));
  *
+ * Events are folded as the store would record them: in the stream `SPEC_AGGREGATE_ID`, with consecutive versions,
+ * a second apart (see `recorded`).
+ *
  * Runs in the unit tier: nothing here reaches a database.
  */
 export type Decider<Command, Event, State> = {
   decide: (command: Command, state: State) => readonly Event[];
-  evolve: (state: State, event: Event) => State;
+  evolve: (state: State, event: Recorded<Event>) => State;
   initialState: State;
+  /** The stream version the state is at (0: no stream), so decided events are recorded after it. */
+  versionOf: (state: State) => number;
 };
+
+export const SPEC_AGGREGATE_ID = 'spec-aggregate';
+const FIRST_EVENT_AT = Date.parse('2026-01-01T12:00:00.000Z');
+
+/** The event as the store records it at `version` of the spec's stream: version n is n − 1 seconds after the first. */
+export function recorded<Event>(event: Event, version: number): Recorded<Event> {
+  return {
+    ...event,
+    aggregateId: SPEC_AGGREGATE_ID,
+    version,
+    timestamp: new Date(FIRST_EVENT_AT + (version - 1) * 1000),
+  };
+}
 
 /** How a command is refused: the error class, its `extensions.code`, and what it names. */
 export type Refusal =
@@ -53,7 +72,10 @@ export type GivenState<Command, Event, State> = {
 };
 
 export function deciderSpec<Command, Event, State>(decider: Decider<Command, Event, State>) {
-  const fold = (state: State, events: readonly Event[]): State => events.reduce(decider.evolve, state);
+  const fold = (state: State, events: readonly Event[]): State => {
+    const from = decider.versionOf(state);
+    return events.reduce((s, event, i) => decider.evolve(s, recorded(event, from + i + 1)), state);
+  };
 
   function givenState(state: State): GivenState<Command, Event, State> {
     return {

@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import { connectionConfig } from '../../src/db/pool';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma';
 import { createEventStore, EVENTS_CHANNEL, Notifier, type EventStore } from '../../src/eventstore';
+import { EVENT_SCHEMAS } from '../../src/slices';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export type StoreFixture = {
@@ -15,7 +16,7 @@ export type StoreFixture = {
 
 const quiet = { warn: () => undefined };
 
-/** A real event store on a database of the test file's own. */
+/** A real event store on a database of the test file's own, reading and writing events as the app does. */
 export async function openStore(): Promise<StoreFixture> {
   const db = await createTestDatabase();
   const pool = new Pool({ ...connectionConfig(db.url), max: 40 });
@@ -25,7 +26,7 @@ export async function openStore(): Promise<StoreFixture> {
   pool.on('error', () => undefined);
   const notifier = new Notifier(pool, connectionConfig(db.url), quiet);
   const prisma = createPrisma(pool);
-  const store = createEventStore(prisma, notifier.channel(EVENTS_CHANNEL));
+  const store = createEventStore(prisma, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS);
   return {
     db,
     pool,

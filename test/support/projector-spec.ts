@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { StoredEvent } from '../../src/eventstore';
+import { upcasting } from '../../src/eventstore/upcasting';
 import type { Projector, ReadModelChange } from '../../src/projections/types';
+import { EVENT_SCHEMAS } from '../../src/slices';
 
 /**
  * Projector specs: given events (as the log would hand them over, in batches), then the rows of its tables. The
@@ -11,11 +13,16 @@ import type { Projector, ReadModelChange } from '../../src/projections/types';
 /** Positions keep increasing across the specs of a file, as they would in one log (they share its tables). */
 let position = 1n << 16n;
 
+const { currentVersion } = upcasting(EVENT_SCHEMAS);
+
 export function projectorSpec(pool: Pool, projector: Projector) {
   const versions = new Map<string, number>();
   const at = new Date('2026-11-29T10:00:00.000Z');
 
-  /** An envelope with the next position, the aggregate's next version and a timestamp a second after the last. */
+  /**
+   * An envelope with the next position, the aggregate's next version and a timestamp a second after the last. The
+   * payload is taken to be in its type's current shape, as the store hands every event over.
+   */
   function event(aggregateType: string, aggregateId: string, eventType: string, payload: unknown): StoredEvent {
     const version = (versions.get(aggregateId) ?? 0) + 1;
     versions.set(aggregateId, version);
@@ -29,7 +36,7 @@ export function projectorSpec(pool: Pool, projector: Projector) {
       version,
       position,
       timestamp: new Date(at),
-      schemaVersion: 1,
+      schemaVersion: currentVersion(eventType),
       payload,
       metadata: { correlationId: 'spec', causationId: 'spec', userId: null },
     };

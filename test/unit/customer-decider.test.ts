@@ -1,9 +1,14 @@
 import { decideCustomer, type CustomerCommand } from '../../src/customers/decide';
 import type { CustomerEvent } from '../../src/customers/events';
-import { evolveCustomer, initialCustomerState } from '../../src/customers/state';
-import { deciderSpec, invalidInput, ruleViolation } from '../support/decider-spec';
+import { evolveCustomer, type CustomerState } from '../../src/customers/state';
+import { deciderSpec, invalidInput, recorded, ruleViolation, SPEC_AGGREGATE_ID } from '../support/decider-spec';
 
-const customerDecider = { decide: decideCustomer, evolve: evolveCustomer, initialState: initialCustomerState };
+const customerDecider = {
+  decide: decideCustomer,
+  evolve: evolveCustomer,
+  initialState: null,
+  versionOf: (state: CustomerState | null) => state?.version ?? 0,
+};
 const { given } = deciderSpec(customerDecider);
 
 const registered: CustomerEvent = {
@@ -122,18 +127,32 @@ describe('customer decider', () => {
   });
 
   describe('evolveCustomer', () => {
-    it('folds registration and deactivation into an inactive customer that keeps its name and email', () => {
+    it('folds registration and deactivation into an inactive customer that keeps its name, email and registration', () => {
+      const registeredAt = recorded(registered, 1).timestamp;
+      const deactivatedAt = recorded(deactivated, 2).timestamp;
       expect(given(registered, deactivated).state).toEqual({
-        exists: true,
+        id: SPEC_AGGREGATE_ID,
         name: 'Ada Lovelace',
         email: 'ada@example.com',
         active: false,
         deactivationReason: 'moved away',
+        version: 2,
+        registeredAt,
+        updatedAt: deactivatedAt,
+        deactivatedAt,
       });
     });
 
-    it('starts from a customer that does not exist', () => {
-      expect(given().state).toEqual({ exists: false });
+    it('keeps no reason for a deactivation without one', () => {
+      expect(given(registered, { type: 'CustomerDeactivated', data: {} }).state).toMatchObject({
+        active: false,
+        deactivationReason: null,
+      });
+    });
+
+    it('starts from a customer that does not exist, and a deactivation does not make one', () => {
+      expect(given().state).toBeNull();
+      expect(given(deactivated).state).toBeNull();
     });
   });
 

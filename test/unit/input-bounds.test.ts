@@ -3,7 +3,6 @@ import { loadConfig } from '../../src/config';
 import type { CustomerState } from '../../src/customers/state';
 import { decideCustomer, wellFormedEmail } from '../../src/customers/decide';
 import { decideOrder } from '../../src/orders/decide';
-import { initialOrderState } from '../../src/orders/state';
 import { decodeCursor } from '../../src/graphql/cursor';
 import { inputHygiene } from '../../src/graphql/input-hygiene';
 import type { GuardedOperation } from '../../src/graphql/operation-guards';
@@ -13,7 +12,17 @@ import { parsePrice } from '../../src/shared/money';
 import { requireId, requireText, unacceptableCharacter } from '../../src/shared/text';
 
 const MB = 2 ** 20;
-const activeCustomer: CustomerState = { exists: true, name: 'A', email: 'a@example.com', active: true };
+const activeCustomer: CustomerState = {
+  id: 'c',
+  name: 'A',
+  email: 'a@example.com',
+  active: true,
+  deactivationReason: null,
+  version: 1,
+  registeredAt: new Date(0),
+  updatedAt: new Date(0),
+  deactivatedAt: null,
+};
 
 /** Hostile shapes for a 1 MB string: the classic backtracking traps and characters that are costly to scan. */
 const ADVERSARIAL: Record<string, string> = {
@@ -27,8 +36,8 @@ const ADVERSARIAL: Record<string, string> = {
 
 /** Every validator the API's input passes through, each given the whole string. */
 const VALIDATORS: Record<string, (s: string) => unknown> = {
-  email: (s) => decideCustomer({ type: 'RegisterCustomer', name: 'A', email: s }, { exists: false }),
-  name: (s) => decideCustomer({ type: 'RegisterCustomer', name: s, email: 'a@example.com' }, { exists: false }),
+  email: (s) => decideCustomer({ type: 'RegisterCustomer', name: 'A', email: s }, null),
+  name: (s) => decideCustomer({ type: 'RegisterCustomer', name: s, email: 'a@example.com' }, null),
   'deactivation reason': (s) => decideCustomer({ type: 'DeactivateCustomer', reason: s }, activeCustomer),
   'product id': (s) =>
     decideOrder(
@@ -39,7 +48,7 @@ const VALIDATORS: Record<string, (s: string) => unknown> = {
         items: [{ productId: s, quantity: 1, unitPrice: '1' }],
         currency: 'EUR',
       },
-      initialOrderState,
+      null,
     ),
   'unit price': (s) => parsePrice(s, 'unitPrice', DEFAULT_INPUT_LIMITS.unitPrice),
   id: (s) => requireId(s, 'commandId', DEFAULT_INPUT_LIMITS.idLength),
@@ -149,7 +158,7 @@ describe('limits that every read model can hold', () => {
           items: [{ productId: 'p', quantity: 1, unitPrice }],
           currency: 'EUR',
         },
-        initialOrderState,
+        null,
         limits,
       );
     expect(() => place('10.01')).toThrow(/at most 10.00/);

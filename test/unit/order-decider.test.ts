@@ -1,24 +1,42 @@
 import type { CustomerState } from '../../src/customers/state';
 import { decideOrder, type OrderCommand, type OrderItemInput } from '../../src/orders/decide';
 import type { OrderEvent, OrderItem } from '../../src/orders/events';
-import { evolveOrder, initialOrderState } from '../../src/orders/state';
-import { deciderSpec, deepFreeze, invalidInput, notFound, ruleViolation } from '../support/decider-spec';
+import { evolveOrder, type OrderState } from '../../src/orders/state';
+import { deciderSpec, deepFreeze, invalidInput, notFound, recorded, ruleViolation } from '../support/decider-spec';
 
-const orderDecider = { decide: decideOrder, evolve: evolveOrder, initialState: initialOrderState };
+const orderDecider = {
+  decide: decideOrder,
+  evolve: evolveOrder,
+  initialState: null,
+  versionOf: (state: OrderState | null) => state?.version ?? 0,
+};
 const { given, givenState } = deciderSpec(orderDecider);
 
 // ---- fixtures -------------------------------------------------------------------------------------------------
 
 const CUSTOMER_ID = 'cust-1';
-const activeCustomer: CustomerState = { exists: true, name: 'Ada', email: 'ada@example.com', active: true };
-const inactiveCustomer: CustomerState = {
-  exists: true,
+const registeredAt = new Date('2026-01-01T09:00:00.000Z');
+const activeCustomer: CustomerState = {
+  id: CUSTOMER_ID,
   name: 'Ada',
   email: 'ada@example.com',
+  active: true,
+  deactivationReason: null,
+  version: 1,
+  registeredAt,
+  updatedAt: registeredAt,
+  deactivatedAt: null,
+};
+const deactivatedAt = new Date('2026-01-01T10:00:00.000Z');
+const inactiveCustomer: CustomerState = {
+  ...activeCustomer,
   active: false,
   deactivationReason: 'moved away',
+  version: 2,
+  updatedAt: deactivatedAt,
+  deactivatedAt,
 };
-const unknownCustomer: CustomerState = { exists: false };
+const unknownCustomer = null;
 
 const input = (productId: string, quantity: number, unitPrice: string): OrderItemInput => ({
   productId,
@@ -31,7 +49,7 @@ const item = (productId: string, quantity: number, unitPrice: string): OrderItem
   unitPrice,
 });
 
-const placeOrder = (items: OrderItemInput[], customer: CustomerState = activeCustomer): OrderCommand => ({
+const placeOrder = (items: OrderItemInput[], customer: CustomerState | null = activeCustomer): OrderCommand => ({
   type: 'PlaceOrder',
   customerId: CUSTOMER_ID,
   customer,
@@ -421,7 +439,8 @@ describe('order decider', () => {
     it('evolving an added item leaves the previous state and its items untouched', () => {
       const before = deepFreeze(given(placed).state);
       const snapshot = structuredClone(before);
-      const afterAdd = evolveOrder(before, { type: 'ItemAdded', data: { item: item('pen', 1, '1.00') } });
+      const added = recorded<OrderEvent>({ type: 'ItemAdded', data: { item: item('pen', 1, '1.00') } }, 2);
+      const afterAdd = evolveOrder(before, added);
       expect(before).toEqual(snapshot);
       expect(afterAdd).not.toBe(before);
       expect(afterAdd).toMatchObject({ totalAmount: '60.98' });

@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Pool } from 'pg';
+import { createPrisma, type PrismaClient } from '../../src/db/prisma';
+import { append, appendStatement } from '../../src/eventstore/append';
+import type { AppendRequest } from '../../src/eventstore/types';
+import { readLog } from '../../src/eventstore/log-reader';
+import { closedLoop, type LoadClient, type LoadResult } from '../lib/load';
+import { rawAppendSequence } from '../lib/order-workload';
+import { figure, type BenchContext, type Stage } from './types';
+
+/**
+ * What Prisma costs as the event store's client (issue 10): the service's own append and gap-safe log read,
+ * called in this process through Prisma (`$queryRawUnsafe` on a pg pool, as the service runs them), against the
+ * very same statements sent with `pg` directly as named prepared statements (how the store ran before it moved to
+ * Prisma).
+ * Same concurrency, same database, back to back; the server process plays no part, so neither does GraphQL.
+ *
+ * The appends live in their own id space (`store-<uuid>`, aggregate type `BenchStore`, event types no projector
+ * reads); the reads page through the log from the start, 100 events a page, wrapping at its end.
+ */
+
+const PARAMETERS = {
+  quick: { clients: 8, durationMs: 2_000, warmupMs: 1_000 },
+  full: { clients: 8, durationMs: 10_000, warmupMs: 3_000 },
+};
+const PAGE = 100;
+
+/** A new stream, then a second event on it, over and over: the appends the service's commands make. */
+function appendRequests(): () => AppendRequest {
+  const next = rawAppendSequence('store', null);
+  let n = 0;
+  return () => {
+    const { aggregateId, first, payload, metadata } = next(++n);
+    return {
+      aggregateId,
+      aggregateType: 'BenchStore',
+      expectedVersion: 'any',
+      events: [{ eventType: first ? 'BenchStorePlaced' : 'BenchStoreAdded', payload: JSON.parse(payload) }],
+      metadata: JSON.parse(metadata),
+    };
+  };
+}
+
+type Side = { appender(): LoadClient; reader(): LoadClient; close(): Promise<void> };
+
+function prismaSide(databaseUrl: string, clients: number): Side {
+  const pool = new Pool({ connectionString: databaseUrl, max: clients });
+  const prisma: PrismaClient = createPrisma(pool);
+  return {
+    appender() {
+      const next = appendRequests();
+      return {
+        async op() {
+          await append(prisma, next());
+          return 'append';
+        },
+      };
+    },
+    reader() {
+      let after = 0n;
+      return {
+        async op() {
+          const page = await readLog(prisma, after, PAGE);
+          after = page.events.length === PAGE ? page.scannedTo : 0n;
+          return 'readLog';
+        },
+      };
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+/** The log read of src/eventstore/log-reader.ts without a filter, as one named prepared statement. */
+const RAW_READ_SQL = `WITH h AS (SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16) AS horizon),
+  top AS (SELECT coalesce((SELECT position FROM events WHERE position < (SELECT horizon FROM h)
+                           ORDER BY position DESC LIMIT 1), 0) AS head)
+  SELECT top.head, e.* FROM h CROSS JOIN top LEFT JOIN LATERAL (
+    SELECT position, event_id, event_type, aggregate_id, aggregate_type, version, timestamp, schema_version, payload,
+      metadata FROM events WHERE position > $1 AND position < h.horizon ORDER BY position LIMIT $2
+  ) e ON true
+  ORDER BY e.position`;
+
+async function rawSide(databaseUrl: string, clients: number): Promise<Side> {
+  const connections = await Promise.all(
+    Array.from({ length: clients * 2 }, async () => {
+      const client = new Client({ connectionString: databaseUrl });
+      client.on('error', () => undefined);
+      await client.connect();
+      return client;
+    }),
+  );
+  let taken = 0;
+  const connection = () => connections[taken++ % connections.length]!;
+  return {
+    appender() {
+      const client = connection();
+      const next = appendRequests();
+      return {
+        async op() {
+          const request = next();
+          const { text, values } = appendStatement(
+            request,
+            request.events.map(() => randomUUID()),
+          );
+          await client.query({ name: 'bench-store-append', text, values });
+          return 'append';
+        },
+      };
+    },
+    reader() {
+      const client = connection();
+      let after = '0';
+      return {
+        async op() {
+          const { rows } = await client.query<{ position: string | null }>({
+            name: 'bench-store-read',
+            text: RAW_READ_SQL,
+            values: [after, PAGE],
+          });
+          const last = rows.at(-1)?.position;
+          after = rows.length === PAGE && last ? last : '0';
+          return 'readLog';
+        },
+      };
+    },
+    async close() {
+      await Promise.all(connections.map((c) => c.end()));
+    },
+  };
+}
+
+export const storeClientStage: Stage = {
+  name: 'store client',
+  estimateSeconds(mode) {
+    const p = PARAMETERS[mode];
+    return (4 * (p.durationMs + p.warmupMs)) / 1000;
+  },
+  async run(context: BenchContext) {
+    const { mode, databaseUrl, progress } = context;
+    const p = PARAMETERS[mode];
+    const prisma = prismaSide(databaseUrl, p.clients);
+    const raw = await rawSide(databaseUrl, p.clients);
+    const problems: string[] = [];
+    const run = async (label: string, make: () => LoadClient, durationMs: number): Promise<LoadResult> => {
+      const result = await closedLoop({
+        clients: Array.from({ length: p.clients }, make),
+        durationMs,
+        serverPid: process.pid,
+        databasePid: context.databasePid,
+      });
+      progress.done(`${label}: ${result.perSecond.toFixed(0)}/s, p50 ${result.latencyMs.p50.toFixed(2)} ms`);
+      if (result.errors > 0) problems.push(`${label}: ${result.errors} errors (${Object.keys(result.errorSamples)})`);
+      return result;
+    };
+    try {
+      const measured: Record<string, LoadResult> = {};
+      for (const [kind, make] of [
+        ['append', (side: Side) => () => side.appender()],
+        ['read', (side: Side) => () => side.reader()],
+      ] as const) {
+        await run(`warm-up ${kind} via Prisma`, make(prisma), p.warmupMs);
+        await run(`warm-up ${kind} via pg`, make(raw), p.warmupMs);
+        measured[`${kind}.prisma`] = await run(`${kind} via Prisma, ${p.clients} clients`, make(prisma), p.durationMs);
+        measured[`${kind}.pg`] = await run(`${kind} via pg, ${p.clients} clients`, make(raw), p.durationMs);
+      }
+      const rate = (key: string) => measured[key]!.perSecond;
+      return {
+        figures: [
+          figure(
+            'store',
+            'append.prisma',
+            `event store append via Prisma, ${p.clients} clients`,
+            rate('append.prisma'),
+            'appends/s',
+            {
+              label: 'same statement via pg',
+              value: rate('append.pg'),
+              unit: 'appends/s',
+            },
+          ),
+          figure(
+            'store',
+            'read.prisma',
+            `log read (${PAGE} events) via Prisma, ${p.clients} clients`,
+            rate('read.prisma'),
+            'pages/s',
+            {
+              label: 'same statement via pg',
+              value: rate('read.pg'),
+              unit: 'pages/s',
+            },
+          ),
+        ],
+        details: measured,
+        problems,
+      };
+    } finally {
+      await prisma.close();
+      await raw.close();
+    }
+  },
+};
