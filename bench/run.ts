@@ -15,6 +15,7 @@ import { Progress } from './lib/progress';
 import { formatTable, writeJson } from './lib/report';
 import { PROJECT_ROOT, startServer, type ServerProcess } from './lib/server';
 import { appendsStage } from './stages/appends';
+import { authStage } from './stages/auth';
 import { fanoutStage } from './stages/fanout';
 import { latencyStage } from './stages/latency';
 import { rebuildStage } from './stages/rebuild';
@@ -33,6 +34,7 @@ const STAGES: Stage[] = [
   appendsStage,
   memoryStage({ id: 'appends', label: 'after appends', withPeak: true }),
   storeClientStage,
+  authStage,
   latencyStage,
   fanoutStage,
   memoryStage({ id: 'fanout', label: 'after fan-out' }),

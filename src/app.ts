@@ -1,5 +1,9 @@
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
+import { createAuthenticator } from './auth/authenticator';
+import { developmentTokens, type DevelopmentTokens } from './auth/development';
+import { customerCommands } from './customers/commands';
+import { CUSTOMER } from './customers/events';
 import type { Config } from './config';
 import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
@@ -34,6 +38,8 @@ export type Orderstream = {
   url: string;
   databaseUrl: string;
   services: Services;
+  /** Out of the box (no AUTH_*, not production): ready-made tokens, printed at start-up. */
+  developmentTokens?: DevelopmentTokens;
   stop(): Promise<void>;
 };
 
@@ -116,16 +122,35 @@ export async function startOrderstream(
     readModelFeed.start();
     cleanups.push(() => readModelFeed.stop());
 
-    const services: Services = { config, prisma, store, projections, tailer, readModelFeed };
+    const auth = await createAuthenticator(config.auth, config.dataDir);
+    const services: Services = { config, auth, prisma, store, projections, tailer, readModelFeed };
     const { commandRetries: retries, snapshotEvery, inputLimits: limits } = config;
     // The command side reports what it shrugs off (a snapshot it could not save) to the log.
     const sliceDeps = {
       store,
       commands: { retries, snapshotEvery, limits, defaultCurrency: config.defaultCurrency, logger },
     };
-    const built = buildSchema(SLICES.map((slice) => slice.resolvers(sliceDeps)));
+    const built = buildSchema(
+      SLICES.map((slice) => slice.resolvers(sliceDeps)),
+      SLICES.map((slice) => slice.access),
+    );
     const schema = options.schema ? options.schema(built) : built;
-    const http = await createHttpServer(schema, services, logger);
+    const tokens =
+      auth.mode === 'development'
+        ? await developmentTokens({
+            authenticator: auth,
+            dataDir: config.dataDir,
+            registerCustomer: async () =>
+              (
+                await customerCommands(store, sliceDeps.commands).register(
+                  { name: 'Development Customer', email: 'dev-customer@example.com' },
+                  { userId: 'dev-admin' },
+                )
+              ).aggregateId,
+            customerExists: async (id) => (await store.readStream(id, { toVersion: 1 }))[0]?.aggregateType === CUSTOMER,
+          })
+        : undefined;
+    const http = await createHttpServer(schema, services, logger, { adminToken: tokens?.admin });
     cleanups.push(() => http.stop());
     await new Promise<void>((resolve, reject) => {
       http.server.once('error', reject);
@@ -134,7 +159,7 @@ export async function startOrderstream(
     const address = http.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    return { url: `http://${host}:${port}`, databaseUrl, services, stop };
+    return { url: `http://${host}:${port}`, databaseUrl, services, developmentTokens: tokens, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -58,6 +58,12 @@ const schema = z.object({
   ALLOWED_HOSTS: z.string().optional(),
   RATE_LIMIT_MUTATIONS_PER_SECOND: z.coerce.number().min(0).max(1e9).default(1000),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1e9).optional(),
+  // Who may do what (product.md): JWTs signed with a shared secret (HS256) or by keys published at a JWKS URL.
+  NODE_ENV: z.string().optional(),
+  AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').optional(),
+  AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  AUTH_ISSUER: z.string().min(1).optional(),
+  AUTH_AUDIENCE: z.string().min(1).optional(),
   // Input bounds (src/shared/input-limits.ts); their product is checked against what the read models hold.
   MAX_NAME_LENGTH: z.coerce.number().int().min(1).max(10_000).default(D.nameLength),
   MAX_EMAIL_LENGTH: z.coerce.number().int().min(6).max(10_000).default(D.emailLength),
@@ -128,7 +134,19 @@ export type Config = Readonly<{
   inputLimits: InputLimits;
   /** ISO 4217: the currency of an order placed without one. */
   defaultCurrency: string;
+  auth: AuthConfig;
 }>;
+
+/**
+ * How callers' tokens are checked: a shared HS256 secret, a JWKS URL (RS256/ES256), or, out of the box outside
+ * production, a development secret the service makes and keeps under the data folder.
+ */
+export type AuthConfig = Readonly<
+  ({ mode: 'secret'; secret: string } | { mode: 'jwks'; jwksUrl: string } | { mode: 'development' }) & {
+    issuer?: string;
+    audience?: string;
+  }
+>;
 
 export class ConfigError extends Error {}
 
@@ -150,6 +168,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     unitPrice: new Decimal(e.MAX_UNIT_PRICE).toFixed(2),
     itemsPerOrder: e.MAX_ITEMS_PER_ORDER,
   });
+  if (e.AUTH_JWT_SECRET && e.AUTH_JWKS_URL) {
+    throw new ConfigError('Invalid environment variables AUTH_JWT_SECRET and AUTH_JWKS_URL: set one of them, not both');
+  }
+  const keys: AuthConfig = e.AUTH_JWT_SECRET
+    ? { mode: 'secret', secret: e.AUTH_JWT_SECRET }
+    : e.AUTH_JWKS_URL
+      ? { mode: 'jwks', jwksUrl: e.AUTH_JWKS_URL }
+      : { mode: 'development' };
+  if (keys.mode === 'development' && e.NODE_ENV === 'production') {
+    throw new ConfigError('NODE_ENV=production needs AUTH_JWT_SECRET or AUTH_JWKS_URL: callers must authenticate');
+  }
   const unsafe = unsafeLimits(inputLimits);
   if (unsafe) throw new ConfigError(`Invalid environment variables MAX_QUANTITY and MAX_ITEMS_PER_ORDER: ${unsafe}`);
   return Object.freeze({
@@ -187,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     inputLimits,
     defaultCurrency: e.DEFAULT_CURRENCY,
+    auth: Object.freeze({ ...keys, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE }),
   });
 }
 

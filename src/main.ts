@@ -1,5 +1,6 @@
 import { startOrderstream } from './app';
 import { ConfigError, loadConfig } from './config';
+import { formatDevelopmentTokens } from './auth/development';
 import { createLogger } from './logger';
 
 async function main(): Promise<void> {
@@ -17,6 +18,8 @@ async function main(): Promise<void> {
   const app = await startOrderstream(config, logger);
   logger.info(`GraphQL API:   ${app.url}/graphql (subscriptions: ${app.url.replace(/^http/, 'ws')}/graphql)`);
   logger.info(`GraphQL IDE:   ${app.url}/graphql in a browser`);
+  // Plain text on stdout, not a log record: it is meant to be read and copied.
+  if (app.developmentTokens) console.log(formatDevelopmentTokens(app.developmentTokens, app.url));
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -1,3 +1,4 @@
+import type { Authenticator } from './auth/authenticator';
 import type { Config } from './config';
 import type { PrismaClient } from './db/prisma';
 import type { EventStore } from './eventstore';
@@ -12,6 +13,7 @@ import type { LogTailer } from './subscriptions/tailer';
  */
 export type Services = {
   config: Config;
+  auth: Authenticator;
   prisma: PrismaClient;
   store: EventStore;
   projections: ProjectionRunner;

@@ -1,3 +1,4 @@
+import type { AccessRules } from './auth/access';
 import type { CommandOptions } from './commands/handle-command';
 import type { EventSchemas, EventStore } from './eventstore';
 import type { Resolvers } from './generated/graphql';
@@ -16,6 +17,8 @@ export type Slice = {
   events: EventSchemas;
   /** The projectors that keep this slice's query tables. */
   projectors: readonly Projector[];
+  /** Who may run each of its operations (its root fields): see src/auth/access.ts. */
+  access: AccessRules;
   /** The slice's part of the GraphQL API (its commands are made here, so nothing else holds them). */
   resolvers(deps: SliceDeps): Resolvers;
 };

@@ -6,7 +6,7 @@
 
 export type ToSubscribers =
   /** Open `count` graphql-ws connections to `url`, each with one subscription to `query`. */
-  | { type: 'connect'; url: string; count: number; query: string }
+  | { type: 'connect'; url: string; authorization: string; count: number; query: string }
   /** Reply `probed` once every subscriber's last message is at `position` (or after `timeoutMs`). */
   | { type: 'probe'; position: string; timeoutMs: number }
   /** Start counting afresh; reply `measured` once every subscriber got `expect` messages, or nothing came for `idleMs`. */

@@ -83,7 +83,7 @@ function onPosition(s: Subscriber, position: string): void {
   if (m.total >= m.expectTotal) m.finish();
 }
 
-async function connect(url: string, count: number, query: string): Promise<void> {
+async function connect(url: string, authorization: string, count: number, query: string): Promise<void> {
   const started = performance.now();
   errors = [];
   errorCount = 0;
@@ -98,7 +98,7 @@ async function connect(url: string, count: number, query: string): Promise<void>
             webSocketImpl: WebSocket,
             retryAttempts: 0,
             lazy: true,
-            connectionParams: { userId: `fanout-${i}` },
+            connectionParams: { authorization },
             on: {
               connected: () => resolve(),
               error: (error) => {
@@ -214,7 +214,7 @@ process.on('message', (message: ToSubscribers) => {
   const run = async () => {
     switch (message.type) {
       case 'connect':
-        return connect(message.url, message.count, message.query);
+        return connect(message.url, message.authorization, message.count, message.query);
       case 'probe':
         return probe(message.position, message.timeoutMs);
       case 'measure':

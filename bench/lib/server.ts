@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
+import { randomBytes } from 'node:crypto';
+import { createAuthenticator } from '../../src/auth/authenticator';
 import { freePort } from '../../src/db/free-port';
 
 /** The project root: the server runs from there exactly as `npm start` would. */
@@ -16,6 +18,11 @@ export type ServerProcess = {
   pid: number;
   /** Environment the server was started with (the benchmark-relevant part). */
   env: Record<string, string>;
+  /**
+   * `Bearer <token>` for an admin, signed with the secret the server was started with: the bench calls the API as a
+   * real client would, authenticated (an admin, as the rebuild stage asks for rebuildProjection).
+   */
+  authorization: string;
   /** Throws if the server has exited (a benchmark against a dead server measures nothing). */
   assertAlive(): void;
   /** SIGTERM, then waits for the graceful shutdown (SIGKILL after `timeoutMs`); resolves with the exit code. */
@@ -36,13 +43,17 @@ type Options = {
 /** Starts `node --import tsx src/main.ts` as a child process on a free port and waits until /readyz answers 200. */
 export async function startServer(options: Options): Promise<ServerProcess> {
   const port = await freePort();
+  const secret = randomBytes(32).toString('base64url');
   const env: Record<string, string> = {
     DATABASE_URL: options.databaseUrl,
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    AUTH_JWT_SECRET: secret,
     ...options.env,
   };
+  const auth = await createAuthenticator({ mode: 'secret', secret }, '');
+  const authorization = `Bearer ${await auth.mint!({ sub: 'bench', role: 'admin', expiresIn: '12h' })}`;
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
@@ -84,6 +95,7 @@ export async function startServer(options: Options): Promise<ServerProcess> {
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
     pid: child.pid!,
     env,
+    authorization,
     assertAlive() {
       if (exit) throw new Error(describeExit());
     },

@@ -6,13 +6,13 @@ import WebSocket from 'ws';
  * it never reconnects by itself: a dropped connection must show up as an error in the benchmark, not be papered
  * over by a silent resubscribe.
  */
-export function wsClient(url: string, userId = 'bench'): Client {
+export function wsClient(url: string, authorization: string): Client {
   return createClient({
     url,
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     lazy: true,
-    connectionParams: { userId },
+    connectionParams: { authorization },
   });
 }
 

@@ -195,7 +195,7 @@ export const appendsStage: Stage = {
   async run(context) {
     const { mode, server, databaseUrl, progress } = context;
     const p = PARAMETERS[mode];
-    const gql = graphqlClient(server.graphqlUrl, { 'x-user-id': 'bench' });
+    const gql = graphqlClient(server.graphqlUrl, { authorization: server.authorization });
 
     const customers: string[] = [];
     for (let i = 0; i < p.customers; i++) {

@@ -267,7 +267,7 @@ async function deliver(
   const { progress, server } = context;
   const query = `subscription { events(filter: { aggregateType: "${options.type}" }) { position } }`;
   const connected = await subscribers.request(
-    { type: 'connect', url: options.url, count: p.subscribers, query },
+    { type: 'connect', url: options.url, authorization: server.authorization, count: p.subscribers, query },
     'connected',
     120_000,
   );

@@ -449,7 +449,7 @@ export const latencyStage: Stage = {
   async run(context) {
     const { mode, server, databaseUrl, progress } = context;
     const p = PARAMETERS[mode];
-    const gql = pooledGraphqlClient(server.graphqlUrl, { 'x-user-id': 'bench' }, p.httpConnections);
+    const gql = pooledGraphqlClient(server.graphqlUrl, { authorization: server.authorization }, p.httpConnections);
     const figures: Figure[] = [];
     const problems: string[] = [];
     const notes: string[] = [];
@@ -465,8 +465,8 @@ export const latencyStage: Stage = {
 
     // The two subscribers, each on its own connection, as two applications would have them.
     const feeds = new Feeds();
-    const eventsClient = wsClient(server.wsUrl);
-    const ordersClient = wsClient(server.wsUrl);
+    const eventsClient = wsClient(server.wsUrl, server.authorization);
+    const ordersClient = wsClient(server.wsUrl, server.authorization);
     feeds.subscriptions.push(
       subscribe<{ events: { aggregateId: string; version: number } }>(eventsClient, EVENTS_SUBSCRIPTION, (data, at) => {
         const key = `${data.events.aggregateId}:${data.events.version}`;

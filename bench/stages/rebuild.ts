@@ -305,7 +305,7 @@ export const rebuildStage: Stage = {
   async run(context) {
     const { mode, server, databaseUrl, progress } = context;
     const p = PARAMETERS[mode];
-    const gql = graphqlClient(server.graphqlUrl, { 'x-user-id': 'bench' });
+    const gql = graphqlClient(server.graphqlUrl, { authorization: server.authorization });
     const figures: Figure[] = [];
     const problems: string[] = [];
     const notes: string[] = [];

@@ -19,6 +19,11 @@ export type Aggregate<S, E extends DomainEvent> = {
   /** The slice's decoder: a stored envelope (upcast by the store) as a checked domain event. */
   decode(envelope: StoredEvent): Recorded<E>;
   evolve(state: S, event: Recorded<E>): S;
+  /**
+   * The customer whose data the aggregate is, given its state before a command and the events it decided (so a
+   * creating command knows it too): recorded with every event, it scopes a customer's reads of the log.
+   */
+  ownerOf(aggregateId: string, state: S, decided: readonly E[]): string | null;
 };
 
 /** An aggregate's state as of `version` (0: no stream). */

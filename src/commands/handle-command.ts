@@ -13,6 +13,8 @@ export type CommandMeta = {
   commandId?: string | null;
   correlationId?: string | null;
   userId?: string | null;
+  /** The customer a customer-role caller is: their commands may touch only their own aggregates. */
+  owner?: string;
 };
 
 export type Command<S, E extends DomainEvent> = {
@@ -28,6 +30,11 @@ export type Command<S, E extends DomainEvent> = {
   idField?: string;
   expectedVersion?: number | null;
   decide(state: S): E[] | Promise<E[]>;
+  /**
+   * Whether the caller may act on the loaded aggregate; one it may not is answered exactly as a missing one
+   * (NOT_FOUND), before anything else about it (its version) is compared or told.
+   */
+  admits?(state: S): boolean;
   meta: CommandMeta;
 };
 
@@ -108,7 +115,9 @@ async function attemptOnce<S, E extends DomainEvent>(
   const { loaded, baseVersion } = command.creates
     ? { loaded: emptyAggregate(command.aggregate), baseVersion: 0 }
     : await loadAggregate(store, command.aggregate, command.aggregateId);
-  if (!command.creates && loaded.version === 0) throw new NotFound(command.aggregate.type, command.aggregateId);
+  if (!command.creates && (loaded.version === 0 || command.admits?.(loaded.state) === false)) {
+    throw new NotFound(command.aggregate.type, command.aggregateId);
+  }
   const expected = command.expectedVersion;
   if (expected !== undefined && expected !== null && expected !== loaded.version) {
     throw new ConcurrencyConflict(command.aggregateId, expected, loaded.version);
@@ -123,6 +132,7 @@ async function attemptOnce<S, E extends DomainEvent>(
     events: decided.map((e) => ({ eventType: e.type, payload: e.data })),
     metadata,
     command: idempotency && { ...idempotency, commandType: command.commandType },
+    ownerId: command.aggregate.ownerOf(command.aggregateId, loaded.state, decided),
   });
   // Folded from the stored envelopes, exactly as the next load will fold them.
   const next = foldOnto(command.aggregate, loaded, appended.events);
@@ -206,6 +216,7 @@ async function replay<S, E extends DomainEvent>(
     toVersion: record.version,
     readFrom: record.version - count + 1,
   });
+  if (command.admits?.(loaded.state) === false) throw new NotFound(command.aggregate.type, command.aggregateId);
   const events = read.filter((e) => e.position >= record.firstPosition && e.position <= record.lastPosition);
   return {
     aggregateId: record.aggregateId,

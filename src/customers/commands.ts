@@ -18,6 +18,7 @@ export const customerAggregate: Aggregate<CustomerState | null, CustomerEvent> =
   snapshotVersion: 2,
   initial: null,
   decode: decodeCustomerEvent,
+  ownerOf: (customerId) => customerId,
   evolve: evolveCustomer,
 };
 

@@ -1,3 +1,4 @@
+import { EVERYONE, STAFF } from '../auth/access';
 import type { Slice } from '../slice';
 import { customerCommands } from './commands';
 import { CUSTOMER_EVENT_SCHEMAS } from './events';
@@ -9,5 +10,7 @@ export const customersSlice: Slice = {
   name: 'customers',
   events: CUSTOMER_EVENT_SCHEMAS,
   projectors: [customersProjector],
+  // A customer reads only themselves (customerLoader is scoped to context.owner).
+  access: { 'Query.customer': EVERYONE, 'Mutation.registerCustomer': STAFF, 'Mutation.deactivateCustomer': STAFF },
   resolvers: ({ store, commands }) => customerResolvers(customerCommands(store, commands)),
 };

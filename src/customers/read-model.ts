@@ -99,7 +99,14 @@ export async function writeCustomers(
   ]);
 }
 
-export async function findCustomersByIds(prisma: PrismaClient, ids: readonly string[]): Promise<CustomerRecord[]> {
-  const rows = await prisma.customer.findMany({ where: { id: { in: [...ids] } } });
+/** `owner`: only that customer (a customer reads themselves only); others are not fetched at all. */
+export async function findCustomersByIds(
+  prisma: PrismaClient,
+  ids: readonly string[],
+  owner?: string,
+): Promise<CustomerRecord[]> {
+  const rows = await prisma.customer.findMany({
+    where: { id: owner === undefined ? { in: [...ids] } : { in: [...ids], equals: owner } },
+  });
   return rows.map(toRecord);
 }

@@ -61,11 +61,11 @@ export function appendStatement(request: AppendRequest, eventIds: string[]): { t
   }
   const text = `WITH stream AS (${stream})${command},
     appended AS (
-      INSERT INTO events
-        (position, event_id, aggregate_id, aggregate_type, version, event_type, schema_version, payload, metadata)
+      INSERT INTO events (position, event_id, aggregate_id, aggregate_type, version, event_type, schema_version,
+        payload, metadata, owner_id)
       SELECT ${base} + e.ord, e.event_id, ${id}, ${type}, stream.version - ${count} + e.ord, e.event_type,
         e.schema_version, e.payload,
-        ${p.add(JSON.stringify(request.metadata), 'jsonb')}
+        ${p.add(JSON.stringify(request.metadata), 'jsonb')}, ${p.add(request.ownerId ?? null, 'text')}
       FROM stream, unnest(${p.add(eventIds, 'uuid[]')}, ${p.add(
         request.events.map((e) => e.eventType),
         'text[]',

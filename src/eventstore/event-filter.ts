@@ -19,6 +19,7 @@ const FIELDS: {
   eventTypes: { sql: (p) => `event_type = ANY(${p}::text[])`, test: (e, v) => v.includes(e.eventType) },
   correlationId: { sql: (p) => `metadata ->> 'correlationId' = ${p}`, test: (e, v) => e.metadata.correlationId === v },
   fromTimestamp: { sql: (p) => `timestamp >= ${p}`, test: (e, v) => e.timestamp >= v },
+  ownerId: { sql: (p) => `owner_id = ${p}`, test: (e, v) => e.ownerId === v },
 };
 
 const ORDER = Object.keys(FIELDS) as Field[];

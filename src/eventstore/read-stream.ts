@@ -7,6 +7,8 @@ export type StreamRange = {
   toVersion?: number;
   /** Only events stored at or before this instant. */
   until?: Date;
+  /** Only if the stream is this owner's (a customer's read of an order): another's reads as no stream at all. */
+  ownerId?: string;
 };
 
 /** One aggregate's events in version order. */
@@ -15,11 +17,13 @@ export async function readStream(db: Db, aggregateId: string, range: StreamRange
   const rows = await db.$queryRawUnsafe<EventRow[]>(
     `SELECT ${EVENT_COLUMNS} FROM events
       WHERE aggregate_id = $1 AND version >= $2 AND version <= $3 AND timestamp <= $4::timestamptz
+        AND ($5::text IS NULL OR owner_id = $5)
       ORDER BY version`,
     aggregateId,
     range.fromVersion ?? 1,
     range.toVersion ?? 2147483647,
     range.until ?? 'infinity',
+    range.ownerId ?? null,
   );
   return rows.map(toStoredEvent);
 }

@@ -5,7 +5,7 @@ import type { StoredEvent } from './types';
  * a bigint, jsonb parsed and timestamptz as a Date, so the row needs no parsing of its own.
  */
 export const EVENT_COLUMNS = `position, event_id, event_type, aggregate_id, aggregate_type, version,
-  timestamp, schema_version, payload, metadata`;
+  timestamp, schema_version, payload, metadata, owner_id`;
 
 export type EventRow = {
   position: bigint;
@@ -18,6 +18,7 @@ export type EventRow = {
   schema_version: number;
   payload: unknown;
   metadata: StoredEvent['metadata'];
+  owner_id: string | null;
 };
 
 export function toStoredEvent(row: EventRow): StoredEvent {
@@ -32,5 +33,6 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     schemaVersion: row.schema_version,
     payload: row.payload,
     metadata: row.metadata,
+    ownerId: row.owner_id,
   };
 }

@@ -20,6 +20,8 @@ export type StoredEvent = {
   schemaVersion: number;
   payload: unknown;
   metadata: EventMetadata;
+  /** The customer whose data this event is (their reads are scoped to it), or null. Not served to clients. */
+  ownerId: string | null;
 };
 
 /** An event to append; `schemaVersion` is the shape of its payload (the store fills in the current one). */
@@ -34,6 +36,8 @@ export type EventFilter = {
   eventTypes?: readonly string[];
   correlationId?: string;
   fromTimestamp?: Date;
+  /** Only events of this owner (a customer's own). */
+  ownerId?: string;
 };
 
 /** Recorded with the events of a command that carried a client commandId. */
@@ -46,6 +50,8 @@ export type AppendRequest = {
   events: readonly NewEvent[];
   metadata: EventMetadata;
   command?: CommandRecord;
+  /** The customer whose data the stream is, recorded with each event (see StoredEvent.ownerId). */
+  ownerId?: string | null;
 };
 
 export type AppendResult = { events: StoredEvent[]; version: number; position: bigint };

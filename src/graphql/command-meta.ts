@@ -5,5 +5,10 @@ type MetaInput = { commandId?: string | null; correlationId?: string | null };
 
 /** The metadata fields every mutation input carries, plus who is asking. */
 export function commandMeta(input: MetaInput, context: GraphQLContext): CommandMeta {
-  return { commandId: input.commandId, correlationId: input.correlationId, userId: context.userId };
+  return {
+    commandId: input.commandId,
+    correlationId: input.correlationId,
+    userId: context.userId,
+    owner: context.owner,
+  };
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ownerScope, type Principal } from '../auth/principal';
 import type { Services } from '../services';
 
 /** A non-fatal note for the client, sent in the response's `extensions.warnings`. */
@@ -7,9 +8,16 @@ export type Warning = { code: string; message: string; [detail: string]: unknown
 /** Per-operation context: the app's services, who is asking, per-request state (loaders), and warnings. */
 export type GraphQLContext = {
   services: Services;
-  /** From the `x-user-id` header (or the ws connection params) until authentication lands: provenance only. */
+  /** Who is calling, from a verified token; null for a caller that sent none (only introspection is open to it). */
+  principal: Principal | null;
+  /** The token's `sub`: recorded as the events' metadata.userId. */
   userId: string | null;
-  /** Who is calling, for per-caller limits: the peer's address until authentication lands. */
+  /**
+   * The customer whose data this caller may see, or undefined for staff and admins: read paths put it in their
+   * SQL, so a customer's reads never fetch another's rows.
+   */
+  owner: string | undefined;
+  /** Who is calling, for per-caller limits: the token's subject, or the peer's address without one. */
   caller: string;
   logger: Logger;
   /**
@@ -22,13 +30,17 @@ export type GraphQLContext = {
 
 export function createContext(
   services: Services,
-  who: { userId: string | null; caller: string },
+  who: { principal: Principal | null; address: string },
   logger: Logger,
 ): GraphQLContext {
   const values = new Map<unknown, unknown>();
+  const { principal } = who;
   const context: GraphQLContext = {
     services,
-    ...who,
+    principal,
+    userId: principal?.sub ?? null,
+    owner: principal ? ownerScope(principal) : undefined,
+    caller: principal ? `sub:${principal.sub}` : `address:${who.address}`,
     logger,
     warnings: [],
     perRequest<T>(make: (context: GraphQLContext) => T): T {

@@ -1,3 +1,4 @@
+import { EVERYONE, type AccessRules } from '../auth/access';
 import type { EventFilter as StoreFilter } from '../eventstore';
 import type { EventFilter, Resolvers } from '../generated/graphql';
 import { withinBytes } from '../eventstore/event-size';
@@ -5,14 +6,17 @@ import { InvalidInput } from '../shared/errors';
 import { decodeCursor, encodeCursor } from './cursor';
 import { MAX_EVENTS_PAGE, pageSize } from './pages';
 
-/** GraphQL's event filter in the event store's terms (null fields are absent). */
+/**
+ * GraphQL's event filter in the event store's terms (null fields are absent), scoped to `owner` for a customer:
+ * their events are selected by the log's owner column, in SQL and in the live feed alike.
+ */
 /**
  * More event types than any log will have: a filter is matched against every live event for every subscriber,
  * so its size is bounded (a 1 MB list of types per subscription cost every append tens of milliseconds).
  */
 const MAX_EVENT_TYPES = 100;
 
-export function toStoreFilter(filter: EventFilter | null | undefined): StoreFilter {
+export function toStoreFilter(filter: EventFilter | null | undefined, owner: string | undefined): StoreFilter {
   if ((filter?.eventTypes?.length ?? 0) > MAX_EVENT_TYPES) {
     throw new InvalidInput(`filter.eventTypes may list at most ${MAX_EVENT_TYPES} types`, 'filter.eventTypes');
   }
@@ -22,16 +26,20 @@ export function toStoreFilter(filter: EventFilter | null | undefined): StoreFilt
     eventTypes: filter?.eventTypes ?? undefined,
     correlationId: filter?.correlationId ?? undefined,
     fromTimestamp: filter?.fromTimestamp ?? undefined,
+    ownerId: owner,
   };
 }
 
+// A customer's page holds only their own events (the filter is scoped to context.owner).
+export const eventAccess: AccessRules = { 'Query.events': EVERYONE };
+
 export const eventResolvers: Resolvers = {
   Query: {
-    async events(_parent, { filter, first, after }, { services }) {
+    async events(_parent, { filter, first, after }, { services, owner }) {
       const limit = pageSize(first, 50, MAX_EVENTS_PAGE);
       const from = after ? decodeCursor(after) : 0n;
       // One extra row tells whether another page follows without a count.
-      const page = await services.store.readLog(from, limit + 1, toStoreFilter(filter));
+      const page = await services.store.readLog(from, limit + 1, toStoreFilter(filter, owner));
       // Query cost counts a payload as a typical one; this bounds the bytes a page can hold whatever the payloads
       // (a client pages on from endCursor as usual).
       const events = withinBytes(page.events.slice(0, limit), services.config.eventsPageBytes);

@@ -5,7 +5,7 @@ import type { OperationGuard } from './operation-guards';
 export type RateLimit = Readonly<{ perSecond: number; burst: number }>;
 
 /**
- * Mutations per caller (context.caller: the peer address until authentication lands, then the user), over HTTP
+ * Mutations per caller (context.caller: the token's subject, or the peer address without one), over HTTP
  * and graphql-ws alike, as a token bucket: `burst` at once, then `perSecond`. Each root field of a mutation is one
  * command and costs one token, so packing commands into aliases of one operation buys nothing. Queries and
  * subscriptions are bounded by the query limits instead. perSecond 0 turns it off.

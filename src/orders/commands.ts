@@ -9,6 +9,7 @@ import {
 } from '../commands/handle-command';
 import { customerAggregate } from '../customers/commands';
 import type { EventStore } from '../eventstore';
+import { Forbidden } from '../shared/errors';
 import { requireId } from '../shared/text';
 import { decideOrder, type OrderCommand, type OrderItemInput } from './decide';
 import { decodeOrderEvent, ORDER, type OrderEvent } from './events';
@@ -20,6 +21,8 @@ export const orderAggregate: Aggregate<OrderState | null, OrderEvent> = {
   snapshotVersion: 3,
   initial: null,
   decode: decodeOrderEvent,
+  ownerOf: (_orderId, state, decided) =>
+    state?.customerId ?? decided.find((e) => e.type === 'OrderPlaced')?.data.customerId ?? null,
   evolve: evolveOrder,
 };
 
@@ -44,6 +47,8 @@ export function orderCommands(store: EventStore, options: CommandOptions) {
       creates: false,
       idField: 'orderId',
       expectedVersion: target.expectedVersion,
+      // Someone else's order is, to a customer, no order at all: the same answer a missing one gets.
+      admits: meta.owner === undefined ? undefined : (state) => state?.customerId === meta.owner,
       decide: (state) => decideOrder(decision, state, options.limits),
       meta,
     });
@@ -51,6 +56,9 @@ export function orderCommands(store: EventStore, options: CommandOptions) {
   return {
     place(input: { customerId: string; items: OrderItemInput[]; currency?: string | null }, meta: CommandMeta) {
       requireId(input.customerId, 'customerId', options.limits.idLength);
+      if (meta.owner !== undefined && input.customerId !== meta.owner) {
+        throw new Forbidden('A customer places orders for themselves only: customerId must be your own');
+      }
       return run({
         aggregate: orderAggregate,
         aggregateId: randomUUID(),

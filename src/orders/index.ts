@@ -1,3 +1,4 @@
+import { EVERYONE, STAFF } from '../auth/access';
 import type { Slice } from '../slice';
 import { orderCommands } from './commands';
 import { ORDER_EVENT_SCHEMAS } from './events';
@@ -9,5 +10,18 @@ export const ordersSlice: Slice = {
   name: 'orders',
   events: ORDER_EVENT_SCHEMAS,
   projectors: [ordersProjector],
+  // A customer's reads and commands reach only their own orders (scoped to context.owner in SQL and in commands).
+  access: {
+    'Query.order': EVERYONE,
+    'Query.orders': EVERYONE,
+    'Query.orderHistory': EVERYONE,
+    'Query.orderAt': EVERYONE,
+    'Query.orderStatusCounts': STAFF,
+    'Mutation.placeOrder': EVERYONE,
+    'Mutation.addItem': EVERYONE,
+    'Mutation.payOrder': EVERYONE,
+    'Mutation.cancelOrder': EVERYONE,
+    'Mutation.shipOrder': STAFF,
+  },
   resolvers: ({ store, commands }) => orderResolvers(orderCommands(store, commands)),
 };

@@ -98,12 +98,18 @@ export async function writeOrders(
   await Promise.all(writes);
 }
 
-export async function findOrdersByIds(prisma: PrismaClient, ids: readonly string[]): Promise<OrderRecord[]> {
-  const rows = await prisma.order.findMany({ where: { id: { in: [...ids] } } });
+/** `owner`: only that customer's orders (a customer's reads); others' are not fetched at all. */
+export async function findOrdersByIds(
+  prisma: PrismaClient,
+  ids: readonly string[],
+  owner?: string,
+): Promise<OrderRecord[]> {
+  const rows = await prisma.order.findMany({ where: { id: { in: [...ids] }, customerId: owner } });
   return rows.map(toRecord);
 }
 
-export type OrderListFilter = { customerId?: string | null; status?: OrderStatus | null };
+/** `owner`: a customer's list, whatever customer the filter names (another's reads as empty). */
+export type OrderListFilter = { customerId?: string | null; status?: OrderStatus | null; owner?: string };
 
 /** Newest first, keyset-paginated on the OrderPlaced position (unique, so pages never overlap or skip). */
 export async function listOrders(
@@ -112,9 +118,12 @@ export async function listOrders(
   first: number,
   before?: bigint,
 ): Promise<{ orders: OrderRecord[]; hasNextPage: boolean }> {
+  if (filter.owner !== undefined && filter.customerId != null && filter.customerId !== filter.owner) {
+    return { orders: [], hasNextPage: false };
+  }
   const rows = await prisma.order.findMany({
     where: {
-      customerId: filter.customerId ?? undefined,
+      customerId: filter.owner ?? filter.customerId ?? undefined,
       status: filter.status ?? undefined,
       placedPosition: before === undefined ? undefined : { lt: before },
     },

@@ -37,7 +37,12 @@ async function orderPage(
   after: string | null | undefined,
 ) {
   const limit = pageSize(first, 20, MAX_ORDERS_PAGE);
-  return listOrders(context.services.prisma, filter, limit, after ? decodeCursor(after) : undefined);
+  return listOrders(
+    context.services.prisma,
+    { ...filter, owner: context.owner },
+    limit,
+    after ? decodeCursor(after) : undefined,
+  );
 }
 
 /** The orders slice's API, over its commands. */
@@ -46,17 +51,19 @@ export const orderResolvers = (orders: OrderCommands): Resolvers => ({
     order: (_parent, { id }, context) => orderLoader(context).load(id),
     orders: (_parent, { filter, first, after }, context) => orderPage(context, filter ?? {}, first, after),
     orderStatusCounts: (_parent, _args, { services }) => orderStatusCounts(services.prisma),
-    async orderHistory(_parent, { orderId }, { services }) {
-      const stream = await services.store.readStream(orderId);
+    // A customer reads only their own orders' streams: another's reads as no stream (the owner is in the SQL).
+    async orderHistory(_parent, { orderId }, { services, owner }) {
+      const stream = await services.store.readStream(orderId, { ownerId: owner });
       return stream[0]?.aggregateType === ORDER ? stream : [];
     },
-    async orderAt(_parent, { orderId, version, at }, { services }) {
+    async orderAt(_parent, { orderId, version, at }, { services, owner }) {
       if (version !== null && version !== undefined && version < 1) {
         throw new InvalidInput('version must be 1 or more', 'version');
       }
       const stream = await services.store.readStream(orderId, {
         toVersion: version ?? undefined,
         until: at ?? undefined,
+        ownerId: owner,
       });
       return fold(orderAggregate, stream).state;
     },

@@ -1,3 +1,4 @@
+import { ADMIN, STAFF, type AccessRules } from '../auth/access';
 import type { Resolvers } from '../generated/graphql';
 import type { GraphQLContext } from '../graphql/context';
 import { NotFound } from '../shared/errors';
@@ -11,6 +12,12 @@ async function reportOf(context: GraphQLContext, name: string) {
 function known(context: GraphQLContext, name: string): void {
   if (!context.services.projections.projectorNames.includes(name)) throw new NotFound('Projection', name);
 }
+
+export const projectionAccess: AccessRules = {
+  'Query.projections': STAFF,
+  'Mutation.rebuildProjection': ADMIN,
+  'Mutation.retryProjection': ADMIN,
+};
 
 export const projectionResolvers: Resolvers = {
   Query: {

@@ -3,9 +3,11 @@ import type { Socket } from 'node:net';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from 'ws';
+import type { Principal } from '../auth/principal';
 import { limitSubscriptionsPerSocket } from './subscription-limit';
 
-export type WsExtra = { socket: WebSocket; request: IncomingMessage };
+/** `principal`: set by onConnect from the connection_init payload's token (null: none was sent). */
+export type WsExtra = { socket: WebSocket; request: IncomingMessage; principal?: Principal | null };
 
 /**
  * graphql-ws's protocol (makeServer) on a `ws` server, in place of the library's own binding (graphql-ws/use/ws).

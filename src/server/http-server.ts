@@ -24,7 +24,7 @@ import { runGuards, type OperationGuard } from '../graphql/operation-guards';
 import { parseOptions, queryLimitsGuard } from '../graphql/query-limits';
 import { rateLimitMutations } from '../graphql/rate-limit';
 import type { Services } from '../services';
-import { unacceptableCharacter } from '../shared/text';
+import { httpPrincipal, wsAuthentication } from './authentication';
 import { serveGraphqlWs } from './graphql-ws-transport';
 import { healthRouter } from './health';
 import { errorHandler, notFound, requireJsonBody } from './http-errors';
@@ -42,16 +42,6 @@ export type HttpServer = { server: http.Server; stop(): Promise<void> };
 
 const GRAPHQL_PATH = '/graphql';
 
-/**
- * The caller's claimed user id (provenance only, until authentication lands), recorded in every event's metadata:
- * held to what an id may be, or none at all (a NUL or a lone surrogate could not even be stored).
- */
-function userIdFrom(value: unknown, maxLength: number): string | null {
-  return typeof value === 'string' && value.length > 0 && value.length <= maxLength && !unacceptableCharacter(value)
-    ? value
-    : null;
-}
-
 /** graphql's parse, its syntax errors coded as Apollo Server codes them over HTTP. */
 function parseForWs(query: string, options: ParseOptions): DocumentNode {
   try {
@@ -67,7 +57,13 @@ function parseForWs(query: string, options: ParseOptions): DocumentNode {
 }
 
 /** One HTTP server and port: GraphQL over HTTP (Apollo Server) and graphql-ws on the same path. */
-export async function createHttpServer(schema: GraphQLSchema, services: Services, logger: Logger): Promise<HttpServer> {
+export async function createHttpServer(
+  schema: GraphQLSchema,
+  services: Services,
+  logger: Logger,
+  /** In development mode: the token the IDE and the live page send when opened from loopback. */
+  pages: { adminToken?: string } = {},
+): Promise<HttpServer> {
   const app = express();
   const server = http.createServer(app);
   const { config } = services;
@@ -91,6 +87,7 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
       schema,
       subscribe: subscribeSharingResults,
       connectionInitWaitTimeout: 10_000,
+      onConnect: wsAuthentication(services.auth),
       // Parsed, validated and guarded here rather than by graphql-ws, so that a bad document fails only its own
       // operation (graphql-ws lets a parse error escape and the socket would close) and the guards see it.
       // Each operation gets its own context: its own loaders and warnings.
@@ -104,10 +101,7 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
           const variables = payload.variables ?? {};
           const contextValue = createContext(
             services,
-            {
-              userId: userIdFrom(ctx.connectionParams?.userId, config.inputLimits.idLength),
-              caller: ctx.extra.request.socket.remoteAddress ?? 'unknown',
-            },
+            { principal: ctx.extra.principal ?? null, address: ctx.extra.request.socket.remoteAddress ?? 'unknown' },
             logger,
           );
           runGuards(guards, { schema, document, operation, variables, context: contextValue });
@@ -194,8 +188,8 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
       maxAge: 600,
     }),
   );
-  app.use(ideRouter());
-  app.use(livePageRouter());
+  app.use(ideRouter(pages));
+  app.use(livePageRouter(pages));
   app.use(
     GRAPHQL_PATH,
     requireJsonBody(logger),
@@ -205,8 +199,8 @@ export async function createHttpServer(schema: GraphQLSchema, services: Services
         createContext(
           services,
           {
-            userId: userIdFrom(req.headers['x-user-id'], config.inputLimits.idLength),
-            caller: req.socket.remoteAddress ?? 'unknown',
+            principal: await httpPrincipal(services.auth, req.headers.authorization),
+            address: req.socket.remoteAddress ?? 'unknown',
           },
           logger,
         ),

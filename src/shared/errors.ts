@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'IDEMPOTENCY_CONFLICT'
   | 'SUBSCRIBER_TOO_SLOW'
   | 'QUERY_TOO_COMPLEX'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN';
 
 export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
@@ -97,4 +99,14 @@ export class RateLimited extends AppError {
   constructor(retryAfterMs: number) {
     super(`Too many mutations; try again in ${retryAfterMs} ms`, { retryAfterMs });
   }
+}
+
+/** No token, or one that is bad or expired: the caller must authenticate (again). */
+export class Unauthenticated extends AppError {
+  readonly code = 'UNAUTHENTICATED';
+}
+
+/** The caller's role may not do this (a customer acting on someone else's data gets NOT_FOUND instead). */
+export class Forbidden extends AppError {
+  readonly code = 'FORBIDDEN';
 }

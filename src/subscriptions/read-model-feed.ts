@@ -7,7 +7,8 @@ import type { ProjectionRunner } from '../projections/runner';
 import { OrderUpdates } from './order-updates';
 import type { LogTailer } from './tailer';
 
-export type OrderWatch = { orderId?: string; customerId?: string | null; status?: string | null };
+/** `none`: the watch matches no order (a customer asking for another customer's orders). */
+export type OrderWatch = { orderId?: string; customerId?: string | null; status?: string | null; none?: boolean };
 
 type Watcher = { watch: OrderWatch; updates: OrderUpdates };
 
@@ -124,6 +125,7 @@ export class ReadModelFeed {
       for (const { watch, updates } of this.watchers) {
         if (
           (watch.orderId === undefined || watch.orderId === order.id) &&
+          !watch.none &&
           (!watch.customerId || watch.customerId === order.customerId) &&
           (!watch.status || watch.status === order.status)
         ) {

@@ -1,3 +1,4 @@
+import { EVERYONE, type AccessRules } from '../auth/access';
 import type { StoredEvent } from '../eventstore';
 import type { Resolvers } from '../generated/graphql';
 import type { GraphQLContext } from '../graphql/context';
@@ -13,26 +14,44 @@ function payload<T>(value: T | SubscriberTooSlow, _args: unknown, context: Graph
   return value;
 }
 
+// Each scoped to context.owner for a customer: their own events, their own orders.
+export const subscriptionAccess: AccessRules = {
+  'Subscription.events': EVERYONE,
+  'Subscription.orderChanged': EVERYONE,
+  'Subscription.ordersChanged': EVERYONE,
+};
+
 export const subscriptionResolvers: Resolvers = {
   Subscription: {
     events: {
-      subscribe: (_parent, { filter, after }, { services }) =>
-        new EventFeed(services.store, services.tailer, toStoreFilter(filter), after ? decodeCursor(after) : undefined),
+      subscribe: (_parent, { filter, after }, { services, owner }) =>
+        new EventFeed(
+          services.store,
+          services.tailer,
+          toStoreFilter(filter, owner),
+          after ? decodeCursor(after) : undefined,
+        ),
       resolve: (event: StoredEvent) => event,
     },
     orderChanged: {
+      // A customer watching another's order hears what one watching a missing order hears: nothing.
       subscribe: (_parent, { orderId }, context) =>
-        context.services.readModelFeed.watch({ orderId }, context.services.config.subscriptionBuffer, () =>
-          orderLoader(context).load(orderId),
+        context.services.readModelFeed.watch(
+          { orderId, customerId: context.owner },
+          context.services.config.subscriptionBuffer,
+          () => orderLoader(context).load(orderId),
         ),
       resolve: payload,
     },
     ordersChanged: {
-      subscribe: (_parent, { filter }, { services }) =>
-        services.readModelFeed.watch(
-          { customerId: filter?.customerId, status: filter?.status },
+      subscribe: (_parent, { filter }, { services, owner }) => {
+        // A customer's changes are their own orders', whatever customer the filter names.
+        const others = owner !== undefined && filter?.customerId != null && filter.customerId !== owner;
+        return services.readModelFeed.watch(
+          { customerId: owner ?? filter?.customerId, status: filter?.status, none: others },
           services.config.subscriptionBuffer,
-        ),
+        );
+      },
       resolve: payload,
     },
   },

@@ -393,7 +393,7 @@ describe('event metadata', () => {
       await ok(
         PLACE,
         { input: { customerId, items: [book], commandId, correlationId: 'checkout-42' } },
-        { 'x-user-id': 'u-1' },
+        await server.as({ role: 'staff', sub: 'u-1' }),
       )
     ).placeOrder;
     expect(placed.events[0].metadata).toEqual({ correlationId: 'checkout-42', causationId: commandId, userId: 'u-1' });
@@ -412,7 +412,8 @@ describe('event metadata', () => {
     expect(causationId.length).toBeGreaterThan(0);
     expect(correlationId).toEqual(expect.any(String));
     expect(correlationId.length).toBeGreaterThan(0);
-    expect(userId).toBeNull();
+    // The caller's own subject (the test server's admin token): clients cannot set it.
+    expect(userId).toBe('test-admin');
     const again = (await ok(CANCEL, { input: { orderId } })).cancelOrder;
     expect(again.events[0].metadata.causationId).not.toBe(causationId);
   });

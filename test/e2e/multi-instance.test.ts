@@ -1,6 +1,6 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { gqlAt, startChildServer, type ChildServer } from '../support/child-server';
+import { adminToken, gqlAt, startChildServer, type ChildServer } from '../support/child-server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { collect } from '../support/subscriptions';
 
@@ -49,6 +49,7 @@ it('delivers to a subscriber on one instance the events and read-model changes o
   const client = createClient({
     url: `${b.url.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${await adminToken()}` },
     retryAttempts: 0,
   });
   const events = collect<any>(

@@ -14,23 +14,20 @@ afterAll(() => server.close());
 type Answer = { status: number; retryAfter: string | undefined; body: GraphQLResponse };
 
 /**
- * Each test is a caller of its own: requests leave from another loopback address (all of 127/8 is the loopback
- * interface), which is the caller the server sees until authentication lands.
+ * Each test is a caller of its own: a user (the token's subject), whatever address the request comes from; all of
+ * them share this machine's loopback address.
  */
 async function postFrom(caller: string, query: string): Promise<Answer> {
-  const res = await rawGraphqlPost(`${server.app.url}/graphql`, { query }, { localAddress: caller });
+  const headers = await server.as({ role: 'staff', sub: caller });
+  const res = await rawGraphqlPost(`${server.app.url}/graphql`, { query }, { headers });
   return { status: res.status, retryAfter: res.headers['retry-after'], body: res.body };
 }
 
 function wsFrom(caller: string): Client {
-  class FromCaller extends WebSocket {
-    constructor(address: string | URL, protocols?: string | string[]) {
-      super(address, protocols, { localAddress: caller });
-    }
-  }
   const client = createClient({
     url: `${server.app.url.replace(/^http/, 'ws')}/graphql`,
-    webSocketImpl: FromCaller,
+    webSocketImpl: WebSocket,
+    connectionParams: () => server.as({ role: 'staff', sub: caller }),
     retryAttempts: 0,
   });
   clients.push(client);
@@ -53,8 +50,8 @@ const limited = {
 };
 
 it('refuses a caller its mutations beyond the burst with RATE_LIMITED, HTTP 429, retryAfterMs and Retry-After', async () => {
-  for (let i = 0; i < BURST; i++) expect((await postFrom('127.0.0.2', register())).status).toBe(200);
-  const refused = await postFrom('127.0.0.2', register());
+  for (let i = 0; i < BURST; i++) expect((await postFrom('caller-2', register())).status).toBe(200);
+  const refused = await postFrom('caller-2', register());
   expect(refused.status).toBe(429);
   expect(refused.body).toMatchObject(limited);
   const retryAfterMs: number = refused.body.errors![0]!.extensions!.retryAfterMs;
@@ -63,33 +60,33 @@ it('refuses a caller its mutations beyond the burst with RATE_LIMITED, HTTP 429,
 });
 
 it('keeps callers apart, and lets queries through for a caller out of mutations', async () => {
-  for (let i = 0; i <= BURST; i++) await postFrom('127.0.0.3', register());
-  expect((await postFrom('127.0.0.3', register())).status).toBe(429);
-  expect(await postFrom('127.0.0.3', '{ __typename }')).toMatchObject({
+  for (let i = 0; i <= BURST; i++) await postFrom('caller-3', register());
+  expect((await postFrom('caller-3', register())).status).toBe(429);
+  expect(await postFrom('caller-3', '{ __typename }')).toMatchObject({
     status: 200,
     body: { data: { __typename: 'Query' } },
   });
-  expect(await postFrom('127.0.0.4', register())).toMatchObject({
+  expect(await postFrom('caller-4', register())).toMatchObject({
     status: 200,
     body: { data: { registerCustomer: expect.any(Object) } },
   });
 });
 
 it("counts mutations over graphql-ws against the same caller's bucket, and refuses them there alike", async () => {
-  const ws = wsFrom('127.0.0.5');
-  for (let i = 0; i < BURST - 1; i++) expect((await postFrom('127.0.0.5', register())).status).toBe(200);
+  const ws = wsFrom('caller-5');
+  for (let i = 0; i < BURST - 1; i++) expect((await postFrom('caller-5', register())).status).toBe(200);
   expect((await wsRequest(ws, register())).errors).toBeUndefined();
   // Refused before it runs: graphql-ws's `error` message for that operation's id.
   await expect(wsRequest(ws, register())).rejects.toMatchObject(limited.errors);
-  expect(await postFrom('127.0.0.5', register())).toMatchObject({ status: 429, body: limited });
+  expect(await postFrom('caller-5', register())).toMatchObject({ status: 429, body: limited });
   // The refusal ended that operation only: the socket still serves queries.
   expect(await wsRequest(ws, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
 });
 
 it('counts each root field of a mutation as one command, so aliases buy no extra commands', async () => {
   const aliased = `mutation { ${Array.from({ length: BURST }, (_, i) => `c${i}: ${register().slice('mutation { '.length, -' }'.length)}`).join(' ')} }`;
-  const all = await postFrom('127.0.0.6', aliased);
+  const all = await postFrom('caller-6', aliased);
   expect(all.status).toBe(200);
   expect(Object.keys(all.body.data!)).toHaveLength(BURST);
-  expect(await postFrom('127.0.0.6', register())).toMatchObject({ status: 429, body: limited });
+  expect(await postFrom('caller-6', register())).toMatchObject({ status: 429, body: limited });
 });

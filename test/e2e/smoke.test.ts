@@ -27,7 +27,7 @@ it('places an order for a registered customer: version 1 and an OrderPlaced even
   const placed = await server.gql(
     PLACE,
     { input: { customerId, items: [{ productId: 'book', quantity: 2, unitPrice: '29.99' }], correlationId: 'c-1' } },
-    { 'x-user-id': 'user-7' },
+    await server.as({ role: 'staff', sub: 'user-7' }),
   );
   expect(placed.errors).toBeUndefined();
   const result = placed.data!.placeOrder;
@@ -55,7 +55,7 @@ it('places an order for a registered customer: version 1 and an OrderPlaced even
 });
 
 it('serves the same API over graphql-ws on the same URL', async () => {
-  const client = server.ws({ userId: 'ws-user' });
+  const client = server.ws(await server.as({ role: 'staff', sub: 'ws-user' }));
   const registered = await wsRequest(client, REGISTER, { input: { name: 'Grace', email: 'grace@example.com' } });
   expect(registered.errors).toBeUndefined();
   expect(registered.data!.registerCustomer.customer).toMatchObject({ name: 'Grace', active: true });

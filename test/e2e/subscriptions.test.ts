@@ -186,7 +186,7 @@ describe('events subscription', () => {
       if (messages.length === 2000) allArrived();
     });
     await new Promise((r) => raw.once('open', r));
-    raw.send(JSON.stringify({ type: 'connection_init' }));
+    raw.send(JSON.stringify({ type: 'connection_init', payload: await server.as({ role: 'admin' }) }));
     // The protocol: subscribe only once the server has acknowledged the connection (before it, the server closes
     // the socket with 4401), and burst only once the server has started the subscription (it starts at the head).
     await ack;
@@ -296,6 +296,7 @@ describe('lifecycle', () => {
     const client = createClient({
       url: `${own.app.url.replace('http', 'ws')}/graphql`,
       webSocketImpl: WebSocket,
+      connectionParams: await own.as({ role: 'admin' }),
       retryAttempts: 0,
       on: { closed: (event) => closed.push((event as { code: number }).code) },
     });

@@ -21,6 +21,8 @@ beforeAll(async () => {
       expectedVersion: 'any',
       events: eventTypes.map((eventType) => ({ eventType, payload: {} })),
       metadata: { correlationId, causationId: 'c', userId: null },
+      // b owns its own stream and order a; order c has no owner.
+      ownerId: aggregateId === ids.c ? null : ids.b,
     });
   await append(ids.a, 'Order', ['OrderPlaced', 'ItemAdded'], 'corr-1');
   await append(ids.b, 'Customer', ['CustomerRegistered'], 'corr-2');
@@ -43,6 +45,8 @@ const filters: [string, () => EventFilter][] = [
   ['correlationId', () => ({ correlationId: 'corr-2' })],
   ['fromTimestamp', () => ({ fromTimestamp: midway })],
   ['fromTimestamp at an event’s own instant', () => ({ fromTimestamp: log[2]!.timestamp })],
+  ['ownerId', () => ({ ownerId: ids.b })],
+  ['an unknown ownerId', () => ({ ownerId: 'nobody' })],
   [
     'every field at once',
     () => ({
@@ -70,6 +74,7 @@ it('covers every field the filter has, so a new one cannot be left out of this t
     eventTypes: [],
     correlationId: '',
     fromTimestamp: new Date(),
+    ownerId: '',
   };
   expect([...fields].sort()).toEqual(Object.keys(every).sort());
 });

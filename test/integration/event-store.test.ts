@@ -55,6 +55,7 @@ describe('append', () => {
       schemaVersion: 1,
       payload: { n: 0 },
       metadata,
+      ownerId: null,
     });
     expect(stream[0]!.position).toBeLessThan(stream[1]!.position);
     expect(second.position).toBe(stream[2]!.position);

@@ -26,6 +26,7 @@ const counter: Aggregate<CounterState, Incremented> = {
   type: 'Counter',
   snapshotVersion: 1,
   initial: { count: 0, startedAt: null, lastAt: null },
+  ownerOf: () => null,
   decode: decodeCounterEvent,
   evolve: (state, event) => ({
     count: state.count + event.data.by,
@@ -157,6 +158,7 @@ describe('loading from a snapshot', () => {
       type: 'Counter',
       snapshotVersion: 2,
       initial: { total: 0 },
+      ownerOf: () => null,
       decode: decodeCounterEvent,
       evolve: (state, event) => ({ total: state.total + event.data.by }),
     };

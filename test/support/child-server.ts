@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
+import { createAuthenticator } from '../../src/auth/authenticator';
+import { TEST_JWT_SECRET } from './server';
 
 export type ChildServer = { url: string; process: ChildProcess; stop(signal?: NodeJS.Signals): Promise<void> };
 
@@ -10,7 +12,14 @@ const ROOT = path.resolve(__dirname, '../..');
 export function startChildServer(databaseUrl: string, env: Record<string, string> = {}): Promise<ChildServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -35,10 +44,16 @@ export function startChildServer(databaseUrl: string, env: Record<string, string
   });
 }
 
+/** An admin's token for a child server (signed with the secret every test server checks). */
+export async function adminToken(): Promise<string> {
+  const auth = await createAuthenticator({ mode: 'secret', secret: TEST_JWT_SECRET }, '');
+  return auth.mint!({ sub: 'test-admin', role: 'admin', expiresIn: '1h' });
+}
+
 export async function gqlAt(url: string, query: string, variables?: Record<string, unknown>): Promise<any> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await adminToken()}` },
     body: JSON.stringify({ query, variables }),
   });
   return res.json();

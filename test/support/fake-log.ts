@@ -48,6 +48,7 @@ export class FakeLog {
         schemaVersion: 1,
         payload: options.payload ?? { n },
         metadata: { correlationId: `c-${n}`, causationId: `c-${n}`, userId: null },
+        ownerId: null,
       };
       this.events.push(event);
       added.push(event);

@@ -39,6 +39,7 @@ export function projectorSpec(pool: Pool, projector: Projector) {
       schemaVersion: currentVersion(eventType),
       payload,
       metadata: { correlationId: 'spec', causationId: 'spec', userId: null },
+      ownerId: null,
     };
   }
 

@@ -2,6 +2,7 @@ import { createClient, type Client as WsClient } from 'graphql-ws';
 import { Pool } from 'pg';
 import WebSocket from 'ws';
 import { startOrderstream, type Orderstream, type StartOptions } from '../../src/app';
+import type { Role } from '../../src/auth/principal';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -17,14 +18,21 @@ export type TestServer = {
   db: TestDatabase;
   /** The test's own connections to the server's database, for looking at (or tampering with) tables directly. */
   sql: Pool;
-  /** POSTs one operation to /graphql with fetch. */
+  /**
+   * POSTs one operation to /graphql with fetch, as an admin unless `headers` carries its own `authorization`
+   * (an empty one sends none: an anonymous caller).
+   */
   gql<T = Record<string, any>>(
     query: string,
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
   ): Promise<GraphQLResponse<T>>;
-  /** A graphql-ws client on the same URL. */
+  /** A graphql-ws client on the same URL, as an admin unless `connectionParams` say otherwise. */
   ws(connectionParams?: Record<string, unknown>): WsClient;
+  /** A token signed with the server's secret; `expiresIn` as jose takes it ('1h', '2s', …). */
+  token(claims: { role: Role; customerId?: string; sub?: string; expiresIn?: string }): Promise<string>;
+  /** `{ authorization: 'Bearer <token>' }` for those claims: for `gql`'s headers or `ws`'s connectionParams. */
+  as(claims: { role: Role; customerId?: string; sub?: string }): Promise<{ authorization: string }>;
   close(): Promise<void>;
 };
 
@@ -34,9 +42,20 @@ export async function startTestServer(
   options: StartOptions & { db?: TestDatabase } = {},
 ): Promise<TestServer> {
   const db = options.db ?? (await createTestDatabase());
-  const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    ...env,
+  });
   const app = await startOrderstream(config, createLogger(config.logLevel), options);
   const clients: WsClient[] = [];
+  const token: TestServer['token'] = ({ role, customerId, sub = `test-${role}`, expiresIn = '1h' }) =>
+    app.services.auth.mint!({ sub, role, customerId, expiresIn });
+  // Minted when first needed: a server checking tokens against a JWKS URL has no secret to sign with.
+  let admin: string | undefined;
+  const adminAuthorization = async () => (admin ??= `Bearer ${await token({ role: 'admin' })}`);
   const sql = new Pool({ connectionString: db.url, max: 4 });
   sql.on('error', () => undefined);
   return {
@@ -46,7 +65,11 @@ export async function startTestServer(
     async gql(query, variables, headers = {}) {
       const res = await fetch(`${app.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: withoutEmpty({
+          'content-type': 'application/json',
+          ...('authorization' in headers ? {} : { authorization: await adminAuthorization() }),
+          ...headers,
+        }),
         body: JSON.stringify({ query, variables }),
       });
       return (await res.json()) as GraphQLResponse<any>;
@@ -55,12 +78,14 @@ export async function startTestServer(
       const client = createClient({
         url: `${app.url.replace(/^http/, 'ws')}/graphql`,
         webSocketImpl: WebSocket,
-        connectionParams,
+        connectionParams: connectionParams ?? (async () => ({ authorization: await adminAuthorization() })),
         retryAttempts: 0,
       });
       clients.push(client);
       return client;
     },
+    token,
+    as: async (claims) => ({ authorization: `Bearer ${await token(claims)}` }),
     async close() {
       await Promise.all(clients.map((c) => c.dispose()));
       await app.stop();
@@ -68,6 +93,13 @@ export async function startTestServer(
       await db.drop();
     },
   };
+}
+
+/** The secret every test server signs and checks tokens with (HS256 wants at least 32 bytes). */
+export const TEST_JWT_SECRET = 'orderstream-test-secret-0123456789abcdef';
+
+function withoutEmpty(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== ''));
 }
 
 /** Runs one query or mutation over graphql-ws and resolves with its single result. */

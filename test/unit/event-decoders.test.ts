@@ -23,6 +23,7 @@ function envelope(
     schemaVersion: eventType === 'OrderPlaced' ? 2 : 1,
     payload,
     metadata: { correlationId: 'c', causationId: 'c', userId: null },
+    ownerId: null,
     ...overrides,
   };
 }

@@ -27,6 +27,7 @@ function stream(aggregateType: string, aggregateId: string, events: [string, unk
     schemaVersion: currentVersion(eventType),
     payload,
     metadata: { correlationId: 'c', causationId: 'c', userId: null },
+    ownerId: null,
   }));
 }
 
