@@ -25,6 +25,7 @@ const config: CodegenConfig = {
           Customer: '../graphql/models#CustomerModel',
           OrderConnection: '../graphql/models#OrderConnectionModel',
           Projection: '../projections/runner#ProjectionReport',
+          Relay: '../relay/relay#RelayReport',
           OrderCommandResult: '../graphql/models#OrderCommandResultModel',
           CustomerCommandResult: '../graphql/models#CustomerCommandResultModel',
         },

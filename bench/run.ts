@@ -16,6 +16,7 @@ import { formatTable, writeJson } from './lib/report';
 import { PROJECT_ROOT, startServer, type ServerProcess } from './lib/server';
 import { appendsStage } from './stages/appends';
 import { authStage } from './stages/auth';
+import { busStage } from './stages/bus';
 import { fanoutStage } from './stages/fanout';
 import { latencyStage } from './stages/latency';
 import { rebuildStage } from './stages/rebuild';
@@ -39,6 +40,7 @@ const STAGES: Stage[] = [
   fanoutStage,
   memoryStage({ id: 'fanout', label: 'after fan-out' }),
   rebuildStage,
+  busStage,
 ];
 
 const RESULTS_FILE = path.join(__dirname, 'results', 'latest.json');

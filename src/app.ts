@@ -11,7 +11,10 @@ import { connectionConfig, createPool } from './db/pool';
 import { createPrisma } from './db/prisma';
 import { CHECKPOINTS_CHANNEL, createEventStore, EVENTS_CHANNEL, Notifier } from './eventstore';
 import { buildSchema } from './graphql/schema';
+import { createPublisher } from './bus/publisher';
+import { Leadership } from './projections/leadership';
 import { ProjectionRunner } from './projections/runner';
+import { Relay } from './relay/relay';
 import { ReadModelFeed } from './subscriptions/read-model-feed';
 import { LogTailer } from './subscriptions/tailer';
 import type { Projector } from './projections/types';
@@ -122,8 +125,33 @@ export async function startOrderstream(
     readModelFeed.start();
     cleanups.push(() => readModelFeed.stop());
 
+    let relay: Relay | undefined;
+    if (config.bus) {
+      const { bus } = config;
+      const leadership = new Leadership(connectionConfig(databaseUrl), logger);
+      const running = new Relay({
+        prisma,
+        store,
+        checkpoints: notifier.channel(CHECKPOINTS_CHANNEL),
+        leadership,
+        publisher: createPublisher(bus.url, { logger }),
+        logger,
+        options: {
+          batchSize: bus.batchSize,
+          pollMs: config.projectionPollMs,
+          retryMs: bus.retryMs,
+          maxRetryMs: bus.maxRetryMs,
+        },
+      });
+      running.start();
+      cleanups.push(async () => {
+        await running.stop();
+        await leadership.close();
+      });
+      relay = running;
+    }
     const auth = await createAuthenticator(config.auth, config.dataDir);
-    const services: Services = { config, auth, prisma, store, projections, tailer, readModelFeed };
+    const services: Services = { config, auth, relay, prisma, store, projections, tailer, readModelFeed };
     const { commandRetries: retries, snapshotEvery, inputLimits: limits } = config;
     // The command side reports what it shrugs off (a snapshot it could not save) to the log.
     const sliceDeps = {

@@ -58,6 +58,14 @@ const schema = z.object({
   ALLOWED_HOSTS: z.string().optional(),
   RATE_LIMIT_MUTATIONS_PER_SECOND: z.coerce.number().min(0).max(1e9).default(1000),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1e9).optional(),
+  // The event bus (product.md): unset, nothing is published.
+  BUS_URL: z
+    .string()
+    .regex(/^(nats|amqps?):\/\//, 'must be a nats://, amqp:// or amqps:// URL')
+    .optional(),
+  BUS_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  BUS_RETRY_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  BUS_MAX_RETRY_MS: z.coerce.number().int().min(10).max(600_000).default(30_000),
   // Who may do what (product.md): JWTs signed with a shared secret (HS256) or by keys published at a JWKS URL.
   NODE_ENV: z.string().optional(),
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').optional(),
@@ -135,6 +143,7 @@ export type Config = Readonly<{
   /** ISO 4217: the currency of an order placed without one. */
   defaultCurrency: string;
   auth: AuthConfig;
+  bus: Readonly<{ url: string; batchSize: number; retryMs: number; maxRetryMs: number }> | undefined;
 }>;
 
 /**
@@ -217,6 +226,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inputLimits,
     defaultCurrency: e.DEFAULT_CURRENCY,
     auth: Object.freeze({ ...keys, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE }),
+    bus: e.BUS_URL
+      ? Object.freeze({
+          url: e.BUS_URL,
+          batchSize: e.BUS_BATCH_SIZE,
+          retryMs: e.BUS_RETRY_MS,
+          maxRetryMs: e.BUS_MAX_RETRY_MS,
+        })
+      : undefined,
   });
 }
 

@@ -3,6 +3,7 @@ import type { Config } from './config';
 import type { PrismaClient } from './db/prisma';
 import type { EventStore } from './eventstore';
 import type { ProjectionRunner } from './projections/runner';
+import type { Relay } from './relay/relay';
 import type { ReadModelFeed } from './subscriptions/read-model-feed';
 import type { LogTailer } from './subscriptions/tailer';
 
@@ -17,6 +18,8 @@ export type Services = {
   prisma: PrismaClient;
   store: EventStore;
   projections: ProjectionRunner;
+  /** Publishes the log to the event bus; only with BUS_URL set. */
+  relay?: Relay;
   /** This process's one reader of the live log, feeding every `events` subscription. */
   tailer: LogTailer;
   readModelFeed: ReadModelFeed;

@@ -42,7 +42,7 @@ export function createEventStore(prisma: PrismaClient, wakeUps: WakeUps, schemas
       return { ...page, events: page.events.map(upcast) };
     },
     logHead: () => logHead(prisma),
-    countEvents: (after: bigint, upTo: bigint, eventTypes: readonly string[]) =>
+    countEvents: (after: bigint, upTo: bigint, eventTypes?: readonly string[]) =>
       countEvents(prisma, after, upTo, eventTypes),
     findProcessedCommand: (commandId: string) => findProcessedCommand(prisma, commandId),
     loadSnapshot: (aggregateId: string) => loadSnapshot(prisma, aggregateId),

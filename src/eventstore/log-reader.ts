@@ -56,7 +56,14 @@ export async function logHead(db: Db): Promise<bigint> {
   return rows[0]?.head ?? 0n;
 }
 
-/** How many events of these types lie in (after, upTo]: a projector's lag behind the head. */
-export async function countEvents(db: Db, after: bigint, upTo: bigint, eventTypes: readonly string[]): Promise<number> {
-  return db.event.count({ where: { position: { gt: after, lte: upTo }, eventType: { in: [...eventTypes] } } });
+/** How many events (of these types, or of any) lie in (after, upTo]: a consumer's lag behind the head. */
+export async function countEvents(
+  db: Db,
+  after: bigint,
+  upTo: bigint,
+  eventTypes?: readonly string[],
+): Promise<number> {
+  return db.event.count({
+    where: { position: { gt: after, lte: upTo }, eventType: eventTypes ? { in: [...eventTypes] } : undefined },
+  });
 }

@@ -5,6 +5,7 @@ import type { GraphQLSchema } from 'graphql';
 import { withAccessRules, type AccessRules } from '../auth/access';
 import type { Resolvers } from '../generated/graphql';
 import { projectionAccess, projectionResolvers } from '../projections/resolvers';
+import { relayAccess, relayResolvers } from '../relay/resolvers';
 import { subscriptionAccess, subscriptionResolvers } from '../subscriptions/resolvers';
 import { eventAccess, eventResolvers } from './event-resolvers';
 import { scalarResolvers } from './scalars';
@@ -22,9 +23,19 @@ export function buildSchema(
 ): GraphQLSchema {
   const schema = makeExecutableSchema({
     typeDefs: fs.readFileSync(SCHEMA_FILE, 'utf8'),
-    resolvers: [scalarResolvers, eventResolvers, projectionResolvers, subscriptionResolvers, ...sliceResolvers],
+    resolvers: [
+      scalarResolvers,
+      eventResolvers,
+      projectionResolvers,
+      relayResolvers,
+      subscriptionResolvers,
+      ...sliceResolvers,
+    ],
     resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
   });
   if (!sliceAccess) return schema;
-  return withAccessRules(schema, Object.assign({}, eventAccess, projectionAccess, subscriptionAccess, ...sliceAccess));
+  return withAccessRules(
+    schema,
+    Object.assign({}, eventAccess, projectionAccess, relayAccess, subscriptionAccess, ...sliceAccess),
+  );
 }

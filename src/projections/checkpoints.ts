@@ -121,3 +121,29 @@ export async function completeRebuild(
   });
   return rowCount === 1;
 }
+
+/**
+ * Moves a checkpoint kept outside a batch transaction (the bus relay's, after the broker confirmed): from `from`
+ * to `to`, or false when someone else moved it first (this process no longer leads that consumer).
+ */
+export async function moveCheckpoint(db: Db, name: string, from: bigint, to: bigint): Promise<boolean> {
+  const { count } = await db.projectionCheckpoint.updateMany({
+    where: { name, position: from },
+    data: { position: to, lastError: null, updatedAt: new Date() },
+  });
+  return count === 1;
+}
+
+/** The last error of a consumer that retries by itself (the relay): shown to operators, cleared by progress. */
+export async function recordError(db: Db, name: string, error: string): Promise<void> {
+  await db.projectionCheckpoint.updateMany({ where: { name }, data: { lastError: error, updatedAt: new Date() } });
+}
+
+/** An operator's restart of a consumer from a position of their choice (the relay republishes from there). */
+export async function resetCheckpoint(db: Db, name: string, position: bigint): Promise<boolean> {
+  const { count } = await db.projectionCheckpoint.updateMany({
+    where: { name },
+    data: { position, lastError: null, updatedAt: new Date() },
+  });
+  return count === 1;
+}

@@ -177,7 +177,7 @@ export async function createHttpServer(
   app.disable('x-powered-by');
   app.use(requireKnownHost(hostAllowed, logger));
   app.use(securityHeaders());
-  app.use(healthRouter(services.prisma, logger));
+  app.use(healthRouter(services.prisma, logger, services.relay));
   // Ahead of the IDE's router, which would otherwise answer OPTIONS /graphql itself (Allow: GET, HEAD) and fail
   // every preflight. A disallowed origin gets no Access-Control-Allow-Origin, so the browser keeps the response.
   app.use(

@@ -140,6 +140,15 @@ const OPERATIONS: Record<string, Operation> = {
     ],
     expect: STAFF_ONLY,
   },
+  // This server publishes to no bus: an admitted caller sees no relay, and restarting one finds none.
+  'Query.relays': {
+    run: async () => ['{ relays { name } }', {}],
+    expect: { ...STAFF_ONLY, staff: 'empty', admin: 'empty' },
+  },
+  'Mutation.restartRelay': {
+    run: async () => ['mutation { restartRelay(from: "0") { name } }', {}],
+    expect: { ...ADMIN_ONLY, admin: 'NOT_FOUND' },
+  },
   'Mutation.rebuildProjection': {
     run: async () => ['mutation { rebuildProjection(name: "customers") { name } }', {}],
     expect: ADMIN_ONLY,

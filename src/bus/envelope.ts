@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import type { StoredEvent } from '../eventstore/types';
+
+/** Where an event goes on the bus, and what it carries (product.md, "The event bus"). */
+export type BusMessage = {
+  /** NATS subject: `orderstream.<aggregateType>.<eventType>`. */
+  subject: string;
+  /** RabbitMQ routing key: `<aggregateType>.<eventType>`. */
+  routingKey: string;
+  /** The envelope as JSON. */
+  body: Buffer;
+  /** The deduplication key: the eventId. */
+  id: string;
+};
+
+const busEventSchema = z.object({
+  eventId: z.string().min(1),
+  eventType: z.string().min(1),
+  aggregateId: z.string().min(1),
+  aggregateType: z.string().min(1),
+  version: z.number().int().positive(),
+  // A string on the wire because log positions are 64-bit and JSON numbers lose precision past 2^53.
+  position: z
+    .string()
+    .regex(/^\d{1,19}$/)
+    .transform((digits) => BigInt(digits)),
+  timestamp: z.iso.datetime({ offset: true }).transform((iso) => new Date(iso)),
+  schemaVersion: z.number().int().positive(),
+  payload: z.json(),
+  metadata: z.object({
+    correlationId: z.string(),
+    causationId: z.string(),
+    userId: z.string().nullable(),
+  }),
+});
+
+/** An event as a consumer of the bus reads it: the stored envelope without what is not served to clients. */
+export type BusEvent = z.output<typeof busEventSchema>;
+
+/**
+ * A dot splits subjects and routing keys into tokens, and `*`, `>` and `#` are wildcards in the patterns consumers
+ * bind with: a name holding one would land the event on a subject no one subscribed to.
+ */
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+export function busMessage(event: StoredEvent): BusMessage {
+  const { aggregateType, eventType } = event;
+  if (!TOKEN.test(aggregateType) || !TOKEN.test(eventType)) {
+    throw new Error(`Event ${event.eventId} cannot be routed: ${aggregateType}.${eventType} is not two plain tokens`);
+  }
+  const envelope = {
+    eventId: event.eventId,
+    eventType,
+    aggregateId: event.aggregateId,
+    aggregateType,
+    version: event.version,
+    position: event.position.toString(),
+    timestamp: event.timestamp.toISOString(),
+    schemaVersion: event.schemaVersion,
+    payload: event.payload,
+    metadata: {
+      correlationId: event.metadata.correlationId,
+      causationId: event.metadata.causationId,
+      userId: event.metadata.userId,
+    },
+  };
+  return {
+    subject: `orderstream.${aggregateType}.${eventType}`,
+    routingKey: `${aggregateType}.${eventType}`,
+    body: Buffer.from(JSON.stringify(envelope)),
+    id: event.eventId,
+  };
+}
+
+/** A message body from either broker as the event it carries; throws if it is not one. */
+export function parseBusMessage(body: Uint8Array | string): BusEvent {
+  return busEventSchema.parse(JSON.parse(typeof body === 'string' ? body : new TextDecoder().decode(body)));
+}

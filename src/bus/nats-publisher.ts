@@ -1,0 +1,126 @@
+import {
+  connect,
+  nanos,
+  NatsError,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+} from 'nats';
+import type { Logger } from 'pino';
+import { AckWindow } from './ack-window';
+import { busMessage } from './envelope';
+import { DEFAULT_TIMEOUT_MS, DEFAULT_WINDOW, type BusPublisher, type PublisherOptions } from './types';
+
+export const STREAM = 'ORDERSTREAM';
+const SUBJECTS = 'orderstream.>';
+/**
+ * How long JetStream remembers a Nats-Msg-Id to drop its repeats. It covers what the relay republishes: a batch
+ * after a lost acknowledgement (seconds later) or after a restart between publish and checkpoint (a restart is
+ * usually quicker). Longer would cost the server memory for every id in the window; past it a repeat is stored
+ * again, and consumers' own deduplication by eventId (at-least-once) is what holds.
+ */
+export const DUPLICATE_WINDOW_MS = 2 * 60_000;
+/** JetStream's code for "stream not found". */
+const STREAM_NOT_FOUND = 10059;
+
+/**
+ * Publishes to the JetStream stream ORDERSTREAM over one connection, whose order is the order the stream stores.
+ *
+ * nats.js reconnects by itself if asked, buffering what is published meanwhile and sending it after reconnecting.
+ * That would break per-aggregate order at the broker: the messages written into the dying socket are lost, the
+ * buffered ones after them are stored, and the relay's republishing of the lost ones comes after those. So this
+ * connection does not reconnect: a lost connection fails the batch, and the relay's `connect()` makes a new one.
+ */
+export function natsPublisher(url: string, options: PublisherOptions): BusPublisher {
+  const window = options.window ?? DEFAULT_WINDOW;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const logger = options.logger;
+  let current: { nc: NatsConnection; js: JetStreamClient } | undefined;
+  let connecting: Promise<void> | undefined;
+
+  /** Gives up `dropped` (the one in use when not given), and closes it. */
+  const drop = async (dropped = current) => {
+    if (current === dropped) current = undefined;
+    await dropped?.nc.close();
+  };
+
+  /** A new connection, with the stream created or checked. */
+  const open = async () => {
+    await drop();
+    const nc = await connect({ servers: url, reconnect: false, timeout: timeoutMs, name: 'orderstream' });
+    try {
+      await ensureStream(await nc.jetstreamManager({ timeout: timeoutMs }), logger);
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+    void nc.closed().then((error) => {
+      if (error) logger?.warn({ err: error }, 'NATS connection lost');
+    });
+    current = { nc, js: nc.jetstream({ timeout: timeoutMs }) };
+  };
+
+  return {
+    kind: 'nats',
+
+    connect() {
+      if (current && !current.nc.isClosed()) return Promise.resolve();
+      connecting ??= open().finally(() => (connecting = undefined));
+      return connecting;
+    },
+
+    async publish(events) {
+      const used = current;
+      if (!used) throw new Error('NATS publisher is not connected');
+      const acks = new AckWindow(window, timeoutMs);
+      try {
+        for (const event of events) {
+          await acks.room();
+          const { subject, body, id } = busMessage(event);
+          acks.add(used.js.publish(subject, body, { msgID: id, timeout: timeoutMs }));
+        }
+        await acks.all();
+      } catch (error) {
+        // The connection may be what failed (a hung server acknowledges nothing): the next connect() starts afresh.
+        await drop(used);
+        throw error;
+      }
+    },
+
+    async close() {
+      // A connection being opened would otherwise outlive the close.
+      await connecting?.catch(() => undefined);
+      await drop();
+    },
+  };
+}
+
+/**
+ * Creates the stream, or adds our subjects to an existing one and raises its duplicate window to ours (an
+ * operator's longer window is kept). Its storage cannot change once created: a memory stream only gets a warning.
+ */
+async function ensureStream(jsm: JetStreamManager, logger: Logger | undefined): Promise<void> {
+  const wanted = nanos(DUPLICATE_WINDOW_MS);
+  const info = await jsm.streams.info(STREAM).catch((error: unknown) => {
+    if (error instanceof NatsError && error.api_error?.err_code === STREAM_NOT_FOUND) return undefined;
+    throw error;
+  });
+  if (!info) {
+    await jsm.streams.add({ name: STREAM, subjects: [SUBJECTS], storage: StorageType.File, duplicate_window: wanted });
+    logger?.info({ stream: STREAM }, 'created the JetStream stream');
+    return;
+  }
+  const { config } = info;
+  const subjects = config.subjects ?? [];
+  if (config.storage !== StorageType.File) {
+    logger?.warn({ stream: STREAM, storage: config.storage }, 'the stream does not keep events on disk');
+  }
+  if (subjects.includes(SUBJECTS) && config.duplicate_window >= wanted) return;
+  await jsm.streams.update(STREAM, {
+    ...config,
+    subjects: subjects.includes(SUBJECTS) ? subjects : [...subjects, SUBJECTS],
+    duplicate_window: Math.max(config.duplicate_window, wanted),
+  });
+  logger?.info({ stream: STREAM }, 'updated the JetStream stream');
+}

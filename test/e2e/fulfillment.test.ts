@@ -1,0 +1,461 @@
+import { connect as amqpConnect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import {
+  connect as natsConnect,
+  nanos,
+  StorageType,
+  type JetStreamManager,
+  type NatsConnection,
+  type NatsError,
+} from 'nats';
+import { ConfigError, loadFulfillmentConfig } from '../../fulfillment/config';
+import type { Settled } from '../../fulfillment/consumer';
+import type { FulfillmentHooks } from '../../fulfillment/fulfill';
+import { EXCHANGE, queueName, ROUTING_KEY } from '../../fulfillment/rabbitmq-consumer';
+import { STREAM, SUBJECT } from '../../fulfillment/nats-consumer';
+import { startFulfillment, type Fulfillment } from '../../fulfillment/service';
+import { AMQP_URL, describeIfAvailable, listening, NATS_URL, TcpCutter } from '../support/brokers';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { eventually } from '../support/eventually';
+import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server';
+
+// The fulfillment service (issue 12, item 2) against real brokers, a real orderstream server and a real inbox
+// database. The relay is not involved: each test places a real order, reads its real OrderPaid envelope from the
+// server's `events` query and publishes it to the broker in the bus contract's format itself, so the consumer
+// (unique per test, starting at new messages) sees only events of orders this file placed.
+
+const EVENT = `eventId eventType aggregateId aggregateType version position timestamp schemaVersion payload
+  metadata { correlationId causationId userId }`;
+
+type Envelope = {
+  eventId: string;
+  eventType: string;
+  aggregateId: string;
+  aggregateType: string;
+  version: number;
+  position: string;
+  timestamp: string;
+  schemaVersion: number;
+  payload: Record<string, unknown>;
+  metadata: { correlationId: string; causationId: string; userId: string | null };
+};
+
+/** The test's side of one broker: it publishes as orderstream's relay would, and removes what a test left. */
+type Bus = {
+  publish(body: Buffer, id: string): Promise<void>;
+  /** Whether the durable consumer (NATS) or queue (RabbitMQ) of this consumer name exists. */
+  exists(consumer: string): Promise<boolean>;
+  /** Deletes the durable consumer (NATS) or queue (RabbitMQ) the service made under this consumer name. */
+  forget(consumer: string): Promise<void>;
+  close(): Promise<void>;
+};
+
+async function openNats(): Promise<Bus> {
+  const nc: NatsConnection = await natsConnect({ servers: NATS_URL });
+  const jsm = await nc.jetstreamManager();
+  await ensureStream(jsm);
+  const js = nc.jetstream();
+  return {
+    async publish(body, id) {
+      // msgID is the Nats-Msg-Id header: the stream drops a second publish with it inside the duplicate window.
+      await js.publish(SUBJECT, body, { msgID: id });
+    },
+    exists: (consumer) =>
+      jsm.consumers.info(STREAM, consumer).then(
+        () => true,
+        () => false,
+      ),
+    async forget(consumer) {
+      await jsm.consumers.delete(STREAM, consumer).catch(() => undefined);
+    },
+    close: () => nc.close(),
+  };
+}
+
+/** The stream as the contract defines it, unless the relay (or another run) made it already. */
+async function ensureStream(jsm: JetStreamManager): Promise<void> {
+  try {
+    await jsm.streams.info(STREAM);
+  } catch (error) {
+    if ((error as NatsError).api_error?.err_code !== 10059) throw error;
+    await jsm.streams
+      .add({ name: STREAM, subjects: ['orderstream.>'], storage: StorageType.File, duplicate_window: nanos(120_000) })
+      .catch(() => jsm.streams.info(STREAM)); // created meanwhile by someone else: fine if it exists now
+  }
+}
+
+async function openRabbit(): Promise<Bus> {
+  const model: ChannelModel = await amqpConnect(AMQP_URL);
+  const channel: ConfirmChannel = await model.createConfirmChannel();
+  await channel.assertExchange(EXCHANGE, 'topic', { durable: true });
+  return {
+    async publish(body, id) {
+      channel.publish(EXCHANGE, ROUTING_KEY, body, {
+        persistent: true,
+        messageId: id,
+        contentType: 'application/json',
+      });
+      await channel.waitForConfirms();
+    },
+    async exists(consumer) {
+      // A channel of its own: checking a queue that does not exist closes the channel that asked.
+      const probe = await model.createChannel();
+      probe.on('error', () => undefined);
+      try {
+        await probe.checkQueue(queueName(consumer));
+        await probe.close();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async forget(consumer) {
+      await channel.deleteQueue(queueName(consumer));
+    },
+    close: () => model.close(),
+  };
+}
+
+let server: TestServer;
+let inboxDb: TestDatabase;
+let customerId: string;
+
+// One orderstream server and one inbox database for the file: the inbox in a database of its own, as a separately
+// deployed service would have it.
+beforeAll(async () => {
+  if (!listening(NATS_URL) && !listening(AMQP_URL)) return;
+  [server, inboxDb] = await Promise.all([startTestServer(), createTestDatabase()]);
+  const res = await server.gql(
+    'mutation { registerCustomer(input: { name: "Grace Hopper", email: "grace@example.com" }) { aggregateId } }',
+  );
+  customerId = res.data!.registerCustomer.aggregateId;
+});
+afterAll(async () => {
+  await server?.close();
+  await inboxDb?.drop();
+});
+
+async function ok(query: string, variables?: Record<string, unknown>) {
+  const res = await server.gql(query, variables);
+  expect(res.errors).toBeUndefined();
+  return res.data!;
+}
+
+/** A placed and paid order, and its OrderPaid envelope exactly as the events query serves it. */
+async function paidOrder(correlationId = `checkout-${randomUUID()}`): Promise<Envelope> {
+  const placed = await ok(`mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { aggregateId } }`, {
+    input: { customerId, items: [{ productId: 'lamp', quantity: 1, unitPrice: '49.90' }] },
+  });
+  const orderId = placed.placeOrder.aggregateId as string;
+  await ok(`mutation ($input: PayOrderInput!) { payOrder(input: $input) { version } }`, {
+    input: { orderId, correlationId },
+  });
+  const [paid] = await eventsOf(orderId, 'OrderPaid');
+  expect(paid).toBeDefined();
+  return paid!;
+}
+
+async function eventsOf(orderId: string, eventType: string): Promise<Envelope[]> {
+  const data = await ok(`query ($filter: EventFilter) { events(filter: $filter, first: 100) { nodes { ${EVENT} } } }`, {
+    filter: { aggregateId: orderId, eventTypes: [eventType] },
+  });
+  return data.events.nodes;
+}
+
+async function orderStatus(orderId: string): Promise<string> {
+  return (await ok('query ($id: ID!) { order(id: $id) { status } }', { id: orderId })).order.status;
+}
+
+async function inboxRow(eventId: string) {
+  const client = new Client({ connectionString: inboxDb.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT order_id, outcome FROM fulfillment_inbox WHERE event_id = $1', [
+      eventId,
+    ]);
+    return rows[0] as { order_id: string; outcome: string } | undefined;
+  } finally {
+    await client.end();
+  }
+}
+
+const body = (envelope: unknown) => Buffer.from(JSON.stringify(envelope));
+
+/** A running service, what it received and settled (in order), and how many shipOrder calls it made. */
+type Running = {
+  service: Fulfillment;
+  settled: Settled[];
+  /** The eventIds of the valid OrderPaid messages it has had in hand, in order. */
+  received: string[];
+  calls: () => number;
+  consumer: string;
+};
+
+const brokers = [
+  { name: 'NATS JetStream', url: NATS_URL, open: openNats },
+  { name: 'RabbitMQ', url: AMQP_URL, open: openRabbit },
+] as const;
+
+for (const broker of brokers) {
+  describeIfAvailable(listening(broker.url), `${broker.name} at ${broker.url}`)(`consuming from ${broker.name}`, () => {
+    let bus: Bus;
+    const running: Running[] = [];
+    beforeAll(async () => {
+      bus = await broker.open();
+    });
+    afterEach(async () => {
+      const stopped = running.splice(0);
+      for (const r of stopped) await r.service.stop();
+      for (const consumer of new Set(stopped.map((r) => r.consumer))) await bus.forget(consumer);
+    });
+    afterAll(() => bus?.close());
+
+    /** Starts the service in-process with a consumer name of its own; `fetch` and `hooks` are the test's seams. */
+    async function start(
+      options: {
+        delayMs?: number;
+        hooks?: FulfillmentHooks;
+        fetch?: typeof fetch;
+        consumer?: string;
+        busUrl?: string;
+      } = {},
+    ): Promise<Running> {
+      const consumer = options.consumer ?? `fulfillment_test_${randomBytes(6).toString('hex')}`;
+      const config = loadFulfillmentConfig({
+        BUS_URL: options.busUrl ?? broker.url,
+        ORDERSTREAM_URL: server.app.url,
+        AUTH_JWT_SECRET: TEST_JWT_SECRET,
+        FULFILLMENT_DATABASE_URL: inboxDb.url,
+        FULFILLMENT_CONSUMER: consumer,
+        FULFILLMENT_START: 'new',
+        FULFILLMENT_DELAY_MS: String(options.delayMs ?? 20),
+        FULFILLMENT_RETRY_BASE_MS: '20',
+        FULFILLMENT_RETRY_MAX_MS: '200',
+        LOG_LEVEL: process.env.FULFILLMENT_TEST_LOG_LEVEL ?? 'silent',
+      });
+      const settled: Settled[] = [];
+      const received: string[] = [];
+      let calls = 0;
+      const send = options.fetch ?? fetch;
+      const service = await startFulfillment(config, {
+        hooks: { ...options.hooks, received: (event) => received.push(event.eventId) },
+        observe: (s) => settled.push(s),
+        fetch: (input, init) => {
+          calls += 1;
+          return send(input, init);
+        },
+      });
+      const r = { service, settled, received, calls: () => calls, consumer };
+      running.push(r);
+      return r;
+    }
+
+    /** What became of one event, in order: `ack:shipped`, `retry`, `reject`, … (only what the broker heard). */
+    const fates = (r: Running, eventId: string) =>
+      r.settled
+        .filter((s) => s.decision.eventId === eventId && s.settled)
+        .map((s) => (s.decision.action === 'ack' ? `ack:${s.decision.outcome}` : s.decision.action));
+
+    it('ships a paid order after the delay, carrying its correlationId over and naming the OrderPaid event as cause', async () => {
+      const delayMs = 400;
+      const r = await start({ delayMs });
+      const paid = await paidOrder();
+      await bus.publish(body(paid), paid.eventId);
+
+      await eventually(async () => expect(await orderStatus(paid.aggregateId)).toBe('SHIPPED'), 15_000);
+      const shipped = await eventsOf(paid.aggregateId, 'OrderShipped');
+      expect(shipped).toHaveLength(1);
+      expect(shipped[0]!.metadata).toEqual({
+        correlationId: paid.metadata.correlationId,
+        causationId: paid.eventId,
+        userId: 'fulfillment',
+      });
+      expect(Date.parse(shipped[0]!.timestamp)).toBeGreaterThanOrEqual(Date.parse(paid.timestamp) + delayMs);
+      await eventually(async () => expect(fates(r, paid.eventId)).toEqual(['ack:shipped']));
+      expect(await inboxRow(paid.eventId)).toEqual({ order_id: paid.aggregateId, outcome: 'shipped' });
+    });
+
+    it('acknowledges a second delivery of the same event from its inbox, without calling orderstream again', async () => {
+      const r = await start();
+      const paid = await paidOrder();
+      await bus.publish(body(paid), paid.eventId);
+      await eventually(async () => expect(fates(r, paid.eventId)).toEqual(['ack:shipped']), 15_000);
+
+      // At-least-once: the same envelope again, as a relay republishing after a crash would send it. (NATS would
+      // drop a second publish with the same Nats-Msg-Id inside the stream's duplicate window, so the copy gets
+      // another message id there; the consumer goes by the eventId in the body.)
+      await bus.publish(body(paid), broker.name === 'RabbitMQ' ? paid.eventId : `${paid.eventId}:again`);
+      await eventually(async () => expect(fates(r, paid.eventId)).toEqual(['ack:shipped', 'ack:duplicate']), 15_000);
+      expect(r.calls()).toBe(1);
+      expect(await eventsOf(paid.aggregateId, 'OrderShipped')).toHaveLength(1);
+    });
+
+    it('ships once when it crashes between the shipOrder call and the inbox insert and the event comes again', async () => {
+      const answers: string[][] = [];
+      const r = await start({
+        hooks: {
+          afterShip(_event, result) {
+            answers.push(result.kind === 'shipped' ? result.eventIds : [result.kind]);
+            if (answers.length === 1) throw new Error('simulated crash: shipped, but the inbox row is not written');
+          },
+        },
+      });
+      const paid = await paidOrder();
+      await bus.publish(body(paid), paid.eventId);
+
+      await eventually(async () => expect(fates(r, paid.eventId)).toEqual(['retry', 'ack:shipped']), 15_000);
+      // The repeat call carried the same commandId: orderstream answered with the first result, appending nothing.
+      expect(r.calls()).toBe(2);
+      const shipped = await eventsOf(paid.aggregateId, 'OrderShipped');
+      expect(shipped).toHaveLength(1);
+      expect(answers).toEqual([[shipped[0]!.eventId], [shipped[0]!.eventId]]);
+      expect(await inboxRow(paid.eventId)).toEqual({ order_id: paid.aggregateId, outcome: 'shipped' });
+    });
+
+    it('records a refusal (the order was cancelled meanwhile) and acknowledges it, without retrying', async () => {
+      const r = await start();
+      const paid = await paidOrder();
+      await ok(`mutation ($input: CancelOrderInput!) { cancelOrder(input: $input) { version } }`, {
+        input: { orderId: paid.aggregateId, reason: 'changed my mind' },
+      });
+      await bus.publish(body(paid), paid.eventId);
+
+      await eventually(async () => expect(fates(r, paid.eventId)).toEqual(['ack:refused']), 15_000);
+      expect(await inboxRow(paid.eventId)).toEqual({
+        order_id: paid.aggregateId,
+        outcome: 'refused:BUSINESS_RULE_VIOLATION:SHIP_ONLY_WHEN_PAID',
+      });
+      expect(r.calls()).toBe(1);
+      expect(await orderStatus(paid.aggregateId)).toBe('CANCELLED');
+      expect(await eventsOf(paid.aggregateId, 'OrderShipped')).toEqual([]);
+    });
+
+    it('does not acknowledge a 5xx answer: the event comes back after a backoff and ships once', async () => {
+      let failures = 2;
+      const r = await start({
+        fetch: (input, init) =>
+          failures-- > 0 ? Promise.resolve(new Response('upstream unavailable', { status: 503 })) : fetch(input, init),
+      });
+      const paid = await paidOrder();
+      await bus.publish(body(paid), paid.eventId);
+
+      await eventually(async () => expect(fates(r, paid.eventId)).toEqual(['retry', 'retry', 'ack:shipped']), 15_000);
+      const attempts = r.settled.filter((s) => s.decision.eventId === paid.eventId).map((s) => s.attempt);
+      expect(attempts).toEqual([1, 2, 3]);
+      expect(await eventsOf(paid.aggregateId, 'OrderShipped')).toHaveLength(1);
+    });
+
+    it('rejects a message that is not an OrderPaid envelope for good, and goes on with the next', async () => {
+      const r = await start();
+      // JSON, so that other readers of the shared stream or exchange can skip it by its fields.
+      const bogus = { eventId: randomUUID(), eventType: 'OrderPaid', aggregateType: 'Order', note: 'no envelope' };
+      await bus.publish(body(bogus), bogus.eventId);
+      const paid = await paidOrder();
+      await bus.publish(body(paid), paid.eventId);
+
+      await eventually(async () => expect(fates(r, paid.eventId)).toEqual(['ack:shipped']), 15_000);
+      await eventually(async () => expect(fates(r, bogus.eventId)).toEqual(['reject']));
+      expect(await inboxRow(bogus.eventId)).toBeUndefined();
+    });
+
+    it('gives back a message still waiting for its shipping time when stopped, and the next instance ships it', async () => {
+      const first = await start({ delayMs: 60_000 });
+      const paid = await paidOrder();
+      await bus.publish(body(paid), paid.eventId);
+      await eventually(async () => expect(first.received).toEqual([paid.eventId]));
+
+      const stopping = Date.now();
+      await first.service.stop();
+      expect(Date.now() - stopping).toBeLessThan(5_000);
+      expect(fates(first, paid.eventId)).toEqual(['abandon']);
+      expect(first.calls()).toBe(0);
+
+      const second = await start({ consumer: first.consumer });
+      await eventually(async () => expect(fates(second, paid.eventId)).toEqual(['ack:shipped']), 15_000);
+      expect(await eventsOf(paid.aggregateId, 'OrderShipped')).toHaveLength(1);
+    });
+
+    it('puts its durable consumer back when it is deleted under it, and goes on shipping', async () => {
+      const r = await start();
+      await bus.forget(r.consumer);
+      // Events published while it is gone are not its to have (it starts at new messages, or has no queue yet).
+      await eventually(async () => expect(await bus.exists(r.consumer)).toBe(true), 15_000);
+      const paid = await paidOrder();
+      await bus.publish(body(paid), paid.eventId);
+      await eventually(async () => expect(fates(r, paid.eventId)).toEqual(['ack:shipped']), 15_000);
+    });
+
+    it('ships once when its connection to the broker is cut while a message is in hand', async () => {
+      const target = new URL(broker.url);
+      const cutter = await TcpCutter.create({ host: target.hostname, port: Number(target.port) });
+      try {
+        const through = new URL(broker.url);
+        through.port = String(cutter.port);
+        const r = await start({ delayMs: 1000, busUrl: through.toString() });
+        const paid = await paidOrder();
+        await bus.publish(body(paid), paid.eventId);
+        await eventually(async () => expect(r.received).toEqual([paid.eventId]));
+
+        cutter.cut();
+        // The ack goes through the new connection (NATS), or the broker requeues what the old channel held and
+        // the copy meets the inbox, or both copies are in hand at once and share the commandId (RabbitMQ): in
+        // every case an acknowledgment the broker heard, and one OrderShipped.
+        await eventually(
+          async () => expect(fates(r, paid.eventId).filter((f) => f.startsWith('ack:'))).not.toEqual([]),
+          15_000,
+        );
+        expect(await eventsOf(paid.aggregateId, 'OrderShipped')).toHaveLength(1);
+        expect(await inboxRow(paid.eventId)).toEqual({ order_id: paid.aggregateId, outcome: 'shipped' });
+      } finally {
+        // The service first: the relay's close waits for the connections through it to end.
+        for (const each of running) await each.service.stop();
+        await cutter.close();
+      }
+    });
+
+    it('keeps events paid while it is stopped (a durable consumer) and ships them when it starts again', async () => {
+      const first = await start();
+      await first.service.stop();
+      const paid = await paidOrder();
+      await bus.publish(body(paid), paid.eventId);
+
+      const second = await start({ consumer: first.consumer });
+      await eventually(async () => expect(fates(second, paid.eventId)).toEqual(['ack:shipped']), 15_000);
+      expect(await eventsOf(paid.aggregateId, 'OrderShipped')).toHaveLength(1);
+    });
+  });
+}
+
+describe('configuration', () => {
+  const base = { BUS_URL: 'nats://127.0.0.1:4222', AUTH_JWT_SECRET: TEST_JWT_SECRET, DATABASE_URL: 'postgres://x/y' };
+
+  it('needs a way to call orderstream as staff and a database for the inbox, and says which variable is missing', () => {
+    expect(() => loadFulfillmentConfig({ ...base, AUTH_JWT_SECRET: undefined })).toThrow(
+      new ConfigError(
+        'Missing environment variable FULFILLMENT_TOKEN or AUTH_JWT_SECRET: the service calls shipOrder as a staff principal',
+      ),
+    );
+    expect(() => loadFulfillmentConfig({ ...base, DATABASE_URL: undefined })).toThrow(/FULFILLMENT_DATABASE_URL/);
+    expect(() => loadFulfillmentConfig({ ...base, BUS_URL: 'kafka://x' })).toThrow(
+      /^Invalid environment variable BUS_URL/,
+    );
+  });
+
+  it("prefers a given token to signing its own, and the inbox database to orderstream's", () => {
+    const config = loadFulfillmentConfig({
+      ...base,
+      FULFILLMENT_TOKEN: 'given',
+      FULFILLMENT_DATABASE_URL: 'postgres://inbox/db',
+      BUS_URL: 'amqp://guest:guest@127.0.0.1:5672',
+    });
+    expect(config).toMatchObject({
+      bus: 'amqp',
+      credentials: { kind: 'token', token: 'given' },
+      databaseUrl: 'postgres://inbox/db',
+      orderstreamUrl: 'http://127.0.0.1:4000',
+      delayMs: 2000,
+      consumer: 'fulfillment',
+    });
+  });
+});
