@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { connect as amqpConnect } from 'amqplib';
-import { connect as natsConnect } from 'nats';
+import { connect as natsConnect, DeliverPolicy } from 'nats';
 import pino from 'pino';
 import { busMessage } from '../../src/bus/envelope';
 import { createPublisher } from '../../src/bus/publisher';
@@ -16,7 +16,11 @@ import {
 import { Leadership } from '../../src/projections/leadership';
 import { Relay } from '../../src/relay/relay';
 import { EVENT_SCHEMAS } from '../../src/slices';
-import { figure, type BenchContext, type Figure, type Stage } from './types';
+import { graphqlClient } from '../lib/graphql';
+import { openLoop } from '../lib/openloop';
+import { startServer } from '../lib/server';
+import { rounded, summarize } from '../lib/stats';
+import { figure, type BenchContext, type Figure, type Mode, type Stage } from './types';
 
 /**
  * The relay's throughput (issue 12): the service's own Relay, run in this process against the run's database
@@ -24,13 +28,22 @@ import { figure, type BenchContext, type Figure, type Stage } from './types';
  * its acknowledgements, checkpoint after each batch. Baseline, same run, same broker, same client library: the
  * same messages published in a raw pipelined loop with no log reading, no checkpoint, no batching. For each broker
  * that is reachable (NATS at 127.0.0.1:4222, RabbitMQ at 127.0.0.1:5672, or BENCH_NATS_URL / BENCH_AMQP_URL); a
- * broker that is not is reported as skipped. Mutation-to-consumer latency at a fixed load is not measured yet.
+ * broker that is not is reported as skipped.
+ *
+ * And, for NATS, end-to-end latency at a fixed offered load: placeOrder sent over HTTP to a server started with
+ * BUS_URL (a second instance on the same database: it leads the relay) → the OrderPlaced message received by a
+ * JetStream consumer in this process, matched by correlationId. Baseline, same run, same broker: a message
+ * published straight to JetStream → received by the same kind of consumer, at the same rate.
  */
 const BROKERS = [
   { kind: 'nats', url: process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222' },
   { kind: 'amqp', url: process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672' },
 ] as const;
 const BATCH = 500;
+const LATENCY: Record<Mode, { rate: number; durationMs: number }> = {
+  quick: { rate: 20, durationMs: 3_000 },
+  full: { rate: 100, durationMs: 15_000 },
+};
 const RAW_WINDOW = 256;
 
 function reachable(url: string): Promise<boolean> {
@@ -137,6 +150,112 @@ async function relayRun(context: BenchContext, url: string, expected: number): P
   }
 }
 
+/** Receive times by correlationId, from an ordered consumer on `subject` that starts at the stream's end. */
+async function receiveTimes(url: string, subject: string) {
+  const nc = await natsConnect({ servers: url });
+  const consumer = await nc
+    .jetstream()
+    .consumers.get('ORDERSTREAM', { filterSubjects: subject, deliver_policy: DeliverPolicy.New });
+  const messages = await consumer.consume();
+  const received = new Map<string, number>();
+  const reading = (async () => {
+    for await (const message of messages) {
+      const { metadata } = message.json<{ metadata: { correlationId: string } }>();
+      received.set(metadata.correlationId, performance.now());
+    }
+  })();
+  return {
+    received,
+    async close() {
+      await messages.close();
+      await reading.catch(() => undefined);
+      await nc.close();
+    },
+  };
+}
+
+async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!done() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** Sent → received, per correlation id, of the `sent` that arrived; the count of those that did not. */
+function latencies(sent: Map<string, number>, received: Map<string, number>) {
+  const samples = [...sent].filter(([id]) => received.has(id)).map(([id, at]) => received.get(id)! - at);
+  return { ms: rounded(summarize(samples)), missing: sent.size - samples.length };
+}
+
+const randomId = () => Math.random().toString(36).slice(2, 10);
+
+async function natsLatency(context: BenchContext, url: string): Promise<Figure[]> {
+  const { rate, durationMs } = LATENCY[context.mode];
+  const server = await startServer({ databaseUrl: context.databaseUrl, env: { BUS_URL: url } });
+  try {
+    const gql = graphqlClient(server.graphqlUrl, { authorization: server.authorization });
+    const customer = await gql<{ registerCustomer: { aggregateId: string } }>(
+      'mutation { registerCustomer(input: { name: "Bus bench", email: "bus@example.com" }) { aggregateId } }',
+    );
+    const customerId = customer.registerCustomer.aggregateId;
+    const service = await receiveTimes(url, 'orderstream.Order.OrderPlaced');
+    const sent = new Map<string, number>();
+    try {
+      const run = randomId();
+      await openLoop({
+        ratePerSecond: rate,
+        durationMs,
+        send: (i) => {
+          const correlationId = `bus-bench-${run}-${i}`;
+          sent.set(correlationId, performance.now());
+          void gql(
+            'mutation ($c: ID!, $k: ID!) { placeOrder(input: { customerId: $c, correlationId: $k, items: [{ productId: "b", quantity: 1, unitPrice: "1.00" }] }) { aggregateId } }',
+            { c: customerId, k: correlationId },
+          ).catch(() => undefined);
+        },
+      });
+      await waitFor(() => [...sent.keys()].every((id) => service.received.has(id)), 30_000);
+    } finally {
+      await service.close();
+    }
+    const raw = await receiveTimes(url, 'orderstream.BenchRaw.Ping');
+    const rawSent = new Map<string, number>();
+    const nc = await natsConnect({ servers: url });
+    try {
+      const js = nc.jetstream();
+      const run = randomId();
+      await openLoop({
+        ratePerSecond: rate,
+        durationMs,
+        send: (i) => {
+          const correlationId = `bus-raw-${run}-${i}`;
+          rawSent.set(correlationId, performance.now());
+          void js
+            .publish('orderstream.BenchRaw.Ping', JSON.stringify({ metadata: { correlationId } }))
+            .catch(() => undefined);
+        },
+      });
+      await waitFor(() => [...rawSent.keys()].every((id) => raw.received.has(id)), 30_000);
+    } finally {
+      await raw.close();
+      await nc.close();
+    }
+    const ofService = latencies(sent, service.received);
+    const ofRaw = latencies(rawSent, raw.received);
+    context.progress.done(
+      `nats @${rate}/s: mutation → consumer p50 ${ofService.ms.p50} ms, p99 ${ofService.ms.p99} ms ` +
+        `(${ofService.missing} missing); raw publish → consumer p50 ${ofRaw.ms.p50} ms`,
+    );
+    return (['p50', 'p99'] as const).map((q) =>
+      figure('bus', `nats.latency.${q}`, `  sent → bus consumer ${q} @${rate}/s (nats)`, ofService.ms[q], 'ms', {
+        label: 'raw publish → consumer',
+        value: ofRaw.ms[q],
+        unit: 'ms',
+      }),
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
 export const busStage: Stage = {
   name: 'bus',
   estimateSeconds: () => 20,
@@ -180,6 +299,7 @@ export const busStage: Stage = {
         ),
       );
     }
+    if (figures.some((f) => f.id === 'bus.nats.relay')) figures.push(...(await natsLatency(context, BROKERS[0].url)));
     return { figures, notes };
   },
 };

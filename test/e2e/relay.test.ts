@@ -160,6 +160,17 @@ describeIfAvailable(amqpAvailable(), `RabbitMQ at ${AMQP}`)('to RabbitMQ', () =>
       await eventually(async () => expect(ours().length).toBeGreaterThanOrEqual(expected.size), 30_000);
       expect(problems).toEqual([]);
       expectEachOnceInOrder(ours(), expected);
+
+      // An admin restarts the relay from the log's first event: everything after it is published again.
+      const { rows } = await server!.sql.query<{ position: string }>(
+        'SELECT position::text AS position FROM events ORDER BY position LIMIT 1',
+      );
+      const restarted = await server!.gql('mutation ($p: Position!) { restartRelay(from: $p) { name position } }', {
+        p: rows[0]!.position,
+      });
+      expect(restarted.data!.restartRelay).toEqual({ name: 'relay:amqp', position: rows[0]!.position });
+      await eventually(async () => expect(ours().length).toBe(expected.size * 2 - 1), 30_000);
+      expectEachOnceInOrder(ours().slice(expected.size), new Set([...expected].filter((id) => id !== ours()[0]!.id)));
     } finally {
       await channel.close().catch(() => undefined);
       await connection.close();
