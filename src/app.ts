@@ -12,6 +12,7 @@ import { createPrisma } from './db/prisma';
 import { CHECKPOINTS_CHANNEL, createEventStore, EVENTS_CHANNEL, Notifier } from './eventstore';
 import { buildSchema } from './graphql/schema';
 import { createPublisher } from './bus/publisher';
+import { createMetrics } from './observability/metrics';
 import { Leadership } from './projections/leadership';
 import { ProjectionRunner } from './projections/runner';
 import { Relay } from './relay/relay';
@@ -90,7 +91,10 @@ export async function startOrderstream(
     cleanups.push(() => notifier.close());
     const prisma = createPrisma(pool, options.onQuery);
     cleanups.push(() => prisma.$disconnect());
-    const store = createEventStore(prisma, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS);
+    const metrics = createMetrics(logger);
+    const store = createEventStore(prisma, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS, {
+      appended: (eventTypes) => metrics.eventsAppended(eventTypes),
+    });
     const projections = new ProjectionRunner({
       prisma,
       batchPool,
@@ -99,6 +103,7 @@ export async function startOrderstream(
       connection: connectionConfig(databaseUrl),
       logger,
       projectors,
+      batchDone: (projector, seconds) => metrics.batchDone(projector, seconds),
       options: {
         batchSize: config.projectionBatchSize,
         rebuildBatchSize: config.rebuildBatchSize,
@@ -151,7 +156,8 @@ export async function startOrderstream(
       relay = running;
     }
     const auth = await createAuthenticator(config.auth, config.dataDir);
-    const services: Services = { config, auth, relay, prisma, store, projections, tailer, readModelFeed };
+    metrics.watch({ projections, relay, pool });
+    const services: Services = { config, auth, relay, prisma, store, projections, tailer, readModelFeed, metrics };
     const { commandRetries: retries, snapshotEvery, inputLimits: limits } = config;
     // The command side reports what it shrugs off (a snapshot it could not save) to the log.
     const sliceDeps = {

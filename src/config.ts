@@ -72,6 +72,8 @@ const schema = z.object({
   AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
   AUTH_ISSUER: z.string().min(1).optional(),
   AUTH_AUDIENCE: z.string().min(1).optional(),
+  // A scraper's bearer token for GET /metrics (an admin JWT works too); unset, only admin JWTs are admitted.
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   // Input bounds (src/shared/input-limits.ts); their product is checked against what the read models hold.
   MAX_NAME_LENGTH: z.coerce.number().int().min(1).max(10_000).default(D.nameLength),
   MAX_EMAIL_LENGTH: z.coerce.number().int().min(6).max(10_000).default(D.emailLength),
@@ -143,6 +145,8 @@ export type Config = Readonly<{
   /** ISO 4217: the currency of an order placed without one. */
   defaultCurrency: string;
   auth: AuthConfig;
+  /** Admits a Prometheus scraper to GET /metrics without a JWT. */
+  metricsToken: string | undefined;
   bus: Readonly<{ url: string; batchSize: number; retryMs: number; maxRetryMs: number }> | undefined;
 }>;
 
@@ -226,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inputLimits,
     defaultCurrency: e.DEFAULT_CURRENCY,
     auth: Object.freeze({ ...keys, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE }),
+    metricsToken: e.METRICS_TOKEN,
     bus: e.BUS_URL
       ? Object.freeze({
           url: e.BUS_URL,

@@ -2,6 +2,7 @@ import type { Authenticator } from './auth/authenticator';
 import type { Config } from './config';
 import type { PrismaClient } from './db/prisma';
 import type { EventStore } from './eventstore';
+import type { Metrics } from './observability/metrics';
 import type { ProjectionRunner } from './projections/runner';
 import type { Relay } from './relay/relay';
 import type { ReadModelFeed } from './subscriptions/read-model-feed';
@@ -23,4 +24,6 @@ export type Services = {
   /** This process's one reader of the live log, feeding every `events` subscription. */
   tailer: LogTailer;
   readModelFeed: ReadModelFeed;
+  /** This instance's Prometheus registry and the hooks that feed it (GET /metrics). */
+  metrics: Metrics;
 };

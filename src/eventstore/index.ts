@@ -23,7 +23,13 @@ export type EventStore = ReturnType<typeof createEventStore>;
  * schema version and read in it whatever version they were stored in (`schemas`: every slice's), so everything
  * that reads the log through here (aggregates, projectors, the API, the live feed) sees one shape per event type.
  */
-export function createEventStore(prisma: PrismaClient, wakeUps: WakeUps, schemas: EventSchemas = {}) {
+export function createEventStore(
+  prisma: PrismaClient,
+  wakeUps: WakeUps,
+  schemas: EventSchemas = {},
+  /** `appended`: after each committed append, with its events' types (metrics; the store names no metrics library). */
+  hooks: { appended?(eventTypes: readonly string[]): void } = {},
+) {
   const { currentVersion, upcast } = upcasting(schemas);
   return {
     async append(request: AppendRequest) {
@@ -33,6 +39,7 @@ export function createEventStore(prisma: PrismaClient, wakeUps: WakeUps, schemas
       }));
       const result = await append(prisma, { ...request, events });
       wakeUps.poke();
+      hooks.appended?.(events.map((e) => e.eventType));
       return result;
     },
     readStream: async (aggregateId: string, range?: StreamRange) =>

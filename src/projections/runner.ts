@@ -20,6 +20,8 @@ export type RunnerDeps = {
   logger: Logger;
   projectors: readonly Projector[];
   options: WorkerOptions;
+  /** After each committed live batch: how long its transaction took (metrics). */
+  batchDone?(projector: string, seconds: number): void;
 };
 
 export type ProjectionReport = CheckpointRow & { lag: number; leader: boolean };
@@ -54,6 +56,7 @@ export class ProjectionRunner {
             deps.checkpoints.poke();
           },
           leading: (name) => this.written.forget(name),
+          batchDone: deps.batchDone,
           failed: (name) => {
             this.progress.markFailed(name);
             // Other instances re-read the checkpoints when poked while their mutations wait.
@@ -115,6 +118,14 @@ export class ProjectionRunner {
         .filter((r) => known.has(r.name))
         .map(async (row) => ({ ...row, lag: await this.lag(row, head), leader: this.leadership.holds(row.name) })),
     );
+  }
+
+  /** When the first event of the projector's types after `after` was appended; null when there is none yet. */
+  async oldestPendingAt(name: string, after: bigint): Promise<Date | null> {
+    const projector = this.deps.projectors.find((p) => p.name === name);
+    if (!projector) return null;
+    const page = await this.deps.store.readLog(after, 1, { eventTypes: projector.eventTypes });
+    return page.events[0]?.timestamp ?? null;
   }
 
   async retry(name: string): Promise<boolean> {

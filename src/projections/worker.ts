@@ -41,6 +41,8 @@ export type WorkerDeps = {
   /** The projector has just been marked FAILED (it stays stopped until an operator retries it). */
   failed?(projector: string): void;
   rebuildProgress?(projector: string, events: number, position: bigint): void;
+  /** After a live batch committed: how long its transaction took. */
+  batchDone?(projector: string, seconds: number): void;
 };
 
 const CHECKPOINT_REFRESH_MS = 1000;
@@ -155,6 +157,7 @@ export class ProjectorWorker {
   /** Applies a page and moves the checkpoint in one transaction; a batch that throws is retried event by event. */
   private async commitBatch(from: bigint, page: LogPage): Promise<void> {
     const to = page.scannedTo;
+    const started = performance.now();
     try {
       await inBatchTransaction(this.deps.batchPool, async (client) => {
         // The checkpoint moves first, on the wire together with BEGIN and the projector's first read (one round
@@ -172,6 +175,7 @@ export class ProjectorWorker {
       }).then((changes) => {
         if (this.checkpoint) this.checkpoint = { ...this.checkpoint, position: to };
         this.deps.committed(this.projector.name, to, changes);
+        this.deps.batchDone?.(this.projector.name, (performance.now() - started) / 1000);
       });
     } catch (error) {
       if (error instanceof CheckpointMoved) {

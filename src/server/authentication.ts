@@ -6,7 +6,7 @@ import { Unauthenticated } from '../shared/errors';
 import type { WsExtra } from './graphql-ws-transport';
 
 /** The token of an `Authorization: Bearer <token>` value; undefined when there is none, false when malformed. */
-function bearer(value: unknown): string | undefined | false {
+export function bearer(value: unknown): string | undefined | false {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') return false;
   const match = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(value.trim());

@@ -8,7 +8,13 @@ import type { Logger } from 'pino';
  * as a GraphQL error, so that a client has one way to read every failure.
  */
 export type HttpErrorCode =
-  'BAD_REQUEST' | 'FORBIDDEN' | 'NOT_FOUND' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INTERNAL_SERVER_ERROR';
+  | 'BAD_REQUEST'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'INTERNAL_SERVER_ERROR';
 
 export type Refusal = { status: number; code: HttpErrorCode; message: string };
 

@@ -32,6 +32,8 @@ import { httpOnlyRules } from './http-only-rules';
 import { subscribeSharingResults } from '../subscriptions/shared-execution';
 import { ideRouter } from './ide';
 import { livePageRouter } from './live-page';
+import { metricsRouter } from './metrics-endpoint';
+import { mutationMetricsPlugin, wsOperationMetrics } from './operation-metrics';
 import { originPolicy } from './origins';
 import { retryAfterHeader } from './retry-after';
 import { securityHeaders } from './security-headers';
@@ -82,6 +84,9 @@ export async function createHttpServer(
   const hostAllowed = hostPolicy(config.allowedHosts, config.host);
   routeUpgrades(server, wsServer, { path: GRAPHQL_PATH, originAllowed, hostAllowed, logger });
   const policy = responsePolicy(logger);
+  const { metrics } = services;
+  const wsMetrics = wsOperationMetrics(metrics);
+  metrics.watch({ webSockets: () => wsServer.clients.size });
   const wsCleanup = serveGraphqlWs<Record<string, unknown>>(
     {
       schema,
@@ -91,13 +96,14 @@ export async function createHttpServer(
       // Parsed, validated and guarded here rather than by graphql-ws, so that a bad document fails only its own
       // operation (graphql-ws lets a parse error escape and the socket would close) and the guards see it.
       // Each operation gets its own context: its own loaders and warnings.
-      onSubscribe: (ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] => {
+      onSubscribe: (ctx, id, payload): ExecutionArgs | readonly GraphQLError[] => {
         try {
           const document = parseForWs(payload.query, parseOptions(config.queryLimits));
           const errors = validate(schema, document);
           if (errors.length > 0) return errors;
           const operation = getOperationAST(document, payload.operationName);
           if (!operation) return [new GraphQLError('Unable to identify the operation to run')];
+          wsMetrics.identified(ctx, id, document, operation);
           const variables = payload.variables ?? {};
           const contextValue = createContext(
             services,
@@ -111,16 +117,30 @@ export async function createHttpServer(
           throw error;
         }
       },
-      onError: (_ctx, _id, _payload, errors) => policy.errors(errors),
-      onNext: (_ctx, _id, _payload, args, result) => {
+      onOperation: (ctx, id, _payload, _args, result) => {
+        wsMetrics.started(ctx, id, result);
+        return undefined;
+      },
+      onError: (ctx, id, _payload, errors) => {
+        const formatted = policy.errors(errors);
+        wsMetrics.failed(ctx, id, formatted);
+        return formatted;
+      },
+      onNext: (ctx, id, _payload, args, result) => {
         const context = args.contextValue as GraphQLContext;
-        if (!result.errors && context.warnings.length === 0) return undefined;
-        return {
+        if (!result.errors && context.warnings.length === 0) {
+          wsMetrics.next(ctx, id, result);
+          return undefined;
+        }
+        const sent = {
           ...result,
           errors: result.errors && policy.errors(result.errors),
           extensions: policy.extensions(result.extensions, context),
         };
+        wsMetrics.next(ctx, id, sent);
+        return sent;
       },
+      onComplete: (ctx, id) => wsMetrics.completed(ctx, id),
     },
     wsServer,
     { keepAliveMs: config.wsKeepAliveMs, maxSubscriptions: config.wsMaxSubscriptions, logger },
@@ -157,6 +177,7 @@ export async function createHttpServer(
           };
         },
       },
+      mutationMetricsPlugin(metrics),
       httpOnlyRules(logger, GRAPHQL_PATH),
       retryAfterHeader,
       ApolloServerPluginLandingPageDisabled(),
@@ -175,9 +196,15 @@ export async function createHttpServer(
   await apollo.start();
 
   app.disable('x-powered-by');
+  // First, so that every answer is counted, refusals included.
+  app.use((_req, res, next) => {
+    res.once('finish', () => metrics.httpRequest(res.statusCode));
+    next();
+  });
   app.use(requireKnownHost(hostAllowed, logger));
   app.use(securityHeaders());
   app.use(healthRouter(services.prisma, logger, services.relay));
+  app.use(metricsRouter(metrics, services.auth, config.metricsToken, logger));
   // Ahead of the IDE's router, which would otherwise answer OPTIONS /graphql itself (Allow: GET, HEAD) and fail
   // every preflight. A disallowed origin gets no Access-Control-Allow-Origin, so the browser keeps the response.
   app.use(

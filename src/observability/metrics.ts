@@ -1,0 +1,233 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import { PROJECTION_STATUSES, type ProjectionStatus } from '../projections/types';
+import type { RelayState } from '../relay/relay';
+
+/** What the scrape-time gauges read; each part is optional so that the registry can exist before them. */
+export type MetricSources = {
+  projections?: {
+    report(): Promise<{ name: string; position: bigint; lag: number; status: ProjectionStatus }[]>;
+    /** When the oldest event the projector has still to apply was appended (null: none). */
+    oldestPendingAt(name: string, after: bigint): Promise<Date | null>;
+  };
+  relay?: { report(): Promise<{ name: string; position: bigint; lag: number; state: RelayState }> };
+  pool?: { totalCount: number; idleCount: number; waitingCount: number };
+  webSockets?: () => number;
+};
+
+const RELAY_STATES: readonly RelayState[] = ['PUBLISHING', 'IDLE', 'RETRYING', 'FOLLOWING', 'STOPPED'];
+// Commands answer in milliseconds to a few seconds (read-your-writes waits up to READ_MODEL_WAIT_MS).
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * One registry per app instance, never prom-client's global one: tests run several servers in one process, and
+ * each must report only its own figures. Labels take only bounded values (mutation and event type names, codes,
+ * projector names), never ids.
+ */
+export function createMetrics(logger: Logger) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const sources: MetricSources = {};
+  const registers = [registry];
+
+  const commands = new Counter({
+    name: 'orderstream_commands_total',
+    help: 'Mutations by root field and outcome (ok, or the error code)',
+    labelNames: ['mutation', 'outcome'] as const,
+    registers,
+  });
+  const commandDuration = new Histogram({
+    name: 'orderstream_command_duration_seconds',
+    help: 'Duration of the operation that carried each mutation, by root field and outcome',
+    labelNames: ['mutation', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const eventsAppended = new Counter({
+    name: 'orderstream_events_appended_total',
+    help: 'Events appended to the log by this process, by type',
+    labelNames: ['event_type'] as const,
+    registers,
+  });
+  const batchDuration = new Histogram({
+    name: 'orderstream_projection_batch_duration_seconds',
+    help: 'Duration of each committed projector batch (read-model writes and checkpoint in one transaction)',
+    labelNames: ['projector'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const subscriptionsOpen = new Gauge({
+    name: 'orderstream_subscriptions_open',
+    help: 'GraphQL subscriptions open on this process, by root field',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+  const subscriptionMessages = new Counter({
+    name: 'orderstream_subscription_messages_total',
+    help: 'Messages delivered to subscribers, by root field',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+  const httpRequests = new Counter({
+    name: 'orderstream_http_requests_total',
+    help: 'HTTP requests answered, by status',
+    labelNames: ['status'] as const,
+    registers,
+  });
+
+  // Scrape-time gauges. Projector and relay reports read the database: the four projection gauges share one report
+  // per scrape (prom-client collects every metric at once), and a failing read leaves those gauges empty rather
+  // than failing the whole scrape.
+  const shared = <T>(read: () => Promise<T>) => {
+    let pending: Promise<T | undefined> | undefined;
+    return () =>
+      (pending ??= read()
+        .catch((error: unknown) => {
+          logger.warn({ error: (error as Error).message }, 'metrics: a report failed');
+          return undefined;
+        })
+        .finally(() => (pending = undefined)));
+  };
+  const projectionReport = shared(async () => {
+    const { projections } = sources;
+    if (!projections) return undefined;
+    const rows = await projections.report();
+    const now = Date.now();
+    return Promise.all(
+      rows.map(async (row) => {
+        const oldest = row.lag > 0 ? await projections.oldestPendingAt(row.name, row.position) : null;
+        return { ...row, lagSeconds: oldest ? Math.max(0, (now - oldest.getTime()) / 1000) : 0 };
+      }),
+    );
+  });
+  const relayReport = shared(async () => sources.relay?.report());
+
+  const projectionGauge = (
+    name: string,
+    help: string,
+    set: (gauge: Gauge<'projector'>, row: NonNullable<Awaited<ReturnType<typeof projectionReport>>>[number]) => void,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['projector'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        for (const row of (await projectionReport()) ?? []) set(this, row);
+      },
+    });
+  projectionGauge('orderstream_projection_position', 'Log position of the projector checkpoint', (g, r) =>
+    g.set({ projector: r.name }, Number(r.position)),
+  );
+  projectionGauge('orderstream_projection_lag_events', 'Events of its types the projector has still to apply', (g, r) =>
+    g.set({ projector: r.name }, r.lag),
+  );
+  projectionGauge(
+    'orderstream_projection_lag_seconds',
+    'Age of the oldest event the projector has still to apply (0 when caught up)',
+    (g, r) => g.set({ projector: r.name }, r.lagSeconds),
+  );
+  new Gauge({
+    name: 'orderstream_projection_state',
+    help: 'The projector status: 1 for the current one',
+    labelNames: ['projector', 'state'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const row of (await projectionReport()) ?? []) {
+        for (const state of PROJECTION_STATUSES) this.set({ projector: row.name, state }, row.status === state ? 1 : 0);
+      }
+    },
+  });
+
+  // Labelled with the relay's name (relay:nats, relay:amqp) so that without BUS_URL they carry no sample at all.
+  new Gauge({
+    name: 'orderstream_relay_position',
+    help: 'Log position of the bus relay checkpoint (only with BUS_URL)',
+    labelNames: ['relay'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      const report = await relayReport();
+      if (report) this.set({ relay: report.name }, Number(report.position));
+    },
+  });
+  new Gauge({
+    name: 'orderstream_relay_lag_events',
+    help: 'Events in the log after the bus relay checkpoint (only with BUS_URL)',
+    labelNames: ['relay'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      const report = await relayReport();
+      if (report) this.set({ relay: report.name }, report.lag);
+    },
+  });
+  new Gauge({
+    name: 'orderstream_relay_state',
+    help: 'The bus relay state: 1 for the current one (only with BUS_URL)',
+    labelNames: ['relay', 'state'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      const report = await relayReport();
+      if (report)
+        for (const state of RELAY_STATES) this.set({ relay: report.name, state }, report.state === state ? 1 : 0);
+    },
+  });
+
+  new Gauge({
+    name: 'orderstream_websocket_connections',
+    help: 'Open WebSocket connections on this process',
+    registers,
+    collect() {
+      this.set(sources.webSockets?.() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'orderstream_db_pool_connections',
+    help: 'Connections of the API database pool, by state',
+    labelNames: ['state'] as const,
+    registers,
+    collect() {
+      const { pool } = sources;
+      if (!pool) return;
+      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
+
+  return {
+    registry,
+    /** Adds what the scrape-time gauges read, as the composition root creates it. */
+    watch(more: MetricSources): void {
+      Object.assign(sources, more);
+    },
+    commandDone(mutation: string, outcome: string, seconds: number): void {
+      commands.inc({ mutation, outcome });
+      commandDuration.observe({ mutation, outcome }, seconds);
+    },
+    eventsAppended(eventTypes: readonly string[]): void {
+      for (const eventType of eventTypes) eventsAppended.inc({ event_type: eventType });
+    },
+    batchDone(projector: string, seconds: number): void {
+      batchDuration.observe({ projector }, seconds);
+    },
+    subscriptionOpened(kind: string): void {
+      subscriptionsOpen.inc({ kind });
+    },
+    subscriptionClosed(kind: string): void {
+      subscriptionsOpen.dec({ kind });
+    },
+    subscriptionMessage(kind: string): void {
+      subscriptionMessages.inc({ kind });
+    },
+    httpRequest(status: number): void {
+      httpRequests.inc({ status: String(status) });
+    },
+  };
+}
