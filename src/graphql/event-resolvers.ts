@@ -55,6 +55,7 @@ export const eventResolvers: Resolvers = {
     }),
   },
   Event: {
+    id: (event) => event.eventId,
     cursor: (event) => encodeCursor(event.position),
   },
 };

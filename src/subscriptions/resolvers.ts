@@ -4,7 +4,8 @@ import type { Resolvers } from '../generated/graphql';
 import type { GraphQLContext } from '../graphql/context';
 import { decodeCursor } from '../graphql/cursor';
 import { toStoreFilter } from '../graphql/event-resolvers';
-import { SubscriberTooSlowError } from '../shared/errors';
+import { NotFound, SubscriberTooSlowError } from '../shared/errors';
+import { ORDER } from '../orders/events';
 import { orderLoader } from '../orders/loaders';
 import { EventFeed } from './event-feed';
 import { SubscriberTooSlow } from './order-updates';
@@ -34,13 +35,17 @@ export const subscriptionResolvers: Resolvers = {
       resolve: (event: StoredEvent) => event,
     },
     orderChanged: {
-      // A customer watching another's order hears what one watching a missing order hears: nothing.
-      subscribe: (_parent, { orderId }, context) =>
-        context.services.readModelFeed.watch(
+      // An order the log does not have is NOT_FOUND at once rather than a subscription that never speaks; to a
+      // customer, another's order is such an order (the owner is in the SQL).
+      subscribe: async (_parent, { orderId }, context) => {
+        const [placed] = await context.services.store.readStream(orderId, { toVersion: 1, ownerId: context.owner });
+        if (placed?.aggregateType !== ORDER) throw new NotFound(ORDER, orderId);
+        return context.services.readModelFeed.watch(
           { orderId, customerId: context.owner },
           context.services.config.subscriptionBuffer,
           () => orderLoader(context).load(orderId),
-        ),
+        );
+      },
       resolve: payload,
     },
     ordersChanged: {

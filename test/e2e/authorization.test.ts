@@ -309,14 +309,14 @@ describe('subscriptions', () => {
     const all = await opened('ordersChanged', () =>
       collect<Row>(socket, `subscription { ordersChanged ${ROW} }`, {}, (d) => d.ordersChanged),
     );
-    const other = await opened('orderChanged', () =>
-      collect<Row>(
-        socket,
-        `subscription ($id: ID!) { orderChanged(orderId: $id) ${ROW} }`,
-        { id: bobs.orderId },
-        (d) => d.orderChanged,
-      ),
+    // Refused at once (another's order is a missing one), so it never starts: wait for its end instead.
+    const other = collect<Row>(
+      socket,
+      `subscription ($id: ID!) { orderChanged(orderId: $id) ${ROW} }`,
+      { id: bobs.orderId },
+      (d) => d.orderChanged,
     );
+    await other.done();
     const own = await opened('orderChanged', () =>
       collect<Row>(
         socket,
@@ -335,6 +335,10 @@ describe('subscriptions', () => {
     expect(own.items.map((r) => r.status)).toEqual(['PLACED', 'PAID']);
     expect(all.items.every((r) => r.customerId === people.alice)).toBe(true);
     expect(other.items).toEqual([]);
+    // Another's order is, to a customer, a missing order: NOT_FOUND, as for an id nobody has.
+    expect(other.errors).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'NOT_FOUND' }) }),
+    ]);
     for (const s of [all, other, own]) s.stop();
   });
 });

@@ -85,3 +85,14 @@ it('serves an IDE to browsers from its own assets, not a CDN', async () => {
   expect(scripts.length).toBeGreaterThanOrEqual(5);
   for (const asset of scripts) expect((await fetch(`${server.app.url}${asset}`)).status).toBe(200);
 });
+
+it('keys events by `id` as client caches expect (the eventId), and refuses orderChanged on an unknown order', async () => {
+  const registered = await server.gql(REGISTER, { input: { name: 'Cache', email: 'cache@example.com' } });
+  const id = registered.data!.registerCustomer.aggregateId;
+  const events = await server.gql(`{ events(filter: { aggregateId: "${id}" }) { nodes { id eventId } } }`);
+  const [node] = events.data!.events.nodes;
+  expect(node.id).toBe(node.eventId);
+
+  const unknown = await wsRequest(server.ws(), 'subscription { orderChanged(orderId: "no-such-order") { id } }');
+  expect(unknown.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+});
