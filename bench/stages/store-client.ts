@@ -3,7 +3,7 @@ import { Client, Pool } from 'pg';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma';
 import { append, appendStatement } from '../../src/eventstore/append';
 import type { AppendRequest } from '../../src/eventstore/types';
-import { readLog } from '../../src/eventstore/log-reader';
+import { readLog, readLogStatement } from '../../src/eventstore/log-reader';
 import { closedLoop, type LoadClient, type LoadResult } from '../lib/load';
 import { rawAppendSequence } from '../lib/order-workload';
 import { figure, type BenchContext, type Stage } from './types';
@@ -73,15 +73,8 @@ function prismaSide(databaseUrl: string, clients: number): Side {
   };
 }
 
-/** The log read of src/eventstore/log-reader.ts without a filter, as one named prepared statement. */
-const RAW_READ_SQL = `WITH h AS (SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16) AS horizon),
-  top AS (SELECT coalesce((SELECT position FROM events WHERE position < (SELECT horizon FROM h)
-                           ORDER BY position DESC LIMIT 1), 0) AS head)
-  SELECT top.head, e.* FROM h CROSS JOIN top LEFT JOIN LATERAL (
-    SELECT position, event_id, event_type, aggregate_id, aggregate_type, version, timestamp, schema_version, payload,
-      metadata FROM events WHERE position > $1 AND position < h.horizon ORDER BY position LIMIT $2
-  ) e ON true
-  ORDER BY e.position`;
+/** The service's unfiltered log read, sent as one named prepared statement. */
+const READ_SQL = readLogStatement(0n, PAGE).text;
 
 async function rawSide(databaseUrl: string, clients: number): Promise<Side> {
   const connections = await Promise.all(
@@ -117,7 +110,7 @@ async function rawSide(databaseUrl: string, clients: number): Promise<Side> {
         async op() {
           const { rows } = await client.query<{ position: string | null }>({
             name: 'bench-store-read',
-            text: RAW_READ_SQL,
+            text: READ_SQL,
             values: [after, PAGE],
           });
           const last = rows.at(-1)?.position;

@@ -14,22 +14,21 @@ export type LogPage = {
 };
 
 /**
- * The gap-safe reader of the global log. Positions are (transaction id, index) packed into a bigint, and a
- * transaction id below the snapshot's xmin belongs to a transaction that has finished: every event below
- * `xmin << 16` is either visible now or will never exist. Returning only those, in position order, means a reader
- * never returns an event and later finds an earlier one committed behind it.
+ * The one statement of a log read (what `readLog` sends; the bench sends it through `pg` as well, to compare the
+ * clients on the very same SQL). One statement, one snapshot: the horizon and the rows come from the same view of
+ * the log.
  */
-export async function readLog(db: Db, after: bigint, limit: number, filter: EventFilter = {}): Promise<LogPage> {
+export function readLogStatement(
+  after: bigint,
+  limit: number,
+  filter: EventFilter = {},
+): { text: string; values: unknown[] } {
   const values: unknown[] = [after, limit];
   const where = filterConditions(filter, values);
-
-  // One statement, one snapshot: the horizon and the rows come from the same view of the log. Unsafe only in name:
-  // the text is built from this module's fixed filter conditions; every value is a parameter.
-  const rows = await db.$queryRawUnsafe<(Omit<EventRow, 'position'> & { position: bigint | null; head: bigint })[]>(
-    // `head` is the last event below the horizon, whatever its type: a reader that found nothing matching has
-    // still read that far. (The horizon itself moves with any transaction, a checkpoint update included, and a
-    // reader that saved it as progress would write for ever on an idle log.)
-    `WITH h AS (SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16) AS horizon),
+  // `head` is the last event below the horizon, whatever its type: a reader that found nothing matching has still
+  // read that far. (The horizon itself moves with any transaction, a checkpoint update included, and a reader that
+  // saved it as progress would write for ever on an idle log.)
+  const text = `WITH h AS (SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16) AS horizon),
       -- A scalar subquery with ORDER BY ... LIMIT 1, so it is one backward step on the primary key: max() over a
       -- join with h scanned the whole log below the horizon on every read.
       top AS (SELECT coalesce((SELECT position FROM events WHERE position < (SELECT horizon FROM h)
@@ -39,7 +38,21 @@ export async function readLog(db: Db, after: bigint, limit: number, filter: Even
         WHERE position > $1 AND position < h.horizon ${where.map((w) => `AND ${w}`).join(' ')}
         ORDER BY position LIMIT $2
       ) e ON true
-      ORDER BY e.position`,
+      ORDER BY e.position`;
+  return { text, values };
+}
+
+/**
+ * The gap-safe reader of the global log. Positions are (transaction id, index) packed into a bigint, and a
+ * transaction id below the snapshot's xmin belongs to a transaction that has finished: every event below
+ * `xmin << 16` is either visible now or will never exist. Returning only those, in position order, means a reader
+ * never returns an event and later finds an earlier one committed behind it.
+ */
+export async function readLog(db: Db, after: bigint, limit: number, filter: EventFilter = {}): Promise<LogPage> {
+  const { text, values } = readLogStatement(after, limit, filter);
+  // Unsafe only in name: the text is built from this module's fixed filter conditions; every value is a parameter.
+  const rows = await db.$queryRawUnsafe<(Omit<EventRow, 'position'> & { position: bigint | null; head: bigint })[]>(
+    text,
     ...values,
   );
   const head = rows[0]!.head;
