@@ -10,6 +10,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startDatabase, type BenchDatabase } from './lib/database';
+import { formatMetricsTable, metricsProblems, metricsRow, scrapeMetrics, type MetricsRow } from './lib/metrics';
 import { formatProfileSummary, summarizeProfile, type ProfileSummary } from './lib/profile';
 import { Progress } from './lib/progress';
 import { formatTable, writeJson } from './lib/report';
@@ -19,6 +20,7 @@ import { authStage } from './stages/auth';
 import { busStage } from './stages/bus';
 import { fanoutStage } from './stages/fanout';
 import { latencyStage } from './stages/latency';
+import { queriesStage } from './stages/queries';
 import { rebuildStage } from './stages/rebuild';
 import { storeClientStage } from './stages/store-client';
 import { memoryStage } from './stages/memory';
@@ -35,6 +37,7 @@ const STAGES: Stage[] = [
   appendsStage,
   memoryStage({ id: 'appends', label: 'after appends', withPeak: true }),
   storeClientStage,
+  queriesStage,
   authStage,
   latencyStage,
   fanoutStage,
@@ -89,6 +92,14 @@ async function main(): Promise<number> {
   let serverExitCode: number | null | undefined;
   let databaseInfo: Record<string, unknown> = {};
   let serverInfo: Record<string, unknown> = {};
+  const metricsRows: MetricsRow[] = [];
+  const scrape = async (after: string) => {
+    try {
+      metricsRows.push(metricsRow(after, await scrapeMetrics(server!)));
+    } catch (error) {
+      problems.push(`scraping /metrics after ${after}: ${(error as Error).message}`);
+    }
+  };
 
   // Stops the server, then drops the database and stops PostgreSQL; once, however many callers (Ctrl-C, the end).
   let shuttingDown: Promise<void> | undefined;
@@ -139,6 +150,7 @@ async function main(): Promise<number> {
       env: { ...server.env, DATABASE_URL: '(the run database)' },
       poolSize: process.env.DB_POOL_SIZE ?? '20 (default)',
     };
+    await scrape('start');
 
     for (const stage of stageList) {
       if (interrupted) break;
@@ -159,6 +171,7 @@ async function main(): Promise<number> {
           seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
           details: result.details,
         };
+        await scrape(stage.name);
       } catch (error) {
         problems.push(`stage ${stage.name} failed: ${(error as Error).stack ?? String(error)}`);
         break;
@@ -170,6 +183,8 @@ async function main(): Promise<number> {
     await shutdown();
   }
   if (interrupted) return 130;
+  // A partial run may hold no stage that sends commands.
+  if (!only) problems.push(...metricsProblems(metricsRows));
 
   let profileSummary: ProfileSummary | undefined;
   if (profileDir) {
@@ -213,6 +228,7 @@ async function main(): Promise<number> {
     problems,
     stages,
     profile: profileSummary,
+    metrics: metricsRows,
   });
 
   process.stdout.write(`\norderstream bench (${mode}, ${os.cpus().length} CPUs, node ${process.version})\n\n`);
@@ -221,6 +237,11 @@ async function main(): Promise<number> {
     '\nratio = value ÷ raw baseline measured in the same run (rates: higher is better; latencies: lower is better)\n',
   );
   for (const note of notes) process.stdout.write(`note: ${note}\n`);
+  if (metricsRows.length) {
+    process.stdout.write(
+      `\nthe server's own /metrics, scraped after each stage:\n\n${formatMetricsTable(metricsRows)}\n`,
+    );
+  }
   process.stderr.write(`\nwrote ${path.relative(process.cwd(), RESULTS_FILE)} (${seconds.toFixed(0)} s in all)\n`);
   if (problems.length) {
     process.stderr.write(`\n${problems.length} problem(s):\n${problems.map((p) => `- ${p}`).join('\n')}\n`);
