@@ -3,6 +3,8 @@ import { z } from 'zod';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
+/** The OpenTelemetry specification reads an empty variable as an unset one. */
+const otlpUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional());
 const ms = (max: number) => z.coerce.number().int().min(0).max(max);
 
 const schema = z.object({
@@ -29,6 +31,14 @@ const schema = z.object({
   FULFILLMENT_RETRY_MAX_MS: z.coerce.number().int().min(1).max(3_600_000).default(60_000),
   FULFILLMENT_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  // Traces: the standard OpenTelemetry variables (OTEL_TRACES_SAMPLER and the exporter's others are read by the SDK).
+  OTEL_SDK_DISABLED: z.string().optional(),
+  OTEL_TRACES_EXPORTER: z
+    .enum(['otlp', 'none'], 'must be otlp or none (the service exports OTLP over HTTP)')
+    .optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl,
+  OTEL_SERVICE_NAME: z.string().min(1).default('fulfillment'),
 });
 
 export type Credentials =
@@ -56,6 +66,8 @@ export type FulfillmentConfig = Readonly<{
   retryMaxMs: number;
   httpTimeoutMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** Spans exported over OTLP/HTTP to `url`; undefined: tracing is off. */
+  tracing: Readonly<{ url: string; serviceName: string }> | undefined;
 }>;
 
 export class ConfigError extends Error {}
@@ -104,7 +116,19 @@ export function loadFulfillmentConfig(env: NodeJS.ProcessEnv = process.env): Ful
     retryMaxMs: e.FULFILLMENT_RETRY_MAX_MS,
     httpTimeoutMs: e.FULFILLMENT_HTTP_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
+    tracing: tracingConfig(e),
   });
+}
+
+/** On when an OTLP endpoint is set, unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none. */
+function tracingConfig(e: z.output<typeof schema>): FulfillmentConfig['tracing'] {
+  const url =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (e.OTEL_EXPORTER_OTLP_ENDPOINT && `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
+  if (!url || e.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true' || e.OTEL_TRACES_EXPORTER === 'none') {
+    return undefined;
+  }
+  return Object.freeze({ url, serviceName: e.OTEL_SERVICE_NAME });
 }
 
 /** The backoff before attempt `attempt + 1` (attempt ≥ 1), with jitter so failed messages do not return in step. */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { FulfillmentConfig } from './config';
 import type { Decision, Fulfiller } from './fulfill';
+import type { Tracing } from './tracing';
 
 /** A broker adapter's handle: `ready` once it receives (queue bound, durable consumer in place). */
 export type Consumer = {
@@ -19,6 +20,8 @@ export type ConsumerDeps = {
   /** Aborted when the service starts stopping: ends waits (reconnect backoff, retry holds). */
   signal: AbortSignal;
   observe?: (settled: Settled) => void;
+  /** Each message's handling is a span continuing the trace its headers carry. */
+  tracing: Tracing;
 };
 
 /** Reconnect backoff for the broker connection itself, separate from the per-message retry backoff. */

@@ -96,6 +96,11 @@ export function createFulfiller(deps: {
   };
 }
 
+/** What became of a message, in a word: `ack:shipped`, `retry`, `reject`, … */
+export function decisionName(decision: Decision): string {
+  return decision.action === 'ack' ? `ack:${decision.outcome}` : decision.action;
+}
+
 /** One log line per settled message, at a level that says whether anyone needs to look. */
 export function logDecision(logger: Logger, decision: Decision, attempt: number): void {
   switch (decision.action) {

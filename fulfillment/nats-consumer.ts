@@ -8,12 +8,13 @@ import {
   type ConsumerMessages,
   type JetStreamManager,
   type JsMsg,
+  type MsgHdrs,
   type NatsConnection,
   type NatsError,
 } from 'nats';
 import { retryDelay } from './config';
 import { describe, InFlight, RECONNECT, type Consumer, type ConsumerDeps } from './consumer';
-import { logDecision } from './fulfill';
+import { decisionName, logDecision } from './fulfill';
 import { sleep } from './sleep';
 
 /** The bus contract (product.md): orderstream publishes every event into this stream, one subject per type. */
@@ -30,7 +31,7 @@ const NOT_FOUND = new Set([10014, 10059]); // JetStream API: consumer not found,
  * second) instance resumes where the last acknowledgment left off. Explicit acks; the ack wait covers the
  * shipping delay plus one orderstream call, so a message in hand is not redelivered to another instance meanwhile.
  */
-export function startNatsConsumer({ config, fulfil, logger, signal, observe }: ConsumerDeps): Consumer {
+export function startNatsConsumer({ config, fulfil, logger, signal, observe, tracing }: ConsumerDeps): Consumer {
   const log = logger.child({ bus: 'nats', stream: STREAM, durable: config.consumer });
   const inFlight = new InFlight(config.concurrency);
   let nc: NatsConnection | undefined;
@@ -51,7 +52,11 @@ export function startNatsConsumer({ config, fulfil, logger, signal, observe }: C
 
   const handle = async (m: JsMsg) => {
     const attempt = m.info.deliveryCount;
-    const decision = await fulfil({ body: m.data, attempt });
+    const decision = await tracing.processing(
+      { system: 'nats', destination: m.subject, headers: traceHeaders(m.headers), attempt },
+      () => fulfil({ body: m.data, attempt }),
+      decisionName,
+    );
     logDecision(log, decision, attempt);
     let settled = true;
     try {
@@ -240,4 +245,12 @@ export function startNatsConsumer({ config, fulfil, logger, signal, observe }: C
       await nc?.drain().catch(() => undefined);
     },
   };
+}
+
+/** The W3C trace context among a message's headers (orderstream's relay puts it there). */
+function traceHeaders(headers: MsgHdrs | undefined): Record<string, string> | undefined {
+  const traceparent = headers?.get('traceparent');
+  if (!traceparent) return undefined;
+  const tracestate = headers?.get('tracestate');
+  return tracestate ? { traceparent, tracestate } : { traceparent };
 }

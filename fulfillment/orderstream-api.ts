@@ -1,4 +1,5 @@
 import type { TokenSource } from './token';
+import type { Tracing } from './tracing';
 
 /**
  * What orderstream answered to one shipOrder call:
@@ -39,48 +40,62 @@ export function createOrderstreamApi(options: {
   tokens: TokenSource;
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** The call is a span, and its context goes out as `traceparent`: the mutation joins the message's trace. */
+  tracing: Pick<Tracing, 'calling'>;
 }): OrderstreamApi {
   const endpoint = `${options.url}/graphql`;
   const send = options.fetch ?? fetch;
-  return {
-    async shipOrder(request) {
-      let status: number;
-      let answer: Answer;
-      try {
-        const res = await send(endpoint, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${await options.tokens.get()}` },
-          body: JSON.stringify({ query: SHIP_ORDER, variables: { input: request } }),
-          signal: AbortSignal.timeout(options.timeoutMs),
-        });
-        status = res.status;
-        const text = await res.text();
-        try {
-          answer = JSON.parse(text) as Answer;
-        } catch {
-          return { kind: 'retry', reason: `HTTP ${status} with a body that is not JSON` };
-        }
-      } catch (error) {
-        // Refused connection, reset, DNS, timeout: the command may or may not have been applied; the same
-        // commandId next time makes that question moot.
-        return { kind: 'retry', reason: `orderstream unreachable: ${describe(error)}` };
-      }
-      const shipped = answer.data?.shipOrder;
-      // A committed command is the answer even if something else in the response failed.
-      if (shipped) return { kind: 'shipped', version: shipped.version, eventIds: shipped.events.map((e) => e.eventId) };
-      const error = answer.errors?.[0];
-      const code = error?.extensions?.code;
-      if (code && FINAL.has(code)) {
-        return { kind: 'refused', code, rule: error?.extensions?.rule, message: error?.message ?? code };
-      }
-      if (code === 'UNAUTHENTICATED') options.tokens.invalidate();
-      return {
-        kind: 'retry',
-        reason: `HTTP ${status}${code ? ` ${code}` : ''}: ${error?.message ?? 'no result and no error'}`,
-        afterMs: code === 'RATE_LIMITED' ? error?.extensions?.retryAfterMs : undefined,
-      };
-    },
+  const attributes = {
+    'http.request.method': 'POST',
+    'url.full': endpoint,
+    'graphql.operation.type': 'mutation',
+    'graphql.operation.name': 'ShipOrder',
   };
+  return {
+    shipOrder: (request) => options.tracing.calling('POST /graphql', attributes, (trace) => shipOrder(request, trace)),
+  };
+
+  async function shipOrder(request: ShipRequest, trace: Record<string, string>): Promise<ShipResult> {
+    let status: number;
+    let answer: Answer;
+    try {
+      const res = await send(endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await options.tokens.get()}`,
+          ...trace,
+        },
+        body: JSON.stringify({ query: SHIP_ORDER, variables: { input: request } }),
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      status = res.status;
+      const text = await res.text();
+      try {
+        answer = JSON.parse(text) as Answer;
+      } catch {
+        return { kind: 'retry', reason: `HTTP ${status} with a body that is not JSON` };
+      }
+    } catch (error) {
+      // Refused connection, reset, DNS, timeout: the command may or may not have been applied; the same
+      // commandId next time makes that question moot.
+      return { kind: 'retry', reason: `orderstream unreachable: ${describe(error)}` };
+    }
+    const shipped = answer.data?.shipOrder;
+    // A committed command is the answer even if something else in the response failed.
+    if (shipped) return { kind: 'shipped', version: shipped.version, eventIds: shipped.events.map((e) => e.eventId) };
+    const error = answer.errors?.[0];
+    const code = error?.extensions?.code;
+    if (code && FINAL.has(code)) {
+      return { kind: 'refused', code, rule: error?.extensions?.rule, message: error?.message ?? code };
+    }
+    if (code === 'UNAUTHENTICATED') options.tokens.invalidate();
+    return {
+      kind: 'retry',
+      reason: `HTTP ${status}${code ? ` ${code}` : ''}: ${error?.message ?? 'no result and no error'}`,
+      afterMs: code === 'RATE_LIMITED' ? error?.extensions?.retryAfterMs : undefined,
+    };
+  }
 }
 
 function describe(error: unknown): string {

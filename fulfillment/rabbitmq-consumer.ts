@@ -1,7 +1,7 @@
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { retryDelay } from './config';
 import { describe, InFlight, RECONNECT, type Consumer, type ConsumerDeps } from './consumer';
-import { logDecision } from './fulfill';
+import { decisionName, logDecision } from './fulfill';
 import { sleep } from './sleep';
 
 /** The bus contract (product.md): a durable topic exchange, routing key `<aggregateType>.<eventType>`. */
@@ -20,7 +20,7 @@ const MAX_TRACKED = 10_000;
  * when the connection or channel drops, RabbitMQ requeues every unacknowledged message, and the inbox absorbs the
  * redelivery of one whose effect had already happened.
  */
-export function startRabbitConsumer({ config, fulfil, logger, signal, observe }: ConsumerDeps): Consumer {
+export function startRabbitConsumer({ config, fulfil, logger, signal, observe, tracing }: ConsumerDeps): Consumer {
   const queue = queueName(config.consumer);
   const log = logger.child({ bus: 'amqp', exchange: EXCHANGE, queue });
   const inFlight = new InFlight(config.concurrency);
@@ -35,7 +35,11 @@ export function startRabbitConsumer({ config, fulfil, logger, signal, observe }:
   const handle = async (channel: Channel, msg: ConsumeMessage) => {
     const key = msg.properties.messageId ? String(msg.properties.messageId) : undefined;
     const attempt = (key ? (attempts.get(key) ?? (msg.fields.redelivered ? 1 : 0)) : 0) + 1;
-    const decision = await fulfil({ body: msg.content, attempt });
+    const decision = await tracing.processing(
+      { system: 'rabbitmq', destination: queue, headers: msg.properties.headers, messageId: key, attempt },
+      () => fulfil({ body: msg.content, attempt }),
+      decisionName,
+    );
     logDecision(log, decision, attempt);
     if (key && decision.action === 'retry') {
       attempts.delete(key);

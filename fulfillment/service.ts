@@ -1,3 +1,4 @@
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import pino, { type Logger } from 'pino';
 import type { FulfillmentConfig } from './config';
 import type { Consumer, Settled } from './consumer';
@@ -8,6 +9,7 @@ import { startNatsConsumer } from './nats-consumer';
 import { createOrderstreamApi } from './orderstream-api';
 import { startRabbitConsumer } from './rabbitmq-consumer';
 import { createTokenSource } from './token';
+import { startTracing, type Tracing } from './tracing';
 
 export type FulfillmentOptions = {
   logger?: Logger;
@@ -17,6 +19,8 @@ export type FulfillmentOptions = {
   fetch?: typeof fetch;
   /** Told about every message once the broker has been told what became of it. */
   observe?: (settled: Settled) => void;
+  /** Tracing on, its spans handed to these processors (a test's in-memory exporter) instead of OTLP. */
+  spanProcessors?: SpanProcessor[];
 };
 
 export type Fulfillment = {
@@ -33,12 +37,15 @@ export async function startFulfillment(
   const pool = createInboxPool(config.databaseUrl, Math.min(config.concurrency, 10) + 1);
   const lifetime = new AbortController();
   let consumer: Consumer | undefined;
+  let tracing: Tracing | undefined;
   const stop = async () => {
     lifetime.abort();
     await consumer?.stop();
     await pool.end();
+    await tracing?.shutdown();
   };
   try {
+    tracing = await startTracing(config.tracing, options.spanProcessors);
     const applied = await migrateInbox(pool);
     if (applied.length > 0) logger.info({ applied }, 'inbox schema migrated');
     const tokens = createTokenSource(config.credentials);
@@ -47,6 +54,7 @@ export async function startFulfillment(
       tokens,
       timeoutMs: config.httpTimeoutMs,
       fetch: options.fetch,
+      tracing,
     });
     const fulfil = createFulfiller({
       config,
@@ -57,7 +65,7 @@ export async function startFulfillment(
       hooks: options.hooks,
     });
     const start = config.bus === 'nats' ? startNatsConsumer : startRabbitConsumer;
-    consumer = start({ config, fulfil, logger, signal: lifetime.signal, observe: options.observe });
+    consumer = start({ config, fulfil, logger, signal: lifetime.signal, observe: options.observe, tracing });
     await consumer.ready;
   } catch (error) {
     await stop().catch(() => undefined);

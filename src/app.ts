@@ -1,3 +1,4 @@
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { createAuthenticator } from './auth/authenticator';
@@ -13,6 +14,8 @@ import { CHECKPOINTS_CHANNEL, createEventStore, EVENTS_CHANNEL, Notifier } from 
 import { buildSchema } from './graphql/schema';
 import { createPublisher } from './bus/publisher';
 import { createMetrics } from './observability/metrics';
+import { TRACING_OFF, type Tracing } from './observability/tracing';
+import { startTracing as startTracingSdk } from './observability/tracing-sdk';
 import { Leadership } from './projections/leadership';
 import { ProjectionRunner } from './projections/runner';
 import { Relay } from './relay/relay';
@@ -35,6 +38,8 @@ export type StartOptions = {
   projectors?: readonly Projector[];
   /** Test seam: changes the executable schema (tests force failures that valid input can no longer cause). */
   schema?: (schema: GraphQLSchema) => GraphQLSchema;
+  /** Test seam: tracing on, its spans handed to these processors (e.g. an in-memory exporter) instead of OTLP. */
+  spanProcessors?: SpanProcessor[];
 };
 
 export type Orderstream = {
@@ -66,6 +71,10 @@ export async function startOrderstream(
       }
     })());
   try {
+    // First in, last out: the spans of everything shutdown does are still exported.
+    const tracing = await startTracing(config, options.spanProcessors);
+    cleanups.push(() => tracing.shutdown());
+    if (config.tracing) logger.info({ url: config.tracing.url }, 'exporting traces over OTLP');
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       const embedded = await startEmbeddedPostgres({
@@ -94,6 +103,7 @@ export async function startOrderstream(
     const metrics = createMetrics(logger);
     const store = createEventStore(prisma, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS, {
       appended: (eventTypes) => metrics.eventsAppended(eventTypes),
+      tracing,
     });
     const projections = new ProjectionRunner({
       prisma,
@@ -102,6 +112,7 @@ export async function startOrderstream(
       checkpoints: notifier.channel(CHECKPOINTS_CHANNEL),
       connection: connectionConfig(databaseUrl),
       logger,
+      tracing,
       projectors,
       batchDone: (projector, seconds) => metrics.batchDone(projector, seconds),
       options: {
@@ -120,6 +131,7 @@ export async function startOrderstream(
       pageSize: 1000,
       windowSize: config.subscriptionWindow,
       windowBytes: SUBSCRIPTION_WINDOW_BYTES,
+      tracing,
     });
     await tailer.start();
     // A projector's commit moves the readers' horizon too (see ProjectionRunner.start).
@@ -141,6 +153,7 @@ export async function startOrderstream(
         leadership,
         publisher: createPublisher(bus.url, { logger }),
         logger,
+        tracing,
         options: {
           batchSize: bus.batchSize,
           pollMs: config.projectionPollMs,
@@ -157,12 +170,23 @@ export async function startOrderstream(
     }
     const auth = await createAuthenticator(config.auth, config.dataDir);
     metrics.watch({ projections, relay, pool });
-    const services: Services = { config, auth, relay, prisma, store, projections, tailer, readModelFeed, metrics };
+    const services: Services = {
+      config,
+      auth,
+      relay,
+      prisma,
+      store,
+      projections,
+      tailer,
+      readModelFeed,
+      metrics,
+      tracing,
+    };
     const { commandRetries: retries, snapshotEvery, inputLimits: limits } = config;
     // The command side reports what it shrugs off (a snapshot it could not save) to the log.
     const sliceDeps = {
       store,
-      commands: { retries, snapshotEvery, limits, defaultCurrency: config.defaultCurrency, logger },
+      commands: { retries, snapshotEvery, limits, defaultCurrency: config.defaultCurrency, logger, tracing },
     };
     const built = buildSchema(
       SLICES.map((slice) => slice.resolvers(sliceDeps)),
@@ -198,4 +222,13 @@ export async function startOrderstream(
     await stop();
     throw error;
   }
+}
+
+/**
+ * Off unless an OTLP endpoint is configured (or a test hands over span processors): then the SDK is not even
+ * loaded, and every span site sees TRACING_OFF.
+ */
+function startTracing(config: Config, spanProcessors: SpanProcessor[] | undefined): Promise<Tracing> {
+  if (!config.tracing && !spanProcessors) return Promise.resolve(TRACING_OFF);
+  return startTracingSdk(config.tracing, spanProcessors);
 }

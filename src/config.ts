@@ -4,6 +4,18 @@ import { DEFAULT_INPUT_LIMITS as D, unsafeLimits, type InputLimits } from './sha
 import { Decimal } from './shared/money';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** OTEL_TRACES_SAMPLER's values, as the OpenTelemetry specification names them. */
+const TRACES_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+
+/** The OpenTelemetry specification reads an empty variable as an unset one. */
+const otlpUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional());
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -13,6 +25,7 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  LOG_PRETTY: z.enum(['', '0', '1', 'true', 'false']).optional(),
   DATA_DIR: z.string().min(1).default(path.resolve(process.cwd(), '.data')),
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   COMMAND_RETRIES: z.coerce.number().int().min(0).max(50).default(10),
@@ -66,6 +79,16 @@ const schema = z.object({
   BUS_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   BUS_RETRY_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   BUS_MAX_RETRY_MS: z.coerce.number().int().min(10).max(600_000).default(30_000),
+  // Traces (README, "Traces"): the standard OpenTelemetry variables; no endpoint, no tracing.
+  OTEL_SDK_DISABLED: z.string().optional(),
+  OTEL_TRACES_EXPORTER: z
+    .enum(['otlp', 'none'], 'must be otlp or none (the service exports OTLP over HTTP)')
+    .optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl,
+  OTEL_SERVICE_NAME: z.string().min(1).default('orderstream'),
+  OTEL_TRACES_SAMPLER: z.enum(TRACES_SAMPLERS).default('parentbased_always_on'),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
   // Who may do what (product.md): JWTs signed with a shared secret (HS256) or by keys published at a JWKS URL.
   NODE_ENV: z.string().optional(),
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').optional(),
@@ -104,6 +127,10 @@ export type Config = Readonly<{
   /** Unset: an embedded PostgreSQL under `dataDir`. */
   databaseUrl: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** Human-readable log lines (pino-pretty) instead of JSON lines. */
+  logPretty: boolean;
+  /** Spans exported over OTLP; undefined: tracing is off (no SDK started). */
+  tracing: TracingConfig | undefined;
   dataDir: string;
   poolSize: number;
   /** How often a command without `expectedVersion` is re-read and re-decided after losing a race. */
@@ -161,6 +188,16 @@ export type AuthConfig = Readonly<
   }
 >;
 
+/** Where spans go and which are kept. */
+export type TracingConfig = Readonly<{
+  /** The OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces. */
+  url: string;
+  serviceName: string;
+  sampler: (typeof TRACES_SAMPLERS)[number];
+  /** The share of traces a ratio sampler keeps, 0 to 1. */
+  samplerRatio: number;
+}>;
+
 export class ConfigError extends Error {}
 
 /** Reads the environment once; a bad value throws one line that names the variable. */
@@ -199,6 +236,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     logLevel: e.LOG_LEVEL,
+    logPretty: e.LOG_PRETTY === '1' || e.LOG_PRETTY === 'true',
+    tracing: tracingConfig(e),
     dataDir: path.resolve(e.DATA_DIR),
     poolSize: e.DB_POOL_SIZE,
     commandRetries: e.COMMAND_RETRIES,
@@ -239,6 +278,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           maxRetryMs: e.BUS_MAX_RETRY_MS,
         })
       : undefined,
+  });
+}
+
+/**
+ * On when an OTLP endpoint is set and neither OTEL_SDK_DISABLED=true nor OTEL_TRACES_EXPORTER=none says otherwise.
+ * The signal's own endpoint is used as it is; the general one gets the signal's path, as the specification says.
+ */
+function tracingConfig(e: z.output<typeof schema>): TracingConfig | undefined {
+  const url =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (e.OTEL_EXPORTER_OTLP_ENDPOINT && `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
+  if (!url || e.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true' || e.OTEL_TRACES_EXPORTER === 'none') {
+    return undefined;
+  }
+  return Object.freeze({
+    url,
+    serviceName: e.OTEL_SERVICE_NAME,
+    sampler: e.OTEL_TRACES_SAMPLER,
+    samplerRatio: e.OTEL_TRACES_SAMPLER_ARG ?? 1,
   });
 }
 

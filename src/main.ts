@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { pretty: config.logPretty });
   const app = await startOrderstream(config, logger);
   logger.info(`GraphQL API:   ${app.url}/graphql (subscriptions: ${app.url.replace(/^http/, 'ws')}/graphql)`);
   logger.info(`GraphQL IDE:   ${app.url}/graphql in a browser`);

@@ -3,6 +3,7 @@ import type { Config } from './config';
 import type { PrismaClient } from './db/prisma';
 import type { EventStore } from './eventstore';
 import type { Metrics } from './observability/metrics';
+import type { Tracing } from './observability/tracing';
 import type { ProjectionRunner } from './projections/runner';
 import type { Relay } from './relay/relay';
 import type { ReadModelFeed } from './subscriptions/read-model-feed';
@@ -26,4 +27,6 @@ export type Services = {
   readModelFeed: ReadModelFeed;
   /** This instance's Prometheus registry and the hooks that feed it (GET /metrics). */
   metrics: Metrics;
+  /** Where spans go (TRACING_OFF unless OTEL_EXPORTER_OTLP_*ENDPOINT is set). */
+  tracing: Tracing;
 };

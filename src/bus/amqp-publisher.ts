@@ -57,6 +57,7 @@ export function amqpPublisher(url: string, options: PublisherOptions): BusPublis
 
   return {
     kind: 'amqp',
+    destination: EXCHANGE,
 
     connect() {
       if (current) return Promise.resolve();
@@ -72,7 +73,7 @@ export function amqpPublisher(url: string, options: PublisherOptions): BusPublis
       try {
         for (const event of events) {
           await acks.room();
-          const { routingKey, body, id } = busMessage(event);
+          const { routingKey, body, id, headers } = busMessage(event);
           let writable = true;
           acks.add(
             new Promise<void>((resolve, reject) => {
@@ -88,6 +89,7 @@ export function amqpPublisher(url: string, options: PublisherOptions): BusPublis
                   // AMQP timestamps are whole seconds; the envelope has the exact time.
                   timestamp: Math.floor(event.timestamp.getTime() / 1000),
                   appId: 'orderstream',
+                  headers,
                 },
                 (error) => (error ? reject(error) : resolve()),
               );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { StoredEvent } from '../eventstore/types';
+import { traceContextOf, type TraceContext } from '../observability/tracing';
 
 /** Where an event goes on the bus, and what it carries (product.md, "The event bus"). */
 export type BusMessage = {
@@ -11,6 +12,12 @@ export type BusMessage = {
   body: Buffer;
   /** The deduplication key: the eventId. */
   id: string;
+  /**
+   * W3C trace context (`traceparent`, `tracestate`) for the message's headers: the context the event's append
+   * recorded, so a consumer's work joins the trace of the operation that caused the event. None for events
+   * appended while tracing was off.
+   */
+  headers: TraceContext | undefined;
 };
 
 const busEventSchema = z.object({
@@ -69,6 +76,7 @@ export function busMessage(event: StoredEvent): BusMessage {
     routingKey: `${aggregateType}.${eventType}`,
     body: Buffer.from(JSON.stringify(envelope)),
     id: event.eventId,
+    headers: traceContextOf(event.metadata),
   };
 }
 

@@ -1,13 +1,16 @@
 import {
   connect,
+  headers as natsHeaders,
   nanos,
   NatsError,
   StorageType,
   type JetStreamClient,
   type JetStreamManager,
+  type MsgHdrs,
   type NatsConnection,
 } from 'nats';
 import type { Logger } from 'pino';
+import type { TraceContext } from '../observability/tracing';
 import { AckWindow } from './ack-window';
 import { busMessage } from './envelope';
 import { DEFAULT_TIMEOUT_MS, DEFAULT_WINDOW, type BusPublisher, type PublisherOptions } from './types';
@@ -63,6 +66,7 @@ export function natsPublisher(url: string, options: PublisherOptions): BusPublis
 
   return {
     kind: 'nats',
+    destination: STREAM,
 
     connect() {
       if (current && !current.nc.isClosed()) return Promise.resolve();
@@ -77,8 +81,8 @@ export function natsPublisher(url: string, options: PublisherOptions): BusPublis
       try {
         for (const event of events) {
           await acks.room();
-          const { subject, body, id } = busMessage(event);
-          acks.add(used.js.publish(subject, body, { msgID: id, timeout: timeoutMs }));
+          const { subject, body, id, headers } = busMessage(event);
+          acks.add(used.js.publish(subject, body, { msgID: id, timeout: timeoutMs, headers: traceHeaders(headers) }));
         }
         await acks.all();
       } catch (error) {
@@ -94,6 +98,15 @@ export function natsPublisher(url: string, options: PublisherOptions): BusPublis
       await drop();
     },
   };
+}
+
+/** The trace context as NATS headers (Nats-Msg-Id is added to them by the client); none without one. */
+function traceHeaders(context: TraceContext | undefined): MsgHdrs | undefined {
+  if (!context) return undefined;
+  const h = natsHeaders();
+  h.set('traceparent', context.traceparent);
+  if (context.tracestate) h.set('tracestate', context.tracestate);
+  return h;
 }
 
 /**

@@ -13,6 +13,8 @@ export type BusPublisher = {
   publish(events: readonly StoredEvent[]): Promise<void>;
   close(): Promise<void>;
   readonly kind: 'nats' | 'amqp';
+  /** Where it publishes: the JetStream stream or the RabbitMQ exchange (names the relay's publish spans). */
+  readonly destination: string;
 };
 
 export type PublisherOptions = {

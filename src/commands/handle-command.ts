@@ -1,6 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { Span } from '@opentelemetry/api';
 import stableStringify from 'fast-json-stable-stringify';
 import { DuplicateCommand, type EventMetadata, type EventStore, type StoredEvent } from '../eventstore';
+import {
+  ATTR_AGGREGATE_ID,
+  ATTR_AGGREGATE_TYPE,
+  ATTR_CAUSATION_ID,
+  ATTR_COMMAND_ATTEMPTS,
+  ATTR_COMMAND_ID,
+  ATTR_COMMAND_TYPE,
+  ATTR_CORRELATION_ID,
+} from '../observability/attributes';
+import { TRACING_OFF, type Tracing } from '../observability/tracing';
 import { AppError, ConcurrencyConflict, IdempotencyConflict, NotFound } from '../shared/errors';
 import type { InputLimits } from '../shared/input-limits';
 import { requireId } from '../shared/text';
@@ -15,7 +26,12 @@ export type CommandMeta = {
   userId?: string | null;
   /** The customer a customer-role caller is: their commands may touch only their own aggregates. */
   owner?: string;
+  /** Told the ids this command's events carry, once they are known (the request's log line names them). */
+  onIds?(ids: CommandIds): void;
 };
+
+/** What ties a log line, a span or an event to the command behind it. */
+export type CommandIds = { correlationId: string; causationId: string; commandId?: string };
 
 export type Command<S, E extends DomainEvent> = {
   aggregate: Aggregate<S, E>;
@@ -58,6 +74,8 @@ export type CommandOptions = {
   /** ISO 4217: the currency of an order placed without one. */
   defaultCurrency: string;
   logger: { warn(obj: object, msg: string): void };
+  /** With tracing on, each command is a span (its append a child of it). */
+  tracing?: Tracing;
 };
 
 /**
@@ -69,23 +87,47 @@ export async function handleCommand<S, E extends DomainEvent>(
   command: Command<S, E>,
   options: CommandOptions,
 ): Promise<CommandOutcome<S>> {
+  const tracing = options.tracing ?? TRACING_OFF;
+  if (!tracing.enabled) return runCommand(store, command, options, undefined);
+  const attributes = {
+    [ATTR_COMMAND_TYPE]: command.commandType,
+    [ATTR_AGGREGATE_TYPE]: command.aggregate.type,
+    [ATTR_AGGREGATE_ID]: command.aggregateId,
+  };
+  const refusal = (error: unknown) => (error instanceof AppError ? error.code : undefined);
+  return tracing.span(`command ${command.commandType}`, { attributes, refusal }, (span) =>
+    runCommand(store, command, options, span),
+  );
+}
+
+async function runCommand<S, E extends DomainEvent>(
+  store: EventStore,
+  command: Command<S, E>,
+  options: CommandOptions,
+  span: Span | undefined,
+): Promise<CommandOutcome<S>> {
   const commandId = optionalId(command.meta.commandId, 'commandId', options.limits);
   const correlationId = optionalId(command.meta.correlationId, 'correlationId', options.limits);
   if (!command.creates) requireId(command.aggregateId, command.idField ?? 'id', options.limits.idLength);
+  const causationId = commandId ?? randomUUID();
+  const ids: CommandIds = { correlationId: correlationId ?? causationId, causationId, commandId };
+  command.meta.onIds?.(ids);
+  span?.setAttributes({ [ATTR_CORRELATION_ID]: ids.correlationId, [ATTR_CAUSATION_ID]: causationId });
+  if (commandId) span?.setAttribute(ATTR_COMMAND_ID, commandId);
   const requestHash = hash(command.commandType, command.input);
   if (commandId) {
     const earlier = await replay(store, command, commandId, requestHash);
     if (earlier) return earlier;
   }
-  const causationId = commandId ?? randomUUID();
   const metadata = {
-    correlationId: correlationId ?? causationId,
+    correlationId: ids.correlationId,
     causationId,
     userId: command.meta.userId ?? null,
   };
 
   const mayRetry = command.expectedVersion === undefined || command.expectedVersion === null;
   for (let attempt = 0; ; attempt++) {
+    span?.setAttribute(ATTR_COMMAND_ATTEMPTS, attempt + 1);
     try {
       return await attemptOnce(store, command, options, metadata, commandId ? { commandId, requestHash } : undefined);
     } catch (error) {
@@ -136,7 +178,10 @@ async function attemptOnce<S, E extends DomainEvent>(
   });
   // Folded from the stored envelopes, exactly as the next load will fold them.
   const next = foldOnto(command.aggregate, loaded, appended.events);
-  await maybeSnapshot(store, command, options, { loadedVersion: loaded.version, baseVersion }, next);
+  await maybeSnapshot(store, command, options, { loadedVersion: loaded.version, baseVersion }, next, {
+    ...metadata,
+    commandId: idempotency?.commandId,
+  });
   return { aggregateId: command.aggregateId, ...appended, state: next.state };
 }
 
@@ -171,6 +216,7 @@ async function maybeSnapshot<S, E extends DomainEvent>(
   options: CommandOptions,
   before: { loadedVersion: number; baseVersion: number },
   next: Loaded<S>,
+  ids: CommandIds,
 ): Promise<void> {
   const every = options.snapshotEvery;
   if (every <= 0) return;
@@ -186,8 +232,9 @@ async function maybeSnapshot<S, E extends DomainEvent>(
       state: next.state,
     });
   } catch (error) {
+    const { correlationId, causationId, commandId } = ids;
     options.logger.warn(
-      { err: error, aggregateId: command.aggregateId, version: next.version },
+      { err: error, aggregateId: command.aggregateId, version: next.version, correlationId, causationId, commandId },
       'could not save a snapshot; the command succeeded, and loads fold more events until one is saved',
     );
   }

@@ -1,7 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { SpanKind } from '@opentelemetry/api';
 import type { Db } from '../db/prisma';
 import { sqlState, violatedConstraint } from '../db/sql-errors';
-import { ConcurrencyConflict } from '../shared/errors';
+import {
+  ATTR_AGGREGATE_ID,
+  ATTR_DB_COLLECTION_NAME,
+  ATTR_DB_OPERATION_NAME,
+  ATTR_DB_SYSTEM_NAME,
+  ATTR_AGGREGATE_TYPE,
+  ATTR_EVENT_COUNT,
+  ATTR_EVENT_TYPES,
+  ATTR_EXPECTED_VERSION,
+} from '../observability/attributes';
+import { TRACING_OFF, type Tracing } from '../observability/tracing';
+import { AppError, ConcurrencyConflict } from '../shared/errors';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows';
 import type { AppendRequest, AppendResult, ExpectedVersion } from './types';
 
@@ -85,12 +97,38 @@ export function appendStatement(request: AppendRequest, eventIds: string[]): { t
  * Appends events to one aggregate's stream in a single statement (one implicit transaction, one round trip):
  * the version check, the events and, with a commandId, the idempotency record commit together or not at all.
  * Given a Prisma interactive transaction, it joins that transaction instead.
+ *
+ * With tracing on, the append is a span, and its context goes into every event's metadata: the one thing that
+ * outlives the request, so that a projector batch, a bus message and a consumer's work, however much later and
+ * wherever, link back to the operation that caused the event.
  */
-export async function append(db: Db, request: AppendRequest): Promise<AppendResult> {
+export async function append(db: Db, request: AppendRequest, tracing: Tracing = TRACING_OFF): Promise<AppendResult> {
   const count = request.events.length;
   if (count === 0 || count > MAX_EVENTS_PER_APPEND) {
     throw new RangeError(`an append takes 1 to ${MAX_EVENTS_PER_APPEND} events, got ${count}`);
   }
+  if (!tracing.enabled) return appendRows(db, request);
+  const spec = {
+    kind: SpanKind.CLIENT,
+    attributes: {
+      [ATTR_DB_SYSTEM_NAME]: 'postgresql',
+      [ATTR_DB_OPERATION_NAME]: 'INSERT',
+      [ATTR_DB_COLLECTION_NAME]: 'events',
+      [ATTR_AGGREGATE_TYPE]: request.aggregateType,
+      [ATTR_AGGREGATE_ID]: request.aggregateId,
+      [ATTR_EVENT_COUNT]: count,
+      [ATTR_EVENT_TYPES]: request.events.map((e) => e.eventType),
+      [ATTR_EXPECTED_VERSION]: String(request.expectedVersion),
+    },
+    refusal: (error: unknown) =>
+      error instanceof AppError ? error.code : error instanceof DuplicateCommand ? 'DUPLICATE_COMMAND' : undefined,
+  };
+  return tracing.span(`append ${request.aggregateType}`, spec, () =>
+    appendRows(db, { ...request, metadata: { ...request.metadata, ...tracing.current() } }),
+  );
+}
+
+async function appendRows(db: Db, request: AppendRequest): Promise<AppendResult> {
   const query = appendStatement(
     request,
     request.events.map(() => randomUUID()),

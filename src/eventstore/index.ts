@@ -2,8 +2,10 @@ import type { PrismaClient } from '../db/prisma';
 import { append } from './append';
 import { countEvents, logHead, readLog } from './log-reader';
 import { findProcessedCommand } from './processed-commands';
+import { readEvents } from './read-events';
 import { readStream, type StreamRange } from './read-stream';
 import { loadSnapshot, saveSnapshot, type NewSnapshot } from './snapshots';
+import type { Tracing } from '../observability/tracing';
 import type { AppendRequest, EventFilter } from './types';
 import { upcasting, type EventSchemas } from './upcasting';
 import type { WakeUps } from './wakeups';
@@ -27,8 +29,11 @@ export function createEventStore(
   prisma: PrismaClient,
   wakeUps: WakeUps,
   schemas: EventSchemas = {},
-  /** `appended`: after each committed append, with its events' types (metrics; the store names no metrics library). */
-  hooks: { appended?(eventTypes: readonly string[]): void } = {},
+  /**
+   * `appended`: after each committed append, with its events' types (metrics; the store names no metrics library).
+   * `tracing`: each append is a span, whose context the events' metadata records.
+   */
+  hooks: { appended?(eventTypes: readonly string[]): void; tracing?: Tracing } = {},
 ) {
   const { currentVersion, upcast } = upcasting(schemas);
   return {
@@ -37,13 +42,15 @@ export function createEventStore(
         ...e,
         schemaVersion: e.schemaVersion ?? currentVersion(e.eventType),
       }));
-      const result = await append(prisma, { ...request, events });
+      const result = await append(prisma, { ...request, events }, hooks.tracing);
       wakeUps.poke();
       hooks.appended?.(events.map((e) => e.eventType));
       return result;
     },
     readStream: async (aggregateId: string, range?: StreamRange) =>
       (await readStream(prisma, aggregateId, range)).map(upcast),
+    readEvents: async (eventIds: readonly string[], ownerId?: string) =>
+      (await readEvents(prisma, eventIds, ownerId)).map(upcast),
     readLog: async (after: bigint, limit: number, filter?: EventFilter) => {
       const page = await readLog(prisma, after, limit, filter);
       return { ...page, events: page.events.map(upcast) };

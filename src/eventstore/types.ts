@@ -5,6 +5,13 @@ export type EventMetadata = {
   causationId: string;
   /** Who triggered it, when known. */
   userId: string | null;
+  /**
+   * W3C trace context of the append, when tracing was on: what the projectors' batches, the bus messages and their
+   * consumers link back to. Not served to clients (the GraphQL `EventMetadata` has no such fields); events stored
+   * without it, or while tracing was off, simply have none.
+   */
+  traceparent?: string;
+  tracestate?: string;
 };
 
 /** An event as stored and served: the full envelope of product.md. */

@@ -1,4 +1,5 @@
 import type { CommandMeta } from '../commands/handle-command';
+import { commandsOf } from '../observability/operation-commands';
 import type { GraphQLContext } from './context';
 
 type MetaInput = { commandId?: string | null; correlationId?: string | null };
@@ -10,5 +11,6 @@ export function commandMeta(input: MetaInput, context: GraphQLContext): CommandM
     correlationId: input.correlationId,
     userId: context.userId,
     owner: context.owner,
+    onIds: (ids) => commandsOf(context).push(ids),
   };
 }

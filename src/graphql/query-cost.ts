@@ -30,8 +30,9 @@ import { MAX_EVENTS_PAGE, MAX_ORDERS_PAGE } from './pages';
  * - A field with a `first` argument (the connections `orders`, `events`, `Customer.orders`) holds at most `first`
  *   items (the schema's default when it is absent or null, as in the resolvers), and never more than the page cap
  *   its resolver enforces (a larger `first` is refused with BAD_USER_INPUT before anything is read). Its
- *   `nodes`/`edges` are then counted once per item: the multiplication happened at the connection (`pageInfo` is
- *   counted per item too, a small overestimate that keeps the rule to one line).
+ *   `nodes`/`edges` are then counted once per item: the multiplication happened at the connection (`pageInfo` and
+ *   `totalCount` are counted per item too, a small overestimate that keeps the rule to one line; a totalCount is
+ *   one value, which the database counts from the status counts or on an index).
  * - A list without `first` counts at its most, from what the domain allows (listSizes() below): upper bounds, not
  *   typical sizes, or a client could first fill orders to the cap and then read 100× what the limit meant to allow.
  * - Introspection lists are sized from the schema (introspectionSizes() below).

@@ -8,6 +8,7 @@ import { projectionAccess, projectionResolvers } from '../projections/resolvers'
 import { relayAccess, relayResolvers } from '../relay/resolvers';
 import { subscriptionAccess, subscriptionResolvers } from '../subscriptions/resolvers';
 import { eventAccess, eventResolvers } from './event-resolvers';
+import { nodeAccess, nodeResolvers } from './node';
 import { scalarResolvers } from './scalars';
 
 export const SCHEMA_FILE = path.resolve(__dirname, '../../schema.graphql');
@@ -26,6 +27,7 @@ export function buildSchema(
     resolvers: [
       scalarResolvers,
       eventResolvers,
+      nodeResolvers,
       projectionResolvers,
       relayResolvers,
       subscriptionResolvers,
@@ -36,6 +38,6 @@ export function buildSchema(
   if (!sliceAccess) return schema;
   return withAccessRules(
     schema,
-    Object.assign({}, eventAccess, projectionAccess, relayAccess, subscriptionAccess, ...sliceAccess),
+    Object.assign({}, eventAccess, nodeAccess, projectionAccess, relayAccess, subscriptionAccess, ...sliceAccess),
   );
 }

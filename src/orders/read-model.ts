@@ -111,27 +111,68 @@ export async function findOrdersByIds(
 /** `owner`: a customer's list, whatever customer the filter names (another's reads as empty). */
 export type OrderListFilter = { customerId?: string | null; status?: OrderStatus | null; owner?: string };
 
-/** Newest first, keyset-paginated on the OrderPlaced position (unique, so pages never overlap or skip). */
+export type OrderPage = {
+  orders: OrderRecord[];
+  hasNextPage: boolean;
+  /** The order at `after` matches the filter: it precedes the page. */
+  hasPreviousPage: boolean;
+  /** Every order the filter matches, when asked for. */
+  totalCount?: number;
+};
+
+/**
+ * Newest first, keyset-paginated on the OrderPlaced position (unique, so pages never overlap or skip); `after` is
+ * the position of the last order of the previous page. The page's read starts at the order at `after` itself: one
+ * more row tells whether it still matches (hasPreviousPage), as one more at the end tells whether a page follows.
+ *
+ * With `withTotal`, the count of every matching order comes from the same snapshot as the page (one read-only
+ * REPEATABLE READ transaction), so a batch the projector commits between the two reads cannot make them disagree.
+ */
 export async function listOrders(
   prisma: PrismaClient,
   filter: OrderListFilter,
   first: number,
-  before?: bigint,
-): Promise<{ orders: OrderRecord[]; hasNextPage: boolean }> {
+  after?: bigint,
+  { withTotal = false } = {},
+): Promise<OrderPage> {
   if (filter.owner !== undefined && filter.customerId != null && filter.customerId !== filter.owner) {
-    return { orders: [], hasNextPage: false };
+    return { orders: [], hasNextPage: false, hasPreviousPage: false, totalCount: withTotal ? 0 : undefined };
   }
-  const rows = await prisma.order.findMany({
-    where: {
-      customerId: filter.owner ?? filter.customerId ?? undefined,
-      status: filter.status ?? undefined,
-      placedPosition: before === undefined ? undefined : { lt: before },
-    },
+  const where = { customerId: filter.owner ?? filter.customerId ?? undefined, status: filter.status ?? undefined };
+  const page = prisma.order.findMany({
+    where: { ...where, placedPosition: after === undefined ? undefined : { lte: after } },
     orderBy: { placedPosition: 'desc' },
-    take: first + 1,
+    take: first + (after === undefined ? 1 : 2),
   });
-  return { orders: rows.slice(0, first).map(toRecord), hasNextPage: rows.length > first };
+  const [rows, counted] = withTotal
+    ? await prisma.$transaction([page, countOrders(prisma, where)], {
+        isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead,
+      })
+    : [await page, undefined];
+  const hasPreviousPage = after !== undefined && rows[0]?.placedPosition === after;
+  const rest = hasPreviousPage ? rows.slice(1) : rows;
+  return {
+    orders: rest.slice(0, first).map(toRecord),
+    hasNextPage: rest.length > first,
+    hasPreviousPage,
+    totalCount: counted === undefined ? undefined : total(counted),
+  };
 }
+
+/**
+ * How many orders match, from this projector's own tables (they move together, in the batch that writes the rows;
+ * customers.order_count is the customers projector's, behind its own checkpoint, and may disagree with these
+ * rows). Without a customer, the status counts answer (at most four rows); by customer, the customer's rows are
+ * counted on their index, as many as that customer has.
+ */
+function countOrders(prisma: PrismaClient, where: { customerId?: string; status?: OrderStatus }) {
+  if (where.customerId !== undefined) return prisma.order.count({ where });
+  return prisma.orderStatusCount.aggregate({ _sum: { count: true }, where: { status: where.status } });
+}
+
+/** countOrders' answer, whichever table gave it. */
+const total = (counted: number | { _sum: { count: bigint | null } }) =>
+  typeof counted === 'number' ? counted : Number(counted._sum.count ?? 0n);
 
 /** Every status, in lifecycle order, with 0 where no order is in it (the table keeps no rows for zero). */
 export async function orderStatusCounts(prisma: PrismaClient): Promise<{ status: OrderStatus; count: number }[]> {

@@ -1,17 +1,18 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import { fold } from '../commands/aggregate';
 import type { Resolvers } from '../generated/graphql';
 import { customerLoader } from '../customers/loaders';
 import { commandMeta as meta } from '../graphql/command-meta';
 import type { GraphQLContext } from '../graphql/context';
 import { decodeCursor, encodeCursor } from '../graphql/cursor';
-import { MAX_ORDERS_PAGE, pageSize } from '../graphql/pages';
+import { MAX_ORDERS_PAGE, pageInfo, pageSize, selects } from '../graphql/pages';
 import { readYourWrites } from '../graphql/read-your-writes';
 import { InvalidInput } from '../shared/errors';
 import { multiply } from '../shared/money';
 import { orderAggregate, type OrderCommands, type OrderResult } from './commands';
 import { ORDER } from './events';
 import { orderLoader } from './loaders';
-import { listOrders, ORDER_MODEL, orderStatusCounts, type OrderListFilter } from './read-model';
+import { listOrders, ORDER_MODEL, orderStatusCounts, type OrderListFilter, type OrderRecord } from './read-model';
 
 /** Only what identifies the command's target: the input's metadata must not count as "different input". */
 const onOrder = (input: { orderId: string; expectedVersion?: number | null }) => ({
@@ -30,8 +31,12 @@ async function withReadModel(context: GraphQLContext, result: OrderResult) {
   return { ...result, order };
 }
 
+const orderCursor = (order: OrderRecord) => encodeCursor(order.placedPosition);
+
+/** A page of the orders a caller may see (a customer: their own), with its total count when the query asks. */
 async function orderPage(
   context: GraphQLContext,
+  info: GraphQLResolveInfo,
   filter: OrderListFilter,
   first: number | null | undefined,
   after: string | null | undefined,
@@ -42,6 +47,7 @@ async function orderPage(
     { ...filter, owner: context.owner },
     limit,
     after ? decodeCursor(after) : undefined,
+    { withTotal: selects(info, 'totalCount') },
   );
 }
 
@@ -49,7 +55,7 @@ async function orderPage(
 export const orderResolvers = (orders: OrderCommands): Resolvers => ({
   Query: {
     order: (_parent, { id }, context) => orderLoader(context).load(id),
-    orders: (_parent, { filter, first, after }, context) => orderPage(context, filter ?? {}, first, after),
+    orders: (_parent, { filter, first, after }, context, info) => orderPage(context, info, filter ?? {}, first, after),
     orderStatusCounts: (_parent, _args, { services }) => orderStatusCounts(services.prisma),
     // A customer reads only their own orders' streams: another's reads as no stream (the owner is in the SQL).
     async orderHistory(_parent, { orderId }, { services, owner }) {
@@ -90,18 +96,20 @@ export const orderResolvers = (orders: OrderCommands): Resolvers => ({
     customer: (order, _args, context) => customerLoader(context).load(order.customerId),
   },
   Customer: {
-    orders: (customer, { status, first, after }, context) =>
-      orderPage(context, { customerId: customer.id, status }, first, after),
+    orders: (customer, { status, first, after }, context, info) =>
+      orderPage(context, info, { customerId: customer.id, status }, first, after),
   },
   OrderItem: {
     lineTotal: (item) => multiply(item.unitPrice, item.quantity),
   },
   OrderConnection: {
-    edges: (page) => page.orders.map((node) => ({ node, cursor: encodeCursor(node.placedPosition) })),
+    edges: (page) => page.orders.map((node) => ({ node, cursor: orderCursor(node) })),
     nodes: (page) => page.orders,
-    pageInfo: (page) => ({
-      hasNextPage: page.hasNextPage,
-      endCursor: page.orders.length > 0 ? encodeCursor(page.orders.at(-1)!.placedPosition) : null,
-    }),
+    pageInfo: (page) => pageInfo(page.orders, orderCursor, page),
+    totalCount(page) {
+      // orderPage reads the count with the page whenever the operation selects it, so it is here when asked for.
+      if (page.totalCount === undefined) throw new Error('the page of orders was read without its count');
+      return page.totalCount;
+    },
   },
 });

@@ -2,6 +2,7 @@ import type { ClientConfig, Pool } from 'pg';
 import type { PrismaClient } from '../db/prisma';
 import type { Logger } from 'pino';
 import type { EventStore, WakeUps } from '../eventstore';
+import type { Tracing } from '../observability/tracing';
 import { clearFailure, readCheckpoints, requestRebuild } from './checkpoints';
 import { Leadership } from './leadership';
 import { ProjectionProgress, type WaitOutcome } from './progress';
@@ -18,6 +19,8 @@ export type RunnerDeps = {
   checkpoints: WakeUps;
   connection: ClientConfig;
   logger: Logger;
+  /** Each projector's live batches are spans (see ProjectorWorker). */
+  tracing?: Tracing;
   projectors: readonly Projector[];
   options: WorkerOptions;
   /** After each committed live batch: how long its transaction took (metrics). */
@@ -49,6 +52,7 @@ export class ProjectionRunner {
           store: deps.store,
           leadership: this.leadership,
           logger: deps.logger,
+          tracing: deps.tracing,
           options: deps.options,
           committed: (name, position, changes) => {
             this.written.remember(name, changes);

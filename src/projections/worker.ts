@@ -1,10 +1,12 @@
 import type { Pool, PoolClient } from 'pg';
 import type { PrismaClient } from '../db/prisma';
 import type { Logger } from 'pino';
-import type { EventStore, LogPage } from '../eventstore';
+import type { EventStore, LogPage, StoredEvent } from '../eventstore';
 import { ConsumerLoop } from '../eventstore/consumer-loop';
 import { pageWithinBytes } from '../eventstore/event-size';
 import { isTransient } from '../db/sql-errors';
+import { ATTR_EVENT_COUNT, ATTR_POSITION_FROM, ATTR_POSITION_TO, ATTR_PROJECTOR } from '../observability/attributes';
+import { TRACING_OFF, type Tracing } from '../observability/tracing';
 import { inBatchTransaction } from './batch-transaction';
 import { advanceCheckpoint, CheckpointMoved, ensureCheckpoint, markFailed, readCheckpoint } from './checkpoints';
 import type { Leadership } from './leadership';
@@ -33,6 +35,8 @@ export type WorkerDeps = {
   store: EventStore;
   leadership: Leadership;
   logger: Logger;
+  /** Each live batch is a span, linked to the operations whose events it applies. */
+  tracing?: Tracing;
   options: WorkerOptions;
   /** After a batch committed: the new checkpoint and what changed. */
   committed(projector: string, position: bigint, changes: ReadModelChange[]): void;
@@ -48,11 +52,14 @@ export type WorkerDeps = {
 const CHECKPOINT_REFRESH_MS = 1000;
 
 class ProjectorFailed extends Error {
+  readonly eventId: string | null;
   constructor(
-    readonly eventId: string | null,
+    /** The event the projector threw on, when one is to blame. */
+    readonly event: StoredEvent | undefined,
     readonly reason: unknown,
   ) {
     super(reason instanceof Error ? reason.message : String(reason));
+    this.eventId = event?.eventId ?? null;
   }
 }
 
@@ -146,12 +153,32 @@ export class ProjectorWorker {
     const page = pageWithinBytes(read, this.deps.options.batchBytes);
     if (page.events.length === 0 && page.scannedTo <= from) return false;
     try {
-      await this.commitBatch(from, page);
+      await this.tracedBatch(from, page);
     } catch (error) {
       if (!(error instanceof ProjectorFailed)) throw error;
       await this.fail(error);
     }
     return page.events.length > 0;
+  }
+
+  /**
+   * A batch applies the events of many operations at once: its span is a root of its own, with a link to each
+   * event's trace context (recorded at its append) rather than a child of any one of them.
+   */
+  private tracedBatch(from: bigint, page: LogPage): Promise<void> {
+    const tracing = this.deps.tracing ?? TRACING_OFF;
+    if (!tracing.enabled || page.events.length === 0) return this.commitBatch(from, page);
+    const spec = {
+      root: true,
+      links: tracing.linksTo(page.events.map((e) => e.metadata)),
+      attributes: {
+        [ATTR_PROJECTOR]: this.projector.name,
+        [ATTR_EVENT_COUNT]: page.events.length,
+        [ATTR_POSITION_FROM]: from.toString(),
+        [ATTR_POSITION_TO]: page.scannedTo.toString(),
+      },
+    };
+    return tracing.span(`project ${this.projector.name}`, spec, () => this.commitBatch(from, page));
   }
 
   /** Applies a page and moves the checkpoint in one transaction; a batch that throws is retried event by event. */
@@ -185,7 +212,7 @@ export class ProjectorWorker {
         return;
       }
       if (isTransient(error)) throw error;
-      if (page.events.length <= 1) throw new ProjectorFailed(page.events[0]?.eventId ?? null, error);
+      if (page.events.length <= 1) throw new ProjectorFailed(page.events[0], error);
       // Find the event at fault: everything before it is applied, the checkpoint stops just before it.
       let position = from;
       for (const event of page.events) {
@@ -197,8 +224,15 @@ export class ProjectorWorker {
 
   private async fail(error: ProjectorFailed): Promise<void> {
     this.checkpoint = undefined;
+    const metadata = error.event?.metadata;
     this.deps.logger.error(
-      { projector: this.projector.name, eventId: error.eventId, err: error.reason },
+      {
+        projector: this.projector.name,
+        eventId: error.eventId,
+        correlationId: metadata?.correlationId,
+        causationId: metadata?.causationId,
+        err: error.reason,
+      },
       'projector failed on an event; it stays stopped until retried',
     );
     await markFailed(this.deps.prisma, this.projector.name, error.message, error.eventId);
@@ -219,7 +253,7 @@ export class ProjectorWorker {
       mayGoOn: () => !this.stopped && leadership.holds(name),
       stopping: () => this.stopped,
       catchUpLive: (from) => this.liveBatch(from),
-      fail: (reason) => this.fail(new ProjectorFailed(null, reason)),
+      fail: (reason) => this.fail(new ProjectorFailed(undefined, reason)),
       progress: (events, position) => this.deps.rebuildProgress?.(name, events, position),
     };
   }

@@ -1,8 +1,19 @@
+import { SpanKind } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { BusPublisher } from '../bus/publisher';
 import type { PrismaClient } from '../db/prisma';
-import type { EventStore, WakeUps } from '../eventstore';
+import type { EventStore, StoredEvent, WakeUps } from '../eventstore';
 import { ConsumerLoop } from '../eventstore/consumer-loop';
+import {
+  ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  ATTR_POSITION_FROM,
+  ATTR_POSITION_TO,
+} from '../observability/attributes';
+import { TRACING_OFF, type Tracing } from '../observability/tracing';
 import {
   ensureCheckpoint,
   moveCheckpoint,
@@ -60,6 +71,8 @@ export class Relay {
       leadership: Leadership;
       publisher: BusPublisher;
       logger: Logger;
+      /** Each publish is a span linked to the operations whose events it carries. */
+      tracing?: Tracing;
       options: RelayOptions;
     },
   ) {
@@ -129,7 +142,7 @@ export class Relay {
       if (page.events.length > 0) {
         this.state = 'PUBLISHING';
         await publisher.connect();
-        await publisher.publish(page.events);
+        await this.publish(page.events);
         this.lastPublishedAt = new Date();
       }
     } catch (error) {
@@ -153,5 +166,30 @@ export class Relay {
       return false;
     }
     return page.events.length > 0 || page.scannedTo > from;
+  }
+
+  /**
+   * One span per batch (not per message: a batch is hundreds of them), linked to each event's trace context; the
+   * messages themselves carry that context in their headers (src/bus/envelope.ts) for their consumers.
+   */
+  private publish(events: readonly StoredEvent[]): Promise<void> {
+    const { publisher } = this.deps;
+    const tracing = this.deps.tracing ?? TRACING_OFF;
+    if (!tracing.enabled) return publisher.publish(events);
+    const spec = {
+      kind: SpanKind.PRODUCER,
+      root: true,
+      links: tracing.linksTo(events.map((e) => e.metadata)),
+      attributes: {
+        [ATTR_MESSAGING_SYSTEM]: publisher.kind === 'nats' ? 'nats' : 'rabbitmq',
+        [ATTR_MESSAGING_OPERATION_TYPE]: 'send',
+        [ATTR_MESSAGING_OPERATION_NAME]: 'publish',
+        [ATTR_MESSAGING_DESTINATION_NAME]: publisher.destination,
+        [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: events.length,
+        [ATTR_POSITION_FROM]: events[0]!.position.toString(),
+        [ATTR_POSITION_TO]: events.at(-1)!.position.toString(),
+      },
+    };
+    return tracing.span(`publish ${publisher.destination}`, spec, () => publisher.publish(events));
   }
 }

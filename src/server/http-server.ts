@@ -33,7 +33,8 @@ import { subscribeSharingResults } from '../subscriptions/shared-execution';
 import { ideRouter } from './ide';
 import { livePageRouter } from './live-page';
 import { metricsRouter } from './metrics-endpoint';
-import { mutationMetricsPlugin, wsOperationMetrics } from './operation-metrics';
+import { mutationMetricsPlugin } from './operation-metrics';
+import { httpOperationLog, httpOperationSpans, wsOperationTelemetry } from './operation-telemetry';
 import { originPolicy } from './origins';
 import { retryAfterHeader } from './retry-after';
 import { securityHeaders } from './security-headers';
@@ -85,12 +86,13 @@ export async function createHttpServer(
   routeUpgrades(server, wsServer, { path: GRAPHQL_PATH, originAllowed, hostAllowed, logger });
   const policy = responsePolicy(logger);
   const { metrics } = services;
-  const wsMetrics = wsOperationMetrics(metrics);
+  const wsOperations = wsOperationTelemetry({ metrics, logger, tracing: services.tracing });
   metrics.watch({ webSockets: () => wsServer.clients.size });
   const wsCleanup = serveGraphqlWs<Record<string, unknown>>(
     {
       schema,
-      subscribe: subscribeSharingResults,
+      execute: wsOperations.execute,
+      subscribe: wsOperations.subscribe(subscribeSharingResults),
       connectionInitWaitTimeout: 10_000,
       onConnect: wsAuthentication(services.auth),
       // Parsed, validated and guarded here rather than by graphql-ws, so that a bad document fails only its own
@@ -103,13 +105,13 @@ export async function createHttpServer(
           if (errors.length > 0) return errors;
           const operation = getOperationAST(document, payload.operationName);
           if (!operation) return [new GraphQLError('Unable to identify the operation to run')];
-          wsMetrics.identified(ctx, id, document, operation);
           const variables = payload.variables ?? {};
           const contextValue = createContext(
             services,
             { principal: ctx.extra.principal ?? null, address: ctx.extra.request.socket.remoteAddress ?? 'unknown' },
             logger,
           );
+          wsOperations.identified(ctx, id, document, operation, contextValue);
           runGuards(guards, { schema, document, operation, variables, context: contextValue });
           return { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
         } catch (error) {
@@ -118,18 +120,18 @@ export async function createHttpServer(
         }
       },
       onOperation: (ctx, id, _payload, _args, result) => {
-        wsMetrics.started(ctx, id, result);
+        wsOperations.started(ctx, id, result);
         return undefined;
       },
       onError: (ctx, id, _payload, errors) => {
         const formatted = policy.errors(errors);
-        wsMetrics.failed(ctx, id, formatted);
+        wsOperations.failed(ctx, id, formatted);
         return formatted;
       },
       onNext: (ctx, id, _payload, args, result) => {
         const context = args.contextValue as GraphQLContext;
         if (!result.errors && context.warnings.length === 0) {
-          wsMetrics.next(ctx, id, result);
+          wsOperations.next(ctx, id, result);
           return undefined;
         }
         const sent = {
@@ -137,10 +139,10 @@ export async function createHttpServer(
           errors: result.errors && policy.errors(result.errors),
           extensions: policy.extensions(result.extensions, context),
         };
-        wsMetrics.next(ctx, id, sent);
+        wsOperations.next(ctx, id, sent);
         return sent;
       },
-      onComplete: (ctx, id) => wsMetrics.completed(ctx, id),
+      onComplete: (ctx, id) => wsOperations.completed(ctx, id),
     },
     wsServer,
     { keepAliveMs: config.wsKeepAliveMs, maxSubscriptions: config.wsMaxSubscriptions, logger },
@@ -178,6 +180,7 @@ export async function createHttpServer(
         },
       },
       mutationMetricsPlugin(metrics),
+      httpOperationLog(logger, services.tracing),
       httpOnlyRules(logger, GRAPHQL_PATH),
       retryAfterHeader,
       ApolloServerPluginLandingPageDisabled(),
@@ -221,6 +224,7 @@ export async function createHttpServer(
     GRAPHQL_PATH,
     requireJsonBody(logger),
     express.json({ limit: config.bodyLimitBytes }),
+    httpOperationSpans(services.tracing),
     expressMiddleware(apollo, {
       context: async ({ req }) =>
         createContext(

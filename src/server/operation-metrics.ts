@@ -2,13 +2,17 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { Metrics } from '../observability/metrics';
 
-type ErrorLike = { path?: readonly (string | number)[]; extensions?: Record<string, unknown> };
-type ResultLike = { data?: Record<string, unknown> | null; errors?: readonly ErrorLike[] };
+export type ErrorLike = { path?: readonly (string | number)[]; extensions?: Record<string, unknown> };
+export type ResultLike = { data?: Record<string, unknown> | null; errors?: readonly ErrorLike[] };
 
 /** A root field: its schema name (the label) and its response key (what errors' paths name). */
 type RootField = { name: string; key: string };
 
-function rootFields(document: DocumentNode, selectionSet: SelectionSetNode, seen = new Set<string>()): RootField[] {
+export function rootFields(
+  document: DocumentNode,
+  selectionSet: SelectionSetNode,
+  seen = new Set<string>(),
+): RootField[] {
   return selectionSet.selections.flatMap((selection): RootField[] => {
     if (selection.kind === Kind.FIELD) {
       if (selection.name.value === '__typename') return [];
@@ -23,7 +27,7 @@ function rootFields(document: DocumentNode, selectionSet: SelectionSetNode, seen
   });
 }
 
-function codeOf(error: ErrorLike): string {
+export function codeOf(error: ErrorLike): string {
   const code = error.extensions?.code;
   return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
 }
@@ -132,6 +136,6 @@ function seconds(since: number): number {
   return (performance.now() - since) / 1000;
 }
 
-function isAsyncIterable(value: unknown): boolean {
+export function isAsyncIterable(value: unknown): boolean {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { EventStore, StoredEvent } from '../eventstore';
 import { ConsumerLoop } from '../eventstore/consumer-loop';
 import { approximateJsonBytes } from '../eventstore/event-size';
+import { ATTR_EVENT_COUNT, ATTR_POSITION_TO, ATTR_SUBSCRIBERS_WOKEN } from '../observability/attributes';
+import type { Tracing } from '../observability/tracing';
 
 export type TailListener = (events: readonly StoredEvent[]) => void;
 
@@ -37,8 +39,17 @@ export class LogTailer {
   constructor(
     private readonly store: EventStore,
     logger: Logger,
-    /** The window holds at most `windowSize` events and about `windowBytes` of them, whichever is less. */
-    private readonly options: { pollMs: number; pageSize: number; windowSize: number; windowBytes: number },
+    /**
+     * The window holds at most `windowSize` events and about `windowBytes` of them, whichever is less. With
+     * `tracing`, handing a page over is a span (see `handOver`).
+     */
+    private readonly options: {
+      pollMs: number;
+      pageSize: number;
+      windowSize: number;
+      windowBytes: number;
+      tracing?: Tracing;
+    },
   ) {
     this.loop = new ConsumerLoop({
       name: 'log tailer',
@@ -125,10 +136,36 @@ export class LogTailer {
     if (page.events.length > 0) {
       this.remember(page.events);
       this.position = page.events.at(-1)!.position;
-      for (const listener of this.listeners) listener(page.events);
-      this.wakeWaiters();
+      const tracing = this.options.tracing;
+      if (tracing?.enabled) this.tracedHandOver(tracing, page.events);
+      else this.handOver(page.events);
     }
     return page.events.length === this.options.pageSize;
+  }
+
+  /** To the read-model feed, and to every `events` subscription waiting for the head to move. */
+  private handOver(events: readonly StoredEvent[]): void {
+    for (const listener of this.listeners) listener(events);
+    this.wakeWaiters();
+  }
+
+  /**
+   * Delivery to subscribers, traced at the one point every subscription on this instance shares: a span per page,
+   * linked to the events' operations. A span per subscriber and event would cost as much as the fan-out itself
+   * (a thousand subscribers make a thousand spans of every event), and each subscription then delivers at its own
+   * pace anyway.
+   */
+  private tracedHandOver(tracing: Tracing, events: readonly StoredEvent[]): void {
+    const spec = {
+      root: true,
+      links: tracing.linksTo(events.map((e) => e.metadata)),
+      attributes: {
+        [ATTR_EVENT_COUNT]: events.length,
+        [ATTR_POSITION_TO]: this.position.toString(),
+        [ATTR_SUBSCRIBERS_WOKEN]: this.listeners.size + this.waiters.size,
+      },
+    };
+    tracing.span('deliver to subscribers', spec, () => this.handOver(events));
   }
 
   private wakeWaiters(): void {

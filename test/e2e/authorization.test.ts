@@ -90,6 +90,10 @@ const OPERATIONS: Record<string, Operation> = {
     ],
     expect: ANYONE_OWN('empty'),
   },
+  'Query.node': {
+    run: async ({ fresh }) => ['query ($id: ID!) { node(id: $id) { id } }', { id: (await fresh()).orderId }],
+    expect: ANYONE_OWN('null'),
+  },
   'Mutation.registerCustomer': {
     run: async () => [
       'mutation { registerCustomer(input: { name: "New", email: "new@example.com" }) { aggregateId } }',

@@ -250,3 +250,19 @@ describe('wake-ups', () => {
     }
   });
 });
+
+describe('readEvents', () => {
+  it('finds events by id, only the owner’s when an owner is named, and never sends a non-uuid to the cast', async () => {
+    const mine = await f.store.append({ ...request(randomUUID(), 'no-stream', 2), ownerId: 'customer-a' });
+    const theirs = await f.store.append({ ...request(randomUUID(), 'no-stream'), ownerId: 'customer-b' });
+    const ids = [...mine.events, ...theirs.events].map((e) => e.eventId);
+
+    const all = await f.store.readEvents([...ids, 'not-a-uuid', randomUUID()]);
+    expect(all.map((e) => e.eventId).sort()).toEqual([...ids].sort());
+    expect(all.find((e) => e.eventId === mine.events[1]!.eventId)).toEqual(mine.events[1]);
+
+    const own = await f.store.readEvents(ids, 'customer-a');
+    expect(own.map((e) => e.eventId).sort()).toEqual(mine.events.map((e) => e.eventId).sort());
+    await expect(f.store.readEvents(['NOT-A-UUID', "'; DROP TABLE events; --"])).resolves.toEqual([]);
+  });
+});
