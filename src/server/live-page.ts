@@ -1,12 +1,18 @@
 import express, { type Router } from 'express';
 import { pageAuthorization, sendPageScript, type PageOptions } from './ide';
 
+/** How many orders the live page keeps on screen (see MAX_ROWS in its script). */
+export const LIVE_PAGE_ROWS = 50;
+
 // Script and style are served as files, not inline, for the Content-Security-Policy (security-headers.ts); the script
 // is made per request, since it may carry the development admin token (ide.ts, `pageAuthorization`).
 function pageScript(authorization: string | undefined): string {
   return `const AUTHORIZATION = ${JSON.stringify(authorization ?? null)};
 const STORED = 'orderstream:authorization';
 const FIELDS = 'id status itemCount totalAmount updatedAt version customer { name }';
+// The page keeps the MAX_ROWS orders that came to it last, newest on top: one more drops the row that has been there
+// longest, so a page left open for days holds no more rows (nor memory) than one just opened.
+const MAX_ROWS = ${LIVE_PAGE_ROWS};
 const rows = new Map();
 const body = document.getElementById('orders');
 const status = document.getElementById('status');
@@ -34,7 +40,28 @@ function show(order, flash) {
   if (known) known.tr.replaceWith(tr);
   else body.prepend(tr);
   rows.set(order.id, { version: order.version, tr });
+  while (rows.size > MAX_ROWS) {
+    rows.delete(body.lastElementChild.dataset.id);
+    body.lastElementChild.remove();
+  }
 }
+
+// data-state (connecting, live, reconnecting, refused, error) says the same as the text, for scripts and tests.
+function setStatus(state, text) {
+  status.dataset.state = state;
+  status.textContent = text;
+}
+
+// Waits between reconnect attempts: doubling from 250 ms up to a cap of 5 s (?reconnectMaxMs= sets another, from
+// 250 ms to 60 s), each a random time between half and all of it, so pages that lost the same server do not all
+// come back at the same instant.
+const requestedCap = Number(new URLSearchParams(location.search).get('reconnectMaxMs'));
+const RECONNECT_CAP_MS = Math.min(Math.max(requestedCap || 5000, 250), 60000);
+function backoff(attempt) {
+  const ceiling = Math.min(RECONNECT_CAP_MS, 250 * 2 ** attempt);
+  return ceiling / 2 + (Math.random() * ceiling) / 2;
+}
+const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const form = document.getElementById('login');
 
@@ -60,38 +87,82 @@ function failed(errors) {
     : list.some((e) => e.extensions && ['UNAUTHENTICATED', 'FORBIDDEN'].includes(e.extensions.code));
   if (!auth) {
     console.error(errors);
-    status.textContent = 'error: ' + message;
+    setStatus('error', 'error: ' + message);
     return;
   }
   if (refused) return;
   refused = true;
   sessionStorage.removeItem(STORED);
-  status.textContent = (authorization ? 'token refused' : 'no token') + ': ' + message;
+  setStatus('refused', (authorization ? 'token refused' : 'no token') + ': ' + message);
   form.hidden = false;
 }
 
 const url = location.origin.replace(/^http/, 'ws') + '/graphql';
-// Live once the socket is up and the first page of orders came: an anonymous socket connects too, and only the
-// operations on it are refused.
+// Live once the socket is up and the newest orders came: an anonymous socket connects too, and only the operations
+// on it are refused.
 let connected = false;
 let loaded = false;
+let connections = 0;
+let attempts = 0;
+// Until the subscription ends for good (refused, or an error graphql-ws does not retry): nothing reconnects after.
+let following = true;
 function showLive() {
-  if (connected && loaded && !refused) status.textContent = 'live · ' + url;
+  if (connected && loaded && !refused) setStatus('live', 'live · ' + url);
 }
+function showReconnecting() {
+  if (following && !refused) setStatus('reconnecting', 'reconnecting…' + (attempts ? ' (attempt ' + attempts + ')' : ''));
+}
+
+// No subscription tells of what changed while the socket was down: each connection, the first and every one after an
+// outage, starts by loading the newest orders over HTTP (rows the page has are brought up to their newer versions,
+// and flash). A query the server did not answer is tried again, with the same waits, while this socket lasts.
+function load(connection, failures) {
+  fetch('/graphql', {
+    method: 'POST',
+    headers: authorization
+      ? { 'content-type': 'application/json', authorization }
+      : { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ orders(first: ' + MAX_ROWS + ') { nodes { ' + FIELDS + ' } } }' }),
+  })
+    .then((res) => res.json())
+    .then((result) => {
+      if (connection !== connections) return;
+      if (!result.data || !result.data.orders) return failed(result.errors);
+      result.data.orders.nodes.slice().reverse().forEach((order) => show(order, connection > 1));
+      loaded = true;
+      showLive();
+    })
+    .catch(() => {
+      if (connection === connections && connected) wait(backoff(failures)).then(() => load(connection, failures + 1));
+    });
+}
+
 const client = graphqlWs.createClient({
   url,
-  retryAttempts: Infinity,
   connectionParams: authorization ? { authorization } : {},
-  // 4403: the token was refused; 4401: it expired. Connecting again with the same one cannot help.
-  shouldRetry: (event) => !(event && (event.code === 4401 || event.code === 4403)),
+  // By default graphql-ws stops after 5 attempts, and at the first connection that fails with an error rather than a
+  // close (a server that is down refuses it so): this page keeps trying, with the waits above, for as long as it is
+  // open. 4403, a refused token, is the exception: the same token cannot do better, so the form asks for another.
+  // (graphql-ws never retries 4401, an expired token, whatever this says.)
+  retryAttempts: Infinity,
+  shouldRetry: (event) => !(event && event.code === 4403),
+  retryWait: (attempt) => wait(backoff(attempt)),
   on: {
+    connecting: (isRetry) => {
+      if (!isRetry) return;
+      status.dataset.attempts = String(++attempts);
+      showReconnecting();
+    },
     connected: () => {
       connected = true;
-      showLive();
+      loaded = false;
+      attempts = 0;
+      status.dataset.attempts = '0';
+      load(++connections, 0);
     },
     closed: () => {
       connected = false;
-      if (!refused) status.textContent = 'reconnecting…';
+      showReconnecting();
     },
   },
 });
@@ -99,22 +170,15 @@ client.subscribe(
   { query: 'subscription { ordersChanged { ' + FIELDS + ' } }' },
   {
     next: (result) => (result.errors ? failed(result.errors) : show(result.data.ordersChanged, true)),
-    error: failed,
-    complete() {},
+    error: (errors) => {
+      following = false;
+      failed(errors);
+    },
+    complete: () => {
+      following = false;
+    },
   },
 );
-fetch('/graphql', {
-  method: 'POST',
-  headers: authorization ? { 'content-type': 'application/json', authorization } : { 'content-type': 'application/json' },
-  body: JSON.stringify({ query: '{ orders(first: 50) { nodes { ' + FIELDS + ' } } }' }),
-})
-  .then((res) => res.json())
-  .then((result) => {
-    if (!result.data || !result.data.orders) return failed(result.errors);
-    result.data.orders.nodes.slice().reverse().forEach((order) => show(order, false));
-    loaded = true;
-    showLive();
-  });
 `;
 }
 
@@ -140,7 +204,7 @@ const PAGE = `<!doctype html>
 </head>
 <body>
   <h1>Live orders</h1>
-  <div id="status">connecting…</div>
+  <div id="status" data-state="connecting">connecting…</div>
   <form id="login" hidden>
     <input id="token" size="60" placeholder="a token: npm run token -- --role staff, or your identity provider's" />
     <button>Connect</button>

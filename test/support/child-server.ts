@@ -8,8 +8,14 @@ export type ChildServer = { url: string; process: ChildProcess; stop(signal?: No
 
 const ROOT = path.resolve(__dirname, '../..');
 
-/** The real server as its own OS process (as `npm start` runs it), on a free port and the given database. */
-export function startChildServer(databaseUrl: string, env: Record<string, string> = {}): Promise<ChildServer> {
+/**
+ * The real server as its own OS process (as `npm start` runs it), on a free port and the given database. `env` adds
+ * to or overrides its environment (PORT for a given port); a variable set to undefined is left out.
+ */
+export function startChildServer(
+  databaseUrl: string,
+  env: Record<string, string | undefined> = {},
+): Promise<ChildServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: {
