@@ -4,7 +4,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/generated/', 'dist/', '.data/', '.scratch/', 'bench/results/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'src/generated/',
+      'examples/typed-client/gql/',
+      'dist/',
+      '.data/',
+      '.scratch/',
+      'bench/results/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

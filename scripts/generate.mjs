@@ -1,5 +1,6 @@
 // Generates the typed clients from the single sources of truth (prisma/schema.prisma, schema.graphql) into the
-// git-ignored src/generated/, skipping the work when neither source changed since the last run.
+// git-ignored src/generated/, and the typed client example's operation types (from its operations.ts) into the
+// git-ignored examples/typed-client/gql/, skipping the work when no input changed since the last run.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,7 +8,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const inputs = ['prisma/schema.prisma', 'schema.graphql', 'codegen.ts', 'package-lock.json'];
+const inputs = [
+  'prisma/schema.prisma',
+  'schema.graphql',
+  'codegen.ts',
+  'examples/typed-client/operations.ts',
+  'package-lock.json',
+];
+const outputs = ['src/generated', 'examples/typed-client/gql'];
 const stampFile = join(root, 'src/generated/.inputs');
 const stamp = createHash('sha256');
 for (const file of inputs) {
@@ -15,7 +23,8 @@ for (const file of inputs) {
   if (existsSync(path)) stamp.update(readFileSync(path));
 }
 const digest = stamp.digest('hex');
-if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === digest) process.exit(0);
+const outputsExist = outputs.every((dir) => existsSync(join(root, dir)));
+if (outputsExist && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === digest) process.exit(0);
 
 const bin = (name) => join(root, 'node_modules/.bin', name);
 const env = { ...process.env };
@@ -27,4 +36,4 @@ execFileSync(bin('prisma'), ['generate'], { cwd: root, env, stdio: ['ignore', 'i
 execFileSync(bin('graphql-codegen'), ['--config', 'codegen.ts', '--silent'], { cwd: root, env, stdio: 'inherit' });
 mkdirSync(dirname(stampFile), { recursive: true });
 writeFileSync(stampFile, digest);
-console.log('generated src/generated/ (Prisma client, GraphQL types)');
+console.log('generated src/generated/ (Prisma client, GraphQL types) and examples/typed-client/gql/');

@@ -1,0 +1,73 @@
+import { graphql } from './gql';
+
+// Every operation the example sends. `npm run generate` reads this file (codegen.ts) and types each document from
+// schema.graphql: graphql() returns a TypedDocumentNode carrying its result and variables types.
+
+export const RegisterCustomer = graphql(`
+  mutation RegisterCustomer($input: RegisterCustomerInput!) {
+    registerCustomer(input: $input) {
+      customer {
+        id
+        name
+        email
+      }
+    }
+  }
+`);
+
+export const PlaceOrder = graphql(`
+  mutation PlaceOrder($input: PlaceOrderInput!) {
+    placeOrder(input: $input) {
+      order {
+        id
+        status
+        version
+        currency
+        totalAmount
+      }
+    }
+  }
+`);
+
+export const PayOrder = graphql(`
+  mutation PayOrder($input: PayOrderInput!) {
+    payOrder(input: $input) {
+      order {
+        id
+        status
+        version
+        paidAt
+        totalAmount
+      }
+    }
+  }
+`);
+
+export const OrderChanged = graphql(`
+  subscription OrderChanged($orderId: ID!) {
+    orderChanged(orderId: $orderId) {
+      id
+      status
+      version
+      totalAmount
+      paidAt
+    }
+  }
+`);
+
+export const CustomerOrders = graphql(`
+  query CustomerOrders($customerId: ID!, $first: Int!, $after: String) {
+    orders(filter: { customerId: $customerId }, first: $first, after: $after) {
+      nodes {
+        id
+        status
+        totalAmount
+        itemCount
+      }
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+    }
+  }
+`);
