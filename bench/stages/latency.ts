@@ -4,7 +4,8 @@ import { checkpoint } from '../lib/database';
 import { pooledGraphqlClient, type GraphQLClient } from '../lib/graphql';
 import { openLoop, waitFor } from '../lib/openloop';
 import { item, rawAppendSequence } from '../lib/order-workload';
-import { cpuWindow, waitUntilIdle, type CpuWindow } from '../lib/proc';
+import { cpuWindow, type CpuWindow } from '../lib/proc';
+import { NOISY_NEIGHBOURS, settle } from '../lib/measure';
 import { rounded, summarize, type Summary } from '../lib/stats';
 import { subscribe, wsClient, type Subscription } from '../lib/subscriptions';
 import { figure, type BenchContext, type Figure, type Mode, type Stage } from './types';
@@ -424,21 +425,6 @@ async function rawRun(
   for (const [message, count] of Object.entries(errorSamples)) progress.warn(`${label}: ${count}× ${message}`);
   return run;
 }
-
-async function settle(context: BenchContext, maxMs: number, after: string) {
-  const result = await waitUntilIdle(context.server.pid, { maxMs });
-  if (result.idle === false) {
-    context.progress.warn(
-      `the server was still busy (${result.lastCores} cores) ${result.seconds} s after ${after}; measuring anyway`,
-    );
-  } else if (result.seconds > 1.5) {
-    context.progress.info(`the server was busy for ${result.seconds} s after ${after} (catching up), now idle`);
-  }
-  return result;
-}
-
-/** Other processes busier than this (in cores) during a measurement make its figures suspect. */
-const NOISY_NEIGHBOURS = 0.3;
 
 export const latencyStage: Stage = {
   name: 'latency',

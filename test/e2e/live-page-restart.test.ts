@@ -1,16 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { LIVE_PAGE_ROWS } from '../../src/server/live-page';
 import { startChildServer, type ChildServer } from '../support/child-server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { chromiumTest, hasChromium, launchChromium } from '../support/browser';
 
-// Debian's chromium (.ci/run installs it). On a machine without it this test cannot run, and says so.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`live page restart test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-const browserTest = hasChromium ? it : it.skip;
+const browserTest = chromiumTest('live page restart test');
 
 // The page's longest wait between reconnect attempts (its default is 5 s): short, so that it makes more attempts
 // than graphql-ws's default 5 within a few seconds of outage.
@@ -67,19 +64,7 @@ beforeAll(async () => {
   );
   customerId = data.registerCustomer.aggregateId;
   if (hasChromium) {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }
 }, 120_000);
 afterAll(async () => {

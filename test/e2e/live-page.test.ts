@@ -2,15 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Request } from 'express';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { pageAuthorization } from '../../src/server/ide';
 import { startTestServer, type TestServer } from '../support/server';
+import { chromiumTest, hasChromium, launchChromium } from '../support/browser';
 
-// Debian's chromium (.ci/run installs it). On a machine without it this test cannot run, and says so.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`live page browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-const browserTest = hasChromium ? it : it.skip;
+const browserTest = chromiumTest('live page browser test');
 
 let server: TestServer;
 let browser: Browser | undefined;
@@ -23,19 +20,7 @@ beforeAll(async () => {
   server = await startTestServer(env as Record<string, string>);
   expect(server.app.services.auth.mode).toBe('development');
   if (hasChromium) {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }
 }, 60_000);
 afterAll(async () => {
