@@ -151,6 +151,9 @@ export async function createHttpServer(
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     includeStacktraceInErrorResponses: false,
+    // Apollo turns introspection off when NODE_ENV=production (as the image runs); the contract keeps it open, to
+    // callers without a token too, so IDEs and codegen load the schema (schema.graphql is public anyway).
+    introspection: true,
     parseOptions: parseOptions(config.queryLimits),
     // The process owns shutdown (src/main.ts): Apollo's own handler would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,

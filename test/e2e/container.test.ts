@@ -421,6 +421,17 @@ describeIfAvailable(natsServerAvailable(), `nats-server at ${NATS_SERVER_BIN}`)(
       }
     });
 
+    it('answers introspection without a token in production, as IDEs need (Apollo turns it off there by default)', async () => {
+      const { port, env } = instances.get('app-1')!;
+      expect(env.NODE_ENV).toBe('production');
+      const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ __schema { queryType { name } } }' }),
+      });
+      expect(await res.json()).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
+    });
+
     it('answers to the names clients reach it by through the proxy, over HTTP and WebSocket, and to no other', async () => {
       const { port } = instances.get('app-1')!;
       const url = `http://127.0.0.1:${port}/graphql`;
