@@ -16,6 +16,7 @@ import { createPublisher } from './bus/publisher';
 import { createMetrics } from './observability/metrics';
 import { TRACING_OFF, type Tracing } from './observability/tracing';
 import { startTracing as startTracingSdk } from './observability/tracing-sdk';
+import { Lanes } from './commands/lanes';
 import { Leadership } from './projections/leadership';
 import { ProjectionRunner } from './projections/runner';
 import { Relay } from './relay/relay';
@@ -186,7 +187,15 @@ export async function startOrderstream(
     // The command side reports what it shrugs off (a snapshot it could not save) to the log.
     const sliceDeps = {
       store,
-      commands: { retries, snapshotEvery, limits, defaultCurrency: config.defaultCurrency, logger, tracing },
+      commands: {
+        retries,
+        snapshotEvery,
+        limits,
+        defaultCurrency: config.defaultCurrency,
+        logger,
+        tracing,
+        lanes: new Lanes(),
+      },
     };
     const built = buildSchema(
       SLICES.map((slice) => slice.resolvers(sliceDeps)),

@@ -16,6 +16,7 @@ import { AppError, ConcurrencyConflict, IdempotencyConflict, NotFound } from '..
 import type { InputLimits } from '../shared/input-limits';
 import { requireId } from '../shared/text';
 import { emptyAggregate, foldOnto, type Aggregate, type DomainEvent, type Loaded } from './aggregate';
+import type { Lanes } from './lanes';
 import { loadAggregate } from './load';
 
 /** Who sent a command and how it relates to others: becomes the events' metadata. */
@@ -76,6 +77,11 @@ export type CommandOptions = {
   logger: { warn(obj: object, msg: string): void };
   /** With tracing on, each command is a span (its append a child of it). */
   tracing?: Tracing;
+  /**
+   * The process's lanes: commands on one existing aggregate queue here rather than race each other to the append,
+   * so that within one process they never conflict; `retries` are left for races with other instances.
+   */
+  lanes?: Lanes;
 };
 
 /**
@@ -115,16 +121,30 @@ async function runCommand<S, E extends DomainEvent>(
   span?.setAttributes({ [ATTR_CORRELATION_ID]: ids.correlationId, [ATTR_CAUSATION_ID]: causationId });
   if (commandId) span?.setAttribute(ATTR_COMMAND_ID, commandId);
   const requestHash = hash(command.commandType, command.input);
-  if (commandId) {
-    const earlier = await replay(store, command, commandId, requestHash);
-    if (earlier) return earlier;
-  }
   const metadata = {
     correlationId: ids.correlationId,
     causationId,
     userId: command.meta.userId ?? null,
   };
+  const run = () => runAttempts(store, command, options, span, metadata, commandId, requestHash);
+  // A creating command names a fresh id: nothing else in this process can be writing to its stream.
+  return command.creates || !options.lanes ? run() : options.lanes.run(command.aggregateId, run);
+}
 
+/** The idempotency check, then load → decide → append, again after each lost race while retries last. */
+async function runAttempts<S, E extends DomainEvent>(
+  store: EventStore,
+  command: Command<S, E>,
+  options: CommandOptions,
+  span: Span | undefined,
+  metadata: EventMetadata,
+  commandId: string | undefined,
+  requestHash: string,
+): Promise<CommandOutcome<S>> {
+  if (commandId) {
+    const earlier = await replay(store, command, commandId, requestHash);
+    if (earlier) return earlier;
+  }
   const mayRetry = command.expectedVersion === undefined || command.expectedVersion === null;
   for (let attempt = 0; ; attempt++) {
     span?.setAttribute(ATTR_COMMAND_ATTEMPTS, attempt + 1);

@@ -20,18 +20,15 @@ export async function loadAggregate<S, E extends DomainEvent>(
   aggregateId: string,
   options: { toVersion?: number; readFrom?: number } = {},
 ): Promise<LoadedAggregate<S>> {
-  const snapshot = await store.loadSnapshot(aggregateId);
-  const usable =
-    snapshot !== undefined &&
-    snapshot.aggregateType === aggregate.type &&
-    snapshot.snapshotVersion === aggregate.snapshotVersion &&
-    snapshot.version <= (options.toVersion ?? Infinity);
+  const { snapshot, events: read } = await store.loadStream(
+    aggregateId,
+    { aggregateType: aggregate.type, snapshotVersion: aggregate.snapshotVersion },
+    options,
+  );
   // A snapshot holds the aggregate's state alone, in the shape its snapshotVersion names.
-  const base: Loaded<S> = usable
+  const base: Loaded<S> = snapshot
     ? { state: snapshot.state as S, version: snapshot.version }
     : emptyAggregate(aggregate);
-  const fromVersion = Math.min(base.version + 1, options.readFrom ?? Infinity);
-  const read = await store.readStream(aggregateId, { fromVersion, toVersion: options.toVersion });
   const after = read.filter((e) => e.version > base.version);
   return { loaded: foldOnto(aggregate, base, after), baseVersion: base.version, read };
 }

@@ -4,7 +4,7 @@ import { countEvents, logHead, readLog } from './log-reader';
 import { findProcessedCommand } from './processed-commands';
 import { readEvents } from './read-events';
 import { readStream, type StreamRange } from './read-stream';
-import { loadSnapshot, saveSnapshot, type NewSnapshot } from './snapshots';
+import { loadSnapshot, loadStream, saveSnapshot, type NewSnapshot, type SnapshotFit } from './snapshots';
 import type { Tracing } from '../observability/tracing';
 import type { AppendRequest, EventFilter } from './types';
 import { upcasting, type EventSchemas } from './upcasting';
@@ -13,7 +13,7 @@ import type { WakeUps } from './wakeups';
 export { DuplicateCommand, MAX_EVENTS_PER_APPEND } from './append';
 export type { LogPage } from './log-reader';
 export type { StreamRange } from './read-stream';
-export type { NewSnapshot, Snapshot } from './snapshots';
+export type { LoadedStream, NewSnapshot, Snapshot, SnapshotFit } from './snapshots';
 export * from './types';
 export type { EventSchemas, Upcaster } from './upcasting';
 export { CHECKPOINTS_CHANNEL, EVENTS_CHANNEL, Notifier, type WakeUps } from './wakeups';
@@ -60,6 +60,11 @@ export function createEventStore(
       countEvents(prisma, after, upTo, eventTypes),
     findProcessedCommand: (commandId: string) => findProcessedCommand(prisma, commandId),
     loadSnapshot: (aggregateId: string) => loadSnapshot(prisma, aggregateId),
+    /** The latest fitting snapshot and the events after it, upcast, in one round trip (a command's load). */
+    loadStream: async (aggregateId: string, fit: SnapshotFit, range?: { toVersion?: number; readFrom?: number }) => {
+      const loaded = await loadStream(prisma, aggregateId, fit, range);
+      return { ...loaded, events: loaded.events.map(upcast) };
+    },
     saveSnapshot: (snapshot: NewSnapshot) => saveSnapshot(prisma, snapshot),
     onAppended: (fn: () => void) => wakeUps.onWake(fn),
   };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { handleCommand, type CommandOptions } from '../../src/commands/handle-command';
+import { Lanes } from '../../src/commands/lanes';
 import type { OrderEvent } from '../../src/orders/events';
 import { orderAggregate } from '../../src/orders/commands';
 import { DEFAULT_INPUT_LIMITS } from '../../src/shared/input-limits';
@@ -55,4 +56,64 @@ it('appends nothing for a decision with no events, and answers with the aggregat
   expect(outcome).toMatchObject({ aggregateId: orderId, version: 1, events: [], position: placed.position });
   expect(outcome.state).toMatchObject({ id: orderId, status: 'PLACED', version: 1 });
   expect((await f.pool.query('SELECT count(*)::int AS n FROM events')).rows).toEqual(before.rows);
+});
+
+describe('lanes', () => {
+  async function placeOrder(): Promise<string> {
+    const orderId = randomUUID();
+    await f.store.append({
+      aggregateId: orderId,
+      aggregateType: 'Order',
+      expectedVersion: 'no-stream',
+      events: [
+        {
+          eventType: 'OrderPlaced',
+          payload: {
+            customerId: 'c',
+            items: [{ productId: 'p', quantity: 1, unitPrice: '1.00' }],
+            totalAmount: '1.00',
+            currency: 'EUR',
+          },
+        },
+      ],
+      metadata: { correlationId: 'x', causationId: 'x', userId: null },
+    });
+    return orderId;
+  }
+
+  const addItem = (orderId: string, n: number, expectedVersion?: number): Parameters<typeof handleCommand>[1] => ({
+    aggregate: orderAggregate,
+    aggregateId: orderId,
+    commandType: 'AddItem',
+    input: { n },
+    creates: false,
+    expectedVersion,
+    decide: (): OrderEvent[] => [
+      { type: 'ItemAdded', data: { item: { productId: `p${n}`, quantity: 1, unitPrice: '1.00' } } },
+    ],
+    meta: {},
+  });
+
+  it('queues concurrent commands on one aggregate: none races, so none conflicts even without retries', async () => {
+    const orderId = await placeOrder();
+    const lanes = new Lanes();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, n) => handleCommand(f.store, addItem(orderId, n), { ...options, lanes })),
+    );
+    expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+    const versions = outcomes.map((o) => (o as PromiseFulfilledResult<{ version: number }>).value.version);
+    expect(versions).toEqual(Array.from({ length: 30 }, (_, n) => n + 2));
+    expect(lanes.size).toBe(0);
+  });
+
+  it('still answers CONCURRENCY_CONFLICT to a command whose expectedVersion a command queued before it moved on', async () => {
+    const orderId = await placeOrder();
+    const lanes = new Lanes();
+    const [first, second] = await Promise.allSettled([
+      handleCommand(f.store, addItem(orderId, 1, 1), { ...options, lanes }),
+      handleCommand(f.store, addItem(orderId, 2, 1), { ...options, lanes }),
+    ]);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { version: 2 } });
+    expect(second).toMatchObject({ status: 'rejected', reason: { code: 'CONCURRENCY_CONFLICT', actualVersion: 2 } });
+  });
 });

@@ -4,7 +4,7 @@ import { fold, type Aggregate } from '../../src/commands/aggregate';
 import { handleCommand, type CommandOptions } from '../../src/commands/handle-command';
 import { ConfigError, loadConfig } from '../../src/config';
 import { customerCommands } from '../../src/customers/commands';
-import type { EventStore, StoredEvent, StreamRange } from '../../src/eventstore';
+import type { EventStore } from '../../src/eventstore';
 import { orderAggregate, orderCommands } from '../../src/orders/commands';
 import { eventDecoder, type EventsOf } from '../../src/shared/event-decoder';
 import { openStore, type StoreFixture } from '../support/event-store';
@@ -89,15 +89,24 @@ async function appendDirectly(aggregateId: string, from: number, count: number):
   }
 }
 
-/** The store, with every readStream call recorded: its range and how many events it returned. */
+/**
+ * The store, with every aggregate load recorded: the snapshot it started from (null: none fitted), the first
+ * version it read, the version it stopped at, and how many events it returned.
+ */
 function recording(store: EventStore) {
-  const reads: { range: StreamRange | undefined; returned: number }[] = [];
+  type Load = { snapshotAt: number | null; first: number | null; toVersion: number | undefined; returned: number };
+  const reads: Load[] = [];
   const wrapped: EventStore = {
     ...store,
-    async readStream(aggregateId: string, range?: StreamRange): Promise<StoredEvent[]> {
-      const events = await store.readStream(aggregateId, range);
-      reads.push({ range, returned: events.length });
-      return events;
+    async loadStream(...args: Parameters<EventStore['loadStream']>) {
+      const loaded = await store.loadStream(...args);
+      reads.push({
+        snapshotAt: loaded.snapshot?.version ?? null,
+        first: loaded.events[0]?.version ?? null,
+        toVersion: args[2]?.toVersion,
+        returned: loaded.events.length,
+      });
+      return loaded;
     },
   };
   return { store: wrapped, reads };
@@ -119,7 +128,7 @@ describe('loading from a snapshot', () => {
     // No snapshot yet: the whole stream is read, and this command's event crosses version 10,000.
     const first = recording(f.store);
     const crossing = await increment(first.store, counter, id, options(100));
-    expect(first.reads).toEqual([{ range: { fromVersion: 1, toVersion: undefined }, returned: 9_999 }]);
+    expect(first.reads).toEqual([{ snapshotAt: null, first: 1, toVersion: undefined, returned: 9_999 }]);
     expect(crossing.version).toBe(10_000);
     const snapshot = await f.store.loadSnapshot(id);
     expect(snapshot).toMatchObject({ aggregateType: 'Counter', version: 10_000, snapshotVersion: 1 });
@@ -131,7 +140,7 @@ describe('loading from a snapshot', () => {
     const started = performance.now();
     const result = await increment(second.store, counter, id, options(100), { by: 3 });
     const elapsed = performance.now() - started;
-    expect(second.reads).toEqual([{ range: { fromVersion: 10_001, toVersion: undefined }, returned: 5 }]);
+    expect(second.reads).toEqual([{ snapshotAt: 10_000, first: 10_001, toVersion: undefined, returned: 5 }]);
     expect(result.version).toBe(10_006);
 
     const expected = await fullFold(counter, id);
@@ -164,7 +173,7 @@ describe('loading from a snapshot', () => {
     };
     const reads = recording(f.store);
     const result = await increment(reads.store, counterV2, id, options(3), { by: 5 });
-    expect(reads.reads).toEqual([{ range: { fromVersion: 1, toVersion: undefined }, returned: 3 }]);
+    expect(reads.reads).toEqual([{ snapshotAt: null, first: 1, toVersion: undefined, returned: 3 }]);
     expect(result.state).toEqual({ total: 11 });
     expect(result.state).toEqual((await fullFold(counterV2, id)).state);
     // The full fold was N events past any usable snapshot: a snapshot of the new shape replaces the old one.
@@ -187,7 +196,7 @@ describe('loading from a snapshot', () => {
     });
     const reads = recording(f.store);
     const result = await increment(reads.store, counter, id, options(0));
-    expect(reads.reads).toEqual([{ range: { fromVersion: 1, toVersion: undefined }, returned: 4 }]);
+    expect(reads.reads).toEqual([{ snapshotAt: null, first: 1, toVersion: undefined, returned: 4 }]);
     expect(result.state).toMatchObject({ count: 5 });
   });
 
@@ -204,7 +213,7 @@ describe('loading from a snapshot', () => {
     // The snapshot is at the command's own version: it is used, and the command's events are still read.
     const reads = recording(f.store);
     const replayed = await increment(reads.store, counter, id, options(2), { commandId: thirdId, events: 2, by: 3 });
-    expect(reads.reads).toEqual([{ range: { fromVersion: 3, toVersion: 4 }, returned: 2 }]);
+    expect(reads.reads).toEqual([{ snapshotAt: 4, first: 3, toVersion: 4, returned: 2 }]);
     expect(replayed).toEqual(third);
 
     // Later commands move the snapshot past an older command: its replay folds from the start, up to its version.
@@ -354,10 +363,10 @@ describe('order and customer results with snapshots', () => {
       totalAmount: '20.03',
     });
     expect(last.paidAt).toBeInstanceOf(Date);
-    // Placing reads nothing (a fresh id); every later command read only the events past its snapshot (none here).
-    const orderReads = reads.reads.filter((r) => r.range?.fromVersion !== undefined);
-    expect(orderReads.map((r) => r.range!.fromVersion)).toEqual([2, 3, 4]);
-    expect(orderReads.map((r) => r.returned)).toEqual([0, 0, 0]);
+    // Placing loads nothing (a fresh id); every later command started from the snapshot of the version before it
+    // and read only the events past it (none here).
+    expect(reads.reads.map((r) => r.snapshotAt)).toEqual([1, 2, 3]);
+    expect(reads.reads.map((r) => r.returned)).toEqual([0, 0, 0]);
 
     // A replay of the pay command, whose version the snapshot has since passed, gives the first result.
     expect(await orders.pay(target, { commandId: payCommandId })).toEqual(results[2]);
