@@ -106,10 +106,26 @@ export async function startOrderstream(
       appended: (eventTypes) => metrics.eventsAppended(eventTypes),
       tracing,
     });
+    await notifier.listen();
+    // The one live reader of the log in this process, for the subscriptions and the projectors alike: started
+    // first, so that its window begins at the head before any projector looks there (one behind it reads the log).
+    const tailer = new LogTailer(store, logger, {
+      pollMs: config.projectionPollMs,
+      pageSize: 1000,
+      windowSize: config.subscriptionWindow,
+      windowBytes: SUBSCRIPTION_WINDOW_BYTES,
+      tracing,
+    });
+    await tailer.start();
+    // A projector's commit moves the readers' horizon too (see ProjectionRunner.start).
+    const untailCheckpoints = notifier.channel(CHECKPOINTS_CHANNEL).onWake(() => tailer.poke());
+    cleanups.push(async () => untailCheckpoints());
+    cleanups.push(() => tailer.stop());
     const projections = new ProjectionRunner({
       prisma,
       batchPool,
       store,
+      recentLog: tailer,
       checkpoints: notifier.channel(CHECKPOINTS_CHANNEL),
       connection: connectionConfig(databaseUrl),
       logger,
@@ -124,21 +140,8 @@ export async function startOrderstream(
         ...options.projection,
       },
     });
-    await notifier.listen();
     await projections.start();
     cleanups.push(() => projections.stop());
-    const tailer = new LogTailer(store, logger, {
-      pollMs: config.projectionPollMs,
-      pageSize: 1000,
-      windowSize: config.subscriptionWindow,
-      windowBytes: SUBSCRIPTION_WINDOW_BYTES,
-      tracing,
-    });
-    await tailer.start();
-    // A projector's commit moves the readers' horizon too (see ProjectionRunner.start).
-    const untailCheckpoints = notifier.channel(CHECKPOINTS_CHANNEL).onWake(() => tailer.poke());
-    cleanups.push(async () => untailCheckpoints());
-    cleanups.push(() => tailer.stop());
     const readModelFeed = new ReadModelFeed(tailer, projections, prisma, logger);
     readModelFeed.start();
     cleanups.push(() => readModelFeed.stop());

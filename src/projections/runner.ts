@@ -6,7 +6,7 @@ import type { Tracing } from '../observability/tracing';
 import { clearFailure, readCheckpoints, requestRebuild } from './checkpoints';
 import { Leadership } from './leadership';
 import { ProjectionProgress, type WaitOutcome } from './progress';
-import type { CheckpointRow, Projector, ReadModel } from './types';
+import type { CheckpointRow, Projector, ReadModel, RecentLog } from './types';
 import { ProjectorWorker, type WorkerOptions } from './worker';
 import { WrittenRows } from './written-rows';
 
@@ -15,6 +15,8 @@ export type RunnerDeps = {
   /** Pipelined connections for the projectors' batch transactions (see ProjectorWorker.commitBatch). */
   batchPool: Pool;
   store: EventStore;
+  /** The process's live log reader, started before the runner: projectors near the head take their events there. */
+  recentLog?: RecentLog;
   /** Pokes after every committed batch, heard by every instance (read-your-writes waits on it). */
   checkpoints: WakeUps;
   connection: ClientConfig;
@@ -50,6 +52,7 @@ export class ProjectionRunner {
           prisma: deps.prisma,
           batchPool: deps.batchPool,
           store: deps.store,
+          recentLog: deps.recentLog,
           leadership: this.leadership,
           logger: deps.logger,
           tracing: deps.tracing,
@@ -77,6 +80,8 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     await this.progress.refresh();
     this.unsubscribe.push(this.deps.store.onAppended(() => this.workers.forEach((w) => w.poke())));
+    const recent = this.deps.recentLog?.listen(() => this.workers.forEach((w) => w.poke()));
+    if (recent) this.unsubscribe.push(() => recent.close());
     this.unsubscribe.push(
       this.deps.checkpoints.onWake(() => {
         // A projector's commit also moves the log readers' horizon: events appended while its transaction was

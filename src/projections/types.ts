@@ -49,3 +49,16 @@ export type CheckpointRow = {
   rebuildEvents: bigint | null;
   updatedAt: Date;
 };
+
+/**
+ * The process's live reader of the log (the subscriptions' tailer): its latest events in memory, read once for
+ * everything in the process that follows the head. See ProjectorWorker.liveBatch.
+ */
+export type RecentLog = {
+  /** Every event at or below it has been read. */
+  readonly head: bigint;
+  /** Up to `max` events after `position`, in log order; undefined when the window no longer reaches back to it. */
+  eventsAfter(position: bigint, max: number): readonly StoredEvent[] | undefined;
+  /** Called after each page the reader takes in. */
+  listen(listener: () => void): { close(): void };
+};

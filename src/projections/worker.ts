@@ -11,7 +11,7 @@ import { inBatchTransaction } from './batch-transaction';
 import { advanceCheckpoint, CheckpointMoved, ensureCheckpoint, markFailed, readCheckpoint } from './checkpoints';
 import type { Leadership } from './leadership';
 import { rebuildProjector, type RebuildHost } from './rebuild';
-import type { CheckpointRow, Projector, ReadModelChange } from './types';
+import type { CheckpointRow, Projector, ReadModelChange, RecentLog } from './types';
 
 export type WorkerOptions = {
   batchSize: number;
@@ -33,6 +33,8 @@ export type WorkerDeps = {
   /** Pipelined connections: every batch transaction runs on one of these. */
   batchPool: Pool;
   store: EventStore;
+  /** Where a projector near the head takes its events from, instead of reading the log again. */
+  recentLog?: RecentLog;
   leadership: Leadership;
   logger: Logger;
   /** Each live batch is a span, linked to the operations whose events it applies. */
@@ -73,11 +75,13 @@ export class ProjectorWorker {
   private checkedAt = 0;
   private refreshRequested = false;
   private readonly loop: ConsumerLoop;
+  private readonly eventTypes: ReadonlySet<string>;
 
   constructor(
     readonly projector: Projector,
     private readonly deps: WorkerDeps,
   ) {
+    this.eventTypes = new Set(projector.eventTypes);
     this.loop = new ConsumerLoop({
       name: `projector ${projector.name}`,
       step: () => this.step(),
@@ -147,9 +151,9 @@ export class ProjectorWorker {
   }
 
   private async liveBatch(from: bigint): Promise<boolean> {
-    const read = await this.deps.store.readLog(from, this.deps.options.batchSize, {
-      eventTypes: this.projector.eventTypes,
-    });
+    const read =
+      this.fromRecentLog(from) ??
+      (await this.deps.store.readLog(from, this.deps.options.batchSize, { eventTypes: this.projector.eventTypes }));
     const page = pageWithinBytes(read, this.deps.options.batchBytes);
     if (page.events.length === 0 && page.scannedTo <= from) return false;
     try {
@@ -159,6 +163,22 @@ export class ProjectorWorker {
       await this.fail(error);
     }
     return page.events.length > 0;
+  }
+
+  /**
+   * The page after `from` out of the process's recent log, when its window still reaches back to `from`: every
+   * projector this process leads, the live subscriptions and the read-model feed then share one read of each new
+   * event (the reader is the same gap-safe one, so the page is what a read of the log would return). Undefined
+   * when the window does not reach back that far (catching up after a restart or a rebuild): read the log then.
+   * Nothing new there yet means nothing to do: the recent log pokes the workers after each page it takes in.
+   */
+  private fromRecentLog(from: bigint): LogPage | undefined {
+    const recent = this.deps.recentLog;
+    const events = recent?.eventsAfter(from, this.deps.options.batchSize);
+    if (!recent || events === undefined) return undefined;
+    const scannedTo = events.length === this.deps.options.batchSize ? events.at(-1)!.position : recent.head;
+    const types = this.eventTypes;
+    return { events: events.filter((e) => types.has(e.eventType)), scannedTo: scannedTo > from ? scannedTo : from };
   }
 
   /**
