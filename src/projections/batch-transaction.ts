@@ -39,11 +39,11 @@ export async function inBatchTransaction<T>(batchPool: Pool, fn: (client: PoolCl
 
 /**
  * Statements issued in the same tick leave in one write. On the pipelined connection every `query` is sent at
- * once, each its own socket write, and a write (a system call, and on loopback the whole trip through the kernel
- * to PostgreSQL) is where a projector batch spent most of its CPU: BEGIN, the checkpoint and the first read, and
- * then the upserts, are each a few statements issued together. Corking the socket until the tick ends turns them
- * into one write each. pg offers no batch API, so its `query` on this checked-out client is wrapped for the
- * transaction's length (and restored before the client goes back to the pool).
+ * once, each its own socket write (a system call; socket writes were the largest single item of the server's CPU
+ * profile under the bench's appends), and a batch issues its statements in groups: BEGIN, the checkpoint and the
+ * first read, then the upserts. Corking the socket until the tick ends turns each group into one write. pg offers
+ * no batch API, so its `query` on this checked-out client is wrapped for the transaction's length (and restored
+ * before the client goes back to the pool).
  */
 function coalesceWrites(client: PoolClient): () => void {
   const stream = (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
