@@ -1,3 +1,4 @@
+import { markdownTable } from './report';
 import type { ServerProcess } from './server';
 
 /**
@@ -80,12 +81,7 @@ export function formatMetricsTable(rows: MetricsRow[]): string {
       return value === null || value === undefined ? '—' : Math.round(value).toLocaleString('en-US');
     }),
   ]);
-  const all = [header, ...cells];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  const line = (r: string[]) =>
-    `| ${r.map((cell, i) => (i ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
-  const rule = `| ${widths.map((w, i) => (i ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
-  return [line(header), rule, ...cells.map(line)].join('\n');
+  return markdownTable(header, cells);
 }
 
 /**

@@ -23,23 +23,30 @@ export function formatRatio(ratio: number | undefined): string {
   return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`;
 }
 
-/** The figures as a Markdown table (readable in a terminal, and pasteable into the README as it is). */
+/**
+ * A Markdown table (readable in a terminal, and pasteable into the README as it is): the first column left-aligned,
+ * the others right-aligned.
+ */
+export function markdownTable(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, column) => Math.max(...all.map((row) => row[column]!.length)));
+  const line = (row: string[]) =>
+    `| ${row.map((cell, i) => (i ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (i ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+/** The figures as a Markdown table. */
 export function formatTable(figures: Figure[]): string {
-  const rows = [
+  return markdownTable(
     ['figure', 'value', 'raw baseline', 'ratio'],
-    ...figures.map((f) => [
+    figures.map((f) => [
       f.label,
       formatValue(f.value, f.unit),
       f.baseline ? formatValue(f.baseline.value, f.baseline.unit) : '—',
       formatRatio(f.ratio),
     ]),
-  ];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const right = [false, true, true, true];
-  const line = (row: string[]) =>
-    `| ${row.map((cell, i) => (right[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
-  const rule = `| ${widths.map((w, i) => (right[i] ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
-  return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
+  );
 }
 
 export async function writeJson(file: string, value: unknown): Promise<void> {

@@ -20,9 +20,9 @@ const options: CommandOptions = {
   logger: { warn: () => undefined },
 };
 
-it('appends nothing for a decision with no events, and answers with the aggregate as it stands', async () => {
-  const orderId = randomUUID();
-  const placed = await f.store.append({
+/** An order placed straight through the store (version 1), for commands to act on. */
+async function placeOrder(orderId = randomUUID()) {
+  return f.store.append({
     aggregateId: orderId,
     aggregateType: 'Order',
     expectedVersion: 'no-stream',
@@ -39,6 +39,11 @@ it('appends nothing for a decision with no events, and answers with the aggregat
     ],
     metadata: { correlationId: 'x', causationId: 'x', userId: null },
   });
+}
+
+it('appends nothing for a decision with no events, and answers with the aggregate as it stands', async () => {
+  const orderId = randomUUID();
+  const placed = await placeOrder(orderId);
   const before = await f.pool.query('SELECT count(*)::int AS n FROM events');
   const outcome = await handleCommand(
     f.store,
@@ -59,28 +64,6 @@ it('appends nothing for a decision with no events, and answers with the aggregat
 });
 
 describe('lanes', () => {
-  async function placeOrder(): Promise<string> {
-    const orderId = randomUUID();
-    await f.store.append({
-      aggregateId: orderId,
-      aggregateType: 'Order',
-      expectedVersion: 'no-stream',
-      events: [
-        {
-          eventType: 'OrderPlaced',
-          payload: {
-            customerId: 'c',
-            items: [{ productId: 'p', quantity: 1, unitPrice: '1.00' }],
-            totalAmount: '1.00',
-            currency: 'EUR',
-          },
-        },
-      ],
-      metadata: { correlationId: 'x', causationId: 'x', userId: null },
-    });
-    return orderId;
-  }
-
   const addItem = (orderId: string, n: number, expectedVersion?: number): Parameters<typeof handleCommand>[1] => ({
     aggregate: orderAggregate,
     aggregateId: orderId,
@@ -95,7 +78,7 @@ describe('lanes', () => {
   });
 
   it('queues concurrent commands on one aggregate: none races, so none conflicts even without retries', async () => {
-    const orderId = await placeOrder();
+    const orderId = (await placeOrder()).events[0]!.aggregateId;
     const lanes = new Lanes();
     const outcomes = await Promise.allSettled(
       Array.from({ length: 30 }, (_, n) => handleCommand(f.store, addItem(orderId, n), { ...options, lanes })),
@@ -107,7 +90,7 @@ describe('lanes', () => {
   });
 
   it('still answers CONCURRENCY_CONFLICT to a command whose expectedVersion a command queued before it moved on', async () => {
-    const orderId = await placeOrder();
+    const orderId = (await placeOrder()).events[0]!.aggregateId;
     const lanes = new Lanes();
     const [first, second] = await Promise.allSettled([
       handleCommand(f.store, addItem(orderId, 1, 1), { ...options, lanes }),
