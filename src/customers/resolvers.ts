@@ -2,23 +2,18 @@ import type { Resolvers } from '../generated/graphql';
 import { commandMeta as meta } from '../graphql/command-meta';
 import type { GraphQLContext } from '../graphql/context';
 import type { CustomerModel } from '../graphql/models';
-import { readYourWrites } from '../graphql/read-your-writes';
+import { answerWithOwnWrite } from '../graphql/read-your-writes';
 import type { CustomerCommands, CustomerResult } from './commands';
 import { customerLoader } from './loaders';
-import { CUSTOMER_MODEL, type Totals } from './read-model';
+import type { Totals } from './read-model';
 
 async function lifetimeTotals(customer: CustomerModel, context: GraphQLContext): Promise<Totals> {
   return customer.lifetimeTotals ?? (await customerLoader(context).load(customer.id))?.lifetimeTotals ?? {};
 }
 
-async function withReadModel(context: GraphQLContext, result: CustomerResult) {
-  const customer = await readYourWrites(
-    context,
-    result,
-    { rows: CUSTOMER_MODEL, load: () => customerLoader(context).clear(result.aggregateId).load(result.aggregateId) },
-    result.customer,
-  );
-  return { ...result, customer };
+/** The mutation result with the customer as its own command left it (see answerWithOwnWrite). */
+async function withOwnWrite(context: GraphQLContext, result: CustomerResult) {
+  return { ...result, customer: await answerWithOwnWrite(context, result, result.customer) };
 }
 
 /** The customers slice's API, over its commands. (Customer.orders belongs to the orders slice.) */
@@ -28,9 +23,9 @@ export const customerResolvers = (customers: CustomerCommands): Resolvers => ({
   },
   Mutation: {
     registerCustomer: async (_parent, { input }, context) =>
-      withReadModel(context, await customers.register({ name: input.name, email: input.email }, meta(input, context))),
+      withOwnWrite(context, await customers.register({ name: input.name, email: input.email }, meta(input, context))),
     deactivateCustomer: async (_parent, { input }, context) =>
-      withReadModel(
+      withOwnWrite(
         context,
         await customers.deactivate(
           { customerId: input.customerId, reason: input.reason },

@@ -26,11 +26,16 @@ export type GraphQLContext = {
    */
   perRequest<T>(make: (context: GraphQLContext) => T): T;
   warnings: Warning[];
+  /**
+   * The log position the caller's query tables must have reached before they are read (Read-After-Position): the
+   * position of a mutation another instance answered.
+   */
+  readAfter?: bigint;
 };
 
 export function createContext(
   services: Services,
-  who: { principal: Principal | null; address: string },
+  who: { principal: Principal | null; address: string; readAfter?: bigint },
   logger: Logger,
 ): GraphQLContext {
   const values = new Map<unknown, unknown>();
@@ -43,6 +48,7 @@ export function createContext(
     caller: principal ? `sub:${principal.sub}` : `address:${who.address}`,
     logger,
     warnings: [],
+    readAfter: who.readAfter,
     perRequest<T>(make: (context: GraphQLContext) => T): T {
       if (!values.has(make)) values.set(make, make(context));
       return values.get(make) as T;

@@ -4,6 +4,7 @@ import type { EventFilter, Resolvers } from '../generated/graphql';
 import { withinBytes } from '../eventstore/event-size';
 import { InvalidInput } from '../shared/errors';
 import { decodeCursor, encodeCursor } from './cursor';
+import { readsShowWrites } from './read-your-writes';
 import { MAX_EVENTS_PAGE, pageInfo, pageSize } from './pages';
 
 /**
@@ -37,7 +38,9 @@ export const eventAccess: AccessRules = { 'Query.events': EVERYONE };
 
 export const eventResolvers: Resolvers = {
   Query: {
-    async events(_parent, { filter, first, after }, { services, owner }) {
+    async events(_parent, { filter, first, after }, context) {
+      const { services, owner } = context;
+      await readsShowWrites(context);
       const limit = pageSize(first, 50, MAX_EVENTS_PAGE);
       const from = after ? decodeCursor(after) : undefined;
       // One extra row at the end tells whether another page follows, without a count; with `after`, the read

@@ -1,59 +1,63 @@
-import type { ReadModel } from '../projections/types';
-import type { GraphQLContext } from './context';
+import type { GraphQLContext, Warning } from './context';
 
 /**
- * A mutation's answer shows its own write: wait (bounded) until every projector that reads the command's events
- * has processed them, then take the row a projector in this process has just written (no read back), or else
- * read the query table. The row is the answer when it is at the command's version; when a later
- * command has already moved it on (or this is an idempotent repeat of an old command), the state folded from the
- * stream at that version is the exact answer instead.
+ * Read-your-writes, paid for by the reads that need it rather than by every write.
  *
- * The command has committed by the time this runs, so nothing here may turn it into an error: a FAILED projector
- * (not waited for at all), projectors that do not get there in time, or a read that fails all answer with the
- * folded state and a warning that says which.
+ * A mutation answers at once with the state folded from its aggregate's stream at the version it wrote: the fold
+ * the projectors store, so exactly the row the query table holds at that version (test/e2e/read-side.test.ts
+ * compares them), without waiting for a projector or reading the row back. What it committed joins this process's
+ * fence, and every read of the query tables (a query, or a mutation's nested fields such as `customer`) first waits,
+ * bounded, until the projectors have passed that fence: nothing when they already have, a few milliseconds right
+ * after a write. So a client's next query shows its write on this instance; on another one, it sends the position
+ * the mutation answered with as `Read-After-Position`, and that instance waits for it the same way.
  */
-export async function readYourWrites<T extends { version: number }>(
+export async function answerWithOwnWrite<T>(
   context: GraphQLContext,
-  result: { aggregateId: string; position: bigint; version: number; events: readonly { eventType: string }[] },
-  model: { rows: ReadModel<T>; load: () => Promise<T | null> },
+  result: { position: bigint; events: readonly { eventType: string }[] },
   folded: T,
 ): Promise<T> {
-  const { projections, config } = context.services;
+  const { projections } = context.services;
   const eventTypes = result.events.map((e) => e.eventType);
-  try {
-    const { reached, failed } = await projections.waitFor(result.position, eventTypes, config.readModelWaitMs);
-    if (failed.length > 0) {
-      context.warnings.push({
-        code: 'PROJECTION_FAILED',
-        message:
-          `The ${failed.join(' and ')} projector${failed.length > 1 ? 's have' : ' has'} FAILED and will not apply ` +
-          'this command until an operator retries it (see `projections`); the result shows the state folded from ' +
-          'the event stream instead.',
-        projections: failed,
-      });
-      return folded;
-    }
-    if (reached) {
-      const written = projections.writtenRow(model.rows, result.aggregateId);
-      if (written?.version === result.version) return written;
-      const row = await model.load();
-      return row?.version === result.version ? row : folded;
-    }
-    context.warnings.push({
+  projections.wrote(result.position, eventTypes);
+  // Nothing is waited for here (a zero timeout), but a FAILED projector will not show this write until an operator
+  // retries it: the client should know now rather than find out from a stale query.
+  const { failed } = await projections.waitFor(result.position, eventTypes, 0);
+  if (failed.length > 0) warnOnce(context, projectionFailed(failed));
+  return folded;
+}
+
+/**
+ * Before a read of the query tables, or of the log through the gap-safe reader (`events`, which shows an event only
+ * once every transaction that could precede it has ended, and which a projector that has passed a position has
+ * therefore passed too): waits (at most READ_MODEL_WAIT_MS) until they show every command this process has
+ * committed, and the client's Read-After-Position. A read that goes ahead without them carries a warning saying
+ * why; it is never turned into an error, since the read side as it stands is still a valid (older) answer.
+ */
+export async function readsShowWrites(context: GraphQLContext): Promise<void> {
+  const { projections, config } = context.services;
+  const { reached, failed } = await projections.waitForWrites(config.readModelWaitMs, context.readAfter);
+  if (failed.length > 0) warnOnce(context, projectionFailed(failed));
+  else if (!reached) {
+    warnOnce(context, {
       code: 'READ_MODEL_STALE',
       message:
-        `The query tables had not caught up with this command within ${config.readModelWaitMs} ms; ` +
-        'the result shows the state folded from the event stream instead.',
-    });
-  } catch (error) {
-    context.logger.warn(
-      { err: error, aggregateId: result.aggregateId },
-      'read-your-writes failed after a committed command',
-    );
-    context.warnings.push({
-      code: 'READ_MODEL_UNAVAILABLE',
-      message: 'The query tables could not be read; the result shows the state folded from the event stream instead.',
+        `The query tables had not caught up with the commands committed before this read within ` +
+        `${config.readModelWaitMs} ms; the answer may not show them yet.`,
     });
   }
-  return folded;
+}
+
+function projectionFailed(failed: readonly string[]): Warning {
+  return {
+    code: 'PROJECTION_FAILED',
+    message:
+      `The ${failed.join(' and ')} projector${failed.length > 1 ? 's have' : ' has'} FAILED: the query tables will ` +
+      'not show the latest commands until an operator retries it (see `projections`).',
+    projections: [...failed],
+  };
+}
+
+/** One warning of each kind per operation, however many of its fields read the tables. */
+function warnOnce(context: GraphQLContext, warning: Warning): void {
+  if (!context.warnings.some((w) => w.code === warning.code)) context.warnings.push(warning);
 }

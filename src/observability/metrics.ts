@@ -16,7 +16,7 @@ export type MetricSources = {
 };
 
 const RELAY_STATES: readonly RelayState[] = ['PUBLISHING', 'IDLE', 'RETRYING', 'FOLLOWING', 'STOPPED'];
-// Commands answer in milliseconds to a few seconds (read-your-writes waits up to READ_MODEL_WAIT_MS).
+// Operations answer in milliseconds to a few seconds (a read of the query tables waits up to READ_MODEL_WAIT_MS).
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,10 +1,14 @@
 import type { GraphQLContext } from '../graphql/context';
 import { loaderById } from '../graphql/loaders';
+import { readsShowWrites } from '../graphql/read-your-writes';
 import { findOrdersByIds } from './read-model';
 
 // Scoped to the caller: a customer's loads fetch only their own orders (another's loads as missing).
 const make = (context: GraphQLContext) =>
-  loaderById((ids) => findOrdersByIds(context.services.prisma, ids, context.owner));
+  loaderById(async (ids) => {
+    await readsShowWrites(context);
+    return findOrdersByIds(context.services.prisma, ids, context.owner);
+  });
 
 /** This operation's loader of order rows from the query table. */
 export const orderLoader = (context: GraphQLContext) => context.perRequest(make);

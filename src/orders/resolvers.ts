@@ -6,13 +6,13 @@ import { commandMeta as meta } from '../graphql/command-meta';
 import type { GraphQLContext } from '../graphql/context';
 import { decodeCursor, encodeCursor } from '../graphql/cursor';
 import { MAX_ORDERS_PAGE, pageInfo, pageSize, selects } from '../graphql/pages';
-import { readYourWrites } from '../graphql/read-your-writes';
+import { answerWithOwnWrite, readsShowWrites } from '../graphql/read-your-writes';
 import { InvalidInput } from '../shared/errors';
 import { multiply } from '../shared/money';
 import { orderAggregate, type OrderCommands, type OrderResult } from './commands';
 import { ORDER } from './events';
 import { orderLoader } from './loaders';
-import { listOrders, ORDER_MODEL, orderStatusCounts, type OrderListFilter, type OrderRecord } from './read-model';
+import { listOrders, orderStatusCounts, type OrderListFilter, type OrderRecord } from './read-model';
 
 /** Only what identifies the command's target: the input's metadata must not count as "different input". */
 const onOrder = (input: { orderId: string; expectedVersion?: number | null }) => ({
@@ -20,15 +20,9 @@ const onOrder = (input: { orderId: string; expectedVersion?: number | null }) =>
   expectedVersion: input.expectedVersion,
 });
 
-/** The mutation result with the order as the query table has it once projectors passed the command. */
-async function withReadModel(context: GraphQLContext, result: OrderResult) {
-  const order = await readYourWrites(
-    context,
-    result,
-    { rows: ORDER_MODEL, load: () => orderLoader(context).clear(result.aggregateId).load(result.aggregateId) },
-    result.order,
-  );
-  return { ...result, order };
+/** The mutation result with the order as its own command left it (see answerWithOwnWrite). */
+async function withOwnWrite(context: GraphQLContext, result: OrderResult) {
+  return { ...result, order: await answerWithOwnWrite(context, result, result.order) };
 }
 
 const orderCursor = (order: OrderRecord) => encodeCursor(order.placedPosition);
@@ -42,6 +36,7 @@ async function orderPage(
   after: string | null | undefined,
 ) {
   const limit = pageSize(first, 20, MAX_ORDERS_PAGE);
+  await readsShowWrites(context);
   return listOrders(
     context.services.prisma,
     { ...filter, owner: context.owner },
@@ -56,7 +51,10 @@ export const orderResolvers = (orders: OrderCommands): Resolvers => ({
   Query: {
     order: (_parent, { id }, context) => orderLoader(context).load(id),
     orders: (_parent, { filter, first, after }, context, info) => orderPage(context, info, filter ?? {}, first, after),
-    orderStatusCounts: (_parent, _args, { services }) => orderStatusCounts(services.prisma),
+    async orderStatusCounts(_parent, _args, context) {
+      await readsShowWrites(context);
+      return orderStatusCounts(context.services.prisma);
+    },
     // A customer reads only their own orders' streams: another's reads as no stream (the owner is in the SQL).
     async orderHistory(_parent, { orderId }, { services, owner }) {
       const stream = await services.store.readStream(orderId, { ownerId: owner });
@@ -76,7 +74,7 @@ export const orderResolvers = (orders: OrderCommands): Resolvers => ({
   },
   Mutation: {
     placeOrder: async (_parent, { input }, context) =>
-      withReadModel(
+      withOwnWrite(
         context,
         await orders.place(
           { customerId: input.customerId, items: input.items, currency: input.currency },
@@ -84,13 +82,13 @@ export const orderResolvers = (orders: OrderCommands): Resolvers => ({
         ),
       ),
     addItem: async (_parent, { input }, context) =>
-      withReadModel(context, await orders.addItem(onOrder(input), input.item, meta(input, context))),
+      withOwnWrite(context, await orders.addItem(onOrder(input), input.item, meta(input, context))),
     payOrder: async (_parent, { input }, context) =>
-      withReadModel(context, await orders.pay(onOrder(input), meta(input, context))),
+      withOwnWrite(context, await orders.pay(onOrder(input), meta(input, context))),
     shipOrder: async (_parent, { input }, context) =>
-      withReadModel(context, await orders.ship(onOrder(input), meta(input, context))),
+      withOwnWrite(context, await orders.ship(onOrder(input), meta(input, context))),
     cancelOrder: async (_parent, { input }, context) =>
-      withReadModel(context, await orders.cancel(onOrder(input), input.reason, meta(input, context))),
+      withOwnWrite(context, await orders.cancel(onOrder(input), input.reason, meta(input, context))),
   },
   Order: {
     customer: (order, _args, context) => customerLoader(context).load(order.customerId),

@@ -9,7 +9,10 @@ const FAILED_RECHECK_MS = 1000;
 export type WaitOutcome = {
   /** Every projector asked about that has not FAILED has passed the position. */
   reached: boolean;
-  /** The projectors asked about that have FAILED: nobody waits for them (they stay stopped until retried). */
+  /**
+   * The projectors asked about that have FAILED short of the position: nobody waits for them (they stay stopped
+   * until retried).
+   */
   failed: string[];
 };
 
@@ -23,6 +26,11 @@ export class ProjectionProgress {
   private readonly failed = new Set<string>();
   private failedCheckedAt = 0;
   private readonly waiters = new Set<() => void>();
+  /**
+   * How far this process's commands have got, per projector that reads their events: reads of the query tables
+   * wait behind it, so that a client's next query shows what its mutation answered.
+   */
+  private readonly fence = new Map<string, bigint>();
   private refreshing: Promise<void> | undefined;
 
   constructor(
@@ -37,22 +45,49 @@ export class ProjectionProgress {
    * FAILED: a failed projector stays stopped until an operator retries it, so waiting for it would only stall
    * every command for the whole timeout. Gives up after `timeoutMs` (reached: false).
    */
-  async waitFor(position: bigint, eventTypes: readonly string[], timeoutMs: number): Promise<WaitOutcome> {
-    const names = this.projectors.filter((p) => p.eventTypes.some((t) => eventTypes.includes(t))).map((p) => p.name);
+  waitFor(position: bigint, eventTypes: readonly string[], timeoutMs: number): Promise<WaitOutcome> {
+    return this.waitForTargets(new Map(this.readersOf(eventTypes).map((name) => [name, position])), timeoutMs);
+  }
+
+  /** A command in this process committed events of these types, the last at `position`. */
+  wrote(position: bigint, eventTypes: readonly string[]): void {
+    for (const name of this.readersOf(eventTypes)) {
+      if ((this.fence.get(name) ?? -1n) < position) this.fence.set(name, position);
+    }
+  }
+
+  /**
+   * Waits as waitFor does until the projectors have passed every command this process has committed so far, and,
+   * with `atLeast`, every event up to that position (one a client was answered by another instance).
+   */
+  waitForWrites(timeoutMs: number, atLeast?: bigint): Promise<WaitOutcome> {
+    const targets = new Map(this.fence);
+    if (atLeast !== undefined) {
+      for (const { name } of this.projectors) if ((targets.get(name) ?? -1n) < atLeast) targets.set(name, atLeast);
+    }
+    return this.waitForTargets(targets, timeoutMs);
+  }
+
+  private readersOf(eventTypes: readonly string[]): string[] {
+    return this.projectors.filter((p) => p.eventTypes.some((t) => eventTypes.includes(t))).map((p) => p.name);
+  }
+
+  /** Waits until each named projector has passed its position; one FAILED short of it is reported, not waited for. */
+  private async waitForTargets(targets: ReadonlyMap<string, bigint>, timeoutMs: number): Promise<WaitOutcome> {
+    const names = [...targets.keys()];
     // Another instance may have retried a projector this process still believes FAILED.
     if (names.some((n) => this.failed.has(n)) && Date.now() - this.failedCheckedAt > FAILED_RECHECK_MS) {
       await this.refresh();
     }
-    const outcome = (): WaitOutcome | undefined => {
-      const failed = names.filter((n) => this.failed.has(n));
-      const reached = names.every((n) => this.failed.has(n) || (this.positions.get(n) ?? -1n) >= position);
-      return reached ? { reached, failed } : undefined;
-    };
+    const passed = (name: string) => (this.positions.get(name) ?? -1n) >= targets.get(name)!;
+    const failedShort = () => names.filter((n) => this.failed.has(n) && !passed(n));
+    const outcome = (): WaitOutcome | undefined =>
+      names.every((n) => this.failed.has(n) || passed(n)) ? { reached: true, failed: failedShort() } : undefined;
     const deadline = Date.now() + timeoutMs;
     for (let done = outcome(); ; done = outcome()) {
       if (done) return done;
       const left = deadline - Date.now();
-      if (left <= 0) return { reached: false, failed: names.filter((n) => this.failed.has(n)) };
+      if (left <= 0) return { reached: false, failed: failedShort() };
       const woken = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => wake(false), Math.min(left, 100));
         const waiters = this.waiters;

@@ -105,6 +105,16 @@ export class ProjectionRunner {
     return this.progress.waitFor(position, eventTypes, timeoutMs);
   }
 
+  /** See ProjectionProgress.wrote. */
+  wrote(position: bigint, eventTypes: readonly string[]): void {
+    this.progress.wrote(position, eventTypes);
+  }
+
+  /** See ProjectionProgress.waitForWrites. */
+  waitForWrites(timeoutMs: number, atLeast?: bigint): Promise<WaitOutcome> {
+    return this.progress.waitForWrites(timeoutMs, atLeast);
+  }
+
   /** The projector's checkpoint as this process knows it. */
   checkpointOf(name: string): bigint {
     return this.progress.position(name);

@@ -39,6 +39,7 @@ import { originPolicy } from './origins';
 import { retryAfterHeader } from './retry-after';
 import { securityHeaders } from './security-headers';
 import { routeUpgrades } from './upgrade';
+import { READ_AFTER_HEADER, readAfterPosition } from './read-after';
 import { hostPolicy, requireKnownHost } from './hosts';
 
 export type HttpServer = { server: http.Server; stop(): Promise<void> };
@@ -235,6 +236,7 @@ export async function createHttpServer(
           {
             principal: await httpPrincipal(services.auth, req.headers.authorization),
             address: req.socket.remoteAddress ?? 'unknown',
+            readAfter: readAfterPosition(req.headers[READ_AFTER_HEADER]),
           },
           logger,
         ),

@@ -26,14 +26,15 @@ async function register(name: string) {
 }
 
 describe('read-your-writes', () => {
-  it("returns the query table's order, already showing the mutation's own change", async () => {
+  it("answers with the mutation's own change, and its nested reads of the query tables show it too", async () => {
     const customerId = await register('Reader');
     const placed = await server.gql(PLACE, {
       input: { customerId, items: [{ productId: 'a', quantity: 2, unitPrice: '29.99' }] },
     });
     expect(placed.errors).toBeUndefined();
     expect(placed.extensions).toBeUndefined();
-    // The customer's order count lives only in the customers query table: seeing 1 proves the projector ran.
+    // The customer's order count lives only in the customers query table: seeing 1 proves the nested read waited
+    // for the projectors to pass this command.
     expect(placed.data!.placeOrder.order).toMatchObject({
       status: 'PLACED',
       totalAmount: '59.98',
@@ -54,7 +55,7 @@ describe('read-your-writes', () => {
     expect(read.data!.order).toEqual({ status: 'PAID', version: 2 });
   });
 
-  it('answers with the row the projector in this process just wrote, without reading it back, equal to the table', async () => {
+  it("answers from the command's own fold, without reading the table, equal to the row the table then holds", async () => {
     const customerId = await register('Handoff');
     const FIELDS =
       'id customerId status items { productId quantity unitPrice lineTotal } itemCount totalAmount version createdAt updatedAt';
@@ -111,7 +112,7 @@ describe('queries', () => {
       expect(paid.errors).toBeUndefined();
     };
     await payFor('1.50', 'USD');
-    // Read-your-writes: the payment above is in the customers table before its mutation answered.
+    // Read-your-writes: the query waits until the customers table shows the payment above.
     expect((await server.gql(TOTALS, { c: customerId })).data!.customer).toEqual({
       lifetimeTotals: [{ currency: 'USD', amount: '3.00' }],
       lifetimeTotal: '3.00',

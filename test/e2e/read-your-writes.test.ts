@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { startTestServer, type TestServer } from '../support/server';
+
+/**
+ * A mutation answers from its own fold without waiting for the projectors; the next read of the query tables waits
+ * for them instead. The orders projector here can be held inside its batch (after its writes, before commit), so
+ * that "the projector has not got there yet" is a state the test controls rather than a race it hopes to win.
+ */
+let server: TestServer;
+let held: Promise<void> | undefined;
+let release: () => void = () => undefined;
+let holding: () => void = () => undefined;
+const WAIT_MS = 3000;
+
+function hold(): Promise<void> {
+  held = new Promise((resolve) => (release = resolve));
+  return new Promise((resolve) => (holding = resolve));
+}
+
+function letGo() {
+  held = undefined;
+  release();
+}
+
+beforeAll(async () => {
+  server = await startTestServer(
+    { READ_MODEL_WAIT_MS: String(WAIT_MS) },
+    {
+      projection: {
+        beforeCommit: async (projector) => {
+          if (projector !== 'orders' || !held) return;
+          holding();
+          await held;
+        },
+      },
+    },
+  );
+});
+// A test that fails while holding the projector must not leave the next one waiting behind it.
+afterEach(letGo);
+afterAll(() => server.close());
+
+const PLACE = `mutation ($input: PlaceOrderInput!) {
+  placeOrder(input: $input) { position order { id status itemCount totalAmount version createdAt updatedAt } }
+}`;
+const ORDER = `query ($id: ID!) { order(id: $id) { id status itemCount totalAmount version createdAt updatedAt } }`;
+
+async function customer(name: string): Promise<string> {
+  const res = await server.gql(
+    `mutation ($input: RegisterCustomerInput!) { registerCustomer(input: $input) { aggregateId } }`,
+    { input: { name, email: `${name.toLowerCase()}@example.com` } },
+  );
+  expect(res.errors).toBeUndefined();
+  return res.data!.registerCustomer.aggregateId;
+}
+
+const items = [{ productId: 'p', quantity: 3, unitPrice: '2.50' }];
+
+it('answers a mutation while the projector is still held, with the state the query table then holds', async () => {
+  const customerId = await customer('Unheld');
+  const inBatch = hold();
+  const placed = await server.gql(PLACE, { input: { customerId, items } });
+  expect(placed.errors).toBeUndefined();
+  expect(placed.extensions).toBeUndefined();
+  await inBatch;
+  letGo();
+  const order = placed.data!.placeOrder.order;
+  expect(order).toMatchObject({ status: 'PLACED', itemCount: 3, totalAmount: '7.50', version: 1 });
+  const read = await server.gql(ORDER, { id: order.id });
+  expect(read.extensions).toBeUndefined();
+  expect(read.data!.order).toEqual(order);
+});
+
+it("holds a query back until the projectors have passed this instance's writes, and says so if they do not", async () => {
+  const customerId = await customer('Fenced');
+  const inBatch = hold();
+  const placed = await server.gql(PLACE, { input: { customerId, items } });
+  const id = placed.data!.placeOrder.order.id;
+  await inBatch;
+  // The projector stays held past the wait: the query goes ahead on the table as it stands (no such order yet),
+  // and the warning tells the client why it does not see its write.
+  const stale = await server.gql(ORDER, { id });
+  expect(stale.data!.order).toBeNull();
+  expect(stale.extensions?.warnings).toEqual([expect.objectContaining({ code: 'READ_MODEL_STALE' })]);
+  // Sent while the projector is held and let go once it has been sent: it waits and then shows the write.
+  const pending = server.gql(ORDER, { id });
+  letGo();
+  const read = await pending;
+  expect(read.extensions).toBeUndefined();
+  expect(read.data!.order).toEqual(placed.data!.placeOrder.order);
+});
+
+it("waits for the nested reads of a mutation's own answer too (its customer's order count counts this order)", async () => {
+  const customerId = await customer('Counted');
+  const res = await server.gql(
+    `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { order { version customer { orderCount } } } }`,
+    { input: { customerId, items } },
+  );
+  expect(res.errors).toBeUndefined();
+  expect(res.data!.placeOrder.order).toEqual({ version: 1, customer: { orderCount: 1 } });
+});
+
+it('holds back an `events` page until the gap-safe log shows the write', async () => {
+  const customerId = await customer('Logged');
+  // A transaction that began before the command and is still open: the gap-safe reader shows nothing after it.
+  const earlier = await server.sql.connect();
+  try {
+    await earlier.query('BEGIN');
+    await earlier.query('SELECT pg_current_xact_id()');
+    const placed = await server.gql(PLACE, { input: { customerId, items } });
+    expect(placed.errors).toBeUndefined();
+    const EVENTS = `query ($id: ID) { events(filter: { aggregateId: $id }) { nodes { eventType } } }`;
+    const variables = { id: placed.data!.placeOrder.order.id };
+    const stale = await server.gql(EVENTS, variables);
+    expect(stale.data!.events.nodes).toEqual([]);
+    expect(stale.extensions?.warnings).toEqual([expect.objectContaining({ code: 'READ_MODEL_STALE' })]);
+    const pending = server.gql(EVENTS, variables);
+    await earlier.query('COMMIT');
+    const read = await pending;
+    expect(read.extensions).toBeUndefined();
+    expect(read.data!.events.nodes).toEqual([{ eventType: 'OrderPlaced' }]);
+  } finally {
+    earlier.release();
+  }
+});
+
+describe('Read-After-Position', () => {
+  it('holds a read back until the projectors have passed a position written elsewhere', async () => {
+    const customerId = await customer('Elsewhere');
+    const inBatch = hold();
+    // Appended by this process's store but not through its API: as far as this instance's reads know, the
+    // command of another instance.
+    const orderId = randomUUID();
+    const appended = await server.app.services.store.append({
+      aggregateId: orderId,
+      aggregateType: 'Order',
+      expectedVersion: 'no-stream',
+      events: [
+        {
+          eventType: 'OrderPlaced',
+          payload: { customerId, items, totalAmount: '7.50', currency: 'EUR' },
+        },
+      ],
+      metadata: { correlationId: randomUUID(), causationId: randomUUID(), userId: null },
+      ownerId: customerId,
+    });
+    await inBatch;
+    const unasked = await server.gql(ORDER, { id: orderId });
+    expect(unasked.data!.order).toBeNull();
+    expect(unasked.extensions).toBeUndefined();
+    const header = { 'read-after-position': String(appended.position) };
+    const stale = await server.gql(ORDER, { id: orderId }, header);
+    expect(stale.data!.order).toBeNull();
+    expect(stale.extensions?.warnings).toEqual([expect.objectContaining({ code: 'READ_MODEL_STALE' })]);
+    const pending = server.gql(ORDER, { id: orderId }, header);
+    letGo();
+    const read = await pending;
+    expect(read.extensions).toBeUndefined();
+    expect(read.data!.order).toMatchObject({ id: orderId, status: 'PLACED', totalAmount: '7.50', version: 1 });
+  });
+
+  it('refuses a header that is not a position with BAD_USER_INPUT and status 400', async () => {
+    const res = await fetch(`${server.app.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'read-after-position': 'abc',
+        ...(await server.as({ role: 'admin' })),
+      },
+      body: JSON.stringify({ query: '{ orderStatusCounts { status count } }' }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors: unknown[] };
+    expect(body.errors).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+    ]);
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
