@@ -118,7 +118,7 @@ export async function startOrderstream(
     });
     await tailer.start();
     // A projector's commit moves the readers' horizon too (see ProjectionRunner.start).
-    const untailCheckpoints = notifier.channel(CHECKPOINTS_CHANNEL).onWake(() => tailer.poke());
+    const untailCheckpoints = notifier.channel(CHECKPOINTS_CHANNEL).onWake(() => tailer.horizonMoved());
     cleanups.push(async () => untailCheckpoints());
     cleanups.push(() => tailer.stop());
     const projections = new ProjectionRunner({

@@ -8,7 +8,7 @@ import { loadSnapshot, loadStream, saveSnapshot, type NewSnapshot, type Snapshot
 import type { Tracing } from '../observability/tracing';
 import type { AppendRequest, EventFilter } from './types';
 import { upcasting, type EventSchemas } from './upcasting';
-import type { WakeUps } from './wakeups';
+import type { Wake, WakeUps } from './wakeups';
 
 export { DuplicateCommand, MAX_EVENTS_PER_APPEND } from './append';
 export type { LogPage } from './log-reader';
@@ -16,7 +16,7 @@ export type { StreamRange } from './read-stream';
 export type { LoadedStream, NewSnapshot, Snapshot, SnapshotFit } from './snapshots';
 export * from './types';
 export type { EventSchemas, Upcaster } from './upcasting';
-export { CHECKPOINTS_CHANNEL, EVENTS_CHANNEL, Notifier, type WakeUps } from './wakeups';
+export { CHECKPOINTS_CHANNEL, EVENTS_CHANNEL, Notifier, type Wake, type WakeUps } from './wakeups';
 
 export type EventStore = ReturnType<typeof createEventStore>;
 
@@ -66,6 +66,6 @@ export function createEventStore(
       return { ...loaded, events: loaded.events.map(upcast) };
     },
     saveSnapshot: (snapshot: NewSnapshot) => saveSnapshot(prisma, snapshot),
-    onAppended: (fn: () => void) => wakeUps.onWake(fn),
+    onAppended: (fn: (wake: Wake) => void) => wakeUps.onWake(fn),
   };
 }

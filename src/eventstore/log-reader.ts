@@ -11,6 +11,12 @@ export type LogPage = {
    * A filtered reader resumes from here rather than from its last event, so it does not rescan skipped rows.
    */
   scannedTo: bigint;
+  /**
+   * Committed events wait above the horizon (transactions that began before theirs are still open): they become
+   * readable when the horizon moves, and no append will announce them again. Unknown (undefined) for a page that
+   * was not read from the log itself.
+   */
+  heldBack?: boolean;
 };
 
 /**
@@ -32,8 +38,10 @@ export function readLogStatement(
       -- A scalar subquery with ORDER BY ... LIMIT 1, so it is one backward step on the primary key: max() over a
       -- join with h scanned the whole log below the horizon on every read.
       top AS (SELECT coalesce((SELECT position FROM events WHERE position < (SELECT horizon FROM h)
-                               ORDER BY position DESC LIMIT 1), 0) AS head)
-      SELECT top.head, e.* FROM h CROSS JOIN top LEFT JOIN LATERAL (
+                               ORDER BY position DESC LIMIT 1), 0) AS head,
+                     coalesce((SELECT position FROM events ORDER BY position DESC LIMIT 1), 0)
+                       >= (SELECT horizon FROM h) AS held)
+      SELECT top.head, top.held, e.* FROM h CROSS JOIN top LEFT JOIN LATERAL (
         SELECT ${EVENT_COLUMNS} FROM events
         WHERE position > $1 AND position < h.horizon ${where.map((w) => `AND ${w}`).join(' ')}
         ORDER BY position LIMIT $2
@@ -51,15 +59,14 @@ export function readLogStatement(
 export async function readLog(db: Db, after: bigint, limit: number, filter: EventFilter = {}): Promise<LogPage> {
   const { text, values } = readLogStatement(after, limit, filter);
   // Unsafe only in name: the text is built from this module's fixed filter conditions; every value is a parameter.
-  const rows = await db.$queryRawUnsafe<(Omit<EventRow, 'position'> & { position: bigint | null; head: bigint })[]>(
-    text,
-    ...values,
-  );
-  const head = rows[0]!.head;
+  const rows = await db.$queryRawUnsafe<
+    (Omit<EventRow, 'position'> & { position: bigint | null; head: bigint; held: boolean })[]
+  >(text, ...values);
+  const { head, held } = rows[0]!;
   const events = rows.flatMap((r) => (r.position === null ? [] : [toStoredEvent({ ...r, position: r.position })]));
   const full = events.length === limit;
   const scannedTo = full ? events[events.length - 1]!.position : head > after ? head : after;
-  return { events, scannedTo };
+  return { events, scannedTo, heldBack: held };
 }
 
 /** The position below which the log is complete right now (for lag reports and "start at the head"). */

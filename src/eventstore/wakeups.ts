@@ -9,10 +9,22 @@ export const CHECKPOINTS_CHANNEL = 'orderstream_checkpoints';
 
 type Logger = { warn(obj: object, msg: string): void };
 
+/**
+ * Why a listener is woken: `news`, something was committed (here, or announced by another process); `settled`, a
+ * transaction that may have held the readers' horizon has ended (the NOTIFY this process sent after a commit), so
+ * events committed earlier but held above it may be readable now, and no news of them will follow.
+ */
+export type Wake = 'news' | 'settled';
+
 /** A data-less signal: poke it after a commit; listeners in this process and in every other one wake up. */
 export type WakeUps = {
   poke(): void;
-  onWake(fn: () => void): () => void;
+  /**
+   * For a transaction that sends the wake-up itself, delivered at its commit and with nothing sent after it:
+   * the statement to run inside it, and `committed()` to call once it has committed (wakes this process).
+   */
+  readonly inTransaction: { statement: { name: string; text: string; values: unknown[] }; committed(): void };
+  onWake(fn: (wake: Wake) => void): () => void;
 };
 
 /**
@@ -45,6 +57,10 @@ export class Notifier {
     if (this.listener) void this.listener.query(`LISTEN ${name}`).catch(() => undefined);
     return {
       poke: () => this.poke(name),
+      inTransaction: {
+        statement: this.statement(name),
+        committed: () => this.local.emit(name, 'news'),
+      },
       onWake: (fn) => {
         this.local.on(name, fn);
         return () => this.local.off(name, fn);
@@ -52,8 +68,12 @@ export class Notifier {
     };
   }
 
+  private statement(name: string) {
+    return { name: `notify-${name}`, text: `SELECT pg_notify('${name}', $1)`, values: [this.origin] };
+  }
+
   private poke(name: string): void {
-    this.local.emit(name);
+    this.local.emit(name, 'news');
     if (this.inFlight.has(name)) {
       this.pending.add(name);
       return;
@@ -66,14 +86,10 @@ export class Notifier {
     try {
       do {
         this.pending.delete(name);
-        await this.pool.query({
-          name: `notify-${name}`,
-          text: `SELECT pg_notify('${name}', $1)`,
-          values: [this.origin],
-        });
+        await this.pool.query(this.statement(name));
         // The NOTIFY ran in a transaction of its own, which held back the readers' horizon while it was open:
         // wake local readers once more for what was committed meanwhile.
-        this.local.emit(name);
+        this.local.emit(name, 'settled');
       } while (this.pending.has(name) && !this.closed);
     } catch (error) {
       if (!this.closed) {
@@ -94,7 +110,7 @@ export class Notifier {
     // Our own NOTIFY coming back wakes nobody: local listeners were woken when it was sent and once more when its
     // transaction ended, and a third round of reads of the log per commit only costs.
     client.on('notification', (message) => {
-      if (message.payload !== this.origin) this.local.emit(message.channel);
+      if (message.payload !== this.origin) this.local.emit(message.channel, 'news');
     });
     client.on('error', (error) => {
       if (this.closed) return;
@@ -107,7 +123,7 @@ export class Notifier {
     for (const name of this.channels) await client.query(`LISTEN ${name}`);
     this.listener = client;
     // Anything that happened while nobody was listening is picked up by these wake-ups.
-    for (const name of this.channels) this.local.emit(name);
+    for (const name of this.channels) this.local.emit(name, 'news');
   }
 
   private reconnectSoon(): void {

@@ -17,7 +17,7 @@ export type RunnerDeps = {
   store: EventStore;
   /** The process's live log reader, started before the runner: projectors near the head take their events there. */
   recentLog?: RecentLog;
-  /** Pokes after every committed batch, heard by every instance (read-your-writes waits on it). */
+  /** Sent by every committed batch, heard by every instance (read-your-writes waits on it). */
   checkpoints: WakeUps;
   connection: ClientConfig;
   logger: Logger;
@@ -57,10 +57,11 @@ export class ProjectionRunner {
           logger: deps.logger,
           tracing: deps.tracing,
           options: deps.options,
+          announce: deps.checkpoints.inTransaction.statement,
           committed: (name, position, changes) => {
             this.written.remember(name, changes);
             this.progress.advanced(name, position);
-            deps.checkpoints.poke();
+            deps.checkpoints.inTransaction.committed();
           },
           leading: (name) => this.written.forget(name),
           batchDone: deps.batchDone,

@@ -40,6 +40,11 @@ export type WorkerDeps = {
   /** Each live batch is a span, linked to the operations whose events it applies. */
   tracing?: Tracing;
   options: WorkerOptions;
+  /**
+   * Sent inside every live batch's transaction, on the wire with its checkpoint: the NOTIFY that tells other
+   * instances the checkpoint moved goes out at the commit, without a statement or a transaction of its own.
+   */
+  announce?: { name: string; text: string; values: unknown[] };
   /** After a batch committed: the new checkpoint and what changed. */
   committed(projector: string, position: bigint, changes: ReadModelChange[]): void;
   /** This process has just become the projector's leader (another may have written its tables meanwhile). */
@@ -210,11 +215,14 @@ export class ProjectorWorker {
         // The checkpoint moves first, on the wire together with BEGIN and the projector's first read (one round
         // trip on the pipelined connection). Both are settled before anything else is sent, so the ROLLBACK a
         // moved checkpoint leads to cannot overtake one of the projector's writes.
-        const [advanced, applied] = await Promise.allSettled([
+        const announce = this.deps.announce;
+        const [advanced, applied, announced] = await Promise.allSettled([
           advanceCheckpoint(client, this.projector.name, from, to),
           this.projector.apply(page.events, { client, table: (t) => t }),
+          announce && client.query(announce),
         ]);
         if (advanced.status === 'rejected') throw advanced.reason;
+        if (announced.status === 'rejected') throw announced.reason;
         if (applied.status === 'rejected') throw applied.reason;
         if (!advanced.value) throw new CheckpointMoved();
         await this.deps.options.beforeCommit?.(this.projector.name, client);

@@ -4,6 +4,7 @@ import type { Resolvers } from '../generated/graphql';
 import type { GraphQLContext } from '../graphql/context';
 import { decodeCursor } from '../graphql/cursor';
 import { toStoreFilter } from '../graphql/event-resolvers';
+import { readsShowWrites } from '../graphql/read-your-writes';
 import { NotFound, SubscriberTooSlowError } from '../shared/errors';
 import { ORDER } from '../orders/events';
 import { orderLoader } from '../orders/loaders';
@@ -25,13 +26,14 @@ export const subscriptionAccess: AccessRules = {
 export const subscriptionResolvers: Resolvers = {
   Subscription: {
     events: {
-      subscribe: (_parent, { filter, after }, { services, owner }) =>
-        new EventFeed(
-          services.store,
-          services.tailer,
-          toStoreFilter(filter, owner),
-          after ? decodeCursor(after) : undefined,
-        ),
+      subscribe: async (_parent, { filter, after }, context) => {
+        const { services, owner } = context;
+        const from = after ? decodeCursor(after) : undefined;
+        // "From now on" starts after what this instance has already answered: a client that subscribes after its
+        // mutation does not get that mutation's event as news (read-your-writes, as for a read of the log).
+        if (from === undefined) await readsShowWrites(context);
+        return new EventFeed(services.store, services.tailer, toStoreFilter(filter, owner), from);
+      },
       resolve: (event: StoredEvent) => event,
     },
     orderChanged: {

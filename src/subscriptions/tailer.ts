@@ -25,6 +25,8 @@ function approximateSize(event: StoredEvent): number {
 export class LogTailer {
   private listeners = new Set<TailListener>();
   private position = 0n;
+  /** The last read found committed events above the horizon (see LogPage.heldBack). */
+  private heldBack = true;
   /** Every event in (windowStart, position] is in `recent`, from index `first` on, in log order. */
   private recent: StoredEvent[] = [];
   private sizes: number[] = [];
@@ -72,7 +74,7 @@ export class LogTailer {
   async start(): Promise<void> {
     this.position = await this.store.logHead();
     this.windowStart = this.position;
-    this.unsubscribe = this.store.onAppended(() => this.poke());
+    this.unsubscribe = this.store.onAppended((wake) => (wake === 'news' ? this.poke() : this.horizonMoved()));
     this.loop.start();
   }
 
@@ -125,14 +127,23 @@ export class LogTailer {
     return () => this.waiters.delete(waiter);
   }
 
-  /** Look at the log now (something was appended, or the readers' horizon moved). */
+  /** Look at the log now: something was appended. */
   poke(): void {
     this.loop.poke();
+  }
+
+  /**
+   * A transaction ended that may have held the readers' horizon (a projector's batch): look again only if the
+   * last read found events waiting above it. Anything committed since that read announces itself (poke).
+   */
+  horizonMoved(): void {
+    if (this.heldBack) this.loop.poke();
   }
 
   /** One page of the log after the tailer's position; true when the page was full (read on at once). */
   private async step(): Promise<boolean> {
     const page = await this.store.readLog(this.position, this.options.pageSize);
+    this.heldBack = page.heldBack ?? true;
     if (page.events.length > 0) {
       this.remember(page.events);
       this.position = page.events.at(-1)!.position;

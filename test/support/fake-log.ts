@@ -1,4 +1,4 @@
-import type { EventFilter, EventStore, StoredEvent } from '../../src/eventstore';
+import type { EventFilter, EventStore, StoredEvent, Wake } from '../../src/eventstore';
 
 type LogRead = { after: bigint; limit: number; filter: EventFilter | undefined };
 
@@ -13,7 +13,7 @@ export class FakeLog {
   readonly events: StoredEvent[] = [];
   /** Every `readLog` call, in order: the tailer's (no filter) and the feeds' (with theirs). */
   readonly reads: LogRead[] = [];
-  private readonly appended = new Set<() => void>();
+  private readonly appended = new Set<(wake: Wake) => void>();
 
   /** The read side of an `EventStore` over this log (the rest of the store is not there: a test never needs it). */
   get store(): EventStore {
@@ -53,7 +53,7 @@ export class FakeLog {
       this.events.push(event);
       added.push(event);
     }
-    for (const fn of [...this.appended]) fn();
+    for (const fn of [...this.appended]) fn('news');
     return added;
   }
 
