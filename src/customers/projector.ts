@@ -5,7 +5,7 @@ import { Decimal, type Money } from '../shared/money';
 import {
   CUSTOMER_MODEL,
   CUSTOMER_TABLES,
-  loadCustomers,
+  loadCustomersOf,
   loadOrderMemos,
   writeCustomers,
   type CustomerRecord,
@@ -45,14 +45,16 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
     e.aggregateType === 'Customer' ? { customer: decodeCustomerEvent(e) } : { order: decodeOrderEvent(e) },
   );
   const orderIds = [...new Set(events.filter((e) => e.aggregateType === 'Order').map((e) => e.aggregateId))];
-  const memos = await loadOrderMemos(tx, orderIds);
   const customerIds = new Set<string>();
   for (const d of decoded) {
     if ('customer' in d) customerIds.add(d.customer.aggregateId);
     else if (d.order.type === 'OrderPlaced') customerIds.add(d.order.data.customerId);
   }
-  for (const memo of memos.values()) customerIds.add(memo.customerId);
-  const customers = await loadCustomers(tx, [...customerIds]);
+  // Issued together: one round trip (the customers of the memos are found in SQL, not after the memos come back).
+  const [memos, customers] = await Promise.all([
+    loadOrderMemos(tx, orderIds),
+    loadCustomersOf(tx, [...customerIds], orderIds),
+  ]);
   const changedCustomers = new Set<string>();
   const changedMemos = new Set<string>();
 
@@ -119,10 +121,12 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
   }
 
   const changed = [...changedCustomers].map((id) => customers.get(id)!);
-  await writeCustomers(
-    tx,
-    changed,
-    [...changedMemos].map((id) => memos.get(id)!),
+  await tx.finish(
+    writeCustomers(
+      tx,
+      changed,
+      [...changedMemos].map((id) => memos.get(id)!),
+    ),
   );
   return changed.map((row) => ({ model: CUSTOMER_MODEL, id: row.id, row }));
 }

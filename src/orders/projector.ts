@@ -30,7 +30,7 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
     if (old) moves.set(old, (moves.get(old) ?? 0) - 1);
     moves.set(order.status, (moves.get(order.status) ?? 0) + 1);
   }
-  await writeOrders(tx, changed, moves);
+  await tx.finish(writeOrders(tx, changed, moves));
   return changed.map((row) => ({ model: ORDER_MODEL, id: row.id, row }));
 }
 

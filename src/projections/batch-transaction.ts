@@ -4,9 +4,15 @@ import { isTransient } from '../db/sql-errors';
 
 /**
  * `fn` in one transaction on a pipelined connection: BEGIN goes out with the first statements of `fn`, not a
- * round trip before them. Rolls back on any error; a connection that broke is discarded, not returned to the pool.
+ * round trip before them, and COMMIT, when `fn` calls `commit` once its last statements are issued, right behind
+ * them rather than a round trip after they answer (after `commit`, the client refuses further statements). Rolls
+ * back on any error (a COMMIT sent behind a statement that failed ends the transaction in a rollback anyway); a
+ * connection that broke is discarded, not returned to the pool.
  */
-export async function inBatchTransaction<T>(batchPool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function inBatchTransaction<T>(
+  batchPool: Pool,
+  fn: (client: PoolClient, commit: () => void) => Promise<T>,
+): Promise<T> {
   const client = await batchPool.connect();
   let broken = false;
   // A checked-out client that loses its connection emits 'error'; unheard, that would crash the process. The
@@ -16,17 +22,31 @@ export async function inBatchTransaction<T>(batchPool: Pool, fn: (client: PoolCl
   };
   client.on('error', onError);
   const uncoalesce = coalesceWrites(client);
+  let committing: Promise<unknown> | undefined;
+  const commit = () => {
+    if (committing) return;
+    committing = client.query('COMMIT');
+    // Awaited below; a failure before then is the statements' own, which fn reports.
+    committing.catch(() => undefined);
+    client.query = (() => {
+      throw new Error('a statement after the batch transaction was committed');
+    }) as PoolClient['query'];
+  };
   try {
     const begun = client.query('BEGIN');
     // Its failure (the connection) fails every statement after it too; it is awaited below, not lost.
     begun.catch(() => undefined);
-    const result = await fn(client);
+    const result = await fn(client, commit);
     await begun;
-    await client.query('COMMIT');
+    const { command } = (await (committing ?? client.query('COMMIT'))) as { command?: string };
+    // COMMIT in a transaction that a failed statement aborted answers ROLLBACK, not an error: fn has thrown then,
+    // unless it swallowed the failure, which must not pass for a commit.
+    if (command === 'ROLLBACK') throw new Error('the batch transaction was rolled back at its commit');
     return result;
   } catch (error) {
     broken = isTransient(error);
-    await client.query('ROLLBACK').catch(() => {
+    // A transaction whose COMMIT went out has ended either way; otherwise it is rolled back here.
+    await (committing ?? client.query('ROLLBACK')).catch(() => {
       broken = true;
     });
     throw error;

@@ -101,9 +101,18 @@ export async function rebuildProjector(host: RebuildHost, checkpoint: Checkpoint
         }
       }
       try {
-        await inBatchTransaction(host.batchPool, async (client) => {
-          await projector.apply(page.events, { client, table: shadow });
-          await recordRebuildProgress(client, name, page.scannedTo, events + page.events.length);
+        await inBatchTransaction(host.batchPool, async (client, commit) => {
+          const record = () => recordRebuildProgress(client, name, page.scannedTo, events + page.events.length);
+          let recorded: Promise<void> | undefined;
+          // The progress and COMMIT go out right behind the projector's last writes (see ProjectionTx.finish).
+          const finish = <W>(writes: Promise<W>): Promise<W> => {
+            recorded = record();
+            recorded.catch(() => undefined);
+            commit();
+            return writes;
+          };
+          await projector.apply(page.events, { client, table: shadow, finish });
+          await (recorded ?? record());
         });
       } catch (error) {
         if (isTransient(error)) throw error;

@@ -49,6 +49,25 @@ export function tableStatements<Row extends QueryResultRow>(
       });
       return rows;
     },
+    /**
+     * Rows matching `condition` (SQL over the table's own columns, its values as $1, $2, ...): for a load that
+     * would otherwise wait for another's answer to know its keys. `name` names the prepared statement.
+     */
+    async loadWhere(
+      client: PoolClient,
+      table: string,
+      name: string,
+      condition: string,
+      values: readonly unknown[],
+    ): Promise<Row[]> {
+      const { rows } = await client.query<Row>({
+        name: `${name}:${table}`,
+        text: `SELECT ${select} FROM ${ident(table)} WHERE ${condition}`,
+        values: [...values],
+        types: ROW_TYPES,
+      });
+      return rows;
+    },
     async upsert(client: PoolClient, table: string, rows: readonly Row[]): Promise<void> {
       if (rows.length === 0) return;
       await client.query({

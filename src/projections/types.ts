@@ -18,6 +18,13 @@ export type ReadModelChange<Row = unknown> = { model: ReadModel<Row>; id: string
 export type ProjectionTx = {
   client: PoolClient;
   table(name: string): string;
+  /**
+   * Hands over the batch's last statements, already issued (e.g. `tx.finish(writeRows(tx, ...))`): the
+   * transaction's COMMIT may then go out right behind them, in the same write, rather than a round trip after
+   * they answer. Nothing may be sent through `client` after this. Resolves or rejects as `writes` does (a failed
+   * write fails the batch: the transaction then ends in a rollback, whatever was sent behind it).
+   */
+  finish<T>(writes: Promise<T>): Promise<T>;
 };
 
 /**

@@ -211,21 +211,29 @@ export class ProjectorWorker {
     const to = page.scannedTo;
     const started = performance.now();
     try {
-      await inBatchTransaction(this.deps.batchPool, async (client) => {
+      await inBatchTransaction(this.deps.batchPool, async (client, commit) => {
         // The checkpoint moves first, on the wire together with BEGIN and the projector's first read (one round
         // trip on the pipelined connection). Both are settled before anything else is sent, so the ROLLBACK a
         // moved checkpoint leads to cannot overtake one of the projector's writes.
         const announce = this.deps.announce;
+        const beforeCommit = this.deps.options.beforeCommit;
+        const advancing = advanceCheckpoint(client, this.projector.name, from, to);
+        // The projector's last writes: COMMIT follows them on the wire once the checkpoint is known to have moved
+        // (its answer came back with the first read, before the projector could know what to write).
+        const finish = async <W>(writes: Promise<W>): Promise<W> => {
+          if (!beforeCommit && (await advancing.catch(() => false))) commit();
+          return writes;
+        };
         const [advanced, applied, announced] = await Promise.allSettled([
-          advanceCheckpoint(client, this.projector.name, from, to),
-          this.projector.apply(page.events, { client, table: (t) => t }),
+          advancing,
+          this.projector.apply(page.events, { client, table: (t) => t, finish }),
           announce && client.query(announce),
         ]);
         if (advanced.status === 'rejected') throw advanced.reason;
         if (announced.status === 'rejected') throw announced.reason;
         if (applied.status === 'rejected') throw applied.reason;
         if (!advanced.value) throw new CheckpointMoved();
-        await this.deps.options.beforeCommit?.(this.projector.name, client);
+        await beforeCommit?.(this.projector.name, client);
         return applied.value;
       }).then((changes) => {
         if (this.checkpoint) this.checkpoint = { ...this.checkpoint, position: to };

@@ -171,3 +171,76 @@ describe('a projector that throws on an event', () => {
     expect(res.errors![0]!.extensions!.code).toBe('NOT_FOUND');
   });
 });
+
+describe('a projector whose last write fails in the database, its COMMIT already on the wire behind it', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    const { Client } = await import('pg');
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    await client.query('CREATE TABLE probe_seen (event_id uuid PRIMARY KEY)');
+    // Refuses one event type: that event's batch fails in its last statement, after the first one succeeded.
+    await client.query(
+      `CREATE TABLE probe_checked (event_id uuid PRIMARY KEY, event_type text NOT NULL CHECK (event_type <> 'OrderShipped'))`,
+    );
+    await client.end();
+    const sqlProbe: Projector = {
+      name: 'sql-probe',
+      version: 1,
+      eventTypes: ['OrderPlaced', 'OrderPaid', 'OrderShipped'],
+      tables: ['probe_seen', 'probe_checked'],
+      async apply(events, tx) {
+        const ids = events.map((e) => e.eventId);
+        // Both statements, then the transaction's COMMIT, leave together (tx.finish).
+        await tx.finish(
+          Promise.all([
+            tx.client.query(`INSERT INTO "${tx.table('probe_seen')}" SELECT unnest($1::uuid[])`, [ids]),
+            tx.client.query(`INSERT INTO "${tx.table('probe_checked')}" SELECT * FROM unnest($1::uuid[], $2::text[])`, [
+              ids,
+              events.map((e) => e.eventType),
+            ]),
+          ]),
+        );
+        return [];
+      },
+    };
+    server = await startTestServer({}, { db, projectors: [...PROJECTORS, sqlProbe] });
+  });
+  afterAll(() => server.close());
+
+  it('leaves nothing of that batch: FAILED just before the event, its first write rolled back too', async () => {
+    const customer = await server.gql(
+      `mutation { registerCustomer(input: { name: "S", email: "s@example.com" }) { aggregateId } }`,
+    );
+    const placed = await server.gql(
+      `mutation ($c: ID!) { placeOrder(input: { customerId: $c, items: [{ productId: "a", quantity: 1, unitPrice: "5.00" }] }) { aggregateId } }`,
+      { c: customer.data!.registerCustomer.aggregateId },
+    );
+    const orderId = placed.data!.placeOrder.aggregateId;
+    await server.gql(`mutation ($o: ID!) { payOrder(input: { orderId: $o }) { version } }`, { o: orderId });
+    const shipped = await server.gql(
+      `mutation ($o: ID!) { shipOrder(input: { orderId: $o }) { events { eventId position } } }`,
+      { o: orderId },
+    );
+    expect(shipped.errors).toBeUndefined();
+    const [event] = shipped.data!.shipOrder.events;
+    // The read waits for this instance's writes; the FAILED projector is not waited for, and says so.
+    const read = await server.gql(`query ($o: ID!) { order(id: $o) { status } }`, { o: orderId });
+    expect(read.data!.order).toEqual({ status: 'SHIPPED' });
+    expect(read.extensions?.warnings).toEqual([
+      expect.objectContaining({ code: 'PROJECTION_FAILED', projections: ['sql-probe'] }),
+    ]);
+    const states = await server.gql(`{ projections { name status failedEventId checkpoint } }`);
+    const probe = states.data!.projections.find((p: { name: string }) => p.name === 'sql-probe');
+    expect(probe).toMatchObject({ status: 'FAILED', failedEventId: event.eventId });
+    expect(BigInt(probe.checkpoint)).toBeLessThan(BigInt(event.position));
+    const { rows } = await server.sql.query(
+      `SELECT (SELECT count(*)::int FROM probe_seen) AS seen, (SELECT count(*)::int FROM probe_checked) AS checked,
+              (SELECT count(*)::int FROM probe_seen WHERE event_id = $1) AS failed_seen`,
+      [event.eventId],
+    );
+    // OrderPlaced and OrderPaid are in both tables; of OrderShipped, not even the write that succeeded.
+    expect(rows[0]).toEqual({ seen: 2, checked: 2, failed_seen: 0 });
+  });
+});

@@ -50,7 +50,7 @@ export function projectorSpec(pool: Pool, projector: Projector) {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        changes.push(...(await projector.apply(batch, { client, table: (t) => t })));
+        changes.push(...(await projector.apply(batch, { client, table: (t) => t, finish: (writes) => writes })));
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
