@@ -1,9 +1,21 @@
 import type { LogPage } from './log-reader';
 import type { StoredEvent } from './types';
 
+/**
+ * Sizes already taken: an event read once by the process's tailer is sized there and again by every projector
+ * that takes it from the tailer's window (the same object), and serialising payloads to measure them showed in
+ * the projectors' profile.
+ */
+const sizes = new WeakMap<StoredEvent, number>();
+
 /** About what an event takes as JSON: its payload and metadata as text, plus a fixed share for the envelope. */
 export function approximateJsonBytes(event: StoredEvent): number {
-  return 256 + JSON.stringify(event.payload).length + JSON.stringify(event.metadata).length;
+  let size = sizes.get(event);
+  if (size === undefined) {
+    size = 256 + JSON.stringify(event.payload).length + JSON.stringify(event.metadata).length;
+    sizes.set(event, size);
+  }
+  return size;
 }
 
 /**

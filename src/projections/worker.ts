@@ -81,12 +81,15 @@ export class ProjectorWorker {
   private refreshRequested = false;
   private readonly loop: ConsumerLoop;
   private readonly eventTypes: ReadonlySet<string>;
+  /** How many events the next read of the log asks for (see fromLog). */
+  private readSize: number;
 
   constructor(
     readonly projector: Projector,
     private readonly deps: WorkerDeps,
   ) {
     this.eventTypes = new Set(projector.eventTypes);
+    this.readSize = deps.options.batchSize;
     this.loop = new ConsumerLoop({
       name: `projector ${projector.name}`,
       step: () => this.step(),
@@ -156,9 +159,9 @@ export class ProjectorWorker {
   }
 
   private async liveBatch(from: bigint): Promise<boolean> {
-    const read =
-      this.fromRecentLog(from) ??
-      (await this.deps.store.readLog(from, this.deps.options.batchSize, { eventTypes: this.projector.eventTypes }));
+    const size = this.readSize;
+    const read = this.fromRecentLog(from, size) ?? (await this.fromLog(from, size));
+    this.nextReadSize(read.full);
     const page = pageWithinBytes(read, this.deps.options.batchBytes);
     if (page.events.length === 0 && page.scannedTo <= from) return false;
     try {
@@ -171,19 +174,43 @@ export class ProjectorWorker {
   }
 
   /**
+   * The page after `from` read from the log, behind the tailer's window (after a restart, a rebuild, a long stop).
+   */
+  private async fromLog(from: bigint, size: number): Promise<LogPage & { full: boolean }> {
+    const page = await this.deps.store.readLog(from, size, { eventTypes: this.projector.eventTypes });
+    return { ...page, full: page.events.length === size };
+  }
+
+  /**
    * The page after `from` out of the process's recent log, when its window still reaches back to `from`: every
    * projector this process leads, the live subscriptions and the read-model feed then share one read of each new
    * event (the reader is the same gap-safe one, so the page is what a read of the log would return). Undefined
    * when the window does not reach back that far (catching up after a restart or a rebuild): read the log then.
    * Nothing new there yet means nothing to do: the recent log pokes the workers after each page it takes in.
    */
-  private fromRecentLog(from: bigint): LogPage | undefined {
+  private fromRecentLog(from: bigint, size: number): (LogPage & { full: boolean }) | undefined {
     const recent = this.deps.recentLog;
-    const events = recent?.eventsAfter(from, this.deps.options.batchSize);
+    const events = recent?.eventsAfter(from, size);
     if (!recent || events === undefined) return undefined;
-    const scannedTo = events.length === this.deps.options.batchSize ? events.at(-1)!.position : recent.head;
+    const full = events.length === size;
+    const scannedTo = full ? events.at(-1)!.position : recent.head;
     const types = this.eventTypes;
-    return { events: events.filter((e) => types.has(e.eventType)), scannedTo: scannedTo > from ? scannedTo : from };
+    return {
+      events: events.filter((e) => types.has(e.eventType)),
+      scannedTo: scannedTo > from ? scannedTo : from,
+      full,
+    };
+  }
+
+  /**
+   * Batches double while there are that many events to take (from the log or the window), up to the rebuild's
+   * batch size: a projector behind (catching up after a restart, a burst) commits a transaction per few thousand
+   * events rather than per `batchSize`, each batch still within `batchBytes`. A page that was not full means the
+   * head is near, and the size falls back to `batchSize`.
+   */
+  private nextReadSize(full: boolean): void {
+    const { batchSize, rebuildBatchSize } = this.deps.options;
+    this.readSize = full ? Math.min(this.readSize * 2, Math.max(batchSize, rebuildBatchSize)) : batchSize;
   }
 
   /**
