@@ -36,12 +36,20 @@ class Params {
   }
 }
 
+/** A NOTIFY the append's statement sends itself, at its commit (see WakeUps.claim). */
+export type Notification = { channel: string; payload: string };
+
 /**
  * Builds the one statement of an append. The stream-version step is a data-modifying CTE `stream(version)` that
  * yields one row (the new version) when the expected version holds and none otherwise; the events and the command
- * record select from it, so a failed check writes nothing.
+ * record select from it, so a failed check writes nothing. With `notify`, the statement also sends that NOTIFY
+ * (PostgreSQL delivers it at the commit), rather than a statement and a transaction of its own after it.
  */
-export function appendStatement(request: AppendRequest, eventIds: string[]): { text: string; values: unknown[] } {
+export function appendStatement(
+  request: AppendRequest,
+  eventIds: string[],
+  notify?: Notification,
+): { text: string; values: unknown[] } {
   const p = new Params();
   const id = p.add(request.aggregateId, 'text');
   const type = p.add(request.aggregateType, 'text');
@@ -88,8 +96,14 @@ export function appendStatement(request: AppendRequest, eventIds: string[]): { t
         request.events.map((e) => JSON.stringify(e.payload)),
         'jsonb[]',
       )}) WITH ORDINALITY AS e(event_id, event_type, schema_version, payload, ord)
-      RETURNING ${EVENT_COLUMNS})
-    SELECT * FROM appended ORDER BY position`;
+      RETURNING ${EVENT_COLUMNS})${
+        notify
+          ? `,
+    wake AS (SELECT pg_notify(${p.add(notify.channel, 'text')}, ${p.add(notify.payload, 'text')}))
+    SELECT appended.* FROM appended, wake ORDER BY position`
+          : `
+    SELECT * FROM appended ORDER BY position`
+      }`;
   return { text, values: p.values };
 }
 
@@ -102,12 +116,17 @@ export function appendStatement(request: AppendRequest, eventIds: string[]): { t
  * outlives the request, so that a projector batch, a bus message and a consumer's work, however much later and
  * wherever, link back to the operation that caused the event.
  */
-export async function append(db: Db, request: AppendRequest, tracing: Tracing = TRACING_OFF): Promise<AppendResult> {
+export async function append(
+  db: Db,
+  request: AppendRequest,
+  tracing: Tracing = TRACING_OFF,
+  notify?: Notification,
+): Promise<AppendResult> {
   const count = request.events.length;
   if (count === 0 || count > MAX_EVENTS_PER_APPEND) {
     throw new RangeError(`an append takes 1 to ${MAX_EVENTS_PER_APPEND} events, got ${count}`);
   }
-  if (!tracing.enabled) return appendRows(db, request);
+  if (!tracing.enabled) return appendRows(db, request, notify);
   const spec = {
     kind: SpanKind.CLIENT,
     attributes: {
@@ -124,18 +143,19 @@ export async function append(db: Db, request: AppendRequest, tracing: Tracing = 
       error instanceof AppError ? error.code : error instanceof DuplicateCommand ? 'DUPLICATE_COMMAND' : undefined,
   };
   return tracing.span(`append ${request.aggregateType}`, spec, () =>
-    appendRows(db, { ...request, metadata: { ...request.metadata, ...tracing.current() } }),
+    appendRows(db, { ...request, metadata: { ...request.metadata, ...tracing.current() } }, notify),
   );
 }
 
-async function appendRows(db: Db, request: AppendRequest): Promise<AppendResult> {
+async function appendRows(db: Db, request: AppendRequest, notify?: Notification): Promise<AppendResult> {
   const query = appendStatement(
     request,
     request.events.map(() => randomUUID()),
+    notify,
   );
   let rows: EventRow[];
   try {
-    // Unsafe only in name: the text is this module's, in one of six fixed forms; every value is a parameter.
+    // Unsafe only in name: the text is this module's, in one of twelve fixed forms; every value is a parameter.
     rows = await db.$queryRawUnsafe<EventRow[]>(query.text, ...query.values);
   } catch (error) {
     if (sqlState(error) === '23505') {

@@ -6,7 +6,7 @@ import { readEvents } from './read-events';
 import { readStream, type StreamRange } from './read-stream';
 import { loadSnapshot, loadStream, saveSnapshot, type NewSnapshot, type SnapshotFit } from './snapshots';
 import type { Tracing } from '../observability/tracing';
-import type { AppendRequest, EventFilter } from './types';
+import type { AppendRequest, AppendResult, EventFilter } from './types';
 import { upcasting, type EventSchemas } from './upcasting';
 import type { Wake, WakeUps } from './wakeups';
 
@@ -42,8 +42,17 @@ export function createEventStore(
         ...e,
         schemaVersion: e.schemaVersion ?? currentVersion(e.eventType),
       }));
-      const result = await append(prisma, { ...request, events }, hooks.tracing);
-      wakeUps.poke();
+      // The append carries its own NOTIFY when none of this process's is under way: no statement of its own.
+      const claim = wakeUps.claim();
+      let result: AppendResult;
+      try {
+        result = await append(prisma, { ...request, events }, hooks.tracing, claim);
+      } catch (error) {
+        claim?.done(false);
+        throw error;
+      }
+      if (claim) claim.done(true);
+      else wakeUps.poke();
       hooks.appended?.(events.map((e) => e.eventType));
       return result;
     },

@@ -24,8 +24,17 @@ export type WakeUps = {
    * the statement to run inside it, and `committed()` to call once it has committed (wakes this process).
    */
   readonly inTransaction: { statement: { name: string; text: string; values: unknown[] }; committed(): void };
+  /**
+   * For a statement that can send the wake-up itself (`pg_notify(channel, payload)`, delivered at its commit):
+   * the arguments, when no NOTIFY of this process is in flight on the channel, so that the statement is that
+   * NOTIFY; undefined otherwise (then `poke()` after it, as usual). A claim ends with `done`, once the statement
+   * has committed or failed.
+   */
+  claim(): WakeClaim | undefined;
   onWake(fn: (wake: Wake) => void): () => void;
 };
+
+export type WakeClaim = { channel: string; payload: string; done(committed: boolean): void };
 
 /**
  * Cross-process wake-ups over LISTEN/NOTIFY. They carry no data (the database is the truth), so they can be
@@ -61,6 +70,7 @@ export class Notifier {
         statement: this.statement(name),
         committed: () => this.local.emit(name, 'news'),
       },
+      claim: () => this.claim(name),
       onWake: (fn) => {
         this.local.on(name, fn);
         return () => this.local.off(name, fn);
@@ -70,6 +80,24 @@ export class Notifier {
 
   private statement(name: string) {
     return { name: `notify-${name}`, text: `SELECT pg_notify('${name}', $1)`, values: [this.origin] };
+  }
+
+  /**
+   * While a statement carries the NOTIFY, pokes wait for it as they wait for one of this process's own (pending);
+   * its end sends them theirs. No `settled` wake-up follows: the NOTIFY had no transaction of its own.
+   */
+  private claim(name: string): WakeClaim | undefined {
+    if (this.inFlight.has(name) || this.closed) return undefined;
+    this.inFlight.add(name);
+    return {
+      channel: name,
+      payload: this.origin,
+      done: (committed) => {
+        this.inFlight.delete(name);
+        if (committed) this.local.emit(name, 'news');
+        if (this.pending.has(name) && !this.closed) void this.notify(name);
+      },
+    };
   }
 
   private poke(name: string): void {

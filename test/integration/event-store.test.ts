@@ -6,6 +6,7 @@ import { Notifier } from '../../src/eventstore/wakeups';
 import type { AppendRequest, AppendResult, StoredEvent } from '../../src/eventstore';
 import { ConcurrencyConflict } from '../../src/shared/errors';
 import { openStore, type StoreFixture } from '../support/event-store';
+import { eventually } from '../support/eventually';
 
 let f: StoreFixture;
 beforeAll(async () => {
@@ -224,6 +225,25 @@ describe('wake-ups', () => {
     await listener.end();
     expect(notifications).toBeGreaterThanOrEqual(1);
     expect(notifications).toBeLessThan(appends / 2);
+  });
+
+  it('sends an append’s NOTIFY with the append itself while none is under way: one wake-up here, one elsewhere', async () => {
+    const elsewhere = new Client(connectionConfig(f.db.url));
+    await elsewhere.connect();
+    const heard: string[] = [];
+    elsewhere.on('notification', (message) => heard.push(message.channel));
+    await elsewhere.query('LISTEN orderstream_events');
+    const wakes: string[] = [];
+    const stop = f.store.onAppended((wake) => wakes.push(wake));
+    try {
+      for (let i = 0; i < 3; i++) await f.store.append(request(randomUUID(), 'no-stream'));
+      await eventually(async () => expect(heard).toHaveLength(3));
+      // No NOTIFY of its own after each append, so no `settled` wake-up for one: only the news of each commit.
+      expect(wakes).toEqual(['news', 'news', 'news']);
+    } finally {
+      stop();
+      await elsewhere.end();
+    }
   });
 
   it('wakes its own process at once and when the NOTIFY has committed, but not again when it comes back', async () => {
