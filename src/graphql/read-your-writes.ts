@@ -20,9 +20,14 @@ export async function answerWithOwnWrite<T>(
   const eventTypes = result.events.map((e) => e.eventType);
   projections.wrote(result.position, eventTypes);
   // Nothing is waited for here (a zero timeout), but a FAILED projector will not show this write until an operator
-  // retries it: the client should know now rather than find out from a stale query.
-  const { failed } = await projections.waitFor(result.position, eventTypes, 0);
-  if (failed.length > 0) warnOnce(context, projectionFailed(failed));
+  // retries it: the client should know now rather than find out from a stale query. The command has committed:
+  // nothing here may turn its answer into an error (a failed re-read of the checkpoints only loses the warning).
+  try {
+    const { failed } = await projections.waitFor(result.position, eventTypes, 0);
+    if (failed.length > 0) warnOnce(context, projectionFailed(failed));
+  } catch (error) {
+    context.logger.warn({ err: error }, 'could not tell whether a projector has FAILED after a committed command');
+  }
   return folded;
 }
 

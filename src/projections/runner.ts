@@ -123,7 +123,7 @@ export class ProjectionRunner {
 
   /**
    * The latest row of `model` with this id that a projector in this process wrote, if it still remembers it and
-   * still leads that projector: the row as committed, so a mutation can answer with it instead of reading it
+   * still leads that projector: the row as committed, so the read-model feed can push it without reading it
    * back. Otherwise undefined: read the table.
    */
   writtenRow<Row>(model: ReadModel<Row>, id: string): Row | undefined {
