@@ -19,7 +19,7 @@ export type Totals = Readonly<Record<string, Money>>;
 /** A customer as the query table holds it: the customer's state plus what its orders add. */
 export type CustomerRecord = CustomerState & { orderCount: number; lifetimeTotals: Totals };
 
-/** The customers table's rows, as the projector reports them to read-your-writes. */
+/** The customers table's rows, as the projector reports them with its changes. */
 export const CUSTOMER_MODEL = readModel<CustomerRecord>('Customer');
 
 /** What the projector remembers of an order: whose it is, its currency, and what of it is paid. */

@@ -46,6 +46,8 @@ export type WakeClaim = { channel: string; payload: string; done(committed: bool
 export class Notifier {
   private readonly local = new EventEmitter();
   private readonly inFlight = new Set<string>();
+  /** Channels whose NOTIFY a statement is carrying (see claim). */
+  private readonly claimed = new Set<string>();
   private readonly pending = new Set<string>();
   private readonly channels = new Set<string>();
   private listener: Client | undefined;
@@ -83,19 +85,19 @@ export class Notifier {
   }
 
   /**
-   * While a statement carries the NOTIFY, pokes wait for it as they wait for one of this process's own (pending);
-   * its end sends them theirs. No `settled` wake-up follows: the NOTIFY had no transaction of its own.
+   * One statement at a time carries the NOTIFY, and only while none of this process's own is under way. Pokes
+   * meanwhile do not wait for it (an append can wait long on a row lock): they send their own NOTIFY, coalesced as
+   * usual. No `settled` wake-up follows a claim: its NOTIFY had no transaction of its own.
    */
   private claim(name: string): WakeClaim | undefined {
-    if (this.inFlight.has(name) || this.closed) return undefined;
-    this.inFlight.add(name);
+    if (this.inFlight.has(name) || this.claimed.has(name) || this.closed) return undefined;
+    this.claimed.add(name);
     return {
       channel: name,
       payload: this.origin,
       done: (committed) => {
-        this.inFlight.delete(name);
+        this.claimed.delete(name);
         if (committed) this.local.emit(name, 'news');
-        if (this.pending.has(name) && !this.closed) void this.notify(name);
       },
     };
   }

@@ -15,7 +15,7 @@ export const ORDER_TABLES = { orders: 'orders', statusCounts: 'order_status_coun
 
 export type OrderRecord = OrderState & { placedPosition: bigint };
 
-/** The orders table's rows, as the projector reports them to read-your-writes and subscriptions. */
+/** The orders table's rows, as the projector reports them to the read-model feed (ordersChanged, orderChanged). */
 export const ORDER_MODEL = readModel<OrderRecord>('Order');
 
 const COLUMNS: readonly Column<Order>[] = [

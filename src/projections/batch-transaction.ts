@@ -23,14 +23,19 @@ export async function inBatchTransaction<T>(
   client.on('error', onError);
   const uncoalesce = coalesceWrites(client);
   let committing: Promise<unknown> | undefined;
+  let reopen: () => void = () => undefined;
   const commit = () => {
     if (committing) return;
     committing = client.query('COMMIT');
     // Awaited below; a failure before then is the statements' own, which fn reports.
     committing.catch(() => undefined);
+    const query = client.query;
     client.query = (() => {
       throw new Error('a statement after the batch transaction was committed');
     }) as PoolClient['query'];
+    reopen = () => {
+      client.query = query;
+    };
   };
   try {
     const begun = client.query('BEGIN');
@@ -51,6 +56,7 @@ export async function inBatchTransaction<T>(
     });
     throw error;
   } finally {
+    reopen();
     uncoalesce();
     client.off('error', onError);
     client.release(broken);

@@ -11,7 +11,7 @@ export function readModel<Row>(name: string): ReadModel<Row> {
   return { name };
 }
 
-/** What a projector's batch hands back: the rows it changed, which the runner keeps for read-your-writes and subscribers. */
+/** What a projector's batch hands back: the rows it changed, which the runner keeps for subscribers. */
 export type ReadModelChange<Row = unknown> = { model: ReadModel<Row>; id: string; row: Row };
 
 /** The transaction a projector writes through, and the real names of its tables (a rebuild uses shadow tables). */

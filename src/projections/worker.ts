@@ -81,7 +81,7 @@ export class ProjectorWorker {
   private refreshRequested = false;
   private readonly loop: ConsumerLoop;
   private readonly eventTypes: ReadonlySet<string>;
-  /** How many events the next read of the log asks for (see fromLog). */
+  /** How many events the next batch asks for, from the log or the window (see nextReadSize). */
   private readSize: number;
 
   constructor(

@@ -1,6 +1,6 @@
 import type { ReadModel, ReadModelChange } from './types';
 
-/** Rows written by this process's live batches, kept for read-your-writes (they are wanted within milliseconds). */
+/** Rows written by this process's live batches, kept for the read-model feed (they are wanted within milliseconds). */
 const CAPACITY = 10_000;
 
 /**

@@ -246,6 +246,29 @@ describe('wake-ups', () => {
     }
   });
 
+  it('does not hold other pokes’ NOTIFY behind a statement that carries one and takes long', async () => {
+    const quiet = { warn: () => undefined };
+    const here = new Notifier(f.pool, connectionConfig(f.db.url), quiet);
+    const elsewhere = new Client(connectionConfig(f.db.url));
+    await elsewhere.connect();
+    let heard = 0;
+    elsewhere.on('notification', () => heard++);
+    await elsewhere.query('LISTEN orderstream_test_claim');
+    try {
+      const wakeUps = here.channel('orderstream_test_claim');
+      // A statement (an append waiting on a row lock, say) has claimed the NOTIFY and not finished.
+      const claim = wakeUps.claim();
+      expect(claim).toBeDefined();
+      expect(wakeUps.claim()).toBeUndefined();
+      wakeUps.poke();
+      await eventually(async () => expect(heard).toBe(1));
+      claim!.done(true);
+    } finally {
+      await here.close();
+      await elsewhere.end();
+    }
+  });
+
   it('wakes its own process at once and when the NOTIFY has committed, but not again when it comes back', async () => {
     const quiet = { warn: () => undefined };
     const here = new Notifier(f.pool, connectionConfig(f.db.url), quiet);
