@@ -1,38 +1,21 @@
 import { randomUUID } from 'node:crypto';
+import { heldProjector } from '../support/held-projector';
 import { startTestServer, type TestServer } from '../support/server';
 
 /**
  * A mutation answers from its own fold without waiting for the projectors; the next read of the query tables waits
- * for them instead. The orders projector here can be held inside its batch (after its writes, before commit), so
- * that "the projector has not got there yet" is a state the test controls rather than a race it hopes to win.
+ * for them instead. The orders projector here can be held inside its batch (see test/support/held-projector.ts).
  */
 let server: TestServer;
-let held: Promise<void> | undefined;
-let release: () => void = () => undefined;
-let holding: () => void = () => undefined;
+const orders = heldProjector('orders');
+const { hold, letGo } = orders;
 const WAIT_MS = 3000;
-
-function hold(): Promise<void> {
-  held = new Promise((resolve) => (release = resolve));
-  return new Promise((resolve) => (holding = resolve));
-}
-
-function letGo() {
-  held = undefined;
-  release();
-}
 
 beforeAll(async () => {
   server = await startTestServer(
     { READ_MODEL_WAIT_MS: String(WAIT_MS) },
     {
-      projection: {
-        beforeCommit: async (projector) => {
-          if (projector !== 'orders' || !held) return;
-          holding();
-          await held;
-        },
-      },
+      projection: { beforeCommit: orders.beforeCommit },
     },
   );
 });

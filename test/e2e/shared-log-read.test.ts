@@ -1,3 +1,4 @@
+import { heldProjector } from '../support/held-projector';
 import { startTestServer, type TestServer } from '../support/server';
 
 // The projectors of a process take the events near the head from its live log reader (the subscriptions'
@@ -6,21 +7,8 @@ import { startTestServer, type TestServer } from '../support/server';
 // appended, not again after every projector's commit, unless its last read found events held above the horizon.
 
 const projectorReads: string[] = [];
-let held: Promise<void> | undefined;
-let release: () => void = () => undefined;
-let holding: () => void = () => undefined;
-
-/** Holds the orders projector's next batch open after its writes; resolves once it is held. */
-function hold(): Promise<void> {
-  held = new Promise((resolve) => (release = resolve));
-  return new Promise((resolve) => (holding = resolve));
-}
-
-function letGo() {
-  held = undefined;
-  release();
-}
-
+const orders = heldProjector('orders');
+const { hold, letGo } = orders;
 let tailerReads = 0;
 let server: TestServer;
 beforeAll(async () => {
@@ -29,13 +17,7 @@ beforeAll(async () => {
     // missing would leave a read waiting (READ_MODEL_STALE) rather than be covered by the next poll.
     { PROJECTION_POLL_MS: '60000', READ_MODEL_WAIT_MS: '20000' },
     {
-      projection: {
-        beforeCommit: async (projector) => {
-          if (projector !== 'orders' || !held) return;
-          holding();
-          await held;
-        },
-      },
+      projection: { beforeCommit: orders.beforeCommit },
       onQuery: (sql) => {
         // A read of the log: the gap-safe read (readLogStatement, its horizon CTE); a projector's is filtered by
         // its event types, the tailer's reads every type.
