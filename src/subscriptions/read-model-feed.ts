@@ -119,6 +119,10 @@ export class ReadModelFeed {
       else toRead.push(id);
     }
     if (toRead.length > 0) rows.push(...(await findOrdersByIds(this.prisma, toRead)));
+    // In log order of each order's latest change, however the rows were found: a subscriber sees orders change in
+    // the order they did (a batch coalesces many commands since mutations no longer wait for the projectors).
+    const at = (order: OrderRecord) => batch.get(order.id)?.position ?? 0n;
+    rows.sort((x, y) => (at(x) < at(y) ? -1 : at(x) > at(y) ? 1 : 0));
     for (const order of rows) {
       if ((this.lastPushed.get(order.id) ?? 0) >= order.version) continue;
       this.remember(order);

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { heldProjector } from '../support/held-projector';
+import { subscriptionStarts } from '../support/subscription-starts';
+import { collect } from '../support/subscriptions';
 import { startTestServer, type TestServer } from '../support/server';
 
 /**
@@ -8,6 +10,7 @@ import { startTestServer, type TestServer } from '../support/server';
  */
 let server: TestServer;
 const orders = heldProjector('orders');
+const starts = subscriptionStarts();
 const { hold, letGo } = orders;
 const WAIT_MS = 3000;
 
@@ -16,6 +19,7 @@ beforeAll(async () => {
     { READ_MODEL_WAIT_MS: String(WAIT_MS) },
     {
       projection: { beforeCommit: orders.beforeCommit },
+      schema: starts.schema,
     },
   );
 });
@@ -104,6 +108,37 @@ it('holds back an `events` page until the gap-safe log shows the write', async (
     expect(read.data!.events.nodes).toEqual([{ eventType: 'OrderPlaced' }]);
   } finally {
     earlier.release();
+  }
+});
+
+it('pushes the changes of a batch that coalesced several commands in log order, on an instance that reads them back', async () => {
+  // A second instance on the same database: the projectors run on the first, so this one's feed reads every row
+  // back from the table, in whatever order the table returns them.
+  const other = await startTestServer({}, { db: server.db, schema: starts.schema });
+  try {
+    const customerId = await customer('Ordered');
+    const before = starts.count('ordersChanged');
+    const changes = collect<{ id: string }>(
+      other.ws(),
+      `subscription ($c: ID) { ordersChanged(filter: { customerId: $c }) { id } }`,
+      { c: customerId },
+      (d) => d.ordersChanged,
+    );
+    await starts.until('ordersChanged', before + 1);
+    // The first order's batch is held: the next five, placed meanwhile, reach the other instance's feed together.
+    const inBatch = hold();
+    const placed = [(await server.gql(PLACE, { input: { customerId, items } })).data!.placeOrder.order.id];
+    await inBatch;
+    for (let i = 0; i < 5; i++) {
+      placed.push((await server.gql(PLACE, { input: { customerId, items } })).data!.placeOrder.order.id);
+    }
+    letGo();
+    const pushed = await changes.until(placed.length);
+    changes.stop();
+    expect(pushed.map((o) => o.id)).toEqual(placed);
+  } finally {
+    await other.app.stop();
+    await other.sql.end();
   }
 });
 
