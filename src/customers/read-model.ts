@@ -1,6 +1,6 @@
 import type { PrismaClient } from '../db/prisma';
 import { Prisma, type Customer, type CustomerOrder } from '../generated/prisma/client';
-import { tableStatements, type Column } from '../projections/table-columns';
+import { ident, tableStatements, type Column } from '../projections/table-columns';
 import { readModel, type ProjectionTx } from '../projections/types';
 import type { Money } from '../shared/money';
 import type { CustomerState } from './state';
@@ -83,12 +83,12 @@ export async function loadCustomersOf(
   orderIds: readonly string[],
 ): Promise<Map<string, CustomerRecord>> {
   if (customerIds.length === 0 && orderIds.length === 0) return new Map();
-  const orders = tx.table(CUSTOMER_TABLES.orders).replaceAll('"', '""');
+  const orders = tx.table(CUSTOMER_TABLES.orders);
   const rows = await customers.loadWhere(
     tx.client,
     tx.table(CUSTOMER_TABLES.customers),
     `load-of-orders:${orders}`,
-    `id = ANY($1) OR id IN (SELECT customer_id FROM "${orders}" WHERE order_id = ANY($2))`,
+    `id = ANY($1) OR id IN (SELECT customer_id FROM ${ident(orders)} WHERE order_id = ANY($2))`,
     [customerIds, orderIds],
   );
   return new Map(rows.map((row) => [row.id, toRecord(row)]));

@@ -5,6 +5,7 @@ import type { EventStore } from '../eventstore';
 import { pageWithinBytes } from '../eventstore/event-size';
 import { isTransient } from '../db/sql-errors';
 import { inBatchTransaction } from './batch-transaction';
+import { ident } from './table-columns';
 import {
   CheckpointMoved,
   completeRebuild,
@@ -18,8 +19,6 @@ import type { CheckpointRow, Projector } from './types';
 const SUFFIX = '__rebuild';
 
 export const shadowName = (table: string) => `${table}${SUFFIX}`;
-
-const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** Fresh, empty copies of a projector's tables (same columns, defaults, indexes) to rebuild into. */
 // Unsafe only in name: DDL takes no parameters, and the names are the projector's own tables, quoted.

@@ -16,7 +16,8 @@ const ROW_TYPES = {
   }) as typeof types.getTypeParser,
 };
 
-const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+/** A table's name quoted for SQL (query tables, their shadow copies in a rebuild). */
+export const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
  * A projector's statements on one query table, from its column list alone (so a column is named once, beside the

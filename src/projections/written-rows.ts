@@ -4,8 +4,8 @@ import type { ReadModel, ReadModelChange } from './types';
 const CAPACITY = 10_000;
 
 /**
- * The latest rows the projectors in this process committed, so that a mutation (and a read-model subscription)
- * can answer with a row as committed instead of reading it back. Bounded: the oldest are forgotten first.
+ * The latest rows the projectors in this process committed, so that a read-model subscription can push a row as
+ * committed instead of reading it back. Bounded: the oldest are forgotten first.
  */
 export class WrittenRows {
   private readonly rows = new Map<string, { projector: string; row: unknown }>();
