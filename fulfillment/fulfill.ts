@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { shipmentKeys } from './command-keys';
 import { retryDelay, type FulfillmentConfig } from './config';
 import { parseOrderPaid, type OrderPaid } from './envelope';
 import type { Inbox } from './inbox';
@@ -30,7 +31,7 @@ export type Decision =
 export type FulfillmentHooks = {
   /** A valid OrderPaid is in hand, nothing done with it yet. */
   received?(event: OrderPaid): void;
-  /** After orderstream answered shipOrder, before the inbox row is written. */
+  /** After orderstream answered shipOrder (under the last key tried), before the inbox row is written. */
   afterShip?(event: OrderPaid, result: ShipResult): void | Promise<void>;
 };
 
@@ -41,7 +42,9 @@ export type Fulfiller = (delivery: Delivery) => Promise<Decision>;
  * 1. inbox hit → acknowledge, nothing else (a redelivery of an event already done);
  * 2. shipOrder with commandId = the event's id, so a call repeated after a crash (2 done, 3 not) is answered by
  *    orderstream with the first result and ships nothing twice; causationId follows from it (orderstream sets
- *    causationId = commandId), and correlationId is carried over from the event;
+ *    causationId = commandId), and correlationId is carried over from the event. Should that key have been used
+ *    for another command (IDEMPOTENCY_CONFLICT), the next key derived from the event is tried, with a warning: the
+ *    same keys in the same order on every delivery, so a repeat still lands on the key that shipped;
  * 3. the inbox row (with any effects of the service's own, in one transaction);
  * 4. only then acknowledge (by the caller). A crash before 4 means a redelivery, which 1 or 2 absorbs.
  */
@@ -56,6 +59,19 @@ export function createFulfiller(deps: {
   now?: () => number;
 }): Fulfiller {
   const { config, inbox, api, logger, signal, hooks = {}, now = Date.now } = deps;
+  const ship = async (event: OrderPaid): Promise<Exclude<ShipResult, { kind: 'conflict' }>> => {
+    const { eventId, aggregateId: orderId } = event;
+    const keys = shipmentKeys(eventId);
+    for (const [i, commandId] of keys.entries()) {
+      const result = await api.shipOrder({ orderId, commandId, correlationId: event.metadata.correlationId });
+      if (result.kind !== 'conflict') return result;
+      logger.warn(
+        { eventId, orderId, commandId, next: keys[i + 1], message: result.message },
+        'commandId already used for another command (IDEMPOTENCY_CONFLICT): trying the next key derived from the event',
+      );
+    }
+    return { kind: 'refused', code: 'IDEMPOTENCY_CONFLICT', message: `every key derived from ${eventId} was taken` };
+  };
   const retry = (attempt: number, reason: string, eventId?: string, afterMs?: number): Decision => ({
     action: 'retry',
     eventId,
@@ -78,7 +94,7 @@ export function createFulfiller(deps: {
       const due = Date.parse(event.timestamp) + config.delayMs;
       if (!(await sleep(due - now(), signal))) return { action: 'abandon', eventId };
 
-      const result = await api.shipOrder({ orderId, commandId: eventId, correlationId: event.metadata.correlationId });
+      const result = await ship(event);
       await hooks.afterShip?.(event, result);
       if (result.kind === 'retry') return retry(attempt, result.reason, eventId, result.afterMs);
 

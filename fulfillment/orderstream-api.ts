@@ -6,11 +6,14 @@ import type { Tracing } from './tracing';
  * - `shipped`: the order is shipped by this command (the first time, or a repeat of the same commandId, which the
  *   API answers with the first result and appends nothing);
  * - `refused`: a refusal no retry can change (the order was cancelled, does not exist, …): record it, move on;
+ * - `conflict`: IDEMPOTENCY_CONFLICT, the commandId was used before, by this service's identity, for another
+ *   command: nothing about the order; the same command under another key may well ship it;
  * - `retry`: the call may succeed later (network, 5xx, rate limit, a token problem): do not acknowledge.
  */
 export type ShipResult =
   | { kind: 'shipped'; version: number; eventIds: string[] }
   | { kind: 'refused'; code: string; rule?: string; message: string }
+  | { kind: 'conflict'; message: string }
   | { kind: 'retry'; reason: string; afterMs?: number };
 
 export type ShipRequest = { orderId: string; commandId: string; correlationId: string };
@@ -23,11 +26,12 @@ const SHIP_ORDER = `mutation ShipOrder($input: ShipOrderInput!) {
 }`;
 
 /**
- * Refusals about the order itself: sending the same command again gives the same answer. Everything else
- * (UNAUTHENTICATED, FORBIDDEN, RATE_LIMITED, CONCURRENCY_CONFLICT, INTERNAL_SERVER_ERROR, unknown codes) is about
- * the moment or the service's set-up, and acknowledging would lose the shipment, so those are retried.
+ * Refusals about the order itself: sending the same command again gives the same answer. IDEMPOTENCY_CONFLICT is
+ * about the key, not the order (`conflict`). Everything else (UNAUTHENTICATED, FORBIDDEN, RATE_LIMITED,
+ * CONCURRENCY_CONFLICT, INTERNAL_SERVER_ERROR, unknown codes) is about the moment or the service's set-up, and
+ * acknowledging would lose the shipment, so those are retried.
  */
-const FINAL = new Set(['NOT_FOUND', 'BUSINESS_RULE_VIOLATION', 'IDEMPOTENCY_CONFLICT', 'BAD_USER_INPUT']);
+const FINAL = new Set(['NOT_FOUND', 'BUSINESS_RULE_VIOLATION', 'BAD_USER_INPUT']);
 
 type GraphQLError = { message?: string; extensions?: { code?: string; rule?: string; retryAfterMs?: number } };
 type Answer = {
@@ -86,6 +90,7 @@ export function createOrderstreamApi(options: {
     if (shipped) return { kind: 'shipped', version: shipped.version, eventIds: shipped.events.map((e) => e.eventId) };
     const error = answer.errors?.[0];
     const code = error?.extensions?.code;
+    if (code === 'IDEMPOTENCY_CONFLICT') return { kind: 'conflict', message: error?.message ?? code };
     if (code && FINAL.has(code)) {
       return { kind: 'refused', code, rule: error?.extensions?.rule, message: error?.message ?? code };
     }

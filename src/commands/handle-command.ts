@@ -16,16 +16,21 @@ import { AppError, ConcurrencyConflict, IdempotencyConflict, NotFound } from '..
 import type { InputLimits } from '../shared/input-limits';
 import { requireId } from '../shared/text';
 import { emptyAggregate, foldOnto, type Aggregate, type DomainEvent, type Loaded } from './aggregate';
+import { idempotencyScope, namespacedCorrelationId } from './caller-scope';
 import type { Lanes } from './lanes';
 import { loadAggregate } from './load';
 
 /** Who sent a command and how it relates to others: becomes the events' metadata. */
 export type CommandMeta = {
-  /** Idempotency key from the client. */
+  /** Idempotency key from the client, unique within its caller's scope (see idempotencyScope). */
   commandId?: string | null;
+  /** From a customer, stored in their namespace (see namespacedCorrelationId). */
   correlationId?: string | null;
   userId?: string | null;
-  /** The customer a customer-role caller is: their commands may touch only their own aggregates. */
+  /**
+   * The customer a customer-role caller is: their commands may touch only their own aggregates, which the log's
+   * owner of the stream is checked against before anything is loaded.
+   */
   owner?: string;
   /** Told the ids this command's events carry, once they are known (the request's log line names them). */
   onIds?(ids: CommandIds): void;
@@ -49,7 +54,8 @@ export type Command<S, E extends DomainEvent> = {
   decide(state: S): E[] | Promise<E[]>;
   /**
    * Whether the caller may act on the loaded aggregate; one it may not is answered exactly as a missing one
-   * (NOT_FOUND), before anything else about it (its version) is compared or told.
+   * (NOT_FOUND), before anything else about it (its version) is compared or told. A customer's command has already
+   * been refused the same way, unloaded, if the stream's recorded owner is not them.
    */
   admits?(state: S): boolean;
   meta: CommandMeta;
@@ -112,11 +118,16 @@ async function runCommand<S, E extends DomainEvent>(
   options: CommandOptions,
   span: Span | undefined,
 ): Promise<CommandOutcome<S>> {
+  const { owner } = command.meta;
   const commandId = optionalId(command.meta.commandId, 'commandId', options.limits);
-  const correlationId = optionalId(command.meta.correlationId, 'correlationId', options.limits);
+  const correlationId = clientCorrelationId(command.meta, options.limits);
   if (!command.creates) requireId(command.aggregateId, command.idField ?? 'id', options.limits.idLength);
   const causationId = commandId ?? randomUUID();
-  const ids: CommandIds = { correlationId: correlationId ?? causationId, causationId, commandId };
+  // Without a correlationId, a customer's events get a fresh one rather than their commandId: that is a value they
+  // chose too, and as a correlationId it would reach staff's view (and the fulfillment service's commands) outside
+  // their namespace.
+  const generated = owner === undefined ? causationId : randomUUID();
+  const ids: CommandIds = { correlationId: correlationId ?? generated, causationId, commandId };
   command.meta.onIds?.(ids);
   span?.setAttributes({ [ATTR_CORRELATION_ID]: ids.correlationId, [ATTR_CAUSATION_ID]: causationId });
   if (commandId) span?.setAttribute(ATTR_COMMAND_ID, commandId);
@@ -126,10 +137,28 @@ async function runCommand<S, E extends DomainEvent>(
     causationId,
     userId: command.meta.userId ?? null,
   };
-  const run = () => runAttempts(store, command, options, span, metadata, commandId, requestHash);
+  const key = commandId === undefined ? undefined : { scope: idempotencyScope(command.meta.userId), commandId };
+  const run = () => runAttempts(store, command, options, span, metadata, key, requestHash);
   // A creating command names a fresh id: nothing else in this process can be writing to its stream.
-  return command.creates || !options.lanes ? run() : options.lanes.run(command.aggregateId, run);
+  if (command.creates) return run();
+  // Another customer's aggregate is, to a customer, no aggregate: refused as an unknown id is, by one indexed
+  // read, before its events are loaded or its lane (where it would wait behind the owner's commands) is entered.
+  if (owner !== undefined && !(await store.ownsStream(command.aggregateId, owner))) {
+    throw new NotFound(command.aggregate.type, command.aggregateId);
+  }
+  return options.lanes ? options.lanes.run(command.aggregateId, run) : run();
 }
+
+/** The client's correlationId, held to the id bounds; a customer's in their namespace. */
+function clientCorrelationId(meta: CommandMeta, limits: InputLimits): string | undefined {
+  if (meta.correlationId === null || meta.correlationId === undefined) return undefined;
+  return meta.owner === undefined
+    ? requireId(meta.correlationId, 'correlationId', limits.idLength)
+    : namespacedCorrelationId(meta.owner, meta.correlationId, limits.idLength);
+}
+
+/** A commandId and the caller's scope it is unique in. */
+type IdempotencyKey = { scope: string; commandId: string };
 
 /** The idempotency check, then load → decide → append, again after each lost race while retries last. */
 async function runAttempts<S, E extends DomainEvent>(
@@ -138,23 +167,23 @@ async function runAttempts<S, E extends DomainEvent>(
   options: CommandOptions,
   span: Span | undefined,
   metadata: EventMetadata,
-  commandId: string | undefined,
+  key: IdempotencyKey | undefined,
   requestHash: string,
 ): Promise<CommandOutcome<S>> {
-  if (commandId) {
-    const earlier = await replay(store, command, commandId, requestHash);
+  if (key) {
+    const earlier = await replay(store, command, key, requestHash);
     if (earlier) return earlier;
   }
   const mayRetry = command.expectedVersion === undefined || command.expectedVersion === null;
   for (let attempt = 0; ; attempt++) {
     span?.setAttribute(ATTR_COMMAND_ATTEMPTS, attempt + 1);
     try {
-      return await attemptOnce(store, command, options, metadata, commandId ? { commandId, requestHash } : undefined);
+      return await attemptOnce(store, command, options, metadata, key && { ...key, requestHash });
     } catch (error) {
       // A twin request with the same commandId may have committed while this one was deciding or appending: then
       // this one failed only because the command is already done, and the first result is the answer.
-      if (commandId && (error instanceof AppError || error instanceof DuplicateCommand)) {
-        const earlier = await replay(store, command, commandId, requestHash);
+      if (key && (error instanceof AppError || error instanceof DuplicateCommand)) {
+        const earlier = await replay(store, command, key, requestHash);
         if (earlier) return earlier;
       }
       if (error instanceof ConcurrencyConflict && mayRetry && attempt < options.retries) {
@@ -171,7 +200,7 @@ async function attemptOnce<S, E extends DomainEvent>(
   command: Command<S, E>,
   options: CommandOptions,
   metadata: EventMetadata,
-  idempotency: { commandId: string; requestHash: string } | undefined,
+  idempotency: (IdempotencyKey & { requestHash: string }) | undefined,
 ): Promise<CommandOutcome<S>> {
   // A creating command names a fresh id: there is nothing to load (a duplicate id fails the no-stream append).
   const { loaded, baseVersion } = command.creates
@@ -266,16 +295,16 @@ function backOff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** The first result of a command already processed under this commandId, re-read from the log. */
+/** The first result of a command this caller already sent under this commandId, re-read from the log. */
 async function replay<S, E extends DomainEvent>(
   store: EventStore,
   command: Command<S, E>,
-  commandId: string,
+  key: IdempotencyKey,
   requestHash: string,
 ): Promise<CommandOutcome<S> | undefined> {
-  const record = await store.findProcessedCommand(commandId);
+  const record = await store.findProcessedCommand(key.scope, key.commandId);
   if (!record) return undefined;
-  if (record.requestHash !== requestHash) throw new IdempotencyConflict(commandId);
+  if (record.requestHash !== requestHash) throw new IdempotencyConflict(key.commandId);
   // Positions pack (transaction id, index within the append), so the command's events are the last `count`
   // versions up to record.version: read them even when a snapshot at or below record.version covers them.
   const count = Number(record.lastPosition - record.firstPosition) + 1;

@@ -74,8 +74,9 @@ export function appendStatement(
   if (request.command) {
     command = `, command AS (
       INSERT INTO processed_commands
-        (command_id, command_type, request_hash, aggregate_id, version, first_position, last_position)
-      SELECT ${p.add(request.command.commandId, 'text')}, ${p.add(request.command.commandType, 'text')},
+        (scope, command_id, command_type, request_hash, aggregate_id, version, first_position, last_position)
+      SELECT ${p.add(request.command.scope, 'text')}, ${p.add(request.command.commandId, 'text')},
+        ${p.add(request.command.commandType, 'text')},
         ${p.add(request.command.requestHash, 'text')}, ${id}, stream.version, ${base} + 1, ${base} + ${count}
       FROM stream)`;
   }

@@ -17,7 +17,10 @@ const FIELDS: {
   aggregateId: { sql: (p) => `aggregate_id = ${p}`, test: (e, v) => e.aggregateId === v },
   aggregateType: { sql: (p) => `aggregate_type = ${p}`, test: (e, v) => e.aggregateType === v },
   eventTypes: { sql: (p) => `event_type = ANY(${p}::text[])`, test: (e, v) => v.includes(e.eventType) },
-  correlationId: { sql: (p) => `metadata ->> 'correlationId' = ${p}`, test: (e, v) => e.metadata.correlationId === v },
+  correlationIds: {
+    sql: (p) => `metadata ->> 'correlationId' = ANY(${p}::text[])`,
+    test: (e, v) => v.includes(e.metadata.correlationId),
+  },
   fromTimestamp: { sql: (p) => `timestamp >= ${p}`, test: (e, v) => e.timestamp >= v },
   ownerId: { sql: (p) => `owner_id = ${p}`, test: (e, v) => e.ownerId === v },
 };

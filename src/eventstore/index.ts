@@ -3,7 +3,7 @@ import { append } from './append';
 import { countEvents, logHead, readLog } from './log-reader';
 import { findProcessedCommand } from './processed-commands';
 import { readEvents } from './read-events';
-import { readStream, type StreamRange } from './read-stream';
+import { ownsStream, readStream, type StreamRange } from './read-stream';
 import { loadSnapshot, loadStream, saveSnapshot, type NewSnapshot, type SnapshotFit } from './snapshots';
 import type { Tracing } from '../observability/tracing';
 import type { AppendRequest, AppendResult, EventFilter } from './types';
@@ -58,6 +58,8 @@ export function createEventStore(
     },
     readStream: async (aggregateId: string, range?: StreamRange) =>
       (await readStream(prisma, aggregateId, range)).map(upcast),
+    /** Whether a customer owns the aggregate (its latest event's owner): the command side's check before a load. */
+    ownsStream: (aggregateId: string, ownerId: string) => ownsStream(prisma, aggregateId, ownerId),
     readEvents: async (eventIds: readonly string[], ownerId?: string) =>
       (await readEvents(prisma, eventIds, ownerId)).map(upcast),
     readLog: async (after: bigint, limit: number, filter?: EventFilter) => {
@@ -67,7 +69,7 @@ export function createEventStore(
     logHead: () => logHead(prisma),
     countEvents: (after: bigint, upTo: bigint, eventTypes?: readonly string[]) =>
       countEvents(prisma, after, upTo, eventTypes),
-    findProcessedCommand: (commandId: string) => findProcessedCommand(prisma, commandId),
+    findProcessedCommand: (scope: string, commandId: string) => findProcessedCommand(prisma, scope, commandId),
     loadSnapshot: (aggregateId: string) => loadSnapshot(prisma, aggregateId),
     /** The latest fitting snapshot and the events after it, upcast, in one round trip (a command's load). */
     loadStream: async (aggregateId: string, fit: SnapshotFit, range?: { toVersion?: number; readFrom?: number }) => {

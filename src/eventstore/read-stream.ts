@@ -27,3 +27,15 @@ export async function readStream(db: Db, aggregateId: string, range: StreamRange
   );
   return rows.map(toStoredEvent);
 }
+
+/**
+ * Whether the stream's latest event records `ownerId` as its owner (false for no stream): one backward step on the
+ * (aggregate_id, version) index, reading no payload, so that a customer's command on someone else's aggregate costs
+ * what one on an unknown id costs.
+ */
+export async function ownsStream(db: Db, aggregateId: string, ownerId: string): Promise<boolean> {
+  const rows = await db.$queryRaw<{ owned: boolean | null }[]>`
+    SELECT owner_id = ${ownerId} AS owned FROM events
+    WHERE aggregate_id = ${aggregateId} ORDER BY version DESC LIMIT 1`;
+  return rows[0]?.owned === true;
+}

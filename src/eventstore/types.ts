@@ -41,14 +41,18 @@ export type EventFilter = {
   aggregateId?: string;
   aggregateType?: string;
   eventTypes?: readonly string[];
-  correlationId?: string;
+  /** Any of these correlation ids (a customer's filter means two: see correlationIdsMatching). */
+  correlationIds?: readonly string[];
   fromTimestamp?: Date;
   /** Only events of this owner (a customer's own). */
   ownerId?: string;
 };
 
-/** Recorded with the events of a command that carried a client commandId. */
-export type CommandRecord = { commandId: string; commandType: string; requestHash: string };
+/**
+ * Recorded with the events of a command that carried a client commandId. The key is (scope, commandId): the same
+ * commandId from another caller is another command.
+ */
+export type CommandRecord = { scope: string; commandId: string; commandType: string; requestHash: string };
 
 export type AppendRequest = {
   aggregateId: string;

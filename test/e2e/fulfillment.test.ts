@@ -9,6 +9,7 @@ import {
   type NatsConnection,
   type NatsError,
 } from 'nats';
+import { shipmentKeys } from '../../fulfillment/command-keys';
 import { ConfigError, loadFulfillmentConfig } from '../../fulfillment/config';
 import type { Settled } from '../../fulfillment/consumer';
 import type { FulfillmentHooks } from '../../fulfillment/fulfill';
@@ -136,8 +137,8 @@ afterAll(async () => {
   await inboxDb?.drop();
 });
 
-async function ok(query: string, variables?: Record<string, unknown>) {
-  const res = await server.gql(query, variables);
+async function ok(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) {
+  const res = await server.gql(query, variables, headers);
   expect(res.errors).toBeUndefined();
   return res.data!;
 }
@@ -273,6 +274,76 @@ for (const broker of brokers) {
       });
       expect(Date.parse(shipped[0]!.timestamp)).toBeGreaterThanOrEqual(Date.parse(paid.timestamp) + delayMs);
       await eventually(async () => expect(fates(r, paid.eventId)).toEqual(['ack:shipped']));
+      expect(await inboxRow(paid.eventId)).toEqual({ order_id: paid.aggregateId, outcome: 'shipped' });
+    });
+
+    it("ships a customer's paid order although the customer used its OrderPaid eventId as a commandId first", async () => {
+      const r = await start();
+      const customer = await server.as({ role: 'customer', customerId, sub: `grace-${randomUUID()}` });
+      const placed = await ok(
+        `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { aggregateId } }`,
+        { input: { customerId, items: [{ productId: 'lamp', quantity: 1, unitPrice: '49.90' }] } },
+        customer,
+      );
+      const orderId = placed.placeOrder.aggregateId as string;
+      const correlationId = `checkout-${randomUUID()}`;
+      await ok(
+        `mutation ($input: PayOrderInput!) { payOrder(input: $input) { version } }`,
+        { input: { orderId, correlationId } },
+        customer,
+      );
+      const [paid] = await eventsOf(orderId, 'OrderPaid');
+      // The key the service will ship under, claimed first by the customer for a command of their own.
+      await ok(
+        `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { aggregateId } }`,
+        {
+          input: {
+            customerId,
+            items: [{ productId: 'bulb', quantity: 1, unitPrice: '2.00' }],
+            commandId: paid!.eventId,
+          },
+        },
+        customer,
+      );
+      await bus.publish(body(paid), paid!.eventId);
+
+      await eventually(async () => expect(fates(r, paid!.eventId)).toEqual(['ack:shipped']), 15_000);
+      const [shipped] = await eventsOf(orderId, 'OrderShipped');
+      expect(shipped!.metadata).toMatchObject({ causationId: paid!.eventId, userId: 'fulfillment' });
+      // Staff's events carry the customer's correlationId in the customer's namespace; the customer sees theirs.
+      expect(shipped!.metadata.correlationId).toBe(`${customerId}:${correlationId}`);
+      const seen = await ok(
+        `query ($filter: EventFilter) { events(filter: $filter) { nodes { eventType metadata { correlationId } } } }`,
+        { filter: { correlationId } },
+        customer,
+      );
+      expect(seen.events.nodes).toEqual([
+        { eventType: 'OrderPaid', metadata: { correlationId } },
+        { eventType: 'OrderShipped', metadata: { correlationId } },
+      ]);
+    });
+
+    it('ships under a key derived from the event when its own identity used the eventId for another command', async () => {
+      const r = await start();
+      const paid = await paidOrder();
+      await ok(
+        `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { aggregateId } }`,
+        {
+          input: {
+            customerId,
+            items: [{ productId: 'bulb', quantity: 1, unitPrice: '2.00' }],
+            commandId: paid.eventId,
+          },
+        },
+        await server.as({ role: 'staff', sub: 'fulfillment' }),
+      );
+      await bus.publish(body(paid), paid.eventId);
+
+      await eventually(async () => expect(fates(r, paid.eventId)).toEqual(['ack:shipped']), 15_000);
+      expect(r.calls()).toBe(2);
+      const shipped = await eventsOf(paid.aggregateId, 'OrderShipped');
+      expect(shipped).toHaveLength(1);
+      expect(shipped[0]!.metadata.causationId).toBe(shipmentKeys(paid.eventId)[1]);
       expect(await inboxRow(paid.eventId)).toEqual({ order_id: paid.aggregateId, outcome: 'shipped' });
     });
 

@@ -122,7 +122,7 @@ describe('readLog', () => {
     });
     const byType = await f.store.readLog(0n, 100, { eventTypes: ['CustomerDeactivated'], aggregateId: id });
     expect(byType.events.map((e) => e.eventType)).toEqual(['CustomerDeactivated']);
-    const byCorrelation = await f.store.readLog(0n, 100, { correlationId });
+    const byCorrelation = await f.store.readLog(0n, 100, { correlationIds: [correlationId] });
     expect(byCorrelation.events.map((e) => e.version)).toEqual([1, 2]);
     const byAggregateType = await f.store.readLog(0n, 100, { aggregateType: 'Customer', aggregateId: id });
     expect(byAggregateType.events).toHaveLength(2);

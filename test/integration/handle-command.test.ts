@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { handleCommand, type CommandOptions } from '../../src/commands/handle-command';
+import { handleCommand, type Command, type CommandOptions } from '../../src/commands/handle-command';
 import { Lanes } from '../../src/commands/lanes';
 import type { OrderEvent } from '../../src/orders/events';
 import { orderAggregate } from '../../src/orders/commands';
+import type { OrderState } from '../../src/orders/state';
 import { DEFAULT_INPUT_LIMITS } from '../../src/shared/input-limits';
 import { openStore, type StoreFixture } from '../support/event-store';
 
@@ -98,5 +99,75 @@ describe('lanes', () => {
     ]);
     expect(first).toMatchObject({ status: 'fulfilled', value: { version: 2 } });
     expect(second).toMatchObject({ status: 'rejected', reason: { code: 'CONCURRENCY_CONFLICT', actualVersion: 2 } });
+  });
+});
+
+describe('ownership, checked before the load and the lane', () => {
+  const cancel = (orderId: string, owner?: string): Command<OrderState | null, OrderEvent> => ({
+    aggregate: orderAggregate,
+    aggregateId: orderId,
+    commandType: 'CancelOrder',
+    input: { orderId },
+    creates: false,
+    admits: owner === undefined ? undefined : (state) => state?.customerId === owner,
+    decide: (): OrderEvent[] => [{ type: 'OrderCancelled', data: {} }],
+    meta: { owner, userId: owner },
+  });
+
+  /** An order of customer `c`, with its owner recorded as the command side records it. */
+  const ownedOrder = async () => {
+    const orderId = randomUUID();
+    await f.store.append({
+      aggregateId: orderId,
+      aggregateType: 'Order',
+      expectedVersion: 'no-stream',
+      events: [
+        {
+          eventType: 'OrderPlaced',
+          payload: {
+            customerId: 'c',
+            items: [{ productId: 'p', quantity: 1, unitPrice: '1.00' }],
+            totalAmount: '1.00',
+            currency: 'EUR',
+          },
+        },
+      ],
+      metadata: { correlationId: 'x', causationId: 'x', userId: null },
+      ownerId: 'c',
+    });
+    return orderId;
+  };
+
+  it("refuses another customer's order as NOT_FOUND, like an unknown id, without entering its lane or loading it", async () => {
+    const orderId = await ownedOrder();
+    const lanes = new Lanes();
+    const entered = jest.spyOn(lanes, 'run');
+    const loads = jest.spyOn(f.store, 'loadStream');
+    try {
+      for (const id of [orderId, randomUUID()]) {
+        await expect(handleCommand(f.store, cancel(id, 'someone-else'), { ...options, lanes })).rejects.toMatchObject({
+          code: 'NOT_FOUND',
+          message: `Order ${id} was not found`,
+        });
+      }
+      expect(entered).not.toHaveBeenCalled();
+      expect(loads).not.toHaveBeenCalled();
+    } finally {
+      loads.mockRestore();
+    }
+    const own = await handleCommand(f.store, cancel(orderId, 'c'), { ...options, lanes });
+    expect(own).toMatchObject({ version: 2, state: { status: 'CANCELLED' } });
+    expect(entered).toHaveBeenCalledTimes(1);
+  });
+
+  it('asks nothing of the log about owners for a caller without one (staff, internal commands)', async () => {
+    const orderId = await ownedOrder();
+    const checks = jest.spyOn(f.store, 'ownsStream');
+    try {
+      await expect(handleCommand(f.store, cancel(orderId), options)).resolves.toMatchObject({ version: 2 });
+      expect(checks).not.toHaveBeenCalled();
+    } finally {
+      checks.mockRestore();
+    }
   });
 });
