@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
@@ -50,6 +51,8 @@ export type Orderstream = {
   services: Services;
   /** Out of the box (no AUTH_*, not production): ready-made tokens, printed at start-up. */
   developmentTokens?: DevelopmentTokens;
+  /** With developmentTokens: the key the pages' URLs must carry for the pages to send the admin token. */
+  pageKey?: string;
   stop(): Promise<void>;
 };
 
@@ -220,7 +223,11 @@ export async function startOrderstream(
             customerExists: async (id) => (await store.readStream(id, { toVersion: 1 }))[0]?.aggregateType === CUSTOMER,
           })
         : undefined;
-    const http = await createHttpServer(schema, services, logger, { adminToken: tokens?.admin });
+    // 192 bits, new at every start: a URL printed before a restart opens the pages without the token.
+    const pageKey = tokens && randomBytes(24).toString('base64url');
+    const http = await createHttpServer(schema, services, logger, {
+      development: tokens && pageKey ? { adminToken: tokens.admin, key: pageKey } : undefined,
+    });
     cleanups.push(() => http.stop());
     await new Promise<void>((resolve, reject) => {
       http.server.once('error', reject);
@@ -229,7 +236,7 @@ export async function startOrderstream(
     const address = http.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    return { url: `http://${host}:${port}`, databaseUrl, services, developmentTokens: tokens, stop };
+    return { url: `http://${host}:${port}`, databaseUrl, services, developmentTokens: tokens, pageKey, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   logger.info(`GraphQL API:   ${app.url}/graphql (subscriptions: ${app.url.replace(/^http/, 'ws')}/graphql)`);
   logger.info(`GraphQL IDE:   ${app.url}/graphql in a browser`);
   // Plain text on stdout, not a log record: it is meant to be read and copied.
-  if (app.developmentTokens) console.log(formatDevelopmentTokens(app.developmentTokens, app.url));
+  if (app.developmentTokens && app.pageKey) {
+    console.log(formatDevelopmentTokens(app.developmentTokens, app.url, app.pageKey));
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {

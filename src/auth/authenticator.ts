@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 // jose 5 rather than 6: 6 is ESM-only, and Jest's CommonJS module sandbox cannot load it.
 import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { ZodError } from 'zod';
-import type { AuthConfig } from '../config';
+import { DEFAULT_MAX_TOKEN_LIFETIME_S, type AuthConfig } from '../config';
 import { Unauthenticated } from '../shared/errors';
 import { principalFrom, type Principal, type Role } from './principal';
 
@@ -17,6 +17,8 @@ export type Authenticator = {
   /** Signs a token with the service's own secret (development and tests); undefined with a JWKS URL. */
   mint?(claims: { sub: string; role: Role; customerId?: string; expiresIn?: string }): Promise<string>;
   mode: AuthConfig['mode'];
+  /** The furthest a token's `exp` may lie ahead of now, in seconds (AUTH_MAX_TOKEN_LIFETIME). */
+  maxTokenLifetimeS: number;
 };
 
 const DEV_SECRET_FILE = 'auth-dev-secret';
@@ -42,7 +44,8 @@ export async function developmentSecret(dataDir: string): Promise<string> {
 }
 
 export async function createAuthenticator(config: AuthConfig, dataDir: string): Promise<Authenticator> {
-  // `exp` required: a token that never expires would hold a graphql-ws connection open for ever.
+  // `exp` required: a token that never expires would hold a graphql-ws connection open for ever, and its lifetime is
+  // unbounded, which no AUTH_MAX_TOKEN_LIFETIME allows.
   const options = {
     issuer: config.issuer,
     audience: config.audience,
@@ -61,11 +64,20 @@ export async function createAuthenticator(config: AuthConfig, dataDir: string): 
     // Only HS256: a token that names another algorithm (`none` included) is refused, never tried.
     check = (token) => jwtVerify(token, key, { ...options, algorithms: ['HS256'] });
   }
+  const maxTokenLifetimeS = config.maxTokenLifetimeS ?? DEFAULT_MAX_TOKEN_LIFETIME_S;
   return {
     mode: config.mode,
+    maxTokenLifetimeS,
     async verify(token) {
       try {
-        return principalFrom((await check(token)).payload);
+        const { payload } = await check(token);
+        // Measured from now rather than from `iat`, which is optional and whatever the signer says: a token worth
+        // more than this much time to whoever holds it is refused, however old it claims to be. The issuer's clock
+        // may run ahead of this one by the same tolerance as for expiry.
+        if (payload.exp! - Date.now() / 1000 > maxTokenLifetimeS + CLOCK_TOLERANCE_S) {
+          throw new errors.JWTClaimValidationFailed('"exp" is beyond the longest lifetime allowed', payload, 'exp');
+        }
+        return principalFrom(payload);
       } catch (error) {
         // The key set could not be fetched: the token may be fine, so this is the service's failure (logged,
         // INTERNAL_SERVER_ERROR), not the caller's.

@@ -12,6 +12,14 @@ const USAGE = `usage: npm run -s token -- --role <customer|staff|admin> [--custo
 
 export type TokenRequest = { sub: string; role: Role; customerId?: string; expiresIn: string };
 
+/** Seconds in each `--expires` unit, as jose counts them (a year is 365.25 days). */
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, y: 31_557_600 };
+
+/** How long a token asked for with `--expires` (already checked to be a number and a unit) lives, in seconds. */
+export function lifetimeSeconds(expiresIn: string): number {
+  return Number(expiresIn.slice(0, -1)) * UNIT_SECONDS[expiresIn.slice(-1)]!;
+}
+
 /** `--help` (or nothing at all) asks for the usage rather than a token. */
 export const HELP = Symbol('help');
 
@@ -62,7 +70,7 @@ export function parseTokenArgs(argv: readonly string[]): TokenRequest | typeof H
     const customer = issues.find((i) => i.path[0] === 'customer_id');
     if (customer) throw new UsageError(`--customer: ${customer.message}`);
     throw new UsageError(
-      `--sub${values.sub === undefined ? ' (pass one: the default is too long)' : ''}: ${issues[0]!.message}`,
+      `--sub${values.sub === undefined ? ' (pass one: the default does not make a valid subject)' : ''}: ${issues[0]!.message}`,
     );
   }
   return { sub, role: role as Role, ...(customerId ? { customerId } : {}), expiresIn };
@@ -94,6 +102,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const authenticator = await createAuthenticator(config.auth, config.dataDir);
+  // The server would refuse it: a token this prints is one the server accepts.
+  if (lifetimeSeconds(request.expiresIn) > authenticator.maxTokenLifetimeS) {
+    console.error(
+      `token: --expires ${request.expiresIn} is longer than AUTH_MAX_TOKEN_LIFETIME (${authenticator.maxTokenLifetimeS} s): ` +
+        'pass a shorter one',
+    );
+    process.exit(2);
+  }
   // Alone on stdout, so that TOKEN=$(npm run -s token -- …) captures it.
   console.log(await authenticator.mint!(request));
 }

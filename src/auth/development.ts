@@ -27,7 +27,9 @@ export async function developmentTokens(deps: DevelopmentTokenDeps): Promise<Dev
   const mint = deps.authenticator.mint?.bind(deps.authenticator);
   if (!mint) throw new Error('development tokens need a signing secret, and keys from a JWKS URL are not ours');
   const customerId = await developmentCustomer(deps);
-  const expiresIn = `${DEVELOPMENT_TOKEN_DAYS}d`;
+  // A lower AUTH_MAX_TOKEN_LIFETIME shortens them: the pages' admin token must be one the server accepts.
+  const lifetimeS = Math.min(DEVELOPMENT_TOKEN_DAYS * 24 * 3600, deps.authenticator.maxTokenLifetimeS);
+  const expiresIn = `${lifetimeS}s`;
   const [admin, staff, customer] = await Promise.all([
     mint({ sub: 'dev-admin', role: 'admin', expiresIn }),
     mint({ sub: 'dev-staff', role: 'staff', expiresIn }),
@@ -67,12 +69,16 @@ async function readId(file: string): Promise<string | undefined> {
   }
 }
 
-/** What `npm start` prints under its address lines: the tokens, and every way a newcomer may send one. */
-export function formatDevelopmentTokens(tokens: DevelopmentTokens, url: string): string {
+/**
+ * What `npm start` prints under its address lines: the tokens, every way a newcomer may send one, and the pages'
+ * URLs with the page key that has them send the admin token.
+ */
+export function formatDevelopmentTokens(tokens: DevelopmentTokens, url: string, pageKey: string): string {
   const endpoint = `${url}/graphql`;
+  const key = `?key=${encodeURIComponent(pageKey)}`;
   return `Development tokens, for trying the API out; not for production. They are signed with a key this server made
 in its data folder, since neither AUTH_JWT_SECRET nor AUTH_JWKS_URL is set (NODE_ENV=production refuses to start
-without one of them). Valid ${DEVELOPMENT_TOKEN_DAYS} days, across restarts.
+without one of them). Valid ${DEVELOPMENT_TOKEN_DAYS} days (or AUTH_MAX_TOKEN_LIFETIME if shorter), across restarts.
 
   admin     ${tokens.admin}
   staff     ${tokens.staff}
@@ -84,8 +90,9 @@ Send one as the header  authorization: Bearer <token>
     curl ${endpoint} -H 'content-type: application/json' \\
       -H "authorization: Bearer ${tokens.customer}" \\
       -d '{"query":"{ orders(first: 5) { nodes { id status totalAmount } } }"}'
-  GraphiQL: open ${endpoint} in a browser on this machine: it sends the admin token already
-    (edit its Headers pane to act as someone else). So does the live page at ${url}/
+  GraphiQL: open ${endpoint}${key} in a browser on this machine: it sends the admin token already
+    (edit its Headers pane to act as someone else). So does the live page at ${url}/${key}
+    (a new key at every start; without it the pages send no token, and you paste one)
   Apollo Sandbox: its Headers tab, header authorization, value Bearer <token>
   graphql-ws and Apollo Client's GraphQLWsLink: connectionParams { authorization: 'Bearer <token>' }
   More tokens: npm run -s token -- --role customer --customer <customer id>   (or --role staff, --role admin)`;

@@ -16,8 +16,8 @@ export type Principal = Readonly<{
 }>;
 
 /**
- * An id a token names (its subject, its customer): it is recorded in every event's metadata, so it must be text
- * PostgreSQL can store (no NUL, no lone surrogate) and no longer than any id (MAX_ID_LENGTH's ceiling).
+ * The customer a token names: an aggregate id its reads are scoped by, so text PostgreSQL can store (no NUL, no lone
+ * surrogate) and no longer than any id (MAX_ID_LENGTH's ceiling).
  */
 const id = z
   .string()
@@ -25,10 +25,25 @@ const id = z
   .max(600)
   .refine((s) => !unacceptableCharacter(s), 'must be text without control characters or lone surrogates');
 
+/** OpenID Connect's ceiling for a subject (Core 1.0, section 2). */
+export const MAX_SUBJECT_LENGTH = 255;
+
+// Letters, marks, digits, punctuation and symbols, none of them default-ignorable: a character shows as itself, so
+// the userId an operator reads in an event or a log line is the one that acted. Refused: spaces, controls, format
+// characters (bidi overrides, zero-width joiners and spaces, the BOM), invisible fillers, variation selectors, and
+// private-use or unassigned code points. One pass, one code point at a time.
+const VISIBLE = /^(?:(?!\p{Default_Ignorable_Code_Point})[\p{L}\p{M}\p{N}\p{P}\p{S}])+$/u;
+
+/** The user a token names: recorded as every event's `metadata.userId`, and shown to people as it is. */
+const subject = z
+  .string()
+  .max(MAX_SUBJECT_LENGTH)
+  .regex(VISIBLE, 'must be visible characters only: no spaces, control, format or invisible characters');
+
 /** The claims a token must carry beyond what jose checks (signature, expiry, issuer, audience). */
 export const claims = z
   .object({
-    sub: id,
+    sub: subject,
     role: z.enum(ROLES),
     customer_id: id.optional(),
     exp: z.number().optional(),

@@ -3,27 +3,61 @@ import type { Logger } from 'pino';
 import { pendingMigrations } from '../db/migrate';
 import type { PrismaClient } from '../db/prisma';
 import type { Relay } from '../relay/relay';
+import type { Services } from '../services';
+import { operatorAccess } from './operator-access';
 
-/** /healthz: the process is up. /readyz: the database answers and every migration is applied. */
-export function healthRouter(prisma: PrismaClient, logger: Logger, relay?: Relay): Router {
+/**
+ * /healthz: the process is up. /readyz: the database answers and every migration is applied. A probe needs no
+ * token and learns only that: the status code, and `ready` or `not ready`. Why not, which migrations, and the
+ * relay's state and last error (which may name a broker's host) are for operators: METRICS_TOKEN or an admin's JWT.
+ */
+export function healthRouter(services: Pick<Services, 'prisma' | 'relay' | 'auth' | 'config'>, logger: Logger): Router {
+  const standing = operatorAccess(services.auth, services.config.metricsToken);
+  const isOperator = async (authorization: string | undefined) => {
+    if (authorization === undefined) return false;
+    try {
+      return (await standing(authorization)) === 'operator';
+    } catch (error) {
+      // The key set could not be fetched: readiness is still answered, without the details.
+      logger.warn({ err: error }, 'readiness check: could not check the token');
+      return false;
+    }
+  };
   const router = express.Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
-    try {
-      const pending = await pendingMigrations(prisma);
-      // The relay is reported, not required: a broker outage pauses publishing, never the API.
-      const details = relay ? { relay: await relayDetails(relay) } : {};
-      if (pending.length > 0) res.status(503).json({ status: 'migrations pending', pending, ...details });
-      else res.json({ status: 'ready', ...details });
-    } catch (error) {
-      // The driver's message names hosts and ports: for the log, not for whoever asks.
-      logger.warn({ error: (error as Error).message }, 'readiness check: database unavailable');
-      res.status(503).json({ status: 'database unavailable' });
-    }
+  router.get('/readyz', async (req, res) => {
+    const { ready, body } = await readiness(services.prisma, services.relay, logger, {
+      details: await isOperator(req.headers.authorization),
+    });
+    res.setHeader('cache-control', 'no-store');
+    res.status(ready ? 200 : 503).json(body);
   });
   return router;
+}
+
+async function readiness(
+  prisma: PrismaClient,
+  relay: Relay | undefined,
+  logger: Logger,
+  { details }: { details: boolean },
+): Promise<{ ready: boolean; body: Record<string, unknown> }> {
+  try {
+    const pending = await pendingMigrations(prisma);
+    const ready = pending.length === 0;
+    if (!details) return { ready, body: { status: ready ? 'ready' : 'not ready' } };
+    // The relay is reported, not required: a broker outage pauses publishing, never the API.
+    const relayReport = relay ? { relay: await relayDetails(relay) } : {};
+    return {
+      ready,
+      body: ready ? { status: 'ready', ...relayReport } : { status: 'migrations pending', pending, ...relayReport },
+    };
+  } catch (error) {
+    // The driver's message names hosts and ports: for the log, not for whoever asks.
+    logger.warn({ error: (error as Error).message }, 'readiness check: database unavailable');
+    return { ready: false, body: { status: details ? 'database unavailable' : 'not ready' } };
+  }
 }
 
 async function relayDetails(relay: Relay) {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
+import { sameSecret } from './secrets';
 
 const modules = path.resolve(__dirname, '../../node_modules');
 
@@ -78,7 +79,7 @@ body { display: flex; flex-direction: column; }
 #graphiql { flex: 1; }
 `;
 
-const PAGE = `<!doctype html>
+const page = (scriptQuery: string) => `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8" />
@@ -95,32 +96,64 @@ const PAGE = `<!doctype html>
   <script src="/ide/react-dom.js"></script>
   <script src="/ide/graphql-ws.js"></script>
   <script src="/ide/graphiql.js"></script>
-  <script src="/ide/start.js"></script>
+  <script src="/ide/start.js${scriptQuery}"></script>
 </body>
 </html>`;
 
 export type PageOptions = {
-  /** Sent by the pages on behalf of a browser on this machine; given only with the development key. */
-  adminToken?: string;
+  /**
+   * Development keys only: the admin token the pages send, and the key (random per process start, printed by `npm
+   * start` in the pages' URLs) a request must bring to be given it.
+   */
+  development?: { adminToken: string; key: string };
 };
 
 // 127.0.0.0/8, ::1, and IPv4 loopback as a dual-stack socket reports it.
 const LOOPBACK_ADDRESS = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
 
 /**
- * The `Authorization` value a page's script should send for this request: the admin token, but only to a browser
- * on this machine (any local account that can reach the port gets it, one reason it is for development only). Not
- * through a proxy on this machine (it would hand the token to whoever it serves), and not to a script loaded by
- * another site's page (`<script src>` runs in that page, which could read what the script hands to GraphiQL).
+ * Whether this request may be handed the development admin token: it brings the page key in its URL (`?key=`), which
+ * only someone who read the server's console has. A peer address proves nothing: socat, `ssh -L`, `kubectl
+ * port-forward` or a proxy on this machine all connect from loopback on behalf of whoever reaches them, and forward
+ * any header and cookie too. The key is never a cookie: a browser would send that to every port of this host and
+ * with every request, asked for or not, where a URL reaches only the pages the user opened and the scripts they
+ * load. Loopback (and no proxy header) is still required, so that a key that leaks reaches the token only from this
+ * machine.
+ */
+function bringsPageKey(req: Request, key: string): boolean {
+  const given = req.query.key;
+  if (typeof given !== 'string' || !sameSecret(key, given)) return false;
+  if (!LOOPBACK_ADDRESS.test(req.socket.remoteAddress ?? '')) return false;
+  const h = req.headers;
+  return h['x-forwarded-for'] === undefined && h.forwarded === undefined && h['x-real-ip'] === undefined;
+}
+
+/**
+ * The `Authorization` value a page's script should send for this request: the admin token, to a request that brings
+ * the page key (see bringsPageKey), and not to a script loaded by another site's page (`<script src>` runs in that
+ * page, which could read what the script hands to GraphiQL).
  */
 export function pageAuthorization(req: Request, options: PageOptions): string | undefined {
-  if (!options.adminToken) return undefined;
-  if (!LOOPBACK_ADDRESS.test(req.socket.remoteAddress ?? '')) return undefined;
-  const h = req.headers;
-  if (h['x-forwarded-for'] !== undefined || h.forwarded !== undefined || h['x-real-ip'] !== undefined) return undefined;
-  const site = h['sec-fetch-site'];
+  const { development } = options;
+  if (!development || !bringsPageKey(req, development.key)) return undefined;
+  const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin') return undefined;
-  return `Bearer ${options.adminToken}`;
+  return `Bearer ${development.adminToken}`;
+}
+
+/**
+ * What a page appends to its script's URL: the page key when the page was opened with it, so that the script it
+ * loads carries the token; nothing otherwise. Only the server's own key is ever written into a page.
+ */
+export function pageScriptQuery(req: Request, options: PageOptions): string {
+  const { development } = options;
+  return development && bringsPageKey(req, development.key) ? `?key=${encodeURIComponent(development.key)}` : '';
+}
+
+/** A page made for one request (it may carry the page key): never kept by a cache. */
+export function sendPage(res: Response, html: string): void {
+  res.set('Cache-Control', 'no-store');
+  res.type('html').send(html);
 }
 
 /** A page script made for one request: never kept by a cache, and readable only by this server's own pages. */
@@ -135,7 +168,7 @@ export function ideRouter(options: PageOptions = {}): Router {
   router.get('/graphql', (req, res, next) => {
     // A browser navigating here asks for HTML; GraphQL-over-GET clients send a query and ask for JSON.
     const browser = req.query.query === undefined && (req.headers.accept ?? '').includes('text/html');
-    if (browser) res.type('html').send(PAGE);
+    if (browser) sendPage(res, page(pageScriptQuery(req, options)));
     else next();
   });
   router.get('/ide/start.js', (req, res) => sendPageScript(res, startScript(pageAuthorization(req, options))));

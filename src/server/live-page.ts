@@ -1,5 +1,5 @@
 import express, { type Router } from 'express';
-import { pageAuthorization, sendPageScript, type PageOptions } from './ide';
+import { pageAuthorization, pageScriptQuery, sendPage, sendPageScript, type PageOptions } from './ide';
 
 /** How many orders the live page keeps on screen (see MAX_ROWS in its script). */
 export const LIVE_PAGE_ROWS = 50;
@@ -195,7 +195,7 @@ tr.flash { animation: flash 1.2s ease-out; }
 .PLACED { color: #1f6feb; } .PAID { color: #8250df; } .SHIPPED { color: #1a7f37; } .CANCELLED { color: #cf222e; }
 `;
 
-const PAGE = `<!doctype html>
+const page = (scriptQuery: string) => `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8" />
@@ -214,7 +214,7 @@ const PAGE = `<!doctype html>
     <tbody id="orders"></tbody>
   </table>
   <script src="/ide/graphql-ws.js"></script>
-  <script src="/live/page.js"></script>
+  <script src="/live/page.js${scriptQuery}"></script>
 </body>
 </html>`;
 
@@ -225,9 +225,7 @@ const PAGE = `<!doctype html>
  */
 export function livePageRouter(options: PageOptions = {}): Router {
   const router = express.Router();
-  router.get(['/', '/live'], (_req, res) => {
-    res.type('html').send(PAGE);
-  });
+  router.get(['/', '/live'], (req, res) => sendPage(res, page(pageScriptQuery(req, options))));
   router.get('/live/page.js', (req, res) => sendPageScript(res, pageScript(pageAuthorization(req, options))));
   router.get('/live/page.css', (_req, res) => res.type('css').send(STYLE));
   // Browsers ask for it with every page: no icon, rather than a 404 logged as a refused request each time.

@@ -1,11 +1,20 @@
-import { timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator';
 import type { Metrics } from '../observability/metrics';
-import { Unauthenticated } from '../shared/errors';
-import { bearer } from './authentication';
 import { logRefusal, sendRefusal, type Refusal } from './http-errors';
+import { operatorAccess } from './operator-access';
+
+const UNAUTHENTICATED: Refusal = {
+  status: 401,
+  code: 'UNAUTHENTICATED',
+  message: 'Send Authorization: Bearer <METRICS_TOKEN or an admin token>',
+};
+const FORBIDDEN: Refusal = {
+  status: 403,
+  code: 'FORBIDDEN',
+  message: 'Metrics are for admins and the metrics scraper',
+};
 
 /**
  * GET /metrics in Prometheus' text format, for a scraper holding METRICS_TOKEN or an admin's JWT: the figures name
@@ -18,11 +27,12 @@ export function metricsRouter(
   logger: Logger,
 ): Router {
   const router = express.Router();
-  const scrapeToken = metricsToken === undefined ? undefined : Buffer.from(metricsToken);
+  const standing = operatorAccess(auth, metricsToken);
   router.get('/metrics', async (req, res, next) => {
     try {
-      const refusal = await refusalFor(bearer(req.headers.authorization));
-      if (refusal) {
+      const caller = await standing(req.headers.authorization);
+      if (caller !== 'operator') {
+        const refusal = caller === 'forbidden' ? FORBIDDEN : UNAUTHENTICATED;
         logRefusal(logger, refusal, req);
         if (refusal.status === 401) res.setHeader('www-authenticate', 'Bearer');
         sendRefusal(res, refusal);
@@ -36,27 +46,4 @@ export function metricsRouter(
     }
   });
   return router;
-
-  async function refusalFor(token: string | undefined | false): Promise<Refusal | undefined> {
-    const unauthenticated: Refusal = {
-      status: 401,
-      code: 'UNAUTHENTICATED',
-      message: 'Send Authorization: Bearer <METRICS_TOKEN or an admin token>',
-    };
-    if (!token) return unauthenticated;
-    if (scrapeToken && sameSecret(scrapeToken, Buffer.from(token))) return undefined;
-    try {
-      const principal = await auth.verify(token);
-      if (principal.role === 'admin') return undefined;
-      return { status: 403, code: 'FORBIDDEN', message: 'Metrics are for admins and the metrics scraper' };
-    } catch (error) {
-      if (error instanceof Unauthenticated) return unauthenticated;
-      throw error;
-    }
-  }
-}
-
-/** Constant time whatever the guess; only its length can show, and a wrong length is refused at once. */
-function sameSecret(expected: Buffer, given: Buffer): boolean {
-  return expected.length === given.length && timingSafeEqual(expected, given);
 }

@@ -415,7 +415,9 @@ describeIfAvailable(natsServerAvailable(), `nats-server at ${NATS_SERVER_BIN}`)(
 
     it("serves /readyz on every instance, with the relay publishing, and the image's HEALTHCHECK passes", async () => {
       for (const running of instances.values()) {
-        const res = await fetch(`http://127.0.0.1:${running.port}/readyz`);
+        const res = await fetch(`http://127.0.0.1:${running.port}/readyz`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
         expect(await res.json()).toMatchObject({ status: 'ready', relay: { name: expect.any(String) } });
         expect((await runOnce(image, healthcheck(runtime).command, running.env)).code).toBe(0);
       }

@@ -22,8 +22,9 @@ let browser: Browser | undefined;
 let authorization: string;
 let customerId: string;
 
-// As `npm start` runs (no AUTH_*: development tokens, the admin one sent by the pages to loopback callers), with one
-// data folder for both instances, so one development key: the token the page holds stays good on a restarted `a`.
+// As `npm start` runs (no AUTH_*: development tokens, the admin one sent by the pages opened with the page key),
+// with one data folder for both instances, so one development key: the token the page holds stays good on a
+// restarted `a` (whose page key is a new one).
 function start(port = 0): Promise<ChildServer> {
   return startChildServer(db.url, { AUTH_JWT_SECRET: undefined, DATA_DIR: dataDir, PORT: String(port) });
 }
@@ -54,8 +55,10 @@ beforeAll(async () => {
   // One after the other: the first start makes the development key and customer the second then finds.
   a = await start();
   b = await start();
-  // The development admin token, as the live page gets it from this machine.
-  const script = await (await fetch(`${a.url}/live/page.js`, { headers: { 'sec-fetch-site': 'same-origin' } })).text();
+  // The development admin token, as the live page opened with the page key `a` printed gets it.
+  const script = await (
+    await fetch(`${a.url}/live/page.js?key=${await a.pageKey}`, { headers: { 'sec-fetch-site': 'same-origin' } })
+  ).text();
   authorization = JSON.parse(/^const AUTHORIZATION = (.*);$/m.exec(script)![1]!) as string;
   expect(authorization).toMatch(/^Bearer /);
   const data = await gql(
@@ -82,7 +85,7 @@ async function liveOnA(): Promise<{ page: Page; errors: string[] }> {
   const page = await browser!.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${a.url}/live?reconnectMaxMs=${RECONNECT_MAX_MS}`);
+  await page.goto(`${a.url}/live?reconnectMaxMs=${RECONNECT_MAX_MS}&key=${await a.pageKey}`);
   await page.waitForSelector('#status[data-state="live"]', { timeout: 30_000 });
   return { page, errors };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Request } from 'express';
 import type { Browser, Page } from 'playwright-core';
 import { pageAuthorization } from '../../src/server/ide';
+import { rawGet } from '../support/raw-http';
 import { startTestServer, type TestServer } from '../support/server';
 import { chromiumTest, hasChromium, launchChromium } from '../support/browser';
 
@@ -14,7 +15,7 @@ let browser: Browser | undefined;
 let dataDir: string;
 beforeAll(async () => {
   // Out of the box, as `npm start` runs: no AUTH_* (the test server's own secret taken away again), a development key
-  // in a data folder of the test's own, whose admin token the pages send from loopback.
+  // in a data folder of the test's own, whose admin token the pages send when opened with the page key.
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderstream-pages-'));
   const env: Record<string, string | undefined> = { AUTH_JWT_SECRET: undefined, DATA_DIR: dataDir };
   server = await startTestServer(env as Record<string, string>);
@@ -41,12 +42,16 @@ async function placeOrder(name: string): Promise<string> {
   return placed.data!.placeOrder.aggregateId;
 }
 
+/** The page key `npm start` prints in the pages' URLs, as a query string. */
+const withKey = () => `?key=${server.app.pageKey!}`;
+
+/** The Authorization a page script carries (null for none). */
+const carried = (script: string) => JSON.parse(/^const AUTHORIZATION = (.*);$/m.exec(script)![1]!) as string | null;
+
 /** The page script as the server serves it to this (loopback) caller, and the Authorization it carries. */
 async function pageScript(url: string, headers: Record<string, string> = {}) {
   const res = await fetch(`${server.app.url}${url}`, { headers });
-  const script = await res.text();
-  const authorization = JSON.parse(/^const AUTHORIZATION = (.*);$/m.exec(script)![1]!) as string | null;
-  return { res, authorization };
+  return { res, authorization: carried(await res.text()) };
 }
 
 /** A new page that records uncaught errors and every console error (Chromium reports CSP violations there). */
@@ -62,7 +67,7 @@ async function watchedPage(): Promise<{ page: Page; errors: string[] }> {
 
 browserTest('shows an order placed over HTTP on the live page, and its status as it changes', async () => {
   const { page, errors } = await watchedPage();
-  await page.goto(`${server.app.url}/live`);
+  await page.goto(`${server.app.url}/live${withKey()}`);
   await page.waitForSelector('#status:has-text("live")');
 
   const orderId = await placeOrder('Browser Buyer');
@@ -97,8 +102,20 @@ browserTest('renders the IDE under its Content-Security-Policy, with no violatio
 });
 
 describe('the development admin token in the pages', () => {
-  it.each(['/ide/start.js', '/live/page.js'])('%s carries it to a same-origin page on this machine', async (url) => {
-    const { res, authorization } = await pageScript(url, { 'sec-fetch-site': 'same-origin' });
+  const SCRIPTS = ['/ide/start.js', '/live/page.js'];
+  // Each HTML page and the script it loads.
+  const PAGES: [string, string][] = [
+    ['/graphql', '/ide/start.js'],
+    ['/', '/live/page.js'],
+    ['/live', '/live/page.js'],
+  ];
+  const scriptOf = (html: string, script: string) => {
+    const src = new RegExp(`<script src="(${script.replace(/[.]/g, '\\.')}[^"]*)"`).exec(html);
+    return src![1]!;
+  };
+
+  it.each(SCRIPTS)('%s carries it to a same-origin page on this machine that brings the page key', async (url) => {
+    const { res, authorization } = await pageScript(`${url}${withKey()}`, { 'sec-fetch-site': 'same-origin' });
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.headers.get('cross-origin-resource-policy')).toBe('same-origin');
     expect(authorization).toMatch(/^Bearer /);
@@ -107,26 +124,64 @@ describe('the development admin token in the pages', () => {
     });
   });
 
+  it.each(PAGES)(
+    '%s opened with the page key passes it on to its script, which then carries the token',
+    async (url, script) => {
+      const res = await fetch(`${server.app.url}${url}${withKey()}`, { headers: { accept: 'text/html' } });
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const src = scriptOf(await res.text(), script);
+      expect(src).toBe(`${script}${withKey()}`);
+      expect((await pageScript(src, { 'sec-fetch-site': 'same-origin' })).authorization).toMatch(/^Bearer /);
+    },
+  );
+
+  // What a relay on this machine (socat, ssh -L, kubectl port-forward, a proxy that adds no header) brings: a
+  // loopback peer, a loopback Host, and whatever the browser on the far side sent, short of the key it never saw.
+  it.each([
+    ['without the page key', ''],
+    ['with a wrong page key', '?key=not-the-key'],
+    ['with a key of the same length', `?key=${'A'.repeat(32)}`],
+  ])('is not given %s, from loopback with Host: localhost, to the pages or their scripts', async (_how, query) => {
+    const host = `localhost:${new URL(server.app.url).port}`;
+    for (const [url, script] of PAGES) {
+      const html = await rawGet(`${server.app.url}${url}${query}`, { headers: { host, accept: 'text/html' } });
+      expect(html.status).toBe(200);
+      expect(scriptOf(html.text, script)).toBe(script);
+      expect(html.text).not.toContain(server.app.pageKey!);
+    }
+    for (const url of SCRIPTS) {
+      const res = await rawGet(`${server.app.url}${url}${query}`, {
+        headers: { host, 'sec-fetch-site': 'same-origin' },
+      });
+      expect(res.status).toBe(200);
+      expect(carried(res.text)).toBeNull();
+      expect(res.text).not.toContain(server.app.developmentTokens!.admin);
+    }
+  });
+
   it.each([
     ['another site including the script', { 'sec-fetch-site': 'cross-site' }],
     ['another port of this machine', { 'sec-fetch-site': 'same-site' }],
     ['a proxy on this machine', { 'x-forwarded-for': '203.0.113.7' }],
     ['a proxy on this machine (RFC 7239)', { forwarded: 'for=203.0.113.7' }],
-  ])('is not given to %s', async (_who, headers) => {
-    for (const url of ['/ide/start.js', '/live/page.js']) {
-      const { res, authorization } = await pageScript(url, headers);
+  ])('is not given to %s, even with the page key', async (_who, headers) => {
+    for (const url of SCRIPTS) {
+      const { res, authorization } = await pageScript(`${url}${withKey()}`, headers);
       expect(res.status).toBe(200);
       expect(authorization).toBeNull();
     }
   });
 
-  const req = (remoteAddress: string) => ({ socket: { remoteAddress }, headers: {} }) as unknown as Request;
-  it('is given only to loopback addresses, and only when there is one', () => {
+  const req = (remoteAddress: string, key = 'k3y') =>
+    ({ socket: { remoteAddress }, headers: {}, query: { key } }) as unknown as Request;
+  const development = { adminToken: 't0k', key: 'k3y' };
+  it('is given only to loopback addresses bringing the key, and only when there is one', () => {
     for (const address of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) {
-      expect(pageAuthorization(req(address), { adminToken: 't0k' })).toBe('Bearer t0k');
+      expect(pageAuthorization(req(address), { development })).toBe('Bearer t0k');
+      expect(pageAuthorization(req(address, 'k3z'), { development })).toBeUndefined();
     }
     for (const address of ['10.0.0.1', '192.168.1.20', '::ffff:10.0.0.1', 'fe80::1', '::', '0.0.0.0', '']) {
-      expect(pageAuthorization(req(address), { adminToken: 't0k' })).toBeUndefined();
+      expect(pageAuthorization(req(address), { development })).toBeUndefined();
     }
     expect(pageAuthorization(req('127.0.0.1'), {})).toBeUndefined();
   });
@@ -136,7 +191,7 @@ describe('the development admin token in the pages', () => {
     const introspection = page.waitForResponse(
       (res) => res.url().endsWith('/graphql') && res.request().method() === 'POST',
     );
-    await page.goto(`${server.app.url}/graphql`);
+    await page.goto(`${server.app.url}/graphql${withKey()}`);
     // Sent with the admin token; the run button works once the schema is in.
     expect((await introspection).request().headers().authorization).toMatch(/^Bearer /);
     const headers = page.locator('section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden)');
@@ -170,19 +225,15 @@ describe('the development admin token in the pages', () => {
     expect(errors).toEqual([]);
   });
 
-  browserTest(
-    'without it (here: through a proxy), the live page asks for a token and works with the one given',
-    async () => {
-      const { page } = await watchedPage();
-      await page.setExtraHTTPHeaders({ 'x-forwarded-for': '203.0.113.7' });
-      await page.goto(`${server.app.url}/live`);
-      await page.waitForSelector('#status:has-text("no token")');
-      const staff = await server.token({ role: 'staff' });
-      await page.fill('#token', staff);
-      await page.click('#login button');
-      await page.waitForSelector('#status:has-text("live")');
-      const orderId = await placeOrder('Proxied Viewer');
-      await page.locator(`tr[data-id="${orderId}"]`).waitFor({ timeout: 15_000 });
-    },
-  );
+  browserTest('without the page key, the live page asks for a token and works with the one given', async () => {
+    const { page } = await watchedPage();
+    await page.goto(`${server.app.url}/live`);
+    await page.waitForSelector('#status:has-text("no token")');
+    const staff = await server.token({ role: 'staff' });
+    await page.fill('#token', staff);
+    await page.click('#login button');
+    await page.waitForSelector('#status:has-text("live")');
+    const orderId = await placeOrder('Keyless Viewer');
+    await page.locator(`tr[data-id="${orderId}"]`).waitFor({ timeout: 15_000 });
+  });
 });

@@ -177,6 +177,78 @@ describe('Read-After-Position', () => {
     expect(read.data!.order).toMatchObject({ id: orderId, status: 'PLACED', totalAmount: '7.50', version: 1 });
   });
 
+  /** One query of the query tables with this Read-After-Position, as an admin: its status and body. */
+  async function readAfter(position: bigint | string, query = '{ orderStatusCounts { status count } }') {
+    const res = await fetch(`${server.app.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'read-after-position': String(position),
+        ...(await server.as({ role: 'admin' })),
+      },
+      body: JSON.stringify({ query }),
+    });
+    return {
+      status: res.status,
+      body: (await res.json()) as { data?: unknown; errors?: unknown[]; extensions?: unknown },
+    };
+  }
+  const newest = async () =>
+    BigInt((await server.sql.query<{ head: string }>('SELECT max(position)::text AS head FROM events')).rows[0]!.head);
+
+  it('refuses a position beyond the newest event in the log with BAD_USER_INPUT and status 400, waiting for nothing', async () => {
+    await customer('Beyond');
+    const head = await newest();
+    for (const position of [head + 1n, head + 2n ** 32n, 2n ** 63n - 1n]) {
+      const { status, body } = await readAfter(position);
+      expect(status).toBe(400);
+      expect(body.errors).toEqual([
+        expect.objectContaining({
+          message: expect.stringContaining('Read-After-Position'),
+          extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+        }),
+      ]);
+      expect(body.data).toBeUndefined();
+    }
+  });
+
+  it('accepts a position at the newest event, or below it', async () => {
+    await customer('Within');
+    const head = await newest();
+    for (const position of [head, head - 1n, 0n]) {
+      const { status, body } = await readAfter(position);
+      expect(status).toBe(200);
+      expect(body.errors).toBeUndefined();
+      expect(body.extensions).toBeUndefined();
+    }
+  });
+
+  it('accepts the position of an event another instance committed that this one cannot read yet', async () => {
+    const customerId = await customer('Unread');
+    // A transaction that began before the append and is still open: this instance's gap-safe tailer cannot read
+    // past it, so only the log itself can say that the position exists.
+    const earlier = await server.sql.connect();
+    try {
+      await earlier.query('BEGIN');
+      await earlier.query('SELECT pg_current_xact_id()');
+      const appended = await server.app.services.store.append({
+        aggregateId: randomUUID(),
+        aggregateType: 'Order',
+        expectedVersion: 'no-stream',
+        events: [{ eventType: 'OrderPlaced', payload: { customerId, items, totalAmount: '7.50', currency: 'EUR' } }],
+        metadata: { correlationId: randomUUID(), causationId: randomUUID(), userId: null },
+        ownerId: customerId,
+      });
+      expect(server.app.services.tailer.head).toBeLessThan(appended.position);
+      // A query that reads no table: the header is checked, and nothing waits for the projectors held behind it.
+      const { status, body } = await readAfter(appended.position, '{ __typename }');
+      expect({ status, body }).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+    } finally {
+      await earlier.query('COMMIT');
+      earlier.release();
+    }
+  });
+
   it('refuses a header that is not a position with BAD_USER_INPUT and status 400', async () => {
     const res = await fetch(`${server.app.url}/graphql`, {
       method: 'POST',

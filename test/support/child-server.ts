@@ -4,7 +4,13 @@ import readline from 'node:readline';
 import { createAuthenticator } from '../../src/auth/authenticator';
 import { TEST_JWT_SECRET } from './server';
 
-export type ChildServer = { url: string; process: ChildProcess; stop(signal?: NodeJS.Signals): Promise<void> };
+export type ChildServer = {
+  url: string;
+  process: ChildProcess;
+  /** The page key in the URLs it printed (development keys only; never settles for a server without them). */
+  pageKey: Promise<string>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+};
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -31,16 +37,24 @@ export function startChildServer(
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const lines = readline.createInterface({ input: child.stdout! });
+  const pageKey = new Promise<string>((resolve) =>
+    lines.on('line', (line) => {
+      const key = /\?key=([\w-]+)/.exec(line);
+      if (key) resolve(key[1]!);
+    }),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 60_000);
     child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.on('line', (line) => {
       const match = /GraphQL API:\s+(http:\/\/[^/\s]+)\/graphql/.exec(line);
       if (!match) return;
       clearTimeout(timer);
       resolve({
         url: match[1]!,
         process: child,
+        pageKey,
         async stop(signal = 'SIGTERM') {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
           await exited;

@@ -32,3 +32,23 @@ export function rawGraphqlPost(
     req.end(JSON.stringify(body));
   });
 }
+
+/** A GET through node:http, as rawGraphqlPost, answering with the body as text. */
+export function rawGet(
+  url: string,
+  { headers = {} }: { headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { hostname: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, headers },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createAuthenticator, type Authenticator } from '../../src/auth/authenticator';
-import { HELP, parseTokenArgs, UsageError } from '../../src/auth/cli';
+import { HELP, lifetimeSeconds, parseTokenArgs, UsageError } from '../../src/auth/cli';
 import { developmentTokens, formatDevelopmentTokens, type DevelopmentTokenDeps } from '../../src/auth/development';
 
 let dataDir: string;
@@ -83,6 +83,7 @@ describe('formatDevelopmentTokens', () => {
     const text = formatDevelopmentTokens(
       { admin: 'AAA.admin', staff: 'SSS.staff', customer: 'CCC.customer', customerId: 'cust-1' },
       'http://127.0.0.1:4000',
+      'the-page-key',
     );
     for (const token of ['AAA.admin', 'SSS.staff', 'CCC.customer', 'cust-1']) expect(text).toContain(token);
     expect(text).toContain('-H "authorization: Bearer CCC.customer"');
@@ -93,6 +94,16 @@ describe('formatDevelopmentTokens', () => {
     expect(text).toMatch(/AUTH_JWKS_URL/);
     expect(text).toMatch(/Sandbox/);
     expect(text).toContain('npm run -s token -- --role customer --customer');
+  });
+
+  it('prints the pages’ URLs with the page key', () => {
+    const text = formatDevelopmentTokens(
+      { admin: 'AAA.admin', staff: 'SSS.staff', customer: 'CCC.customer', customerId: 'cust-1' },
+      'http://127.0.0.1:4000',
+      'the-page-key',
+    );
+    expect(text).toContain('open http://127.0.0.1:4000/graphql?key=the-page-key in a browser');
+    expect(text).toContain('the live page at http://127.0.0.1:4000/?key=the-page-key');
   });
 });
 
@@ -136,6 +147,12 @@ describe('npm run token: parseTokenArgs', () => {
   ])('refuses %j with one line', (argv, message) => {
     expect(() => parseTokenArgs(argv)).toThrow(UsageError);
     expect(() => parseTokenArgs(argv)).toThrow(message);
+  });
+
+  it('reads --expires as jose does, to compare it with AUTH_MAX_TOKEN_LIFETIME', () => {
+    expect(['45s', '10m', '2h', '30d', '2w', '1y'].map(lifetimeSeconds)).toEqual([
+      45, 600, 7200, 2_592_000, 1_209_600, 31_557_600,
+    ]);
   });
 
   it('makes requests the development key signs into tokens the server accepts as asked', async () => {
