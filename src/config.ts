@@ -14,6 +14,9 @@ const TRACES_SAMPLERS = [
   'parentbased_traceidratio',
 ] as const;
 
+/** 30 days: as long as the tokens `npm start` prints and `npm run token` makes by default. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_S = 30 * 24 * 3600;
+
 /** The OpenTelemetry specification reads an empty variable as an unset one. */
 const otlpUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional());
 
@@ -67,6 +70,18 @@ const schema = z.object({
     .max(64 * 2 ** 20)
     .default(2 ** 20),
   WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(100_000).default(100),
+  WS_MAX_SOCKET_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 2 ** 20)
+    .default(256 * 1024),
+  WS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL: z.coerce.number().int().min(1).max(1_000_000).default(300),
+  WS_MAX_CONNECTIONS_PER_PRINCIPAL: z.coerce.number().int().min(0).max(1_000_000).default(32),
+  WS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(256),
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(0).max(1_000_000).default(4000),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   CORS_ORIGINS: z.string().optional(),
   ALLOWED_HOSTS: z.string().optional(),
   RATE_LIMIT_MUTATIONS_PER_SECOND: z.coerce.number().min(0).max(1e9).default(1000),
@@ -95,6 +110,8 @@ const schema = z.object({
   AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
   AUTH_ISSUER: z.string().min(1).optional(),
   AUTH_AUDIENCE: z.string().min(1).optional(),
+  // Seconds, as a token's own `exp` and `iat` count time.
+  AUTH_MAX_TOKEN_LIFETIME: z.coerce.number().int().min(60).default(DEFAULT_MAX_TOKEN_LIFETIME_S),
   // A scraper's bearer token for GET /metrics (an admin JWT works too); unset, only admin JWTs are admitted.
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   // Input bounds (src/shared/input-limits.ts); their product is checked against what the read models hold.
@@ -159,8 +176,11 @@ export type Config = Readonly<{
   eventsPageBytes: number;
   /** Largest WebSocket frame (connection_init included); a larger one closes the socket. */
   wsMaxPayloadBytes: number;
-  /** Subscriptions one graphql-ws socket may have open at once. */
-  wsMaxSubscriptions: number;
+  wsLimits: WsLimits;
+  /** WebSockets open at once from one peer address (0: no cap). */
+  wsMaxConnectionsPerAddress: number;
+  /** The HTTP server's caps on slow or idle clients: sockets open at once (0: no cap), header and request time. */
+  http: Readonly<{ maxConnections: number; headersTimeoutMs: number; requestTimeoutMs: number }>;
   /** Browser origins admitted by CORS and on WebSocket upgrade; undefined: loopback origins and Apollo Sandbox. */
   corsOrigins: readonly string[] | undefined;
   /** Host names the server answers to; undefined: loopback names when it listens on loopback, else any. */
@@ -185,8 +205,22 @@ export type AuthConfig = Readonly<
   ({ mode: 'secret'; secret: string } | { mode: 'jwks'; jwksUrl: string } | { mode: 'development' }) & {
     issuer?: string;
     audience?: string;
+    /** How far in the future a token's `exp` may lie, in seconds (AUTH_MAX_TOKEN_LIFETIME; unset: the default). */
+    maxTokenLifetimeS?: number;
   }
 >;
+
+/** What graphql-ws sockets and their callers may hold open (src/server/ws-limits.ts). */
+export type WsLimits = Readonly<{
+  /** Operations open at once on one socket (WS_MAX_SUBSCRIPTIONS). */
+  operationsPerSocket: number;
+  /** Bytes of documents and variables one socket's open operations hold (WS_MAX_SOCKET_BYTES). */
+  bytesPerSocket: number;
+  /** Operations open at once over all of one caller's sockets (WS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL). */
+  operationsPerPrincipal: number;
+  /** Sockets one caller may have open at once (WS_MAX_CONNECTIONS_PER_PRINCIPAL; 0: no cap). */
+  connectionsPerPrincipal: number;
+}>;
 
 /** Where spans go and which are kept. */
 export type TracingConfig = Readonly<{
@@ -229,6 +263,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (keys.mode === 'development' && e.NODE_ENV === 'production') {
     throw new ConfigError('NODE_ENV=production needs AUTH_JWT_SECRET or AUTH_JWKS_URL: callers must authenticate');
   }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      'Invalid environment variables HTTP_HEADERS_TIMEOUT_MS and HTTP_REQUEST_TIMEOUT_MS: the headers must be due no later than the whole request',
+    );
+  }
   const unsafe = unsafeLimits(inputLimits);
   if (unsafe) throw new ConfigError(`Invalid environment variables MAX_QUANTITY and MAX_ITEMS_PER_ORDER: ${unsafe}`);
   return Object.freeze({
@@ -259,7 +298,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     eventsPageBytes: e.EVENTS_PAGE_BYTES,
     wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
-    wsMaxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
+    wsLimits: Object.freeze({
+      operationsPerSocket: e.WS_MAX_SUBSCRIPTIONS,
+      bytesPerSocket: e.WS_MAX_SOCKET_BYTES,
+      operationsPerPrincipal: e.WS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL,
+      connectionsPerPrincipal: e.WS_MAX_CONNECTIONS_PER_PRINCIPAL,
+    }),
+    wsMaxConnectionsPerAddress: e.WS_MAX_CONNECTIONS_PER_ADDRESS,
+    http: Object.freeze({
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    }),
     corsOrigins: e.CORS_ORIGINS === undefined ? undefined : Object.freeze(splitList(e.CORS_ORIGINS)),
     allowedHosts: e.ALLOWED_HOSTS === undefined ? undefined : Object.freeze(splitList(e.ALLOWED_HOSTS)),
     rateLimit: Object.freeze({
@@ -268,7 +318,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     inputLimits,
     defaultCurrency: e.DEFAULT_CURRENCY,
-    auth: Object.freeze({ ...keys, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE }),
+    auth: Object.freeze({
+      ...keys,
+      issuer: e.AUTH_ISSUER,
+      audience: e.AUTH_AUDIENCE,
+      maxTokenLifetimeS: e.AUTH_MAX_TOKEN_LIFETIME,
+    }),
     metricsToken: e.METRICS_TOKEN,
     bus: e.BUS_URL
       ? Object.freeze({

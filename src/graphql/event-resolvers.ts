@@ -1,4 +1,5 @@
 import { EVERYONE, type AccessRules } from '../auth/access';
+import { correlationIdSeenBy, correlationIdsMatching } from '../commands/caller-scope';
 import type { EventFilter as StoreFilter, StoredEvent } from '../eventstore';
 import type { EventFilter, Resolvers } from '../generated/graphql';
 import { withinBytes } from '../eventstore/event-size';
@@ -14,6 +15,19 @@ import { MAX_EVENTS_PAGE, pageInfo, pageSize } from './pages';
 const MAX_EVENT_TYPES = 100;
 
 /**
+ * Longer than any aggregate or event type name (the longest is 19 characters; a unit test holds every slice's names
+ * to it): a filter naming a longer one could match nothing, and would only be held for as long as it is open.
+ */
+export const MAX_TYPE_NAME_LENGTH = 64;
+
+function requireTypeName(name: string, field: string): string {
+  if (name.length > MAX_TYPE_NAME_LENGTH) {
+    throw new InvalidInput(`${field} may have at most ${MAX_TYPE_NAME_LENGTH} characters, got ${name.length}`, field);
+  }
+  return name;
+}
+
+/**
  * GraphQL's event filter in the event store's terms (null fields are absent), scoped to `owner` for a customer:
  * their events are selected by the log's owner column, in SQL and in the live feed alike.
  */
@@ -21,14 +35,22 @@ export function toStoreFilter(filter: EventFilter | null | undefined, owner: str
   if ((filter?.eventTypes?.length ?? 0) > MAX_EVENT_TYPES) {
     throw new InvalidInput(`filter.eventTypes may list at most ${MAX_EVENT_TYPES} types`, 'filter.eventTypes');
   }
+  if (filter?.aggregateType != null) requireTypeName(filter.aggregateType, 'filter.aggregateType');
+  filter?.eventTypes?.forEach((type, i) => requireTypeName(type, `filter.eventTypes[${i}]`));
   return {
     aggregateId: filter?.aggregateId ?? undefined,
     aggregateType: filter?.aggregateType ?? undefined,
     eventTypes: filter?.eventTypes ?? undefined,
-    correlationId: filter?.correlationId ?? undefined,
+    correlationIds: correlationFilter(filter?.correlationId, owner),
     fromTimestamp: filter?.fromTimestamp ?? undefined,
     ownerId: owner,
   };
+}
+
+/** A correlationId filter as what the caller sees: a customer's values are stored in their namespace. */
+function correlationFilter(value: string | null | undefined, owner: string | undefined): string[] | undefined {
+  if (value === null || value === undefined) return undefined;
+  return owner === undefined ? [value] : correlationIdsMatching(owner, value);
 }
 
 const eventCursor = (event: StoredEvent) => encodeCursor(event.position);
@@ -66,5 +88,10 @@ export const eventResolvers: Resolvers = {
   Event: {
     id: (event) => event.eventId,
     cursor: eventCursor,
+    // A customer sees the correlation ids they sent as they sent them; staff see them namespaced.
+    metadata: ({ metadata }, _args, { owner }) =>
+      owner === undefined
+        ? metadata
+        : { ...metadata, correlationId: correlationIdSeenBy(owner, metadata.correlationId) },
   },
 };

@@ -39,15 +39,22 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * graphql-ws's onConnect: the connection_init payload's `authorization` is verified once, for the connection's
- * life. No token: the connection stays anonymous. A bad one: refused (graphql-ws closes with 4403 Forbidden). A
- * token that expires closes the socket then, with 4401 Unauthorized, so no subscription outlives its credentials.
+ * life. No token: refused with 4401 Unauthorized (graphql-ws clients do not retry it): an anonymous socket could do
+ * nothing but introspect, which HTTP serves, and would otherwise hold a descriptor for as long as it liked. A bad
+ * token: refused (graphql-ws closes with 4403 Forbidden). A token that expires closes the socket then, with 4401,
+ * so no subscription outlives its credentials.
  */
 export function wsAuthentication(auth: Authenticator) {
   return async (ctx: { connectionParams?: Readonly<Record<string, unknown>>; extra: WsExtra }): Promise<boolean> => {
     const token = bearer(ctx.connectionParams?.authorization);
     if (token === undefined) {
       ctx.extra.principal = null;
-      return true;
+      // graphql-ws would close with 4403 on `false`; the first close wins.
+      ctx.extra.socket.close(
+        CloseCode.Unauthorized,
+        'Unauthorized: send connection_init with { "authorization": "Bearer <token>" }',
+      );
+      return false;
     }
     if (token === false) return false;
     let principal: Principal;
@@ -58,6 +65,9 @@ export function wsAuthentication(auth: Authenticator) {
       if (error instanceof Unauthenticated) return false;
       throw error;
     }
+    // The socket may have closed while the token was checked (a slow key set): its close has passed, and a timer
+    // armed now would never be cleared.
+    if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
     ctx.extra.principal = principal;
     // As HTTP does, with the same tolerance for the issuer's clock.
     if (principal.expiresAt !== null) closeAtExpiry(ctx.extra, principal.expiresAt + CLOCK_TOLERANCE_S * 1000);

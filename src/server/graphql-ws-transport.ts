@@ -4,7 +4,8 @@ import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'grap
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal';
-import { limitSubscriptionsPerSocket } from './subscription-limit';
+import type { WsLimits } from '../config';
+import { limitWsOperations } from './ws-limits';
 
 /** `principal`: set by onConnect from the connection_init payload's token (null: none was sent). */
 export type WsExtra = { socket: WebSocket; request: IncomingMessage; principal?: Principal | null };
@@ -19,9 +20,9 @@ export type WsExtra = { socket: WebSocket; request: IncomingMessage; principal?:
 export function serveGraphqlWs<P extends Record<string, unknown>>(
   options: ServerOptions<P, WsExtra>,
   wss: WebSocketServer,
-  { keepAliveMs, maxSubscriptions, logger }: { keepAliveMs: number; maxSubscriptions: number; logger: Logger },
+  { keepAliveMs, limits, logger }: { keepAliveMs: number; limits: WsLimits; logger: Logger },
 ): { dispose(): Promise<void> } {
-  const protocol = makeServer(limitSubscriptionsPerSocket(options, maxSubscriptions));
+  const protocol = makeServer(limitWsOperations(options, limits));
   wss.options.handleProtocols = handleProtocols;
   wss.on('error', (error) => logger.error({ error: error.message }, 'WebSocket server error'));
 

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
@@ -14,12 +14,16 @@ export type HttpErrorCode =
   | 'NOT_FOUND'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'REQUEST_HEADER_FIELDS_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
+  | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR';
 
-export type Refusal = { status: number; code: HttpErrorCode; message: string };
+/** `extensions`: client-safe fields beside the code (a limit's name and size). */
+export type Refusal = { status: number; code: HttpErrorCode; message: string; extensions?: Record<string, unknown> };
 
-function errorBody(code: HttpErrorCode, message: string): string {
-  return JSON.stringify({ errors: [{ message, extensions: { code } }] });
+function errorBody({ code, message, extensions }: Refusal): string {
+  return JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] });
 }
 
 /** The one log line of a refused request; the path is the client's, so it is cut short. */
@@ -41,19 +45,56 @@ export function logRefusal(
 }
 
 /** Answers a refused request with its status and the JSON error body every refusal shares. */
-export function sendRefusal(res: Response, { status, code, message }: Refusal): void {
-  res.status(status).type('application/json').send(errorBody(code, message));
+export function sendRefusal(res: Response, refusal: Refusal): void {
+  res.status(refusal.status).type('application/json').send(errorBody(refusal));
 }
 
-/** For an upgrade request, whose socket has no Express response: a complete HTTP response, then close. */
-export function refuseUpgrade(socket: Duplex, { status, code, message }: Refusal): void {
-  const body = errorBody(code, message);
+/**
+ * For a request that has no Express response (a WebSocket upgrade, or one Node's parser refused): a complete HTTP
+ * response on the raw socket, then close.
+ */
+export function refuseOnSocket(socket: Duplex, refusal: Refusal): void {
+  const body = errorBody(refusal);
   socket.on('error', () => socket.destroy());
   socket.once('finish', () => socket.destroy());
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `X-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
+}
+
+/**
+ * Node's own refusals of what its HTTP parser cannot take (headers over its size limit, a request not complete
+ * within HTTP_REQUEST_TIMEOUT_MS or HTTP_HEADERS_TIMEOUT_MS, malformed HTTP) would otherwise be bare status lines
+ * with empty bodies. Nothing is written to a socket that has already had a response begun on it.
+ */
+export function answerClientErrors(server: Server, logger: Logger): void {
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Duplex) => {
+    // A peer that went away: nothing to answer, nothing to log.
+    const response = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || response?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const refusal = clientErrorRefusal(error.code);
+    logRefusal(logger, refusal, {}, { reason: error.code ?? error.message });
+    refuseOnSocket(socket, refusal);
+  });
+}
+
+function clientErrorRefusal(code: string | undefined): Refusal {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return {
+        status: 431,
+        code: 'REQUEST_HEADER_FIELDS_TOO_LARGE',
+        message: "The request headers are over the server's size limit",
+      };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, code: 'REQUEST_TIMEOUT', message: 'The request did not arrive in time' };
+    default:
+      return { status: 400, code: 'BAD_REQUEST', message: 'Malformed HTTP request' };
+  }
 }
 
 const BODY_SHAPE = 'The request body must be a JSON object: { "query": "…", "variables": { … }, "operationName": "…" }';

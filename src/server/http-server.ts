@@ -18,6 +18,7 @@ import {
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { createContext, type GraphQLContext } from '../graphql/context';
+import { idBounds } from '../graphql/id-bounds';
 import { inputHygiene } from '../graphql/input-hygiene';
 import { responsePolicy } from '../graphql/response-policy';
 import { runGuards, type OperationGuard } from '../graphql/operation-guards';
@@ -27,10 +28,10 @@ import type { Services } from '../services';
 import { httpPrincipal, wsAuthentication } from './authentication';
 import { serveGraphqlWs } from './graphql-ws-transport';
 import { healthRouter } from './health';
-import { errorHandler, notFound, requireJsonBody } from './http-errors';
+import { answerClientErrors, errorHandler, notFound, requireJsonBody } from './http-errors';
 import { httpOnlyRules } from './http-only-rules';
 import { subscribeSharingResults } from '../subscriptions/shared-execution';
-import { ideRouter } from './ide';
+import { ideRouter, type PageOptions } from './ide';
 import { livePageRouter } from './live-page';
 import { metricsRouter } from './metrics-endpoint';
 import { mutationMetricsPlugin } from './operation-metrics';
@@ -65,18 +66,30 @@ export async function createHttpServer(
   schema: GraphQLSchema,
   services: Services,
   logger: Logger,
-  /** In development mode: the token the IDE and the live page send when opened from loopback. */
-  pages: { adminToken?: string } = {},
+  /** In development mode: the token the IDE and the live page send when opened with the page key. */
+  pages: PageOptions = {},
 ): Promise<HttpServer> {
   const app = express();
-  const server = http.createServer(app);
   const { config } = services;
+  // Slow clients hold a socket only so long (slowloris held one for Node's defaults: 60 s of headers, 300 s of body).
+  const server = http.createServer(
+    {
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      // How often Node looks for requests past those times (its default, 30 s, would let them run that much longer).
+      connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
+    },
+    app,
+  );
+  if (config.http.maxConnections > 0) server.maxConnections = config.http.maxConnections;
+  answerClientErrors(server, logger);
   const originAllowed = originPolicy(config.corsOrigins);
 
   // Checks every operation passes once it is parsed and validated, before it runs, on both transports.
   const guards: OperationGuard[] = [
     queryLimitsGuard(config.queryLimits, config.inputLimits),
     inputHygiene,
+    idBounds(config.inputLimits.idLength),
     // Last: an operation another guard refuses costs its caller no token.
     rateLimitMutations(config.rateLimit),
   ];
@@ -84,7 +97,13 @@ export async function createHttpServer(
   // maxPayload bounds every frame, connection_init included (ws closes the socket with 1009 beyond it).
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes });
   const hostAllowed = hostPolicy(config.allowedHosts, config.host);
-  routeUpgrades(server, wsServer, { path: GRAPHQL_PATH, originAllowed, hostAllowed, logger });
+  routeUpgrades(server, wsServer, {
+    path: GRAPHQL_PATH,
+    originAllowed,
+    hostAllowed,
+    maxPerAddress: config.wsMaxConnectionsPerAddress,
+    logger,
+  });
   const policy = responsePolicy(logger);
   const { metrics } = services;
   const wsOperations = wsOperationTelemetry({ metrics, logger, tracing: services.tracing });
@@ -146,7 +165,7 @@ export async function createHttpServer(
       onComplete: (ctx, id) => wsOperations.completed(ctx, id),
     },
     wsServer,
-    { keepAliveMs: config.wsKeepAliveMs, maxSubscriptions: config.wsMaxSubscriptions, logger },
+    { keepAliveMs: config.wsKeepAliveMs, limits: config.wsLimits, logger },
   );
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -210,7 +229,7 @@ export async function createHttpServer(
   });
   app.use(requireKnownHost(hostAllowed, logger));
   app.use(securityHeaders());
-  app.use(healthRouter(services.prisma, logger, services.relay));
+  app.use(healthRouter(services, logger));
   app.use(metricsRouter(metrics, services.auth, config.metricsToken, logger));
   // Ahead of the IDE's router, which would otherwise answer OPTIONS /graphql itself (Allow: GET, HEAD) and fail
   // every preflight. A disallowed origin gets no Access-Control-Allow-Origin, so the browser keeps the response.
@@ -236,7 +255,7 @@ export async function createHttpServer(
           {
             principal: await httpPrincipal(services.auth, req.headers.authorization),
             address: req.socket.remoteAddress ?? 'unknown',
-            readAfter: readAfterPosition(req.headers[READ_AFTER_HEADER]),
+            readAfter: await readAfterPosition(req.headers[READ_AFTER_HEADER], services),
           },
           logger,
         ),

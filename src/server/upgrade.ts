@@ -2,13 +2,14 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { WebSocketServer } from 'ws';
-import { logRefusal, refuseUpgrade, type Refusal } from './http-errors';
+import { logRefusal, refuseOnSocket, type Refusal } from './http-errors';
 import { HOST_REFUSAL, type HostPolicy } from './hosts';
 import type { OriginPolicy } from './origins';
 
 /**
- * Routes the HTTP server's WebSocket upgrades to `wss` (created with `noServer`): only at `path`, and only from an
- * admitted browser origin. Browsers do not apply CORS to WebSockets, so without this check any page open in a
+ * Routes the HTTP server's WebSocket upgrades to `wss` (created with `noServer`): only at `path`, only from an
+ * admitted browser origin, and at most `maxPerAddress` open at once from one peer address (0: no cap; behind a
+ * proxy every client shares its address). Browsers do not apply CORS to WebSockets, so without this check any page open in a
  * browser on the same machine could drive the service. A request without an Origin is not from a browser page
  * (servers, scripts, the tests) and is let through. Every refusal is JSON, as on HTTP.
  */
@@ -19,12 +20,14 @@ export function routeUpgrades(
     path,
     originAllowed,
     hostAllowed,
+    maxPerAddress,
     logger,
-  }: { path: string; originAllowed: OriginPolicy; hostAllowed: HostPolicy; logger: Logger },
+  }: { path: string; originAllowed: OriginPolicy; hostAllowed: HostPolicy; maxPerAddress: number; logger: Logger },
 ): void {
+  const open = new Map<string, number>();
   const refuse = (req: http.IncomingMessage, socket: Duplex, refusal: Refusal, reason?: string) => {
     logRefusal(logger, refusal, req, { reason });
-    refuseUpgrade(socket, refusal);
+    refuseOnSocket(socket, refusal);
   };
   // ws answers a malformed handshake itself (text/html) unless this event has a listener.
   wss.on('wsClientError', (error, socket, req) =>
@@ -50,7 +53,30 @@ export function routeUpgrades(
         `origin ${origin.slice(0, 200)}`,
       );
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const count = open.get(address) ?? 0;
+    if (maxPerAddress > 0 && count >= maxPerAddress) {
+      return refuse(
+        req,
+        socket,
+        {
+          status: 429,
+          code: 'RATE_LIMITED',
+          message: `This address already has ${maxPerAddress} WebSockets open (WS_MAX_CONNECTIONS_PER_ADDRESS); close one first`,
+          extensions: { limit: 'connectionsPerAddress', max: maxPerAddress, retryAfterMs: 1000 },
+        },
+        `address ${address}`,
+      );
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      open.set(address, (open.get(address) ?? 0) + 1);
+      ws.once('close', () => {
+        const left = open.get(address)! - 1;
+        if (left === 0) open.delete(address);
+        else open.set(address, left);
+      });
+      wss.emit('connection', ws, req);
+    });
   });
 }
 

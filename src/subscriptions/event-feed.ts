@@ -93,8 +93,18 @@ export class EventFeed implements AsyncIterableIterator<StoredEvent> {
     // (After a log read that found nothing new, the tailer is ahead of the cursor: wait for its next page rather
     // than read the log again at once.)
     const past = recent === undefined ? this.tailer.head : this.last;
+    // Waiting at its own cursor, a feed of one owner's events (a customer's) sleeps through others' events, and
+    // skips them when it wakes: the tailer says up to where the log held nothing of that owner.
+    const owner = recent === undefined ? undefined : this.filter.ownerId;
     await new Promise<void>((resolve) => {
-      const cancel = this.tailer.whenPast(past, resolve);
+      const cancel = this.tailer.whenPast(
+        past,
+        (quietTo) => {
+          if (quietTo !== undefined && quietTo > this.last) this.last = quietTo;
+          resolve();
+        },
+        owner,
+      );
       this.stopWaiting = () => {
         cancel();
         resolve();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createSourceEventStream, execute, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 
 /**
@@ -14,9 +15,7 @@ export async function subscribeSharingResults(
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
   const iterator = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-  const document = joinDocument(
-    `${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${print(args.document)}`,
-  );
+  const document = joinDocument(sharingKey(args));
   let finished = false;
   const finish = async () => {
     if (finished) return;
@@ -55,6 +54,24 @@ export async function subscribeSharingResults(
     },
   };
   return results;
+}
+
+/**
+ * A digest of what makes two subscriptions' results the same, not the text itself: the key lives as long as the
+ * subscription, and its variables may be as large as a frame.
+ */
+function sharingKey(args: ExecutionArgs): string {
+  // A customer is served their own view of an event (Event.metadata): only their own subscriptions share with theirs.
+  const owner = (args.contextValue as { owner?: string } | undefined)?.owner;
+  return createHash('sha256')
+    .update(JSON.stringify(owner ?? null))
+    .update('\n')
+    .update(args.operationName ?? '')
+    .update('\n')
+    .update(JSON.stringify(args.variableValues ?? {}))
+    .update('\n')
+    .update(print(args.document))
+    .digest('base64url');
 }
 
 /**

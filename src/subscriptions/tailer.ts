@@ -6,6 +6,7 @@ import { ATTR_EVENT_COUNT, ATTR_POSITION_TO, ATTR_SUBSCRIBERS_WOKEN } from '../o
 import type { Tracing } from '../observability/tracing';
 
 export type TailListener = (events: readonly StoredEvent[]) => void;
+type Waiter = (quietTo?: bigint) => void;
 
 /**
  * About what an event costs in memory: parsed objects take a few times their JSON text. Measured once per event,
@@ -34,7 +35,13 @@ export class LogTailer {
   private first = 0;
   private windowStart = 0n;
   /** Called once at the next page (or at stop); a waiter that gives up removes itself, so none pile up. */
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Set<Waiter>();
+  /**
+   * Waiters that can only ever match one owner's events (a customer's subscriptions), by owner: called at the next
+   * page that holds an event of theirs. An event then costs nothing to the idle subscriptions of every other
+   * customer, where waking each would cost every append a few microseconds per open subscription.
+   */
+  private readonly ownerWaiters = new Map<string, Set<Waiter>>();
   private readonly loop: ConsumerLoop;
   private unsubscribe: (() => void) | undefined;
 
@@ -81,7 +88,7 @@ export class LogTailer {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     const stopped = this.loop.stop();
-    this.wakeWaiters();
+    this.wakeWaiters(true);
     await stopped;
   }
 
@@ -113,13 +120,27 @@ export class LogTailer {
   /**
    * Calls `fn` once the head has moved past `position` (at once if it already has, or the tailer has stopped).
    * Returns a cancel function for a waiter that stops waiting first.
+   *
+   * With `owner`, the waiter can only use that owner's events: it is called once the head has moved past an event
+   * of theirs, with `quietTo`, a position up to which the log holds no event of that owner after `position` (the
+   * caller may skip to it without reading what lies between).
    */
-  whenPast(position: bigint, fn: () => void): () => void {
+  whenPast(position: bigint, fn: (quietTo?: bigint) => void, owner?: string): () => void {
     if (this.position > position || this.isStopped) {
       fn();
       return () => undefined;
     }
-    const waiter = () => {
+    if (owner !== undefined) {
+      // Called by a page past `position` (the head is at it now) or at stop: either way it is due.
+      let waiters = this.ownerWaiters.get(owner);
+      if (!waiters) this.ownerWaiters.set(owner, (waiters = new Set()));
+      waiters.add(fn);
+      return () => {
+        const current = this.ownerWaiters.get(owner);
+        if (current?.delete(fn) && current.size === 0) this.ownerWaiters.delete(owner);
+      };
+    }
+    const waiter: Waiter = () => {
       if (this.position > position || this.isStopped) fn();
       else this.waiters.add(waiter);
     };
@@ -145,19 +166,32 @@ export class LogTailer {
     const page = await this.store.readLog(this.position, this.options.pageSize);
     this.heldBack = page.heldBack ?? true;
     if (page.events.length > 0) {
+      const before = this.position;
       this.remember(page.events);
       this.position = page.events.at(-1)!.position;
       const tracing = this.options.tracing;
-      if (tracing?.enabled) this.tracedHandOver(tracing, page.events);
-      else this.handOver(page.events);
+      if (tracing?.enabled) this.tracedHandOver(tracing, page.events, before);
+      else this.handOver(page.events, before);
     }
     return page.events.length === this.options.pageSize;
   }
 
-  /** To the read-model feed, and to every `events` subscription waiting for the head to move. */
-  private handOver(events: readonly StoredEvent[]): void {
+  /**
+   * To the read-model feed, and to every `events` subscription waiting for the head to move (of those waiting for
+   * one owner's events, only the owners' in the page, told that nothing of theirs came after `before` until now).
+   */
+  private handOver(events: readonly StoredEvent[], before: bigint): void {
     for (const listener of this.listeners) listener(events);
     this.wakeWaiters();
+    if (this.ownerWaiters.size === 0) return;
+    const owners = new Set<string>();
+    for (const event of events) if (event.ownerId !== null) owners.add(event.ownerId);
+    for (const owner of owners) {
+      const waiters = this.ownerWaiters.get(owner);
+      if (!waiters) continue;
+      this.ownerWaiters.delete(owner);
+      for (const waiter of waiters) waiter(before);
+    }
   }
 
   /**
@@ -166,7 +200,7 @@ export class LogTailer {
    * (a thousand subscribers make a thousand spans of every event), and each subscription then delivers at its own
    * pace anyway.
    */
-  private tracedHandOver(tracing: Tracing, events: readonly StoredEvent[]): void {
+  private tracedHandOver(tracing: Tracing, events: readonly StoredEvent[], before: bigint): void {
     const spec = {
       root: true,
       links: tracing.linksTo(events.map((e) => e.metadata)),
@@ -176,12 +210,17 @@ export class LogTailer {
         [ATTR_SUBSCRIBERS_WOKEN]: this.listeners.size + this.waiters.size,
       },
     };
-    tracing.span('deliver to subscribers', spec, () => this.handOver(events));
+    tracing.span('deliver to subscribers', spec, () => this.handOver(events, before));
   }
 
-  private wakeWaiters(): void {
+  /** Every unscoped waiter; at stop, every waiter. */
+  private wakeWaiters(all = false): void {
     const waiting = [...this.waiters];
     this.waiters.clear();
+    if (all) {
+      for (const waiters of this.ownerWaiters.values()) waiting.push(...waiters);
+      this.ownerWaiters.clear();
+    }
     for (const waiter of waiting) waiter();
   }
 

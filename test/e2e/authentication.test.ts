@@ -25,6 +25,7 @@ const STATUS_COUNTS = '{ orderStatusCounts { status count } }';
 const CUSTOMER_EVENTS = 'subscription { events(filter: { aggregateType: "Customer" }, after: "0") { aggregateId } }';
 
 const now = () => Math.floor(Date.now() / 1000);
+const DAY_S = 24 * 3600;
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** An HS256 token signed by hand (not by the server's own minting), so every claim and date is the test's choice. */
@@ -149,6 +150,22 @@ describe('HTTP', () => {
             .setProtectedHeader({ alg: 'HS256' })
             .sign(new TextEncoder().encode(TEST_JWT_SECRET)),
       ],
+      [
+        'a token valid for a century (AUTH_MAX_TOKEN_LIFETIME is 30 days by default)',
+        () => hs256({ sub: 'methuselah', role: 'admin' }, { exp: now() + 100 * 365 * DAY_S }),
+      ],
+      [
+        'a token valid an hour longer than AUTH_MAX_TOKEN_LIFETIME',
+        () => hs256({ sub: 'greedy', role: 'admin' }, { exp: now() + 30 * DAY_S + 3600 }),
+      ],
+      ['a sub with a bidi override (U+202E)', () => hs256({ sub: 'admin\u202egnp.exe', role: 'staff' })],
+      ['a sub with a bidi isolate (U+2066)', () => hs256({ sub: '\u2066admin', role: 'staff' })],
+      ['a sub with a zero-width space (U+200B)', () => hs256({ sub: 'ad\u200bmin', role: 'staff' })],
+      ['a sub with a zero-width joiner (U+200D)', () => hs256({ sub: 'ad\u200dmin', role: 'staff' })],
+      ['a sub with a byte order mark (U+FEFF)', () => hs256({ sub: '\ufeffadmin', role: 'staff' })],
+      ['a sub with an invisible filler letter (U+3164)', () => hs256({ sub: 'admin\u3164', role: 'staff' })],
+      ['a sub with a space', () => hs256({ sub: 'ada lovelace', role: 'staff' })],
+      ['a sub of 256 characters', () => hs256({ sub: 's'.repeat(256), role: 'staff' })],
     ];
 
     it.each(cases)('%s', async (_name, make) => {
@@ -186,6 +203,48 @@ describe('HTTP', () => {
     );
     expect(answer.status).toBe(200);
     expect(answer.body.errors).toBeUndefined();
+  });
+
+  it('accepts a token as long-lived as AUTH_MAX_TOKEN_LIFETIME allows, with a sub of visible characters in any script', async () => {
+    for (const sub of ['auth0|5f7c8ec7c33c6c004bbafe82', 'zoë@example.com', '名前-42', 's'.repeat(255)]) {
+      const token = await hs256({ sub, role: 'staff' }, { exp: now() + 30 * DAY_S });
+      const answer = await post(server.app.url, STATUS_COUNTS, undefined, bearer(token));
+      expect({ sub, status: answer.status, errors: answer.body.errors }).toEqual({
+        sub,
+        status: 200,
+        errors: undefined,
+      });
+    }
+  });
+
+  describe('with AUTH_MAX_TOKEN_LIFETIME=3600 (seconds)', () => {
+    let brief: TestServer;
+    beforeAll(async () => {
+      brief = await startTestServer({ AUTH_MAX_TOKEN_LIFETIME: '3600' });
+    });
+    afterAll(() => brief.close());
+
+    it('accepts a token that expires within the hour, over HTTP and graphql-ws', async () => {
+      const token = await hs256({ sub: 'brief', role: 'staff' }, { exp: now() + 3500 });
+      const answer = await post(brief.app.url, STATUS_COUNTS, undefined, bearer(token));
+      expect(answer.status).toBe(200);
+      expect(answer.body.errors).toBeUndefined();
+      const client = brief.ws(bearer(token));
+      expect((await wsRequest(client, STATUS_COUNTS)).errors).toBeUndefined();
+    });
+
+    it('refuses a token that expires in two hours, and the server’s own 30-day mint', async () => {
+      expectRefused(
+        await post(
+          brief.app.url,
+          STATUS_COUNTS,
+          undefined,
+          bearer(await hs256({ sub: 'b', role: 'staff' }, { exp: now() + 7200 })),
+        ),
+      );
+      const minted = await brief.token({ role: 'staff', expiresIn: '30d' });
+      expectRefused(await post(brief.app.url, STATUS_COUNTS, undefined, bearer(minted)));
+    });
   });
 
   it('records the token’s sub as the events’ metadata.userId; an x-user-id header changes nothing', async () => {
@@ -276,10 +335,10 @@ describe('graphql-ws', () => {
     });
   }
 
-  it('acknowledges a valid token and no token alike', async () => {
+  it('acknowledges a valid token and closes a connection without one with 4401', async () => {
     const { authorization } = await server.as({ role: 'staff' });
     expect(await connectionInit({ authorization })).toEqual({ message: { type: 'connection_ack' } });
-    expect(await connectionInit(undefined)).toEqual({ message: { type: 'connection_ack' } });
+    expect(await connectionInit(undefined)).toEqual({ closed: 4401 });
   });
 
   it.each<[string, () => Promise<unknown>]>([
@@ -304,14 +363,13 @@ describe('graphql-ws', () => {
     expect(await outcome).toMatchObject({ code: 4403 });
   });
 
-  it('keeps an anonymous connection open, answering its query and subscription UNAUTHENTICATED', async () => {
+  it('refuses a connection without a token at connection_init with 4401, before any operation', async () => {
     const client = server.ws({});
-    expect(await wsRequest(client, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
-    const query = await wsRequest(client, ORDERS);
-    expect(codes(query)).toEqual(['UNAUTHENTICATED']);
-    expect((await firstErrors(client, CUSTOMER_EVENTS)).map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
-    // The socket is still the same open connection.
-    expect(await wsRequest(client, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+    const closed = closeOf(client);
+    expect((await firstErrors(client, '{ __typename }').catch((e: unknown) => e)) as object).toMatchObject({
+      code: 4401,
+    });
+    expect((await closed).code).toBe(4401);
   });
 
   it('closes the socket of an open subscription with 4401 when its token expires, with the clock tolerance', async () => {
@@ -480,6 +538,8 @@ describe('configuration', () => {
     ['AUTH_JWT_SECRET', { AUTH_JWT_SECRET: 'short' }],
     ['AUTH_JWKS_URL', { AUTH_JWKS_URL: 'file:///etc/jwks.json' }],
     ['AUTH_JWKS_URL', { AUTH_JWKS_URL: 'not a url' }],
+    ['AUTH_MAX_TOKEN_LIFETIME', { AUTH_MAX_TOKEN_LIFETIME: '30d' }],
+    ['AUTH_MAX_TOKEN_LIFETIME', { AUTH_MAX_TOKEN_LIFETIME: '59' }],
   ])('refuses a bad %s, naming it', (name, env) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid environment variable ${name}:`));
   });

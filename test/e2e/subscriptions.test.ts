@@ -141,7 +141,10 @@ describe('events subscription', () => {
 
   it('delivers every event of a 2,000-event burst (twice the window) to each of 200 concurrent subscribers', async () => {
     const type = `Fan${Date.now()}`;
-    const clients = Array.from({ length: 200 }, () => server.ws());
+    // 200 callers, as a real fan-out has (one caller may hold only WS_MAX_CONNECTIONS_PER_PRINCIPAL sockets).
+    const clients = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => server.ws(await server.as({ role: 'staff', sub: `watcher-${i}` }))),
+    );
     // From the head of the log as it is now: a subscription the server registers only once the burst has begun
     // (graphql-ws acknowledges no subscribe, and a busy machine may take seconds) still starts where it was asked to.
     const { rows } = await server.sql.query<{ head: string }>(

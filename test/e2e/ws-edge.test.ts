@@ -98,7 +98,10 @@ describe('frame size', () => {
 
   it('closes a socket that sends any later frame over WS_MAX_PAYLOAD_BYTES with 1009', async () => {
     const socket = await openSocket();
-    expect(await answerTo(socket, { type: 'connection_init' })).toEqual({ message: { type: 'connection_ack' } });
+    const payload = await server.as({ role: 'admin' });
+    expect(await answerTo(socket, { type: 'connection_init', payload })).toEqual({
+      message: { type: 'connection_ack' },
+    });
     const oversized = { id: '1', type: 'subscribe', payload: { query: `{ __typename } # ${'x'.repeat(MAX_PAYLOAD)}` } };
     expect(await answerTo(socket, oversized)).toEqual({ closed: 1009 });
   });

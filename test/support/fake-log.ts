@@ -33,7 +33,7 @@ export class FakeLog {
   }
 
   /** Appends `count` events (one transaction) and tells the `onAppended` listeners, as an append here does. */
-  append(count: number, options: { aggregateType?: string; payload?: unknown } = {}): StoredEvent[] {
+  append(count: number, options: { aggregateType?: string; payload?: unknown; ownerId?: string } = {}): StoredEvent[] {
     const added: StoredEvent[] = [];
     for (let i = 0; i < count; i++) {
       const n = this.events.length + 1;
@@ -48,7 +48,7 @@ export class FakeLog {
         schemaVersion: 1,
         payload: options.payload ?? { n },
         metadata: { correlationId: `c-${n}`, causationId: `c-${n}`, userId: null },
-        ownerId: null,
+        ownerId: options.ownerId ?? null,
       };
       this.events.push(event);
       added.push(event);
@@ -83,7 +83,8 @@ function matchesFilter(filter: EventFilter, event: StoredEvent): boolean {
   if (filter.aggregateId !== undefined && event.aggregateId !== filter.aggregateId) return false;
   if (filter.aggregateType !== undefined && event.aggregateType !== filter.aggregateType) return false;
   if (filter.eventTypes !== undefined && !filter.eventTypes.includes(event.eventType)) return false;
-  if (filter.correlationId !== undefined && event.metadata.correlationId !== filter.correlationId) return false;
+  if (filter.correlationIds && !filter.correlationIds.includes(event.metadata.correlationId)) return false;
   if (filter.fromTimestamp !== undefined && event.timestamp < filter.fromTimestamp) return false;
+  if (filter.ownerId !== undefined && event.ownerId !== filter.ownerId) return false;
   return true;
 }

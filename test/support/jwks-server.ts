@@ -27,6 +27,8 @@ export type JwksServer = {
   readonly fetches: number;
   /** Replaces the published keys (a rotation); the next fetch serves these. */
   publish(keys: readonly SigningKey[]): void;
+  /** Holds every fetch's answer until the returned function is called (a slow identity provider). */
+  hold(): () => void;
   close(): Promise<void>;
 };
 
@@ -34,12 +36,14 @@ export type JwksServer = {
 export async function startJwksServer(keys: readonly SigningKey[]): Promise<JwksServer> {
   let published = keys;
   let fetches = 0;
-  const server = http.createServer((req, res) => {
+  let held: Promise<void> = Promise.resolve();
+  const server = http.createServer(async (req, res) => {
     if (req.method !== 'GET' || req.url !== '/jwks.json') {
       res.writeHead(404).end();
       return;
     }
     fetches++;
+    await held;
     res
       .writeHead(200, { 'content-type': 'application/json' })
       .end(JSON.stringify({ keys: published.map((k) => k.jwk) }));
@@ -54,6 +58,11 @@ export async function startJwksServer(keys: readonly SigningKey[]): Promise<Jwks
     },
     publish(next) {
       published = next;
+    },
+    hold() {
+      let release!: () => void;
+      held = new Promise((resolve) => (release = resolve));
+      return release;
     },
     async close() {
       server.closeAllConnections();

@@ -31,4 +31,4 @@ export function tailerFixture() {
 
 /** Resolves once the tailer has read up to `position` (its head is at or beyond it). */
 export const reached = (tailer: LogTailer, position: bigint) =>
-  new Promise<void>((resolve) => tailer.whenPast(position - 1n, resolve));
+  new Promise<void>((resolve) => tailer.whenPast(position - 1n, () => resolve()));

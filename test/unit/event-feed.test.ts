@@ -98,6 +98,31 @@ describe('event feed', () => {
     expect(feedReads(log)).toBe(readsWhenCaughtUp);
   });
 
+  it("a customer's idle feeds sleep through other customers' events, then get their own with nothing skipped or read twice", async () => {
+    const log = new FakeLog();
+    // A window much smaller than the others' burst: a woken feed that had to look through it would read the log.
+    const tailer = await startTailer(log, { pageSize: 5, windowSize: 10 });
+    const looks = jest.spyOn(tailer, 'eventsAfter');
+    const alice = Array.from({ length: 50 }, () => feed(log, tailer, undefined, { ownerId: 'alice' }));
+    const staff = feed(log, tailer);
+    const start = log.head;
+    const firsts = alice.map((f) => f.next());
+    // Each feed has looked at the window once and is waiting on the tailer.
+    await new Promise(setImmediate);
+    const looksWhileIdle = looks.mock.calls.length;
+    for (let i = 0; i < 20; i++) log.append(3, { ownerId: 'bob' });
+    await reached(tailer, log.head);
+    await new Promise(setImmediate);
+    expect(looks.mock.calls.length).toBe(looksWhileIdle);
+    const own = [...log.append(2, { ownerId: 'alice' }), ...log.append(1, { ownerId: 'alice' })].map((e) => e.position);
+    const delivered = await Promise.all(
+      alice.map(async (f, i) => [(await firsts[i]!).value.position, ...(await take(f, 2))]),
+    );
+    for (const positions of delivered) expect(positions).toEqual(own);
+    expect(feedReads(log)).toBe(0);
+    expect(await take(staff, 63)).toEqual(log.positions(start));
+  });
+
   it('return() ends a feed that is waiting for the next event, at once', async () => {
     const log = new FakeLog();
     const tailer = await startTailer(log);

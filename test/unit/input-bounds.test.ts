@@ -1,4 +1,8 @@
 import { parse } from 'graphql';
+import { CUSTOMER } from '../../src/customers/events';
+import { MAX_TYPE_NAME_LENGTH } from '../../src/graphql/event-resolvers';
+import { ORDER } from '../../src/orders/events';
+import { EVENT_SCHEMAS } from '../../src/slices';
 import { loadConfig } from '../../src/config';
 import type { CustomerState } from '../../src/customers/state';
 import { decideCustomer, wellFormedEmail } from '../../src/customers/decide';
@@ -163,5 +167,18 @@ describe('limits that every read model can hold', () => {
       );
     expect(() => place('10.01')).toThrow(/at most 10.00/);
     expect(place('10')[0]).toMatchObject({ data: { totalAmount: '10.00' } });
+  });
+});
+
+describe('read filters', () => {
+  it('bound type names above every aggregate and event type name there is', () => {
+    const names = [ORDER, CUSTOMER, ...Object.keys(EVENT_SCHEMAS)];
+    expect(names.length).toBeGreaterThan(2);
+    for (const name of names) expect(name.length).toBeLessThanOrEqual(MAX_TYPE_NAME_LENGTH);
+  });
+  it('refuses the HTTP timeouts when the headers would be due after the whole request', () => {
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS and HTTP_REQUEST_TIMEOUT_MS/,
+    );
   });
 });

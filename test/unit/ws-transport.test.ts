@@ -63,7 +63,12 @@ function connect() {
   const wss = Object.assign(new EventEmitter(), { options: {}, clients: new Set() }) as unknown as WebSocketServer;
   const server = serveGraphqlWs({ schema, roots }, wss, {
     keepAliveMs: 60_000,
-    maxSubscriptions: 10,
+    limits: {
+      operationsPerSocket: 10,
+      bytesPerSocket: 2 ** 20,
+      operationsPerPrincipal: 1000,
+      connectionsPerPrincipal: 0,
+    },
     logger: pino({ level: 'silent' }),
   });
   const raw = new FakeRaw();
