@@ -23,7 +23,7 @@ import { rounded, summarize } from '../lib/stats';
 import { figure, type BenchContext, type Figure, type Mode, type Stage } from './types';
 
 /**
- * The relay's throughput (issue 12): the service's own Relay, run in this process against the run's database
+ * The relay's throughput: the service's own Relay, run in this process against the run's database
  * (the log the earlier stages wrote), publishing the whole log from position 0 to a real broker and waiting for
  * its acknowledgements, checkpoint after each batch. Baseline, same run, same broker, same client library: the
  * same messages published in a raw pipelined loop with no log reading, no checkpoint, no batching. For each broker
