@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick]`: the benchmark harness (see README "Performance" and issue 5).
+ * `npm run bench [-- --quick]`: the benchmark harness (see bench/README.md and docs/performance.md).
  *
  * Starts PostgreSQL (DATABASE_URL's server, or a throwaway embedded one), creates and migrates a fresh database,
  * starts the real server as a separate process (`node --import tsx src/main.ts`), runs the stages below against it

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The event envelope as orderstream publishes it on the bus (product.md, "The event bus"): the same fields as the
+ * The event envelope as orderstream publishes it on the bus (docs/api.md, "The event bus"): the same fields as the
  * GraphQL `Event`, position as a string. Checked field by field on arrival: a message that does not match is
  * refused for good (it would not match on redelivery either), never half-processed.
  */

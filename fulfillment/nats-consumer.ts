@@ -17,7 +17,7 @@ import { describe, InFlight, RECONNECT, type Consumer, type ConsumerDeps } from 
 import { decisionName, logDecision } from './fulfill';
 import { sleep } from './sleep';
 
-/** The bus contract (product.md): orderstream publishes every event into this stream, one subject per type. */
+/** The bus contract (docs/api.md, "The event bus"): orderstream publishes every event into this stream, one subject per type. */
 export const STREAM = 'ORDERSTREAM';
 export const SUBJECT = 'orderstream.Order.OrderPaid';
 

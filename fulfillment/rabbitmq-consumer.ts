@@ -4,7 +4,7 @@ import { describe, InFlight, RECONNECT, type Consumer, type ConsumerDeps } from 
 import { decisionName, logDecision } from './fulfill';
 import { sleep } from './sleep';
 
-/** The bus contract (product.md): a durable topic exchange, routing key `<aggregateType>.<eventType>`. */
+/** The bus contract (docs/api.md, "The event bus"): a durable topic exchange, routing key `<aggregateType>.<eventType>`. */
 export const EXCHANGE = 'orderstream.events';
 export const ROUTING_KEY = 'Order.OrderPaid';
 

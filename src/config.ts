@@ -46,7 +46,7 @@ const schema = z.object({
   SUBSCRIPTION_BUFFER: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   SUBSCRIPTION_WINDOW: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
-  // The edge (product.md, "Limits"): every one answered with a documented code.
+  // The edge (docs/api.md, "Limits"): every one answered with a documented code.
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -86,7 +86,7 @@ const schema = z.object({
   ALLOWED_HOSTS: z.string().optional(),
   RATE_LIMIT_MUTATIONS_PER_SECOND: z.coerce.number().min(0).max(1e9).default(1000),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1e9).optional(),
-  // The event bus (product.md): unset, nothing is published.
+  // The event bus (docs/api.md, "The event bus"): unset, nothing is published.
   BUS_URL: z
     .string()
     .regex(/^(nats|amqps?):\/\//, 'must be a nats://, amqp:// or amqps:// URL')
@@ -94,7 +94,7 @@ const schema = z.object({
   BUS_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   BUS_RETRY_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   BUS_MAX_RETRY_MS: z.coerce.number().int().min(10).max(600_000).default(30_000),
-  // Traces (README, "Traces"): the standard OpenTelemetry variables; no endpoint, no tracing.
+  // Traces (docs/operations.md, "Traces"): the standard OpenTelemetry variables; no endpoint, no tracing.
   OTEL_SDK_DISABLED: z.string().optional(),
   OTEL_TRACES_EXPORTER: z
     .enum(['otlp', 'none'], 'must be otlp or none (the service exports OTLP over HTTP)')
@@ -104,7 +104,7 @@ const schema = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).default('orderstream'),
   OTEL_TRACES_SAMPLER: z.enum(TRACES_SAMPLERS).default('parentbased_always_on'),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
-  // Who may do what (product.md): JWTs signed with a shared secret (HS256) or by keys published at a JWKS URL.
+  // Who may do what (docs/api.md, "Roles"): JWTs signed with a shared secret (HS256) or by keys published at a JWKS URL.
   NODE_ENV: z.string().optional(),
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').optional(),
   AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -154,10 +154,14 @@ export type Config = Readonly<{
   commandRetries: number;
   /** Snapshot an aggregate every this many events, so loading folds only the events after it (0: never). */
   snapshotEvery: number;
-  /** How long a mutation waits for the projectors to pass its events before answering from the stream. */
+  /**
+   * How long a read of the query tables waits for the projectors to pass the writes it must show (this instance's
+   * commands, and `Read-After-Position`) before answering from the tables as they stand, with a warning. A mutation
+   * never waits: it answers with its own fold.
+   */
   readModelWaitMs: number;
   projectionBatchSize: number;
-  /** How often an idle projector looks at the log when no wake-up came. */
+  /** How often idle projectors and the live-log tailer look at the log when no wake-up came. */
   projectionPollMs: number;
   rebuildBatchSize: number;
   /** The most a projector batch (live or rebuild) holds, as JSON, whatever its number of events. */

@@ -24,7 +24,7 @@ export function formatRatio(ratio: number | undefined): string {
 }
 
 /**
- * A Markdown table (readable in a terminal, and pasteable into the README as it is): the first column left-aligned,
+ * A Markdown table (readable in a terminal, and pasteable into docs/performance.md as it is): the first column left-aligned,
  * the others right-aligned.
  */
 export function markdownTable(header: string[], rows: string[][]): string {

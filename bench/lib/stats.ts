@@ -46,3 +46,14 @@ export function rounded(summary: Summary, digits = 3): Summary {
     max: r(summary.max),
   };
 }
+
+/** The median of the samples that are known (the upper one of an even count); undefined when none is. */
+export function median(values: readonly (number | undefined)[]): number | undefined {
+  const known = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  return known.length ? known[Math.floor(known.length / 2)] : undefined;
+}
+
+const MiB = 1024 * 1024;
+
+/** Bytes as MiB, one decimal. */
+export const mib = (bytes: number) => Number((bytes / MiB).toFixed(1));

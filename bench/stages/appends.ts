@@ -38,7 +38,7 @@ const RAW_EVENT_TYPES = { first: 'BenchRawPlaced', next: 'BenchRawAdded' } as co
 const REGISTER = `mutation Register($input: RegisterCustomerInput!) {
   registerCustomer(input: $input) { aggregateId }
 }`;
-// What a client typically asks back (as the README's examples do): the id to act on next, the new version and
+// What a client typically asks back (as docs/api.md's examples do): the id to act on next, the new version and
 // position, and the order. The server answers `order` read-your-writes: from its query tables once its projectors
 // have passed the command's position, so the round trip includes the projectors' lag.
 const PLACE = `mutation Place($input: PlaceOrderInput!) {

@@ -2,7 +2,7 @@ import { createAuthenticator } from '../../src/auth/authenticator';
 import { figure, type Stage } from './types';
 
 /**
- * What authentication costs each request (issue 11): the server verifies the caller's bearer token (HS256, as
+ * What authentication costs each request: the server verifies the caller's bearer token (HS256, as
  * the bench's own server is configured) once per HTTP request and once per graphql-ws connection. Measured here,
  * in this process, with the service's own authenticator: the time per verification, next to a mutation's round
  * trip in the appends stage. No raw baseline: without it the request would not be authenticated at all.

@@ -17,13 +17,13 @@ import { Leadership } from '../../src/projections/leadership';
 import { Relay } from '../../src/relay/relay';
 import { EVENT_SCHEMAS } from '../../src/slices';
 import { graphqlClient } from '../lib/graphql';
-import { openLoop } from '../lib/openloop';
+import { openLoop, waitFor } from '../lib/openloop';
 import { startServer } from '../lib/server';
 import { rounded, summarize } from '../lib/stats';
 import { figure, type BenchContext, type Figure, type Mode, type Stage } from './types';
 
 /**
- * The relay's throughput (issue 12): the service's own Relay, run in this process against the run's database
+ * The relay's throughput: the service's own Relay, run in this process against the run's database
  * (the log the earlier stages wrote), publishing the whole log from position 0 to a real broker and waiting for
  * its acknowledgements, checkpoint after each batch. Baseline, same run, same broker, same client library: the
  * same messages published in a raw pipelined loop with no log reading, no checkpoint, no batching. For each broker
@@ -174,11 +174,6 @@ async function receiveTimes(url: string, subject: string) {
   };
 }
 
-async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!done() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-}
-
 /** Sent → received, per correlation id, of the `sent` that arrived; the count of those that did not. */
 function latencies(sent: Map<string, number>, received: Map<string, number>) {
   const samples = [...sent].filter(([id]) => received.has(id)).map(([id, at]) => received.get(id)! - at);
@@ -212,7 +207,7 @@ async function natsLatency(context: BenchContext, url: string): Promise<Figure[]
           ).catch(() => undefined);
         },
       });
-      await waitFor(() => [...sent.keys()].every((id) => service.received.has(id)), 30_000);
+      await waitFor(() => [...sent.keys()].every((id) => service.received.has(id)), { timeoutMs: 30_000 });
     } finally {
       await service.close();
     }
@@ -233,7 +228,7 @@ async function natsLatency(context: BenchContext, url: string): Promise<Figure[]
             .catch(() => undefined);
         },
       });
-      await waitFor(() => [...rawSent.keys()].every((id) => raw.received.has(id)), 30_000);
+      await waitFor(() => [...rawSent.keys()].every((id) => raw.received.has(id)), { timeoutMs: 30_000 });
     } finally {
       await raw.close();
       await nc.close();

@@ -22,7 +22,8 @@ import {
 } from '../lib/proc';
 import { startRawFanoutServer } from '../lib/raw-fanout-server';
 import { PROJECT_ROOT } from '../lib/server';
-import { rounded, summarize, type Summary } from '../lib/stats';
+import { NOISY_NEIGHBOURS } from '../lib/measure';
+import { median, mib, rounded, summarize, type Summary } from '../lib/stats';
 import { figure, type BenchContext, type Figure, type Mode, type Stage } from './types';
 
 /**
@@ -72,8 +73,6 @@ const PARAMETERS: Record<
 };
 
 const MAX_PROBES = 10;
-const MiB = 1024 * 1024;
-const mib = (bytes: number) => Number((bytes / MiB).toFixed(1));
 
 /** The subscriber process: requests over IPC, its replies queued until asked for. */
 class Subscribers {
@@ -208,12 +207,6 @@ type Delivery = {
   healthz?: Summary & { failures: number };
 };
 
-/** The median of the per-second samples (the burst's steady state; its first and last seconds are partial). */
-function median(values: (number | undefined)[]): number | undefined {
-  const known = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
-  return known.length ? known[Math.floor(known.length / 2)] : undefined;
-}
-
 /**
  * Which process limited the delivery: per second of the burst, the delivering server's and the subscriber
  * process's CPU (each is one JavaScript thread, so ~1 core is saturated), their medians compared; averages over
@@ -242,9 +235,6 @@ function bottleneckOf(
 }
 
 const RAW_SERVER = 'the bench process (raw server)';
-
-/** Other processes busier than this (in cores) during a measurement make its figures suspect. */
-const NOISY_NEIGHBOURS = 0.3;
 
 async function deliver(
   context: BenchContext,

@@ -1,8 +1,6 @@
 import { processMemory } from '../lib/proc';
+import { mib } from '../lib/stats';
 import { figure, type Stage } from './types';
-
-const MiB = 1024 * 1024;
-const mib = (bytes: number) => Number((bytes / MiB).toFixed(1));
 
 /**
  * The server process's resident memory (VmRSS of /proc/<pid>/status) at one point of the run: `idle` before any

@@ -4,6 +4,7 @@ import { EVENT_COLUMNS } from '../../src/eventstore/rows';
 import { ORDER_EVENT_TYPES } from '../../src/orders/projector';
 import { checkpoint } from '../lib/database';
 import { graphqlClient } from '../lib/graphql';
+import { NOISY_NEIGHBOURS } from '../lib/measure';
 import { cpuWindow, waitUntilIdle, type CpuWindow } from '../lib/proc';
 import { figure, type BenchContext, type Figure, type Mode, type Stage } from './types';
 
@@ -134,9 +135,6 @@ async function autovacuumCount(db: Client): Promise<number> {
   );
   return Number(rows[0]?.n ?? 0);
 }
-
-/** Other processes busier than this (in cores) during a measurement make its figures suspect. */
-const NOISY_NEIGHBOURS = 0.3;
 
 const rate = (events: number, ms: number) => Number(((events * 1000) / Math.max(1, ms)).toFixed(0));
 

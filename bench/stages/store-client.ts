@@ -9,7 +9,7 @@ import { rawAppendSequence } from '../lib/order-workload';
 import { figure, type BenchContext, type Stage } from './types';
 
 /**
- * What Prisma costs as the event store's client (issue 10): the service's own append and gap-safe log read,
+ * What Prisma costs as the event store's client: the service's own append and gap-safe log read,
  * called in this process through Prisma (`$queryRawUnsafe` on a pg pool, as the service runs them), against the
  * very same statements sent with `pg` directly as named prepared statements (how the store ran before it moved to
  * Prisma).

@@ -7,7 +7,7 @@ import { startTestServer, wsRequest, type GraphQLResponse, type TestServer } fro
 import { subscriptionStarts } from '../support/subscription-starts';
 import { collect } from '../support/subscriptions';
 
-// Who may do what (product.md): every query and mutation of the schema, run by every kind of caller over HTTP and
+// Who may do what (docs/api.md, "Roles"): every query and mutation of the schema, run by every kind of caller over HTTP and
 // over graphql-ws, against the role table. A new operation without a row here fails the first test.
 
 let server: TestServer;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from '../support/eventually';
 import { startTestServer, type TestServer } from '../support/server';
 
-// Relay-complete connections (issue 13): PageInfo's four fields on every connection, totalCount on the order
+// Relay-complete connections: PageInfo's four fields on every connection, totalCount on the order
 // connections (exact, scoped to what the caller may see, in the page's snapshot), and node(id:) under the same
 // ownership as order, customer and events.
 

@@ -21,7 +21,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server';
 
-// The fulfillment service (issue 12, item 2) against real brokers, a real orderstream server and a real inbox
+// The fulfillment service (fulfillment/README.md) against real brokers, a real orderstream server and a real inbox
 // database. The relay is not involved: each test places a real order, reads its real OrderPaid envelope from the
 // server's `events` query and publishes it to the broker in the bus contract's format itself, so the consumer
 // (unique per test, starting at new messages) sees only events of orders this file placed.

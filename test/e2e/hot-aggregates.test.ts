@@ -2,7 +2,7 @@ import { startTestServer, type TestServer } from '../support/server';
 
 // Commands on one aggregate sent at once to one instance queue in its lane (src/commands/lanes.ts) rather than
 // race: with retries off, any race would surface as CONCURRENCY_CONFLICT, which a command without expectedVersion
-// must never answer for a race it lost (product.md, "Mutations").
+// must never answer for a race it lost (docs/api.md, "Commands").
 
 let server: TestServer;
 beforeAll(async () => {

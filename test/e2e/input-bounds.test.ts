@@ -4,7 +4,7 @@ import { caughtUp, projections } from '../support/read-model';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../support/server';
 
 // Whatever the API accepts, every projector can apply and every response can carry; whatever it cannot, it refuses
-// with BAD_USER_INPUT and appends nothing (issue 9: poison events, replies that lie, strings storage cannot hold).
+// with BAD_USER_INPUT and appends nothing (poison events, replies that lie, strings storage cannot hold).
 
 const REGISTER = `mutation ($input: RegisterCustomerInput!) { registerCustomer(input: $input) { aggregateId } }`;
 const PLACE = `mutation ($input: PlaceOrderInput!) {
@@ -15,7 +15,7 @@ const PAY = `mutation ($input: PayOrderInput!) { payOrder(input: $input) { versi
 const CANCEL = `mutation ($input: CancelOrderInput!) { cancelOrder(input: $input) { version } }`;
 const DEACTIVATE = `mutation ($input: DeactivateCustomerInput!) { deactivateCustomer(input: $input) { version } }`;
 
-// A megabyte as the issue measured it: with the JSON around it, still under the default 1 MiB body limit.
+// A megabyte: with the JSON around it, still under the default 1 MiB body limit.
 const MB = 1_000_000;
 const item = (unitPrice: string, quantity = 1, productId = 'p') => ({ productId, quantity, unitPrice });
 

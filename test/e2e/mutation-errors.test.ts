@@ -1,7 +1,7 @@
 import { startTestServer, type GraphQLResponse, type TestServer } from '../support/server';
 
-// Every refused command answers with the documented extensions.code and appends nothing (product.md: "Rules
-// (violations are errors, and append nothing)"; "Errors"). "Nothing" is checked against the global log itself.
+// Every refused command answers with the documented extensions.code and appends nothing (docs/api.md,
+// "Errors": a rule's violation is an error and appends nothing). "Nothing" is checked against the global log itself.
 
 let server: TestServer;
 beforeAll(async () => {

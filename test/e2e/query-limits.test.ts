@@ -3,8 +3,8 @@ import type { Client as WsClient } from 'graphql-ws';
 import { startTestServer, wsRequest, type GraphQLResponse, type TestServer } from '../support/server';
 
 /**
- * Query limits (issue 9, point 4): depth, cost, aliases and tokens, each refused before execution with
- * QUERY_TOO_COMPLEX and `extensions.limit`, over HTTP and graphql-ws alike; the attacks of the issue among them,
+ * Query limits (docs/api.md, "Limits"): depth, cost, aliases and tokens, each refused before execution with
+ * QUERY_TOO_COMPLEX and `extensions.limit`, over HTTP and graphql-ws alike; known attacks among them,
  * and what the project's own clients send passing with every limit at its default.
  */
 
@@ -78,7 +78,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-describe.each<Transport>(['HTTP', 'graphql-ws'])('the attacks of issue 9 over %s', (transport) => {
+describe.each<Transport>(['HTTP', 'graphql-ws'])('known query attacks over %s', (transport) => {
   it('refuses 100 aliases of events(first: 1000) for its aliases', async () => {
     const query = aliases(
       100,

@@ -1,14 +1,19 @@
 import { dumpReadModel, caughtUp, rebuild } from '../support/read-model';
 import { startTestServer, type TestServer } from '../support/server';
+import { subscriptionStarts } from '../support/subscription-starts';
 import { collect } from '../support/subscriptions';
 import { runWorkload } from '../support/workload';
 
 let server: TestServer;
 let readQueries = 0;
+const starts = subscriptionStarts();
 beforeAll(async () => {
   // Reads of the query tables, by Prisma's models; the event store's and the projectors' statements are not counted.
   const queryTables = /FROM "public"\."(orders|customers|order_status_counts)"/;
-  server = await startTestServer({}, { onQuery: (sql) => void (queryTables.test(sql) && readQueries++) });
+  server = await startTestServer(
+    {},
+    { schema: starts.schema, onQuery: (sql) => void (queryTables.test(sql) && readQueries++) },
+  );
 });
 afterAll(() => server.close());
 
@@ -76,13 +81,14 @@ describe('read-your-writes', () => {
 
   it('pushes the ordersChanged message from the row the projector just wrote, equal to the table', async () => {
     const customerId = await register('Pusher');
+    const before = starts.count('ordersChanged');
     const sub = collect<any>(
       server.ws(),
       `subscription ($c: ID) { ordersChanged(filter: { customerId: $c }) { id status totalAmount version updatedAt } }`,
       { c: customerId },
       (d) => d.ordersChanged,
     );
-    await new Promise((r) => setTimeout(r, 200));
+    await starts.until('ordersChanged', before + 1);
     readQueries = 0;
     const placed = await server.gql(PLACE, {
       input: { customerId, items: [{ productId: 'p', quantity: 1, unitPrice: '4.20' }] },

@@ -13,7 +13,7 @@ import {
 import { eventually } from '../support/eventually';
 import { startTestServer, type TestServer } from '../support/server';
 
-// The relay (issue 12): the real server with BUS_URL set publishes every event of its log, in log order, to a
+// The relay (docs/api.md, "The event bus"): the real server with BUS_URL set publishes every event of its log, in log order, to a
 // real broker. Each test reads back what the broker holds for the orders it placed itself.
 
 type Received = { id: string; aggregateId: string; version: number; eventType: string };

@@ -8,7 +8,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { TEST_JWT_SECRET } from '../support/server';
 
-// Logs (issue 13): one structured line per GraphQL request, over HTTP and graphql-ws, naming the operation, its
+// Logs (docs/operations.md, "Logs"): one structured line per GraphQL request, over HTTP and graphql-ws, naming the operation, its
 // outcome, its duration, the caller and the ids of the commands it ran. The server logs into this file's own
 // stream, read back line by line.
 

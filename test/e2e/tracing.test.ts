@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server';
 
-// Traces (issue 13): one mutation's trace context, recorded in its events' metadata at the append, reaches the
+// Traces (docs/operations.md, "Traces"): one mutation's trace context, recorded in its events' metadata at the append, reaches the
 // projectors' batches, the relay's publish, the live feed and the bus messages' headers, and the fulfillment
 // service carries it on into the shipOrder mutation it sends. Each server hands its spans to an in-memory exporter
 // of its own (StartOptions.spanProcessors), so nothing depends on OpenTelemetry's process-wide registrations.

@@ -151,10 +151,12 @@ describe('readLog', () => {
 
     const seen: StoredEvent[] = [];
     let polling = true;
+    let polls = 0;
     const poller = (async () => {
       let after = start;
       while (polling) {
         const page = await f.store.readLog(after, 200);
+        polls++;
         seen.push(...page.events);
         if (page.events.length > 0) after = page.events.at(-1)!.position;
         else await new Promise((r) => setTimeout(r, 2));
@@ -173,7 +175,9 @@ describe('readLog', () => {
       for (let v = 0; v < 15; v++) await f.store.append(request(id, v === 0 ? 'no-stream' : v));
     });
     await Promise.all(writers);
-    await new Promise((r) => setTimeout(r, 50));
+    // Let the poller read the log at least twice while every writer has committed and the held one has not.
+    const pollsNow = polls;
+    await eventually(async () => expect(polls).toBeGreaterThanOrEqual(pollsNow + 2));
     commit();
     await holder;
     polling = false;
@@ -221,7 +225,13 @@ describe('wake-ups', () => {
     await listener.query('LISTEN orderstream_events');
     const appends = 200;
     await Promise.all(Array.from({ length: appends }, () => f.store.append(request(randomUUID(), 'no-stream'))));
-    await new Promise((r) => setTimeout(r, 200));
+    await eventually(async () => expect(notifications).toBeGreaterThanOrEqual(1));
+    // A NOTIFY of the listener's own, committed after every append's, arrives after theirs: counted up to it.
+    let sentinel = false;
+    listener.on('notification', (message) => void (message.payload === 'sentinel' && (sentinel = true)));
+    await listener.query(`NOTIFY orderstream_events, 'sentinel'`);
+    await eventually(async () => expect(sentinel).toBe(true));
+    notifications--;
     await listener.end();
     expect(notifications).toBeGreaterThanOrEqual(1);
     expect(notifications).toBeLessThan(appends / 2);
@@ -276,17 +286,26 @@ describe('wake-ups', () => {
     try {
       const mine = here.channel('orderstream_test_echo');
       const theirs = elsewhere.channel('orderstream_test_echo');
+      // Both LISTEN connections are listening once listen() resolves (its own wake-up is before onWake).
       await here.listen();
       await elsewhere.listen();
-      await new Promise((r) => setTimeout(r, 100));
       let wakesHere = 0;
       let wakesElsewhere = 0;
       mine.onWake(() => wakesHere++);
       theirs.onWake(() => wakesElsewhere++);
       mine.poke();
-      await new Promise((r) => setTimeout(r, 500));
-      expect(wakesHere).toBe(2);
-      expect(wakesElsewhere).toBe(1);
+      await eventually(async () => {
+        expect(wakesHere).toBe(2);
+        expect(wakesElsewhere).toBe(1);
+      });
+      // A NOTIFY from a third session, committed after this process's own: each LISTEN connection receives it
+      // after that one's echo, so once both processes have counted it, the echo has come back and woken nobody.
+      await f.pool.query(`SELECT pg_notify('orderstream_test_echo', 'sentinel')`);
+      await eventually(async () => {
+        expect(wakesElsewhere).toBe(2);
+        expect(wakesHere).toBeGreaterThanOrEqual(3);
+      });
+      expect(wakesHere).toBe(3);
     } finally {
       await here.close();
       await elsewhere.close();

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 
-// The shape of src/ as the layout promises it (architecture.md, issue 10): no module imports itself through others,
+// The shape of src/ as docs/architecture.md draws it: no module imports itself through others,
 // type imports included, and the operator CLI does not drag in the HTTP stack.
 
 const SRC = path.resolve(__dirname, '../../src');

@@ -150,7 +150,7 @@ describe('order decider', () => {
         .thenRefused(invalidInput('items[0].unitPrice'));
     });
 
-    // product.md: a unit price is "a non-negative amount with at most 2 decimals", travelling as a Decimal scalar
+    // A unit price (docs/api.md) is "a non-negative amount with at most 2 decimals", travelling as a Decimal scalar
     // ("a string such as "59.98""). Hexadecimal, binary and octal literals are not decimal amounts.
     it.each([
       ['hexadecimal', '0x10'],

@@ -74,6 +74,10 @@ describe('the mutation rate limit guard', () => {
 
   it('is off with perSecond 0', () => {
     const guard = rateLimitMutations({ perSecond: 0, burst: 1 });
-    for (let i = 0; i < 5; i++) run(guard, 'mutation { m }');
+    for (let i = 0; i < 5; i++) expect(() => run(guard, 'mutation { m }')).not.toThrow();
+    // The same burst with a rate refuses the second mutation: the first loop passed because the limit was off.
+    const on = rateLimitMutations({ perSecond: 0.001, burst: 1 });
+    run(on, 'mutation { m }');
+    expect(() => run(on, 'mutation { m }')).toThrow(expect.objectContaining({ code: 'RATE_LIMITED' }));
   });
 });
