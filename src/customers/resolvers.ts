@@ -1,8 +1,8 @@
 import type { Resolvers } from '../generated/graphql';
-import { commandMeta as meta } from '../graphql/command-meta';
-import type { GraphQLContext } from '../graphql/context';
-import type { CustomerModel } from '../graphql/models';
-import { answerWithOwnWrite } from '../graphql/read-your-writes';
+import { commandMeta as meta } from '../graphql-kit/command-meta';
+import type { GraphQLContext } from '../graphql-kit/context';
+import type { CustomerModel } from './models';
+import { answerWithOwnWrite } from '../graphql-kit/read-your-writes';
 import type { CustomerCommands, CustomerResult } from './commands';
 import { customerLoader } from './loaders';
 import type { Totals } from './read-model';

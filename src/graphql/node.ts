@@ -4,7 +4,7 @@ import { customerLoader } from '../customers/loaders';
 import type { StoredEvent } from '../eventstore/types';
 import type { Resolvers } from '../generated/graphql';
 import { orderLoader } from '../orders/loaders';
-import type { GraphQLContext } from './context';
+import type { GraphQLContext } from '../graphql-kit/context';
 
 // Each lookup is scoped to the caller as its own query's is (`order`, `customer`, `events`): a customer finds
 // only their own objects, and another's is null exactly as an unknown id is.

@@ -6,7 +6,7 @@ import { withAccessRules, type AccessRules } from '../auth/access';
 import type { Resolvers } from '../generated/graphql';
 import { projectionAccess, projectionResolvers } from '../projections/resolvers';
 import { relayAccess, relayResolvers } from '../relay/resolvers';
-import { subscriptionAccess, subscriptionResolvers } from '../subscriptions/resolvers';
+import { subscriptionAccess, subscriptionResolvers } from '../graphql/subscription-resolvers';
 import { eventAccess, eventResolvers } from './event-resolvers';
 import { nodeAccess, nodeResolvers } from './node';
 import { scalarResolvers } from './scalars';

@@ -17,7 +17,7 @@ import {
 } from 'graphql';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { createContext, type GraphQLContext } from '../graphql/context';
+import { createContext, type GraphQLContext } from '../graphql-kit/context';
 import { idBounds } from '../graphql/id-bounds';
 import { inputHygiene } from '../graphql/input-hygiene';
 import { responsePolicy } from '../graphql/response-policy';

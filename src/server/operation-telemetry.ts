@@ -4,7 +4,7 @@ import type { RequestHandler } from 'express';
 import { execute, GraphQLError, type DocumentNode, type ExecutionArgs, type OperationDefinitionNode } from 'graphql';
 import type { Logger } from 'pino';
 import type { CommandIds } from '../commands/handle-command';
-import type { GraphQLContext } from '../graphql/context';
+import type { GraphQLContext } from '../graphql-kit/context';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GRAPHQL_OPERATION_NAME,
@@ -16,7 +16,7 @@ import {
   ATTR_TRANSPORT,
 } from '../observability/attributes';
 import type { Metrics } from '../observability/metrics';
-import { commandsOf } from '../observability/operation-commands';
+import { commandsOf } from '../graphql-kit/operation-commands';
 import type { Tracing } from '../observability/tracing';
 import {
   codeOf,

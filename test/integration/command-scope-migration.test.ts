@@ -11,7 +11,7 @@ import { listMigrations, migrate, MIGRATIONS_DIR } from '../../src/db/migrate';
 import { connectionConfig } from '../../src/db/pool';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma';
 import { createEventStore, EVENTS_CHANNEL, Notifier, type EventStore } from '../../src/eventstore';
-import { eventDecoder, type EventsOf } from '../../src/shared/event-decoder';
+import { eventDecoder, type EventsOf } from '../../src/commands/event-decoder';
 import { DEFAULT_INPUT_LIMITS } from '../../src/shared/input-limits';
 import { withDatabase } from '../support/global-setup';
 

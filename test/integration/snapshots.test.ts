@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../../src/config';
 import { customerCommands } from '../../src/customers/commands';
 import type { EventStore } from '../../src/eventstore';
 import { orderAggregate, orderCommands } from '../../src/orders/commands';
-import { eventDecoder, type EventsOf } from '../../src/shared/event-decoder';
+import { eventDecoder, type EventsOf } from '../../src/commands/event-decoder';
 import { openStore, type StoreFixture } from '../support/event-store';
 import { DEFAULT_INPUT_LIMITS } from '../../src/shared/input-limits';
 

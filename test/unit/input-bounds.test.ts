@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config';
 import type { CustomerState } from '../../src/customers/state';
 import { decideCustomer, wellFormedEmail } from '../../src/customers/decide';
 import { decideOrder } from '../../src/orders/decide';
-import { decodeCursor } from '../../src/graphql/cursor';
+import { decodeCursor } from '../../src/graphql-kit/cursor';
 import { inputHygiene } from '../../src/graphql/input-hygiene';
 import type { GuardedOperation } from '../../src/graphql/operation-guards';
 import { InvalidInput } from '../../src/shared/errors';

@@ -1,5 +1,5 @@
 import { getIntrospectionQuery, getOperationAST, GraphQLError, parse } from 'graphql';
-import type { GraphQLContext } from '../../src/graphql/context';
+import type { GraphQLContext } from '../../src/graphql-kit/context';
 import { onlyOperation } from '../../src/graphql/query-cost';
 import {
   measure,

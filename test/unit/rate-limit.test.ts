@@ -1,5 +1,5 @@
 import { buildSchema, getOperationAST, parse } from 'graphql';
-import type { GraphQLContext } from '../../src/graphql/context';
+import type { GraphQLContext } from '../../src/graphql-kit/context';
 import { rateLimitMutations, tokenBuckets } from '../../src/graphql/rate-limit';
 
 /** A clock the test moves by hand: the buckets' arithmetic, without waiting on a real one. */

@@ -1,5 +1,5 @@
 import type { CommandMeta } from '../commands/handle-command';
-import { commandsOf } from '../observability/operation-commands';
+import { commandsOf } from './operation-commands';
 import type { GraphQLContext } from './context';
 
 type MetaInput = { commandId?: string | null; correlationId?: string | null };

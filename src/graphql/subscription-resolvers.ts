@@ -1,15 +1,15 @@
 import { EVERYONE, type AccessRules } from '../auth/access';
 import type { StoredEvent } from '../eventstore';
 import type { Resolvers } from '../generated/graphql';
-import type { GraphQLContext } from '../graphql/context';
-import { decodeCursor } from '../graphql/cursor';
+import type { GraphQLContext } from '../graphql-kit/context';
+import { decodeCursor } from '../graphql-kit/cursor';
 import { toStoreFilter } from '../graphql/event-resolvers';
-import { readsShowWrites } from '../graphql/read-your-writes';
+import { readsShowWrites } from '../graphql-kit/read-your-writes';
 import { NotFound, SubscriberTooSlowError } from '../shared/errors';
 import { ORDER } from '../orders/events';
 import { orderLoader } from '../orders/loaders';
-import { EventFeed } from './event-feed';
-import { SubscriberTooSlow } from './order-updates';
+import { EventFeed } from '../subscriptions/event-feed';
+import { SubscriberTooSlow } from '../subscriptions/order-updates';
 
 function payload<T>(value: T | SubscriberTooSlow, _args: unknown, context: GraphQLContext): T {
   if (value instanceof SubscriberTooSlow) throw new SubscriberTooSlowError(context.services.config.subscriptionBuffer);
