@@ -147,7 +147,13 @@ export async function startOrderstream(
     });
     await projections.start();
     cleanups.push(() => projections.stop());
-    const readModelFeed = new ReadModelFeed(tailer, projections, prisma, logger);
+    const readModelFeed = new ReadModelFeed(
+      tailer,
+      projections,
+      prisma,
+      logger,
+      SLICES.flatMap((slice) => slice.live),
+    );
     readModelFeed.start();
     cleanups.push(() => readModelFeed.stop());
 
@@ -206,8 +212,7 @@ export async function startOrderstream(
       },
     };
     const built = buildSchema(
-      SLICES.map((slice) => slice.resolvers(sliceDeps)),
-      SLICES.map((slice) => slice.access),
+      SLICES.map((slice) => ({ resolvers: slice.resolvers(sliceDeps), access: slice.access, nodes: slice.nodes })),
     );
     const schema = options.schema ? options.schema(built) : built;
     const tokens =

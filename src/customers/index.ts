@@ -2,6 +2,7 @@ import { EVERYONE, STAFF } from '../auth/access';
 import type { Slice } from '../slice';
 import { customerCommands } from './commands';
 import { CUSTOMER_EVENT_SCHEMAS } from './events';
+import { customerLoader } from './loaders';
 import { customerResolvers } from './resolvers';
 
 /** Customers: registering and deactivating; the customers query table with order counts and lifetime totals. */
@@ -13,4 +14,6 @@ export const customersSlice: Slice = {
   // A customer reads only themselves (customerLoader is scoped to context.owner).
   access: { 'Query.customer': EVERYONE, 'Mutation.registerCustomer': STAFF, 'Mutation.deactivateCustomer': STAFF },
   resolvers: ({ store, commands }) => customerResolvers(customerCommands(store, commands)),
+  nodes: [{ typename: 'Customer', load: (context, id) => customerLoader(context).load(id) }],
+  live: [],
 };

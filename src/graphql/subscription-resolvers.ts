@@ -1,27 +1,13 @@
 import { EVERYONE, type AccessRules } from '../auth/access';
 import type { StoredEvent } from '../eventstore';
 import type { Resolvers } from '../generated/graphql';
-import type { GraphQLContext } from '../graphql-kit/context';
 import { decodeCursor } from '../graphql-kit/cursor';
-import { toStoreFilter } from '../graphql/event-resolvers';
+import { toStoreFilter } from './event-resolvers';
 import { readsShowWrites } from '../graphql-kit/read-your-writes';
-import { NotFound, SubscriberTooSlowError } from '../shared/errors';
-import { ORDER } from '../orders/events';
-import { orderLoader } from '../orders/loaders';
 import { EventFeed } from '../subscriptions/event-feed';
-import { SubscriberTooSlow } from '../subscriptions/order-updates';
 
-function payload<T>(value: T | SubscriberTooSlow, _args: unknown, context: GraphQLContext): T {
-  if (value instanceof SubscriberTooSlow) throw new SubscriberTooSlowError(context.services.config.subscriptionBuffer);
-  return value;
-}
-
-// Each scoped to context.owner for a customer: their own events, their own orders.
-export const subscriptionAccess: AccessRules = {
-  'Subscription.events': EVERYONE,
-  'Subscription.orderChanged': EVERYONE,
-  'Subscription.ordersChanged': EVERYONE,
-};
+// Scoped to context.owner for a customer: their own events. (The slices' live read models are theirs.)
+export const subscriptionAccess: AccessRules = { 'Subscription.events': EVERYONE };
 
 export const subscriptionResolvers: Resolvers = {
   Subscription: {
@@ -35,31 +21,6 @@ export const subscriptionResolvers: Resolvers = {
         return new EventFeed(services.store, services.tailer, toStoreFilter(filter, owner), from);
       },
       resolve: (event: StoredEvent) => event,
-    },
-    orderChanged: {
-      // An order the log does not have is NOT_FOUND at once rather than a subscription that never speaks; to a
-      // customer, another's order is such an order (the owner is in the SQL).
-      subscribe: async (_parent, { orderId }, context) => {
-        const [placed] = await context.services.store.readStream(orderId, { toVersion: 1, ownerId: context.owner });
-        if (placed?.aggregateType !== ORDER) throw new NotFound(ORDER, orderId);
-        return context.services.readModelFeed.watch(
-          { orderId, customerId: context.owner },
-          context.services.config.subscriptionBuffer,
-          () => orderLoader(context).load(orderId),
-        );
-      },
-      resolve: payload,
-    },
-    ordersChanged: {
-      subscribe: (_parent, { filter }, { services, owner }) => {
-        // A customer's changes are their own orders', whatever customer the filter names.
-        const others = owner !== undefined && filter?.customerId != null && filter.customerId !== owner;
-        return services.readModelFeed.watch(
-          { customerId: owner ?? filter?.customerId, status: filter?.status, none: others },
-          services.config.subscriptionBuffer,
-        );
-      },
-      resolve: payload,
     },
   },
 };

@@ -2,6 +2,8 @@ import { EVERYONE, STAFF } from '../auth/access';
 import type { Slice } from '../slice';
 import { orderCommands } from './commands';
 import { ORDER_EVENT_SCHEMAS } from './events';
+import { orderLiveResolvers, ORDERS_LIVE } from './live';
+import { orderLoader } from './loaders';
 import { customersProjector } from './customers-projector';
 import { ordersProjector } from './projector';
 import { orderResolvers } from './resolvers';
@@ -25,6 +27,13 @@ export const ordersSlice: Slice = {
     'Mutation.payOrder': EVERYONE,
     'Mutation.cancelOrder': EVERYONE,
     'Mutation.shipOrder': STAFF,
+    'Subscription.orderChanged': EVERYONE,
+    'Subscription.ordersChanged': EVERYONE,
   },
-  resolvers: ({ store, commands }) => orderResolvers(orderCommands(store, commands)),
+  resolvers: ({ store, commands }) => ({
+    ...orderResolvers(orderCommands(store, commands)),
+    ...orderLiveResolvers,
+  }),
+  nodes: [{ typename: 'Order', load: (context, id) => orderLoader(context).load(id) }],
+  live: [ORDERS_LIVE],
 };

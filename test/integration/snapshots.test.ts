@@ -353,9 +353,9 @@ describe('order and customer results with snapshots', () => {
 
     for (const result of results) {
       const stream = await f.store.readStream(orderId, { toVersion: result.version });
-      expect(result.order).toEqual(fold(orderAggregate, stream).state);
+      expect(result.state).toEqual(fold(orderAggregate, stream).state);
     }
-    const last = results.at(-1)!.order;
+    const last = results.at(-1)!.state!;
     expect(last).toMatchObject({
       status: 'CANCELLED',
       cancellationReason: 'changed my mind',
@@ -372,8 +372,8 @@ describe('order and customer results with snapshots', () => {
     expect(await orders.pay(target, { commandId: payCommandId })).toEqual(results[2]);
 
     const deactivated = await customers.deactivate({ customerId: customer.aggregateId, reason: 'moved' }, 1, {});
-    expect(deactivated.customer).toMatchObject({ active: false, deactivationReason: 'moved', version: 2 });
-    expect(deactivated.customer.deactivatedAt).toBeInstanceOf(Date);
-    expect(deactivated.customer.registeredAt).toEqual(customer.customer.registeredAt);
+    expect(deactivated.state!).toMatchObject({ active: false, deactivationReason: 'moved', version: 2 });
+    expect(deactivated.state!.deactivatedAt).toBeInstanceOf(Date);
+    expect(deactivated.state!.registeredAt).toEqual(customer.state!.registeredAt);
   });
 });

@@ -87,7 +87,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['customers'],
   // What every resolver is written against (the per-operation context, cursors, pages, loaders, read-your-writes,
   // command meta) and what a slice is: below the slices, above the log they are built over.
-  ['graphql-kit', 'slice.ts'],
+  ['slice.ts'],
+  ['graphql-kit'],
   ['services.ts'],
   ['subscriptions', 'relay'],
   ['projections'],
@@ -109,16 +110,10 @@ function unitOf(file: string): string {
 const layerOf = (unit: string) => LAYERS.findIndex((layer) => layer.includes(unit));
 
 /**
- * Imports that break the layers today, each removed by the change that moves its file: the projections' admin
- * resolvers are API over the log and belong in graphql/ once the log processor settles where the projections live;
- * the orders live feed still sits in subscriptions/.
+ * The one import that breaks the layers today: the projections' admin resolvers are API over the log and belong
+ * in graphql/, where they move once the log processor settles where the projections live.
  */
-const PENDING = new Set([
-  'projections/resolvers.ts -> graphql-kit/context.ts',
-  'subscriptions/order-updates.ts -> orders/read-model.ts',
-  'subscriptions/read-model-feed.ts -> orders/projector.ts',
-  'subscriptions/read-model-feed.ts -> orders/read-model.ts',
-]);
+const PENDING = new Set(['projections/resolvers.ts -> graphql-kit/context.ts']);
 
 /** Code generated from schema.graphql and the Prisma schema: its type mappers name every layer by design. */
 const generated = (file: string) => rel(file).startsWith(`generated${path.sep}`);
