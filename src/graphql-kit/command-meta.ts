@@ -1,16 +1,13 @@
+import { commandIds, type SentIds } from '../commands/command-ids';
 import type { CommandMeta } from '../commands/handle-command';
-import { commandsOf } from './operation-commands';
 import type { GraphQLContext } from './context';
 
-type MetaInput = { commandId?: string | null; correlationId?: string | null };
-
-/** The metadata fields every mutation input carries, plus who is asking. */
-export function commandMeta(input: MetaInput, context: GraphQLContext): CommandMeta {
-  return {
-    commandId: input.commandId,
-    correlationId: input.correlationId,
-    userId: context.userId,
-    owner: context.owner,
-    onIds: (ids) => commandsOf(context).push(ids),
-  };
+/**
+ * A mutation's command metadata: its ids, made here from the input's commandId and correlationId and who is asking,
+ * and recorded with the operation (its log line names them) before they are passed down to the command.
+ */
+export function commandMeta(input: SentIds, context: GraphQLContext): CommandMeta {
+  const ids = commandIds(input, { owner: context.owner }, context.services.config.inputLimits.idLength);
+  context.commands.push(ids);
+  return { ids, userId: context.userId, owner: context.owner };
 }
