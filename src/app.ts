@@ -25,7 +25,7 @@ import { ReadModelFeed } from './subscriptions/read-model-feed';
 import { LogTailer } from './subscriptions/tailer';
 import { PROJECTION_STATUSES, type Projector } from './projections/types';
 import type { WorkerOptions } from './projections/worker';
-import { createHttpServer } from './server/http-server';
+import { createHttpServer } from './edge/http-server';
 import type { Services } from './services';
 import { EVENT_SCHEMAS, PROJECTORS, SLICES } from './slices';
 

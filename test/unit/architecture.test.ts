@@ -81,7 +81,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['main.ts'],
   ['app.ts'],
   ['slices.ts'],
-  ['edge', 'server'],
+  ['edge'],
   ['graphql'],
   ['orders'],
   ['customers'],

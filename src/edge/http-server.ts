@@ -18,12 +18,12 @@ import {
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { createContext, type GraphQLContext } from '../graphql-kit/context';
-import { idBounds } from '../graphql/id-bounds';
-import { inputHygiene } from '../graphql/input-hygiene';
-import { responsePolicy } from '../graphql/response-policy';
-import { runGuards, type OperationGuard } from '../graphql/operation-guards';
-import { parseOptions, queryLimitsGuard } from '../graphql/query-limits';
-import { rateLimitMutations } from '../graphql/rate-limit';
+import { idBounds } from './id-bounds';
+import { inputHygiene } from './input-hygiene';
+import { responsePolicy } from './response-policy';
+import { runGuards, type OperationGuard } from './operation-guards';
+import { parseOptions, queryLimitsGuard } from './query-limits';
+import { rateLimitMutations } from './rate-limit';
 import type { Services } from '../services';
 import { httpPrincipal, wsAuthentication } from './authentication';
 import { serveGraphqlWs } from './graphql-ws-transport';
