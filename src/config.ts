@@ -46,7 +46,7 @@ const schema = z.object({
   SUBSCRIPTION_BUFFER: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   SUBSCRIPTION_WINDOW: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
-  // The edge (product.md, "Limits"): every one answered with a documented code.
+  // The edge (docs/api.md, "Limits"): every one answered with a documented code.
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -86,7 +86,7 @@ const schema = z.object({
   ALLOWED_HOSTS: z.string().optional(),
   RATE_LIMIT_MUTATIONS_PER_SECOND: z.coerce.number().min(0).max(1e9).default(1000),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1e9).optional(),
-  // The event bus (product.md): unset, nothing is published.
+  // The event bus: unset, nothing is published.
   BUS_URL: z
     .string()
     .regex(/^(nats|amqps?):\/\//, 'must be a nats://, amqp:// or amqps:// URL')
@@ -104,7 +104,7 @@ const schema = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).default('orderstream'),
   OTEL_TRACES_SAMPLER: z.enum(TRACES_SAMPLERS).default('parentbased_always_on'),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
-  // Who may do what (product.md): JWTs signed with a shared secret (HS256) or by keys published at a JWKS URL.
+  // Who may do what (src/auth/access.ts): JWTs signed with a shared secret (HS256) or by keys published at a JWKS URL.
   NODE_ENV: z.string().optional(),
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').optional(),
   AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
