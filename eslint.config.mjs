@@ -34,6 +34,7 @@ export default tseslint.config(
   {
     // Node's own globals in the plain JavaScript files (config and scripts).
     files: ['**/*.js', '**/*.mjs'],
+    ignores: ['src/edge/pages/**'],
     languageOptions: {
       globals: {
         process: 'readonly',
@@ -41,6 +42,30 @@ export default tseslint.config(
         module: 'writable',
         require: 'readonly',
         __dirname: 'readonly',
+      },
+    },
+  },
+  {
+    // The pages' browser scripts: the browser's globals, those of the builds the pages load before them, and the
+    // lines the server puts in front of each (src/edge/pages/globals.d.ts types them all).
+    files: ['src/edge/pages/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        sessionStorage: 'readonly',
+        fetch: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        URLSearchParams: 'readonly',
+        AUTHORIZATION: 'readonly',
+        MAX_ROWS: 'readonly',
+        graphqlWs: 'readonly',
+        React: 'readonly',
+        ReactDOM: 'readonly',
+        GraphiQL: 'readonly',
       },
     },
   },

@@ -20,14 +20,16 @@ import { startTracing as startTracingSdk } from './observability/tracing-sdk';
 import { Lanes } from './commands/lanes';
 import { Leadership } from './projections/leadership';
 import { ProjectionRunner } from './projections/runner';
-import { Relay } from './relay/relay';
+import { Relay, type RelayState } from './relay/relay';
 import { ReadModelFeed } from './subscriptions/read-model-feed';
 import { LogTailer } from './subscriptions/tailer';
-import type { Projector } from './projections/types';
+import { PROJECTION_STATUSES, type Projector } from './projections/types';
 import type { WorkerOptions } from './projections/worker';
-import { createHttpServer } from './server/http-server';
+import { createHttpServer } from './edge/http-server';
 import type { Services } from './services';
 import { EVENT_SCHEMAS, PROJECTORS, SLICES } from './slices';
+
+const RELAY_STATES: readonly RelayState[] = ['PUBLISHING', 'IDLE', 'RETRYING', 'FOLLOWING', 'STOPPED'];
 
 /** However many events SUBSCRIPTION_WINDOW allows, the window never holds much more than this of them. */
 const SUBSCRIPTION_WINDOW_BYTES = 64 * 2 ** 20;
@@ -104,7 +106,7 @@ export async function startOrderstream(
     cleanups.push(() => notifier.close());
     const prisma = createPrisma(pool, options.onQuery);
     cleanups.push(() => prisma.$disconnect());
-    const metrics = createMetrics(logger);
+    const metrics = createMetrics(logger, { projection: PROJECTION_STATUSES, relay: RELAY_STATES });
     const store = createEventStore(prisma, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS, {
       appended: (eventTypes) => metrics.eventsAppended(eventTypes),
       tracing,
@@ -145,7 +147,13 @@ export async function startOrderstream(
     });
     await projections.start();
     cleanups.push(() => projections.stop());
-    const readModelFeed = new ReadModelFeed(tailer, projections, prisma, logger);
+    const readModelFeed = new ReadModelFeed(
+      tailer,
+      projections,
+      prisma,
+      logger,
+      SLICES.flatMap((slice) => slice.live),
+    );
     readModelFeed.start();
     cleanups.push(() => readModelFeed.stop());
 
@@ -204,8 +212,7 @@ export async function startOrderstream(
       },
     };
     const built = buildSchema(
-      SLICES.map((slice) => slice.resolvers(sliceDeps)),
-      SLICES.map((slice) => slice.access),
+      SLICES.map((slice) => ({ resolvers: slice.resolvers(sliceDeps), access: slice.access, nodes: slice.nodes })),
     );
     const schema = options.schema ? options.schema(built) : built;
     const tokens =

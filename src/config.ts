@@ -214,7 +214,7 @@ export type AuthConfig = Readonly<
   }
 >;
 
-/** What graphql-ws sockets and their callers may hold open (src/server/ws-limits.ts). */
+/** What graphql-ws sockets and their callers may hold open (src/edge/ws-limits.ts). */
 export type WsLimits = Readonly<{
   /** Operations open at once on one socket (WS_MAX_SUBSCRIPTIONS). */
   operationsPerSocket: number;

@@ -2,7 +2,18 @@ import type { AccessRules } from './auth/access';
 import type { CommandOptions } from './commands/handle-command';
 import type { EventSchemas, EventStore } from './eventstore';
 import type { Resolvers } from './generated/graphql';
+import type { GraphQLContext } from './graphql-kit/context';
 import type { Projector } from './projections/types';
+import type { LiveReadModel } from './subscriptions/read-model-feed';
+import type { LiveRow } from './subscriptions/row-updates';
+
+/** How `node(id:)` finds one of a slice's objects: scoped to the caller as the slice's own reads are. */
+export type NodeLookup = {
+  /** The GraphQL type of what it finds (a `type … implements Node` in schema.graphql). */
+  typename: string;
+  /** The object with this id, or null for an unknown id and for one the caller may not see alike. */
+  load(context: GraphQLContext, id: string): Promise<object | null>;
+};
 
 /** What a slice's resolvers are built from: the event store and how commands run. */
 export type SliceDeps = { store: EventStore; commands: CommandOptions };
@@ -21,4 +32,8 @@ export type Slice = {
   access: AccessRules;
   /** The slice's part of the GraphQL API (its commands are made here, so nothing else holds them). */
   resolvers(deps: SliceDeps): Resolvers;
+  /** Its objects that `node(id:)` finds, in the order they are tried. */
+  nodes: readonly NodeLookup[];
+  /** Its query tables that subscriptions follow live (the read-model feed pushes their changed rows). */
+  live: readonly LiveReadModel<LiveRow>[];
 };

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../eventstore';
-import type { Recorded } from '../shared/event-decoder';
+import type { Recorded } from '../commands/event-decoder';
 
 export type DomainEvent = { type: string; data: unknown };
 

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
 import stableStringify from 'fast-json-stable-stringify';
 import { DuplicateCommand, type EventMetadata, type EventStore, type StoredEvent } from '../eventstore';
@@ -16,28 +16,25 @@ import { AppError, ConcurrencyConflict, IdempotencyConflict, NotFound } from '..
 import type { InputLimits } from '../shared/input-limits';
 import { requireId } from '../shared/text';
 import { emptyAggregate, foldOnto, type Aggregate, type DomainEvent, type Loaded } from './aggregate';
-import { idempotencyScope, namespacedCorrelationId } from './caller-scope';
+import { idempotencyScope } from './caller-scope';
+import { commandIds, type CommandIds } from './command-ids';
 import type { Lanes } from './lanes';
 import { loadAggregate } from './load';
 
 /** Who sent a command and how it relates to others: becomes the events' metadata. */
 export type CommandMeta = {
-  /** Idempotency key from the client, unique within its caller's scope (see idempotencyScope). */
-  commandId?: string | null;
-  /** From a customer, stored in their namespace (see namespacedCorrelationId). */
-  correlationId?: string | null;
+  /**
+   * The command's ids, made by whoever sends it (see commandIds): a mutation's come from its input and caller;
+   * without them (an internal command) it gets fresh server-made ones.
+   */
+  ids?: CommandIds;
   userId?: string | null;
   /**
    * The customer a customer-role caller is: their commands may touch only their own aggregates, which the log's
    * owner of the stream is checked against before anything is loaded.
    */
   owner?: string;
-  /** Told the ids this command's events carry, once they are known (the request's log line names them). */
-  onIds?(ids: CommandIds): void;
 };
-
-/** What ties a log line, a span or an event to the command behind it. */
-export type CommandIds = { correlationId: string; causationId: string; commandId?: string };
 
 export type Command<S, E extends DomainEvent> = {
   aggregate: Aggregate<S, E>;
@@ -119,16 +116,9 @@ async function runCommand<S, E extends DomainEvent>(
   span: Span | undefined,
 ): Promise<CommandOutcome<S>> {
   const { owner } = command.meta;
-  const commandId = optionalId(command.meta.commandId, 'commandId', options.limits);
-  const correlationId = clientCorrelationId(command.meta, options.limits);
+  const ids = command.meta.ids ?? commandIds({}, { owner }, options.limits.idLength);
+  const { commandId, causationId } = ids;
   if (!command.creates) requireId(command.aggregateId, command.idField ?? 'id', options.limits.idLength);
-  const causationId = commandId ?? randomUUID();
-  // Without a correlationId, a customer's events get a fresh one rather than their commandId: that is a value they
-  // chose too, and as a correlationId it would reach staff's view (and the fulfillment service's commands) outside
-  // their namespace.
-  const generated = owner === undefined ? causationId : randomUUID();
-  const ids: CommandIds = { correlationId: correlationId ?? generated, causationId, commandId };
-  command.meta.onIds?.(ids);
   span?.setAttributes({ [ATTR_CORRELATION_ID]: ids.correlationId, [ATTR_CAUSATION_ID]: causationId });
   if (commandId) span?.setAttribute(ATTR_COMMAND_ID, commandId);
   const requestHash = hash(command.commandType, command.input);
@@ -147,14 +137,6 @@ async function runCommand<S, E extends DomainEvent>(
     throw new NotFound(command.aggregate.type, command.aggregateId);
   }
   return options.lanes ? options.lanes.run(command.aggregateId, run) : run();
-}
-
-/** The client's correlationId, held to the id bounds; a customer's in their namespace. */
-function clientCorrelationId(meta: CommandMeta, limits: InputLimits): string | undefined {
-  if (meta.correlationId === null || meta.correlationId === undefined) return undefined;
-  return meta.owner === undefined
-    ? requireId(meta.correlationId, 'correlationId', limits.idLength)
-    : namespacedCorrelationId(meta.owner, meta.correlationId, limits.idLength);
 }
 
 /** A commandId and the caller's scope it is unique in. */
@@ -321,10 +303,6 @@ async function replay<S, E extends DomainEvent>(
     position: record.lastPosition,
     state: loaded.state,
   };
-}
-
-function optionalId(value: string | null | undefined, field: string, limits: InputLimits): string | undefined {
-  return value === null || value === undefined ? undefined : requireId(value, field, limits.idLength);
 }
 
 function hash(commandType: string, input: unknown): string {

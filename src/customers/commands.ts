@@ -22,15 +22,14 @@ export const customerAggregate: Aggregate<CustomerState | null, CustomerEvent> =
   evolve: evolveCustomer,
 };
 
-export type CustomerResult = Omit<CommandOutcome<CustomerState>, 'state'> & { customer: CustomerState };
+/** What a customer command answers: its outcome, with the customer as the command left it as `state`. */
+export type CustomerOutcome = CommandOutcome<CustomerState | null>;
 
 export type CustomerCommands = ReturnType<typeof customerCommands>;
 
 export function customerCommands(store: EventStore, options: CommandOptions) {
-  const run = async (command: Command<CustomerState | null, CustomerEvent>): Promise<CustomerResult> => {
-    const { state, ...outcome } = await handleCommand(store, command, options);
-    return { ...outcome, customer: state! };
-  };
+  const run = (command: Command<CustomerState | null, CustomerEvent>): Promise<CustomerOutcome> =>
+    handleCommand(store, command, options);
   return {
     register(input: { name: string; email: string }, meta: CommandMeta) {
       return run({

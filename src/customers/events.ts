@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EventSchemas } from '../eventstore/upcasting';
-import { eventDecoder, type EventsOf } from '../shared/event-decoder';
+import { eventDecoder, type EventsOf } from '../commands/event-decoder';
 
 export const CUSTOMER = 'Customer';
 

@@ -2,15 +2,18 @@ import { EVERYONE, STAFF } from '../auth/access';
 import type { Slice } from '../slice';
 import { customerCommands } from './commands';
 import { CUSTOMER_EVENT_SCHEMAS } from './events';
-import { customersProjector } from './projector';
+import { customerLoader } from './loaders';
 import { customerResolvers } from './resolvers';
 
 /** Customers: registering and deactivating; the customers query table with order counts and lifetime totals. */
 export const customersSlice: Slice = {
   name: 'customers',
   events: CUSTOMER_EVENT_SCHEMAS,
-  projectors: [customersProjector],
+  // Its query tables are kept by the orders slice's customersProjector, which reads order events too.
+  projectors: [],
   // A customer reads only themselves (customerLoader is scoped to context.owner).
   access: { 'Query.customer': EVERYONE, 'Mutation.registerCustomer': STAFF, 'Mutation.deactivateCustomer': STAFF },
   resolvers: ({ store, commands }) => customerResolvers(customerCommands(store, commands)),
+  nodes: [{ typename: 'Customer', load: (context, id) => customerLoader(context).load(id) }],
+  live: [],
 };

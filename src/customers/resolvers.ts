@@ -1,19 +1,14 @@
 import type { Resolvers } from '../generated/graphql';
-import { commandMeta as meta } from '../graphql/command-meta';
-import type { GraphQLContext } from '../graphql/context';
-import type { CustomerModel } from '../graphql/models';
-import { answerWithOwnWrite } from '../graphql/read-your-writes';
-import type { CustomerCommands, CustomerResult } from './commands';
+import { commandMeta as meta } from '../graphql-kit/command-meta';
+import type { GraphQLContext } from '../graphql-kit/context';
+import type { CustomerModel } from './models';
+import { answerWithOwnWrite } from '../graphql-kit/read-your-writes';
+import type { CustomerCommands } from './commands';
 import { customerLoader } from './loaders';
 import type { Totals } from './read-model';
 
 async function lifetimeTotals(customer: CustomerModel, context: GraphQLContext): Promise<Totals> {
   return customer.lifetimeTotals ?? (await customerLoader(context).load(customer.id))?.lifetimeTotals ?? {};
-}
-
-/** The mutation result with the customer as its own command left it (see answerWithOwnWrite). */
-async function withOwnWrite(context: GraphQLContext, result: CustomerResult) {
-  return { ...result, customer: await answerWithOwnWrite(context, result, result.customer) };
 }
 
 /** The customers slice's API, over its commands. (Customer.orders belongs to the orders slice.) */
@@ -23,9 +18,12 @@ export const customerResolvers = (customers: CustomerCommands): Resolvers => ({
   },
   Mutation: {
     registerCustomer: async (_parent, { input }, context) =>
-      withOwnWrite(context, await customers.register({ name: input.name, email: input.email }, meta(input, context))),
+      answerWithOwnWrite(
+        context,
+        await customers.register({ name: input.name, email: input.email }, meta(input, context)),
+      ),
     deactivateCustomer: async (_parent, { input }, context) =>
-      withOwnWrite(
+      answerWithOwnWrite(
         context,
         await customers.deactivate(
           { customerId: input.customerId, reason: input.reason },
@@ -33,6 +31,9 @@ export const customerResolvers = (customers: CustomerCommands): Resolvers => ({
           meta(input, context),
         ),
       ),
+  },
+  CustomerCommandResult: {
+    customer: (outcome) => outcome.state,
   },
   Customer: {
     // A customer folded from its stream (a mutation answered before projectors caught up) has no order figures:

@@ -1,4 +1,4 @@
-import type { Recorded } from '../shared/event-decoder';
+import type { Recorded } from '../commands/event-decoder';
 import type { CustomerEvent } from './events';
 
 /**

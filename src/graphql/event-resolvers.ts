@@ -4,9 +4,9 @@ import type { EventFilter as StoreFilter, StoredEvent } from '../eventstore';
 import type { EventFilter, Resolvers } from '../generated/graphql';
 import { withinBytes } from '../eventstore/event-size';
 import { InvalidInput } from '../shared/errors';
-import { decodeCursor, encodeCursor } from './cursor';
-import { readsShowWrites } from './read-your-writes';
-import { MAX_EVENTS_PAGE, pageInfo, pageSize } from './pages';
+import { decodeCursor, encodeCursor } from '../graphql-kit/cursor';
+import { readsShowWrites } from '../graphql-kit/read-your-writes';
+import { MAX_EVENTS_PAGE, pageInfo, pageSize } from '../graphql-kit/pages';
 
 /**
  * More event types than any log will have: a filter is matched against every live event for every subscriber,

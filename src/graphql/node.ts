@@ -1,14 +1,15 @@
 import DataLoader from 'dataloader';
 import { EVERYONE, type AccessRules } from '../auth/access';
-import { customerLoader } from '../customers/loaders';
 import type { StoredEvent } from '../eventstore/types';
-import type { Resolvers } from '../generated/graphql';
-import { orderLoader } from '../orders/loaders';
-import type { GraphQLContext } from './context';
+import type { Resolvers, ResolversInterfaceTypes, ResolversTypes } from '../generated/graphql';
+import type { GraphQLContext } from '../graphql-kit/context';
+import type { NodeLookup } from '../slice';
 
 // Each lookup is scoped to the caller as its own query's is (`order`, `customer`, `events`): a customer finds
 // only their own objects, and another's is null exactly as an unknown id is.
 export const nodeAccess: AccessRules = { 'Query.node': EVERYONE };
+
+type Node = ResolversInterfaceTypes<ResolversTypes>['Node'];
 
 const makeEventLoader = (context: GraphQLContext) =>
   new DataLoader<string, StoredEvent | null>(async (ids) => {
@@ -16,21 +17,28 @@ const makeEventLoader = (context: GraphQLContext) =>
     return ids.map((id) => found.get(id) ?? null);
   });
 
-export const nodeResolvers: Resolvers = {
-  Query: {
-    // An id says nothing of its type (the Node interface in schema.graphql says why none is encoded in it), so
-    // the three tables are read in parallel, each batched with the operation's other loads of its kind.
-    async node(_parent, { id }, context) {
-      const [order, customer, event] = await Promise.all([
-        orderLoader(context).load(id),
-        customerLoader(context).load(id),
-        context.perRequest(makeEventLoader).load(id),
-      ]);
-      return order ?? customer ?? event;
+/** The events' own lookup, after the slices' (an event is not a slice's object). */
+const EVENTS: NodeLookup = { typename: 'Event', load: (context, id) => context.perRequest(makeEventLoader).load(id) };
+
+/** `node(id:)` over the slices' lookups (src/slice.ts) and the log's. */
+export function nodeResolvers(slices: readonly NodeLookup[]): Resolvers {
+  const lookups = [...slices, EVENTS];
+  // Which lookup found each object: the models share no tag, so the finder names the type.
+  const typenames = new WeakMap<object, string>();
+  return {
+    Query: {
+      // An id says nothing of its type (the Node interface in schema.graphql says why none is encoded in it), so
+      // every lookup reads in parallel, each batched with the operation's other loads of its kind.
+      async node(_parent, { id }, context) {
+        const found = await Promise.all(lookups.map((lookup) => lookup.load(context, id)));
+        const index = found.findIndex((node) => node !== null);
+        if (index < 0) return null;
+        typenames.set(found[index]!, lookups[index]!.typename);
+        return found[index] as Node;
+      },
     },
-  },
-  Node: {
-    // The three models share no tag, but each has a field the others lack.
-    __resolveType: (node) => ('eventType' in node ? 'Event' : 'email' in node ? 'Customer' : 'Order'),
-  },
-};
+    Node: {
+      __resolveType: (node) => typenames.get(node) as 'Event' | 'Customer' | 'Order',
+    },
+  };
+}

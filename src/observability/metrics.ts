@@ -1,23 +1,26 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import { PROJECTION_STATUSES, type ProjectionStatus } from '../projections/types';
-import type { RelayState } from '../relay/relay';
 
 /** What the scrape-time gauges read; each part is optional so that the registry can exist before them. */
 export type MetricSources = {
   projections?: {
-    report(): Promise<{ name: string; position: bigint; lag: number; status: ProjectionStatus }[]>;
+    report(): Promise<{ name: string; position: bigint; lag: number; status: string }[]>;
     /** When the oldest event the projector has still to apply was appended (null: none). */
     oldestPendingAt(name: string, after: bigint): Promise<Date | null>;
   };
-  relay?: { report(): Promise<{ name: string; position: bigint; lag: number; state: RelayState }> };
+  relay?: { report(): Promise<{ name: string; position: bigint; lag: number; state: string }> };
   pool?: { totalCount: number; idleCount: number; waitingCount: number };
   webSockets?: () => number;
 };
 
-const RELAY_STATES: readonly RelayState[] = ['PUBLISHING', 'IDLE', 'RETRYING', 'FOLLOWING', 'STOPPED'];
 // Operations answer in milliseconds to a few seconds (a read of the query tables waits up to READ_MODEL_WAIT_MS).
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Every value the projector and relay state gauges can take, named by the app: this layer sits below the projectors
+ * and the relay, so it does not import their vocabularies.
+ */
+export type MetricStates = { projection: readonly string[]; relay: readonly string[] };
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -26,7 +29,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
  * each must report only its own figures. Labels take only bounded values (mutation and event type names, codes,
  * projector names), never ids.
  */
-export function createMetrics(logger: Logger) {
+export function createMetrics(logger: Logger, states: MetricStates) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const sources: MetricSources = {};
@@ -138,7 +141,7 @@ export function createMetrics(logger: Logger) {
     async collect() {
       this.reset();
       for (const row of (await projectionReport()) ?? []) {
-        for (const state of PROJECTION_STATUSES) this.set({ projector: row.name, state }, row.status === state ? 1 : 0);
+        for (const state of states.projection) this.set({ projector: row.name, state }, row.status === state ? 1 : 0);
       }
     },
   });
@@ -175,7 +178,7 @@ export function createMetrics(logger: Logger) {
       this.reset();
       const report = await relayReport();
       if (report)
-        for (const state of RELAY_STATES) this.set({ relay: report.name, state }, report.state === state ? 1 : 0);
+        for (const state of states.relay) this.set({ relay: report.name, state }, report.state === state ? 1 : 0);
     },
   });
 

@@ -26,7 +26,8 @@ export const orderAggregate: Aggregate<OrderState | null, OrderEvent> = {
   evolve: evolveOrder,
 };
 
-export type OrderResult = Omit<CommandOutcome<OrderState>, 'state'> & { order: OrderState };
+/** What an order command answers: its outcome, with the order as the command left it as `state`. */
+export type OrderOutcome = CommandOutcome<OrderState | null>;
 
 export type OrderCommands = ReturnType<typeof orderCommands>;
 
@@ -34,10 +35,8 @@ export type OrderCommands = ReturnType<typeof orderCommands>;
 type OnOrder = { orderId: string; expectedVersion?: number | null };
 
 export function orderCommands(store: EventStore, options: CommandOptions) {
-  const run = async (command: Command<OrderState | null, OrderEvent>): Promise<OrderResult> => {
-    const { state, ...outcome } = await handleCommand(store, command, options);
-    return { ...outcome, order: state! };
-  };
+  const run = (command: Command<OrderState | null, OrderEvent>): Promise<OrderOutcome> =>
+    handleCommand(store, command, options);
   const onOrder = (target: OnOrder, decision: Exclude<OrderCommand, { type: 'PlaceOrder' }>, meta: CommandMeta) =>
     run({
       aggregate: orderAggregate,

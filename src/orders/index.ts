@@ -2,6 +2,9 @@ import { EVERYONE, STAFF } from '../auth/access';
 import type { Slice } from '../slice';
 import { orderCommands } from './commands';
 import { ORDER_EVENT_SCHEMAS } from './events';
+import { orderLiveResolvers, ORDERS_LIVE } from './live';
+import { orderLoader } from './loaders';
+import { customersProjector } from './customers-projector';
 import { ordersProjector } from './projector';
 import { orderResolvers } from './resolvers';
 
@@ -9,7 +12,9 @@ import { orderResolvers } from './resolvers';
 export const ordersSlice: Slice = {
   name: 'orders',
   events: ORDER_EVENT_SCHEMAS,
-  projectors: [ordersProjector],
+  // The customers' figures (order count, lifetime totals) fold order events into the customers slice's tables,
+  // so their projector lives on this side of the one-way orders → customers dependency.
+  projectors: [ordersProjector, customersProjector],
   // A customer's reads and commands reach only their own orders (scoped to context.owner in SQL and in commands).
   access: {
     'Query.order': EVERYONE,
@@ -22,6 +27,13 @@ export const ordersSlice: Slice = {
     'Mutation.payOrder': EVERYONE,
     'Mutation.cancelOrder': EVERYONE,
     'Mutation.shipOrder': STAFF,
+    'Subscription.orderChanged': EVERYONE,
+    'Subscription.ordersChanged': EVERYONE,
   },
-  resolvers: ({ store, commands }) => orderResolvers(orderCommands(store, commands)),
+  resolvers: ({ store, commands }) => ({
+    ...orderResolvers(orderCommands(store, commands)),
+    ...orderLiveResolvers,
+  }),
+  nodes: [{ typename: 'Order', load: (context, id) => orderLoader(context).load(id) }],
+  live: [ORDERS_LIVE],
 };

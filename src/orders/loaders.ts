@@ -1,6 +1,6 @@
-import type { GraphQLContext } from '../graphql/context';
-import { loaderById } from '../graphql/loaders';
-import { readsShowWrites } from '../graphql/read-your-writes';
+import type { GraphQLContext } from '../graphql-kit/context';
+import { loaderById } from '../graphql-kit/loaders';
+import { readsShowWrites } from '../graphql-kit/read-your-writes';
 import { findOrdersByIds } from './read-model';
 
 // Scoped to the caller: a customer's loads fetch only their own orders (another's loads as missing).

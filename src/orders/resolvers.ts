@@ -2,14 +2,14 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { fold } from '../commands/aggregate';
 import type { Resolvers } from '../generated/graphql';
 import { customerLoader } from '../customers/loaders';
-import { commandMeta as meta } from '../graphql/command-meta';
-import type { GraphQLContext } from '../graphql/context';
-import { decodeCursor, encodeCursor } from '../graphql/cursor';
-import { MAX_ORDERS_PAGE, pageInfo, pageSize, selects } from '../graphql/pages';
-import { answerWithOwnWrite, readsShowWrites } from '../graphql/read-your-writes';
+import { commandMeta as meta } from '../graphql-kit/command-meta';
+import type { GraphQLContext } from '../graphql-kit/context';
+import { decodeCursor, encodeCursor } from '../graphql-kit/cursor';
+import { MAX_ORDERS_PAGE, pageInfo, pageSize, selects } from '../graphql-kit/pages';
+import { answerWithOwnWrite, readsShowWrites } from '../graphql-kit/read-your-writes';
 import { InvalidInput } from '../shared/errors';
 import { multiply } from '../shared/money';
-import { orderAggregate, type OrderCommands, type OrderResult } from './commands';
+import { orderAggregate, type OrderCommands } from './commands';
 import { ORDER } from './events';
 import { orderLoader } from './loaders';
 import { listOrders, orderStatusCounts, type OrderListFilter, type OrderRecord } from './read-model';
@@ -19,11 +19,6 @@ const onOrder = (input: { orderId: string; expectedVersion?: number | null }) =>
   orderId: input.orderId,
   expectedVersion: input.expectedVersion,
 });
-
-/** The mutation result with the order as its own command left it (see answerWithOwnWrite). */
-async function withOwnWrite(context: GraphQLContext, result: OrderResult) {
-  return { ...result, order: await answerWithOwnWrite(context, result, result.order) };
-}
 
 const orderCursor = (order: OrderRecord) => encodeCursor(order.placedPosition);
 
@@ -74,7 +69,7 @@ export const orderResolvers = (orders: OrderCommands): Resolvers => ({
   },
   Mutation: {
     placeOrder: async (_parent, { input }, context) =>
-      withOwnWrite(
+      answerWithOwnWrite(
         context,
         await orders.place(
           { customerId: input.customerId, items: input.items, currency: input.currency },
@@ -82,13 +77,16 @@ export const orderResolvers = (orders: OrderCommands): Resolvers => ({
         ),
       ),
     addItem: async (_parent, { input }, context) =>
-      withOwnWrite(context, await orders.addItem(onOrder(input), input.item, meta(input, context))),
+      answerWithOwnWrite(context, await orders.addItem(onOrder(input), input.item, meta(input, context))),
     payOrder: async (_parent, { input }, context) =>
-      withOwnWrite(context, await orders.pay(onOrder(input), meta(input, context))),
+      answerWithOwnWrite(context, await orders.pay(onOrder(input), meta(input, context))),
     shipOrder: async (_parent, { input }, context) =>
-      withOwnWrite(context, await orders.ship(onOrder(input), meta(input, context))),
+      answerWithOwnWrite(context, await orders.ship(onOrder(input), meta(input, context))),
     cancelOrder: async (_parent, { input }, context) =>
-      withOwnWrite(context, await orders.cancel(onOrder(input), input.reason, meta(input, context))),
+      answerWithOwnWrite(context, await orders.cancel(onOrder(input), input.reason, meta(input, context))),
+  },
+  OrderCommandResult: {
+    order: (outcome) => outcome.state,
   },
   Order: {
     customer: (order, _args, context) => customerLoader(context).load(order.customerId),

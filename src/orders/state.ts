@@ -1,4 +1,4 @@
-import type { Recorded } from '../shared/event-decoder';
+import type { Recorded } from '../commands/event-decoder';
 import { multiply, sum, type Money } from '../shared/money';
 import type { OrderEvent, OrderItem, OrderPlaced } from './events';
 

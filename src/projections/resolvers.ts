@@ -1,6 +1,6 @@
 import { ADMIN, STAFF, type AccessRules } from '../auth/access';
 import type { Resolvers } from '../generated/graphql';
-import type { GraphQLContext } from '../graphql/context';
+import type { GraphQLContext } from '../graphql-kit/context';
 import { NotFound } from '../shared/errors';
 
 async function reportOf(context: GraphQLContext, name: string) {

@@ -1,34 +1,49 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/prisma';
 import { ConsumerLoop } from '../eventstore/consumer-loop';
-import { ORDER_EVENT_TYPES, ordersProjector } from '../orders/projector';
-import { findOrdersByIds, ORDER_MODEL, type OrderRecord } from '../orders/read-model';
 import type { ProjectionRunner } from '../projections/runner';
-import { OrderUpdates } from './order-updates';
+import type { ReadModel } from '../projections/types';
+import { RowUpdates, type LiveRow } from './row-updates';
 import type { LogTailer } from './tailer';
 
-/** `none`: the watch matches no order (a customer asking for another customer's orders). */
-export type OrderWatch = { orderId?: string; customerId?: string | null; status?: string | null; none?: boolean };
+/**
+ * A read model subscribers can follow, as its slice registers it: which events change which of its rows, which
+ * projector writes them, and how they are read from the query table.
+ */
+export type LiveReadModel<Row extends LiveRow> = {
+  model: ReadModel<Row>;
+  /** The projector that writes the rows (its checkpoint says when a change can be pushed). */
+  projector: string;
+  /** The event types that change a row: the row's id is the event's aggregateId. */
+  eventTypes: readonly string[];
+  /** The rows with these ids, from the query table (unscoped: each watcher's rule filters). */
+  read(prisma: PrismaClient, ids: string[]): Promise<Row[]>;
+};
 
-type Watcher = { watch: OrderWatch; updates: OrderUpdates };
+/** One subscriber: the rows it wants, and what it has waiting. */
+type Watcher = { matches(row: LiveRow): boolean; updates: RowUpdates<LiveRow> };
 
-const ORDER_TYPES: readonly string[] = ORDER_EVENT_TYPES;
+/** A followed read model's changes not yet published: the position and version of each row's latest event. */
+type Channel = {
+  source: LiveReadModel<LiveRow>;
+  watchers: Set<Watcher>;
+  pending: Map<string, { position: bigint; version: number }>;
+  lastPushed: Map<string, number>;
+};
+
 const WAIT_SLICE_MS = 5000;
 const REMEMBERED_VERSIONS = 50_000;
 
 /**
- * Read-model changes for subscribers, on every instance, whichever instance runs the projector: the log says
- * which orders changed (this process's tailer sees every instance's appends); once the `orders` projector's
+ * Read-model changes for subscribers, on every instance, whichever instance runs the projectors: the log says
+ * which rows changed (this process's tailer sees every instance's appends); once the writing projector's
  * checkpoint (announced across instances) has passed those events, the rows are pushed: as the projector in this
  * process has just written them, or else read from the query table. The log and the tables are the truth;
- * notifications only wake things up. Orders changed while the projector is behind are coalesced, so a stalled
- * projector costs one entry per order, not one per event.
+ * notifications only wake things up. Rows changed while the projector is behind are coalesced, so a stalled
+ * projector costs one entry per row, not one per event. Which rows a subscriber gets is its slice's rule.
  */
 export class ReadModelFeed {
-  private readonly watchers = new Set<Watcher>();
-  /** Orders changed in the log and not yet published: the position and version of their latest event. */
-  private readonly pending = new Map<string, { position: bigint; version: number }>();
-  private readonly lastPushed = new Map<string, number>();
+  private readonly channels = new Map<string, Channel>();
   private readonly loop: ConsumerLoop;
   private closeTail: (() => void) | undefined;
 
@@ -37,7 +52,11 @@ export class ReadModelFeed {
     private readonly projections: ProjectionRunner,
     private readonly prisma: PrismaClient,
     logger: Logger,
+    sources: readonly LiveReadModel<LiveRow>[],
   ) {
+    for (const source of sources) {
+      this.channels.set(source.model.name, { source, watchers: new Set(), pending: new Map(), lastPushed: new Map() });
+    }
     // No polling: there is work only when the tailer hands over events, and it pokes.
     this.loop = new ConsumerLoop({ name: 'read-model feed', step: () => this.step(), retryMs: 1000, logger });
   }
@@ -45,8 +64,10 @@ export class ReadModelFeed {
   start(): void {
     this.closeTail = this.tailer.listen((events) => {
       for (const event of events) {
-        if (ORDER_TYPES.includes(event.eventType)) {
-          this.pending.set(event.aggregateId, { position: event.position, version: event.version });
+        for (const { source, pending } of this.channels.values()) {
+          if (source.eventTypes.includes(event.eventType)) {
+            pending.set(event.aggregateId, { position: event.position, version: event.version });
+          }
         }
       }
       this.loop.poke();
@@ -57,92 +78,101 @@ export class ReadModelFeed {
   async stop(): Promise<void> {
     this.closeTail?.();
     await this.loop.stop();
-    for (const w of this.watchers) w.updates.end();
+    for (const { watchers } of this.channels.values()) for (const w of watchers) w.updates.end();
   }
 
   /**
-   * Every change of the orders that match, from now on, with at most `limit` orders waiting for the client; with
-   * `current`, first the row as it is now. That is read after the watch is registered, so a change between the
-   * two is not missed (versions dedupe).
+   * Every change of the rows of `model` that `matches`, from now on, with at most `limit` rows waiting for the
+   * client; with `current`, first the row as it is now. That is read after the watch is registered, so a change
+   * between the two is not missed (versions dedupe).
    */
-  watch(watch: OrderWatch, limit: number, current?: () => Promise<OrderRecord | null>): OrderUpdates {
-    const watcher: Watcher = { watch, updates: new OrderUpdates(limit, () => this.watchers.delete(watcher)) };
-    this.watchers.add(watcher);
-    if (current) watcher.updates.startWith(current());
-    return watcher.updates;
+  watch<Row extends LiveRow>(
+    model: ReadModel<Row>,
+    matches: (row: Row) => boolean,
+    limit: number,
+    current?: () => Promise<Row | null>,
+  ): RowUpdates<Row> {
+    const channel = this.channels.get(model.name);
+    if (!channel) throw new Error(`no slice registers ${model.name} as a live read model`);
+    const updates = new RowUpdates<Row>(limit, () => channel.watchers.delete(watcher));
+    // The channel is keyed by this model's name, so every row it pushes is a Row.
+    const watcher = { matches, updates } as unknown as Watcher;
+    channel.watchers.add(watcher);
+    if (current) updates.startWith(current());
+    return updates;
   }
 
   /** Publishes what changed since the last step; false when nothing did. */
   private async step(): Promise<boolean> {
-    if (this.pending.size === 0) return false;
-    const batch = new Map(this.pending);
-    this.pending.clear();
-    try {
-      await this.publish(batch);
-    } catch (error) {
-      // Retried (after the loop's pause) with whatever changed meanwhile.
-      for (const [id, change] of batch) if (!this.pending.has(id)) this.pending.set(id, change);
-      throw error;
-    }
+    const busy = [...this.channels.values()].filter((channel) => channel.pending.size > 0);
+    if (busy.length === 0) return false;
+    // Each model on its own: a projector that is behind holds back only its own rows.
+    const outcomes = await Promise.allSettled(busy.map((channel) => this.stepChannel(channel)));
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
     return true;
   }
 
-  private async publish(batch: Map<string, { position: bigint; version: number }>): Promise<void> {
+  private async stepChannel(channel: Channel): Promise<void> {
+    const batch = new Map(channel.pending);
+    channel.pending.clear();
+    try {
+      await this.publish(channel, batch);
+    } catch (error) {
+      // Retried (after the loop's pause) with whatever changed meanwhile.
+      for (const [id, change] of batch) if (!channel.pending.has(id)) channel.pending.set(id, change);
+      throw error;
+    }
+  }
+
+  private async publish(channel: Channel, batch: Map<string, { position: bigint; version: number }>): Promise<void> {
+    const { source, pending, watchers } = channel;
     const upTo = [...batch.values()].reduce((a, b) => (a > b.position ? a : b.position), 0n);
     for (;;) {
-      const { reached, failed } = await this.projections.waitFor(upTo, ORDER_TYPES, WAIT_SLICE_MS);
+      const { reached, failed } = await this.projections.waitFor(upTo, source.eventTypes, WAIT_SLICE_MS);
       if (this.loop.stopping) return;
-      // A failed customers projector does not hold orders back.
-      if (!failed.includes(ordersProjector.name)) {
+      // Another failed projector reading the same events does not hold this model back.
+      if (!failed.includes(source.projector)) {
         if (reached) break;
         continue;
       }
-      // The rows come from the orders projector: while it is FAILED, what it applied before failing still goes
-      // out, and the rest waits for its retry.
-      const applied = this.projections.checkpointOf(ordersProjector.name);
+      // The rows come from their projector: while it is FAILED, what it applied before failing still goes out,
+      // and the rest waits for its retry.
+      const applied = this.projections.checkpointOf(source.projector);
       for (const [id, change] of batch) {
         if (change.position <= applied) continue;
         batch.delete(id);
-        if (!this.pending.has(id)) this.pending.set(id, change);
+        if (!pending.has(id)) pending.set(id, change);
       }
       if (batch.size > 0) break;
       await this.loop.delay(WAIT_SLICE_MS, false);
       return;
     }
-    if (this.watchers.size === 0) return;
+    if (watchers.size === 0) return;
     // The rows the projector in this process has just written, where it has them; the others from the table.
-    const rows: OrderRecord[] = [];
+    const rows: LiveRow[] = [];
     const toRead: string[] = [];
     for (const [id, { version }] of batch) {
-      const written = this.projections.writtenRow(ORDER_MODEL, id);
+      const written = this.projections.writtenRow(source.model, id);
       if (written && written.version >= version) rows.push(written);
       else toRead.push(id);
     }
-    if (toRead.length > 0) rows.push(...(await findOrdersByIds(this.prisma, toRead)));
-    // In log order of each order's latest change, however the rows were found: a subscriber sees orders change in
-    // the order they did (a batch coalesces many commands since mutations no longer wait for the projectors).
-    const at = (order: OrderRecord) => batch.get(order.id)?.position ?? 0n;
+    if (toRead.length > 0) rows.push(...(await source.read(this.prisma, toRead)));
+    // In log order of each row's latest change, however the rows were found: a subscriber sees rows change in
+    // the order they did (a batch coalesces many commands, since mutations do not wait for the projectors).
+    const at = (row: LiveRow) => batch.get(row.id)?.position ?? 0n;
     rows.sort((x, y) => (at(x) < at(y) ? -1 : at(x) > at(y) ? 1 : 0));
-    for (const order of rows) {
-      if ((this.lastPushed.get(order.id) ?? 0) >= order.version) continue;
-      this.remember(order);
-      for (const { watch, updates } of this.watchers) {
-        if (
-          (watch.orderId === undefined || watch.orderId === order.id) &&
-          !watch.none &&
-          (!watch.customerId || watch.customerId === order.customerId) &&
-          (!watch.status || watch.status === order.status)
-        ) {
-          updates.push(order);
-        }
-      }
+    for (const row of rows) {
+      if ((channel.lastPushed.get(row.id) ?? 0) >= row.version) continue;
+      remember(channel.lastPushed, row);
+      for (const { matches, updates } of watchers) if (matches(row)) updates.push(row);
     }
   }
+}
 
-  /** So a row is pushed once per version, however the changes were coalesced; bounded, oldest forgotten first. */
-  private remember(order: OrderRecord): void {
-    this.lastPushed.delete(order.id);
-    this.lastPushed.set(order.id, order.version);
-    if (this.lastPushed.size > REMEMBERED_VERSIONS) this.lastPushed.delete(this.lastPushed.keys().next().value!);
-  }
+/** So a row is pushed once per version, however the changes were coalesced; bounded, oldest forgotten first. */
+function remember(lastPushed: Map<string, number>, row: LiveRow): void {
+  lastPushed.delete(row.id);
+  lastPushed.set(row.id, row.version);
+  if (lastPushed.size > REMEMBERED_VERSIONS) lastPushed.delete(lastPushed.keys().next().value!);
 }

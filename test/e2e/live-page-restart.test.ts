@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { LIVE_PAGE_ROWS } from '../../src/server/live-page';
+import { LIVE_PAGE_ROWS } from '../../src/edge/live-page';
 import { startChildServer, type ChildServer } from '../support/child-server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { chromiumTest, hasChromium, launchChromium } from '../support/browser';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Request } from 'express';
 import type { Browser, Page } from 'playwright-core';
-import { pageAuthorization } from '../../src/server/ide';
+import { pageAuthorization } from '../../src/edge/ide';
 import { rawGet } from '../support/raw-http';
 import { startTestServer, type TestServer } from '../support/server';
 import { chromiumTest, hasChromium, launchChromium } from '../support/browser';

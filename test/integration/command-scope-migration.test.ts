@@ -11,8 +11,9 @@ import { listMigrations, migrate, MIGRATIONS_DIR } from '../../src/db/migrate';
 import { connectionConfig } from '../../src/db/pool';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma';
 import { createEventStore, EVENTS_CHANNEL, Notifier, type EventStore } from '../../src/eventstore';
-import { eventDecoder, type EventsOf } from '../../src/shared/event-decoder';
+import { eventDecoder, type EventsOf } from '../../src/commands/event-decoder';
 import { DEFAULT_INPUT_LIMITS } from '../../src/shared/input-limits';
+import { commandIds } from '../../src/commands/command-ids';
 import { withDatabase } from '../support/global-setup';
 
 // Commands recorded before commandIds were scoped to their caller (migration 20261130000000_command_id_scope):
@@ -36,6 +37,9 @@ const options: CommandOptions = {
   defaultCurrency: 'EUR',
   logger: { warn: () => undefined },
 };
+/** The ids of a command its sender gave this commandId. */
+const sent = (commandId: string) => commandIds({ commandId }, {}, DEFAULT_INPUT_LIMITS.idLength);
+
 const note = (text: string, meta: Command<string[], Noted>['meta']): Command<string[], Noted> => ({
   aggregate: notes,
   aggregateId: randomUUID(),
@@ -117,18 +121,18 @@ it("keeps each earlier command replaying for the user who sent it (or for intern
 
   const count = async () => (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]!.n;
   const before = await count();
-  const replayed = await handleCommand(store, note('from u-1', { commandId: 'shared-key', userId: 'u-1' }), options);
+  const replayed = await handleCommand(store, note('from u-1', { ids: sent('shared-key'), userId: 'u-1' }), options);
   expect(replayed).toMatchObject({ aggregateId: byUser.aggregateId, version: 1, state: ['from u-1'] });
   expect(replayed.events.map((e) => e.eventId)).toEqual([byUser.eventId]);
-  const internalReplay = await handleCommand(store, note('from no one', { commandId: 'internal-key' }), options);
+  const internalReplay = await handleCommand(store, note('from no one', { ids: sent('internal-key') }), options);
   expect(internalReplay.events.map((e) => e.eventId)).toEqual([internal.eventId]);
   expect(await count()).toBe(before);
 
   // The same user with another input still conflicts; another user's identical key is a command of his own.
   await expect(
-    handleCommand(store, note('changed', { commandId: 'shared-key', userId: 'u-1' }), options),
+    handleCommand(store, note('changed', { ids: sent('shared-key'), userId: 'u-1' }), options),
   ).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
-  const others = await handleCommand(store, note('from u-2', { commandId: 'shared-key', userId: 'u-2' }), options);
+  const others = await handleCommand(store, note('from u-2', { ids: sent('shared-key'), userId: 'u-2' }), options);
   expect(others.aggregateId).not.toBe(byUser.aggregateId);
   expect(others.state).toEqual(['from u-2']);
   expect(await count()).toBe(before + 1);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { customersProjector } from '../../src/customers/projector';
+import { customersProjector } from '../../src/orders/customers-projector';
 import { ordersProjector } from '../../src/orders/projector';
 import { ORDER_MODEL } from '../../src/orders/read-model';
 import { openStore, type StoreFixture } from '../support/event-store';

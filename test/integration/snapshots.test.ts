@@ -6,9 +6,10 @@ import { ConfigError, loadConfig } from '../../src/config';
 import { customerCommands } from '../../src/customers/commands';
 import type { EventStore } from '../../src/eventstore';
 import { orderAggregate, orderCommands } from '../../src/orders/commands';
-import { eventDecoder, type EventsOf } from '../../src/shared/event-decoder';
+import { eventDecoder, type EventsOf } from '../../src/commands/event-decoder';
 import { openStore, type StoreFixture } from '../support/event-store';
 import { DEFAULT_INPUT_LIMITS } from '../../src/shared/input-limits';
+import { commandIds } from '../../src/commands/command-ids';
 
 let f: StoreFixture;
 beforeAll(async () => {
@@ -64,7 +65,7 @@ function increment<S>(
       input: { events, by },
       creates,
       decide: () => Array.from({ length: events }, () => ({ type: 'Incremented' as const, data: { by } })),
-      meta: { commandId },
+      meta: { ids: commandIds({ commandId }, {}, DEFAULT_INPUT_LIMITS.idLength) },
     },
     opts,
   );
@@ -348,14 +349,16 @@ describe('order and customer results with snapshots', () => {
     const results = [placed];
     results.push(await orders.addItem(target, { productId: 'p2', quantity: 1, unitPrice: '0.05' }, {}));
     const payCommandId = randomUUID();
-    results.push(await orders.pay(target, { commandId: payCommandId }));
+    results.push(
+      await orders.pay(target, { ids: commandIds({ commandId: payCommandId }, {}, DEFAULT_INPUT_LIMITS.idLength) }),
+    );
     results.push(await orders.cancel(target, 'changed my mind', {}));
 
     for (const result of results) {
       const stream = await f.store.readStream(orderId, { toVersion: result.version });
-      expect(result.order).toEqual(fold(orderAggregate, stream).state);
+      expect(result.state).toEqual(fold(orderAggregate, stream).state);
     }
-    const last = results.at(-1)!.order;
+    const last = results.at(-1)!.state!;
     expect(last).toMatchObject({
       status: 'CANCELLED',
       cancellationReason: 'changed my mind',
@@ -369,11 +372,13 @@ describe('order and customer results with snapshots', () => {
     expect(reads.reads.map((r) => r.returned)).toEqual([0, 0, 0]);
 
     // A replay of the pay command, whose version the snapshot has since passed, gives the first result.
-    expect(await orders.pay(target, { commandId: payCommandId })).toEqual(results[2]);
+    expect(
+      await orders.pay(target, { ids: commandIds({ commandId: payCommandId }, {}, DEFAULT_INPUT_LIMITS.idLength) }),
+    ).toEqual(results[2]);
 
     const deactivated = await customers.deactivate({ customerId: customer.aggregateId, reason: 'moved' }, 1, {});
-    expect(deactivated.customer).toMatchObject({ active: false, deactivationReason: 'moved', version: 2 });
-    expect(deactivated.customer.deactivatedAt).toBeInstanceOf(Date);
-    expect(deactivated.customer.registeredAt).toEqual(customer.customer.registeredAt);
+    expect(deactivated.state!).toMatchObject({ active: false, deactivationReason: 'moved', version: 2 });
+    expect(deactivated.state!.deactivatedAt).toBeInstanceOf(Date);
+    expect(deactivated.state!.registeredAt).toEqual(customer.state!.registeredAt);
   });
 });

@@ -1,4 +1,4 @@
-import type { Recorded } from '../../src/shared/event-decoder';
+import type { Recorded } from '../../src/commands/event-decoder';
 import { InvalidInput, NotFound, RuleViolation } from '../../src/shared/errors';
 
 /**

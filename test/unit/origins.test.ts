@@ -1,4 +1,4 @@
-import { originPolicy } from '../../src/server/origins';
+import { originPolicy } from '../../src/edge/origins';
 
 describe('allowed browser origins', () => {
   it('admits by default the loopback origins on any port and Apollo Sandbox', () => {

@@ -1,5 +1,5 @@
 import { getIntrospectionQuery, getOperationAST, graphqlSync, parse } from 'graphql';
-import { costModel, onlyOperation } from '../../src/graphql/query-cost';
+import { costModel, onlyOperation } from '../../src/edge/query-cost';
 import { buildSchema } from '../../src/graphql/schema';
 
 const schema = buildSchema();

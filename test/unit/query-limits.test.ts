@@ -1,13 +1,7 @@
 import { getIntrospectionQuery, getOperationAST, GraphQLError, parse } from 'graphql';
-import type { GraphQLContext } from '../../src/graphql/context';
-import { onlyOperation } from '../../src/graphql/query-cost';
-import {
-  measure,
-  parseOptions,
-  queryLimitsGuard,
-  tooManyTokens,
-  type QueryLimits,
-} from '../../src/graphql/query-limits';
+import type { GraphQLContext } from '../../src/graphql-kit/context';
+import { onlyOperation } from '../../src/edge/query-cost';
+import { measure, parseOptions, queryLimitsGuard, tooManyTokens, type QueryLimits } from '../../src/edge/query-limits';
 import { buildSchema } from '../../src/graphql/schema';
 import { loadConfig } from '../../src/config';
 import { QueryTooComplex } from '../../src/shared/errors';

@@ -1,6 +1,6 @@
 import { buildSchema, getOperationAST, parse } from 'graphql';
-import type { GraphQLContext } from '../../src/graphql/context';
-import { rateLimitMutations, tokenBuckets } from '../../src/graphql/rate-limit';
+import type { GraphQLContext } from '../../src/graphql-kit/context';
+import { rateLimitMutations, tokenBuckets } from '../../src/edge/rate-limit';
 
 /** A clock the test moves by hand: the buckets' arithmetic, without waiting on a real one. */
 function clock() {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { buildSchema } from 'graphql';
 import pino from 'pino';
 import type { WebSocketServer } from 'ws';
-import { serveGraphqlWs } from '../../src/server/graphql-ws-transport';
+import { serveGraphqlWs } from '../../src/edge/graphql-ws-transport';
 
 // The transport's own promises, over fakes of a `ws` server, socket and TCP socket (no network): frames a socket
 // gets in one pass leave corked together, and a subscription waits for its client only while that client's

@@ -3,8 +3,8 @@ import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { RequestHandler } from 'express';
 import { execute, GraphQLError, type DocumentNode, type ExecutionArgs, type OperationDefinitionNode } from 'graphql';
 import type { Logger } from 'pino';
-import type { CommandIds } from '../commands/handle-command';
-import type { GraphQLContext } from '../graphql/context';
+import type { CommandIds } from '../commands/command-ids';
+import type { GraphQLContext } from '../graphql-kit/context';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GRAPHQL_OPERATION_NAME,
@@ -16,7 +16,6 @@ import {
   ATTR_TRANSPORT,
 } from '../observability/attributes';
 import type { Metrics } from '../observability/metrics';
-import { commandsOf } from '../observability/operation-commands';
 import type { Tracing } from '../observability/tracing';
 import {
   codeOf,
@@ -104,7 +103,7 @@ function logLine(logger: Logger, message: string, line: Line): void {
     outcome,
     durationMs: started === undefined ? undefined : Math.round((performance.now() - started) * 10) / 10,
     userId: context?.userId ?? undefined,
-    ...(context && commandFields(commandsOf(context))),
+    ...(context && commandFields(context.commands)),
     ...line.extra,
     traceId: line.traceId,
   };

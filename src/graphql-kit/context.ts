@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ownerScope, type Principal } from '../auth/principal';
+import type { CommandIds } from '../commands/command-ids';
 import type { Services } from '../services';
 
 /** A non-fatal note for the client, sent in the response's `extensions.warnings`. */
@@ -26,6 +27,8 @@ export type GraphQLContext = {
    */
   perRequest<T>(make: (context: GraphQLContext) => T): T;
   warnings: Warning[];
+  /** The commands this operation sent, in order, with the ids they were given (its log line names them). */
+  commands: CommandIds[];
   /**
    * The log position the caller's query tables must have reached before they are read (Read-After-Position): the
    * position of a mutation another instance answered.
@@ -48,6 +51,7 @@ export function createContext(
     caller: principal ? `sub:${principal.sub}` : `address:${who.address}`,
     logger,
     warnings: [],
+    commands: [],
     readAfter: who.readAfter,
     perRequest<T>(make: (context: GraphQLContext) => T): T {
       if (!values.has(make)) values.set(make, make(context));

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import { sameSecret } from './secrets';
@@ -13,65 +14,21 @@ const ASSETS: Record<string, string> = {
   'graphql-ws.js': 'graphql-ws/umd/graphql-ws.min.js',
 };
 
-const DEFAULT_QUERY = `# Welcome to orderstream. Run an operation with ▶ (Ctrl-Enter).
-mutation Register {
-  registerCustomer(input: { name: "Ada Lovelace", email: "ada@example.com" }) {
-    aggregateId
-    version
-    customer { id name email active }
-  }
-}
-
-query RecentEvents {
-  events(first: 20) {
-    nodes { position eventType aggregateId version timestamp payload }
-    pageInfo { endCursor hasNextPage }
-  }
-}
-`;
-
 /**
- * The page's own script: a file, not inline, since the Content-Security-Policy (security-headers.ts) lets only this
- * server's files run. Made per request because it may carry the development admin token (see `pageAuthorization`).
+ * A page script from ./pages, served after the constants it reads (declared in pages/globals.d.ts): a file, not
+ * inline, since the Content-Security-Policy (security-headers.ts) lets only this server's files run. Its text is
+ * read once; the constants are per request, since one may be the development admin token (see
+ * `pageAuthorization`).
  */
-function startScript(authorization: string | undefined): string {
-  return `const AUTHORIZATION = ${JSON.stringify(authorization ?? null)};
-const url = location.origin + '/graphql';
-document.getElementById('sandbox').href =
-  'https://studio.apollographql.com/sandbox/explorer?endpoint=' + encodeURIComponent(url);
-document.getElementById('auth').textContent = AUTHORIZATION
-  ? 'Sending the development admin token: edit Headers below to act as someone else.'
-  : 'Send a token under Headers below: { "authorization": "Bearer <token>" }.';
-// graphql-ws sends credentials once, as it connects: one lazy client per authorization the Headers pane has held,
-// so a subscription runs as whoever the pane names when it starts, as queries and mutations do.
-const wsClients = new Map();
-function wsClient(authorization) {
-  const key = authorization || '';
-  if (!wsClients.has(key)) {
-    const connectionParams = authorization ? { authorization } : {};
-    wsClients.set(key, graphqlWs.createClient({ url: url.replace(/^http/, 'ws'), lazy: true, connectionParams }));
-  }
-  return wsClients.get(key);
+export function pageScript(file: string): (constants: Record<string, unknown>) => string {
+  const source = fs.readFileSync(path.join(__dirname, 'pages', file), 'utf8');
+  return (constants) =>
+    Object.entries(constants)
+      .map(([name, value]) => `const ${name} = ${JSON.stringify(value)};\n`)
+      .join('') + source;
 }
-function authorizationOf(headers) {
-  for (const [name, value] of Object.entries(headers || {})) {
-    if (name.toLowerCase() === 'authorization') return String(value);
-  }
-  return undefined;
-}
-const fetcher = (params, options) =>
-  GraphiQL.createFetcher({ url, wsClient: wsClient(authorizationOf(options && options.headers)) })(params, options);
-ReactDOM.createRoot(document.getElementById('graphiql')).render(
-  React.createElement(GraphiQL, {
-    fetcher,
-    defaultQuery: ${JSON.stringify(DEFAULT_QUERY)},
-    defaultHeaders: AUTHORIZATION ? JSON.stringify({ authorization: AUTHORIZATION }, null, 2) : undefined,
-    // Kept in the browser, a token would outlive the key that signed it (a new data folder) and mask the fresh one.
-    shouldPersistHeaders: false,
-  }),
-);
-`;
-}
+
+const startScript = pageScript('ide.js');
 
 const STYLE = `html, body, #graphiql { height: 100%; margin: 0; }
 body { display: flex; flex-direction: column; }
@@ -171,7 +128,9 @@ export function ideRouter(options: PageOptions = {}): Router {
     if (browser) sendPage(res, page(pageScriptQuery(req, options)));
     else next();
   });
-  router.get('/ide/start.js', (req, res) => sendPageScript(res, startScript(pageAuthorization(req, options))));
+  router.get('/ide/start.js', (req, res) =>
+    sendPageScript(res, startScript({ AUTHORIZATION: pageAuthorization(req, options) ?? null })),
+  );
   router.get('/ide/page.css', (_req, res) => res.type('css').send(STYLE));
   for (const [name, file] of Object.entries(ASSETS)) {
     const full = path.join(modules, file);

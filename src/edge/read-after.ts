@@ -1,10 +1,10 @@
 import { GraphQLError } from 'graphql';
 import type { EventStore } from '../eventstore';
-import { MAX_POSITION, positionFromDigits } from '../graphql/cursor';
+import { MAX_POSITION, positionFromDigits } from '../graphql-kit/cursor';
 
 /**
  * The request header by which a client has an instance's query tables show a write another instance answered: the
- * `position` that mutation answered with. The instance that answered needs none (see graphql/read-your-writes.ts).
+ * `position` that mutation answered with. The instance that answered needs none (see graphql-kit/read-your-writes.ts).
  */
 export const READ_AFTER_HEADER = 'read-after-position';
 

@@ -1,18 +1,13 @@
-import express, { type Router } from 'express';
-import { pageAuthorization, pageScriptQuery, sendPage, sendPageScript, type PageOptions } from './ide';
+// @ts-check
+// The live page's own script: the newest orders, kept current by an ordersChanged subscription. The server serves
+// it after lines of its own: `const AUTHORIZATION = …;`, the development admin token for a request that brings the
+// page key, or null (see pageAuthorization in ../ide.ts), and `const MAX_ROWS = …;`, how many orders it keeps on
+// screen. A file, not inline, since the Content-Security-Policy lets only this server's files run.
 
-/** How many orders the live page keeps on screen (see MAX_ROWS in its script). */
-export const LIVE_PAGE_ROWS = 50;
-
-// Script and style are served as files, not inline, for the Content-Security-Policy (security-headers.ts); the script
-// is made per request, since it may carry the development admin token (ide.ts, `pageAuthorization`).
-function pageScript(authorization: string | undefined): string {
-  return `const AUTHORIZATION = ${JSON.stringify(authorization ?? null)};
 const STORED = 'orderstream:authorization';
 const FIELDS = 'id status itemCount totalAmount updatedAt version customer { name }';
 // The page keeps the MAX_ROWS orders that came to it last, newest on top: one more drops the row that has been there
 // longest, so a page left open for days holds no more rows (nor memory) than one just opened.
-const MAX_ROWS = ${LIVE_PAGE_ROWS};
 const rows = new Map();
 const body = document.getElementById('orders');
 const status = document.getElementById('status');
@@ -41,7 +36,7 @@ function show(order, flash) {
   else body.prepend(tr);
   rows.set(order.id, { version: order.version, tr });
   while (rows.size > MAX_ROWS) {
-    rows.delete(body.lastElementChild.dataset.id);
+    rows.delete(/** @type {HTMLElement} */ (body.lastElementChild).dataset.id);
     body.lastElementChild.remove();
   }
 }
@@ -70,7 +65,7 @@ const authorization = sessionStorage.getItem(STORED) || AUTHORIZATION;
 let refused = false;
 form.addEventListener('submit', (event) => {
   event.preventDefault();
-  const token = document.getElementById('token').value.trim();
+  const token = /** @type {HTMLInputElement} */ (document.getElementById('token')).value.trim();
   if (!token) return;
   sessionStorage.setItem(STORED, /^bearer /i.test(token) ? token : 'Bearer ' + token);
   location.reload();
@@ -110,7 +105,8 @@ function showLive() {
   if (connected && loaded && !refused) setStatus('live', 'live · ' + url);
 }
 function showReconnecting() {
-  if (following && !refused) setStatus('reconnecting', 'reconnecting…' + (attempts ? ' (attempt ' + attempts + ')' : ''));
+  if (following && !refused)
+    setStatus('reconnecting', 'reconnecting…' + (attempts ? ' (attempt ' + attempts + ')' : ''));
 }
 
 // No subscription tells of what changed while the socket was down: each connection, the first and every one after an
@@ -128,7 +124,10 @@ function load(connection, failures) {
     .then((result) => {
       if (connection !== connections) return;
       if (!result.data || !result.data.orders) return failed(result.errors);
-      result.data.orders.nodes.slice().reverse().forEach((order) => show(order, connection > 1));
+      result.data.orders.nodes
+        .slice()
+        .reverse()
+        .forEach((order) => show(order, connection > 1));
       loaded = true;
       showLive();
     })
@@ -145,7 +144,7 @@ const client = graphqlWs.createClient({
   // open. 4403, a refused token, is the exception: the same token cannot do better, so the form asks for another.
   // (graphql-ws never retries 4401, an expired token, whatever this says.)
   retryAttempts: Infinity,
-  shouldRetry: (event) => !(event && event.code === 4403),
+  shouldRetry: (/** @type {{ code?: number } | undefined} */ event) => !(event && event.code === 4403),
   retryWait: (attempt) => wait(backoff(attempt)),
   on: {
     connecting: (isRetry) => {
@@ -179,56 +178,3 @@ client.subscribe(
     },
   },
 );
-`;
-}
-
-const STYLE = `body { font: 14px system-ui, sans-serif; margin: 24px; color: #1d2330; }
-h1 { font-size: 20px; margin: 0 0 4px; }
-#status { color: #667; margin-bottom: 16px; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid #e3e6ee; }
-th { background: #f4f6f8; }
-td.amount { text-align: right; font-variant-numeric: tabular-nums; }
-tr.flash { animation: flash 1.2s ease-out; }
-@keyframes flash { from { background: #fff3c4; } to { background: transparent; } }
-#login { margin-bottom: 16px; }
-.PLACED { color: #1f6feb; } .PAID { color: #8250df; } .SHIPPED { color: #1a7f37; } .CANCELLED { color: #cf222e; }
-`;
-
-const page = (scriptQuery: string) => `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8" />
-  <title>orderstream · live orders</title>
-  <link rel="stylesheet" href="/live/page.css" />
-</head>
-<body>
-  <h1>Live orders</h1>
-  <div id="status" data-state="connecting">connecting…</div>
-  <form id="login" hidden>
-    <input id="token" size="60" placeholder="a token: npm run token -- --role staff, or your identity provider's" />
-    <button>Connect</button>
-  </form>
-  <table>
-    <thead><tr><th>Order</th><th>Customer</th><th>Status</th><th>Items</th><th>Total</th><th>Updated</th></tr></thead>
-    <tbody id="orders"></tbody>
-  </table>
-  <script src="/ide/graphql-ws.js"></script>
-  <script src="/live/page.js${scriptQuery}"></script>
-</body>
-</html>`;
-
-/**
- * GET / (and /live): a small page listing the newest orders, kept current by an `ordersChanged` subscription over
- * graphql-ws. No framework and no CDN: the graphql-ws browser build is served from node_modules (see ide.ts). It
- * sends the development admin token when the server gives it one, or else a token pasted into its form.
- */
-export function livePageRouter(options: PageOptions = {}): Router {
-  const router = express.Router();
-  router.get(['/', '/live'], (req, res) => sendPage(res, page(pageScriptQuery(req, options))));
-  router.get('/live/page.js', (req, res) => sendPageScript(res, pageScript(pageAuthorization(req, options))));
-  router.get('/live/page.css', (_req, res) => res.type('css').send(STYLE));
-  // Browsers ask for it with every page: no icon, rather than a 404 logged as a refused request each time.
-  router.get('/favicon.ico', (_req, res) => res.status(204).end());
-  return router;
-}

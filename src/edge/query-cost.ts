@@ -17,7 +17,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { createComplexityRule, type ComplexityEstimator } from 'graphql-query-complexity';
-import { MAX_EVENTS_PAGE, MAX_ORDERS_PAGE } from './pages';
+import { MAX_EVENTS_PAGE, MAX_ORDERS_PAGE } from '../graphql-kit/pages';
 
 /**
  * The cost of an operation is the most field values its response can hold: every field counts 1, and what a list

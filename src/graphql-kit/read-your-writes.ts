@@ -11,11 +11,9 @@ import type { GraphQLContext, Warning } from './context';
  * after a write. So a client's next query shows its write on this instance; on another one, it sends the position
  * the mutation answered with as `Read-After-Position`, and that instance waits for it the same way.
  */
-export async function answerWithOwnWrite<T>(
-  context: GraphQLContext,
-  result: { position: bigint; events: readonly { eventType: string }[] },
-  folded: T,
-): Promise<T> {
+export async function answerWithOwnWrite<
+  Outcome extends { position: bigint; events: readonly { eventType: string }[] },
+>(context: GraphQLContext, result: Outcome): Promise<Outcome> {
   const { projections } = context.services;
   const eventTypes = result.events.map((e) => e.eventType);
   projections.wrote(result.position, eventTypes);
@@ -28,7 +26,7 @@ export async function answerWithOwnWrite<T>(
   } catch (error) {
     context.logger.warn({ err: error }, 'could not tell whether a projector has FAILED after a committed command');
   }
-  return folded;
+  return result;
 }
 
 /**

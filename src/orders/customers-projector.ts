@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../eventstore/types';
-import { decodeOrderEvent } from '../orders/events';
+import { decodeOrderEvent } from './events';
 import type { Projector, ProjectionTx, ReadModelChange } from '../projections/types';
 import { Decimal, type Money } from '../shared/money';
 import {
@@ -11,9 +11,9 @@ import {
   type CustomerRecord,
   type OrderMemo,
   type Totals,
-} from './read-model';
-import { decodeCustomerEvent } from './events';
-import { evolveCustomer } from './state';
+} from '../customers/read-model';
+import { decodeCustomerEvent } from '../customers/events';
+import { evolveCustomer } from '../customers/state';
 
 export const CUSTOMER_PROJECTOR_EVENT_TYPES = [
   'CustomerRegistered',

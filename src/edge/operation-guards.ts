@@ -1,6 +1,6 @@
 import { GraphQLError, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { AppError } from '../shared/errors';
-import type { GraphQLContext } from './context';
+import type { GraphQLContext } from '../graphql-kit/context';
 
 /** A parsed, validated operation about to run, over HTTP or graphql-ws alike. */
 export type GuardedOperation = {

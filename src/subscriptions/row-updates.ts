@@ -1,26 +1,28 @@
-import type { OrderRecord } from '../orders/read-model';
 import { takeTurn } from './fair-share';
 
 /** Ends a subscription whose client fell too far behind; it resubscribes and reads the current rows. */
 export class SubscriberTooSlow {}
 
+/** A row a subscriber can follow: its id, and a version that grows with each change. */
+export type LiveRow = { id: string; version: number };
+
 /**
- * Versions this subscriber was sent, per order, newest orders kept: the feed already pushes each version once, so
+ * Versions this subscriber was sent, per row, newest rows kept: the feed already pushes each version once, so
  * this only guards the current row against the changes around it and costs little per subscriber.
  */
 const REMEMBERED_VERSIONS = 1000;
 
 /**
- * What one orderChanged/ordersChanged subscriber has waiting: the newest row of each order changed since it was
- * last sent, so a client that lags gets each order's latest state once instead of every step, and rows at or
- * below a version already sent are dropped. The feed pushes without waiting; a subscriber with more than `limit`
- * different orders waiting is ended with SubscriberTooSlow rather than holding memory without bound. A plain
+ * What one read-model subscriber (orderChanged, ordersChanged) has waiting: the newest version of each row changed
+ * since it was last sent, so a client that lags gets each row's latest state once instead of every step, and rows
+ * at or below a version already sent are dropped. The feed pushes without waiting; a subscriber with more than
+ * `limit` different rows waiting is ended with SubscriberTooSlow rather than holding memory without bound. A plain
  * iterator so that return() ends a waiting subscriber at once (see EventFeed).
  */
-export class OrderUpdates implements AsyncIterableIterator<OrderRecord | SubscriberTooSlow> {
-  private readonly waiting = new Map<string, OrderRecord>();
+export class RowUpdates<Row extends LiveRow> implements AsyncIterableIterator<Row | SubscriberTooSlow> {
+  private readonly waiting = new Map<string, Row>();
   private readonly sent = new Map<string, number>();
-  private initial: Promise<OrderRecord | null> | undefined;
+  private initial: Promise<Row | null> | undefined;
   private wake: (() => void) | undefined;
   private ended = false;
   private overflowed = false;
@@ -31,20 +33,20 @@ export class OrderUpdates implements AsyncIterableIterator<OrderRecord | Subscri
   ) {}
 
   /** Delivered first (unless a newer version of it arrives before the client asks). */
-  startWith(row: Promise<OrderRecord | null>): void {
+  startWith(row: Promise<Row | null>): void {
     // Handled here too, so a failed read for a client that left before asking cannot become an unhandled rejection.
     row.catch(() => undefined);
     this.initial = row;
   }
 
-  push(order: OrderRecord): void {
-    if (this.ended || (this.waiting.get(order.id)?.version ?? 0) >= order.version) return;
-    if (!this.waiting.has(order.id) && this.waiting.size >= this.limit) {
+  push(row: Row): void {
+    if (this.ended || (this.waiting.get(row.id)?.version ?? 0) >= row.version) return;
+    if (!this.waiting.has(row.id) && this.waiting.size >= this.limit) {
       this.overflowed = true;
       this.end();
       return;
     }
-    this.waiting.set(order.id, order);
+    this.waiting.set(row.id, row);
     this.wake?.();
   }
 
@@ -56,11 +58,11 @@ export class OrderUpdates implements AsyncIterableIterator<OrderRecord | Subscri
     this.wake?.();
   }
 
-  async next(): Promise<IteratorResult<OrderRecord | SubscriberTooSlow>> {
+  async next(): Promise<IteratorResult<Row | SubscriberTooSlow>> {
     if (this.initial) {
       const initial = this.initial;
       this.initial = undefined;
-      let first: OrderRecord | null;
+      let first: Row | null;
       try {
         first = await initial;
       } catch (error) {
@@ -73,13 +75,13 @@ export class OrderUpdates implements AsyncIterableIterator<OrderRecord | Subscri
     for (;;) {
       const entry = this.waiting.entries().next();
       if (!entry.done) {
-        const [id, order] = entry.value;
+        const [id, row] = entry.value;
         this.waiting.delete(id);
-        if ((this.sent.get(id) ?? 0) >= order.version) continue;
-        this.remember(order);
+        if ((this.sent.get(id) ?? 0) >= row.version) continue;
+        this.remember(row);
         const turn = takeTurn();
         if (turn) await turn;
-        return { value: order, done: false };
+        return { value: row, done: false };
       }
       if (this.ended) {
         if (!this.overflowed) return { value: undefined, done: true };
@@ -92,7 +94,7 @@ export class OrderUpdates implements AsyncIterableIterator<OrderRecord | Subscri
   }
 
   /** The client completed or went away: drop everything. */
-  return(): Promise<IteratorResult<OrderRecord | SubscriberTooSlow>> {
+  return(): Promise<IteratorResult<Row | SubscriberTooSlow>> {
     this.waiting.clear();
     this.overflowed = false;
     this.end();
@@ -103,9 +105,9 @@ export class OrderUpdates implements AsyncIterableIterator<OrderRecord | Subscri
     return this;
   }
 
-  private remember(order: OrderRecord): void {
-    this.sent.delete(order.id);
-    this.sent.set(order.id, order.version);
+  private remember(row: Row): void {
+    this.sent.delete(row.id);
+    this.sent.set(row.id, row.version);
     if (this.sent.size > REMEMBERED_VERSIONS) this.sent.delete(this.sent.keys().next().value!);
   }
 }

@@ -1,5 +1,5 @@
 import type { OrderRecord } from '../../src/orders/read-model';
-import { OrderUpdates, SubscriberTooSlow } from '../../src/subscriptions/order-updates';
+import { RowUpdates, SubscriberTooSlow } from '../../src/subscriptions/row-updates';
 
 function order(id: string, version: number, status: OrderRecord['status'] = 'PLACED'): OrderRecord {
   const at = new Date('2026-11-27T00:00:00Z');
@@ -22,16 +22,16 @@ function order(id: string, version: number, status: OrderRecord['status'] = 'PLA
   };
 }
 
-async function drain(updates: OrderUpdates): Promise<(string | 'TOO_SLOW')[]> {
+async function drain(updates: RowUpdates<OrderRecord>): Promise<(string | 'TOO_SLOW')[]> {
   const out: (string | 'TOO_SLOW')[] = [];
   for await (const item of updates)
     out.push(item instanceof SubscriberTooSlow ? 'TOO_SLOW' : `${item.id}@${item.version}`);
   return out;
 }
 
-describe('OrderUpdates (what a read-model subscriber has waiting)', () => {
+describe('RowUpdates (what a read-model subscriber has waiting)', () => {
   it('sends a lagging client the latest row of each order once, in the order the orders first changed', async () => {
-    const updates = new OrderUpdates(10, () => undefined);
+    const updates = new RowUpdates<OrderRecord>(10, () => undefined);
     updates.push(order('a', 1));
     updates.push(order('b', 1));
     updates.push(order('a', 2));
@@ -42,7 +42,7 @@ describe('OrderUpdates (what a read-model subscriber has waiting)', () => {
   });
 
   it('never sends a version at or below one already sent, the current row included', async () => {
-    const updates = new OrderUpdates(10, () => undefined);
+    const updates = new RowUpdates<OrderRecord>(10, () => undefined);
     updates.startWith(Promise.resolve(order('a', 2)));
     expect((await updates.next()).value).toMatchObject({ id: 'a', version: 2 });
     updates.push(order('a', 2));
@@ -54,7 +54,7 @@ describe('OrderUpdates (what a read-model subscriber has waiting)', () => {
 
   it('ends with SUBSCRIBER_TOO_SLOW, after what is waiting, once more than `limit` orders wait', async () => {
     let closed = 0;
-    const updates = new OrderUpdates(2, () => closed++);
+    const updates = new RowUpdates<OrderRecord>(2, () => closed++);
     updates.push(order('a', 1));
     updates.push(order('b', 1));
     updates.push(order('a', 2)); // the same order again: still two waiting
@@ -67,7 +67,7 @@ describe('OrderUpdates (what a read-model subscriber has waiting)', () => {
 
   it('stops watching when reading the current row fails (the client gets the error, nobody calls return())', async () => {
     let closed = 0;
-    const updates = new OrderUpdates(10, () => closed++);
+    const updates = new RowUpdates<OrderRecord>(10, () => closed++);
     updates.startWith(Promise.reject(new Error('connection lost')));
     await expect(updates.next()).rejects.toThrow('connection lost');
     expect(closed).toBe(1);
@@ -75,7 +75,7 @@ describe('OrderUpdates (what a read-model subscriber has waiting)', () => {
 
   it('ends a client that is waiting for a change at once when it leaves', async () => {
     let closed = 0;
-    const updates = new OrderUpdates(10, () => closed++);
+    const updates = new RowUpdates<OrderRecord>(10, () => closed++);
     const pending = updates.next();
     await updates.return();
     expect(await pending).toEqual({ value: undefined, done: true });

@@ -14,7 +14,7 @@ import type { OperationGuard } from './operation-guards';
 import { costModel, onlyOperation, type CostModel, type ListSizes } from './query-cost';
 
 /**
- * Query limits (product.md, "Limits"): depth, cost, aliases and tokens, each refused before execution with
+ * Query limits (docs/api.md, "Limits"): depth, cost, aliases and tokens, each refused before execution with
  * QUERY_TOO_COMPLEX and `extensions.limit` naming it, over HTTP and graphql-ws alike.
  *
  * - tokens: bounded while parsing, by graphql's own `parse(source, { maxTokens })`, which stops at the first token
@@ -32,7 +32,7 @@ import { costModel, onlyOperation, type CostModel, type ListSizes } from './quer
  * - cost 100,000: the heaviest real query, a page of 1000 events with their whole envelope (test/e2e/commands), is
  *   ~31,000; an order page with its items, history and the customer's 10 last orders with theirs ~40,000; the
  *   introspection query ~8,400. Four hops of customer → orders(first: 20) are 345,263.
- * - aliases 20: no real query uses any; the issue's attacks use 100 and 300.
+ * - aliases 20: no real query uses any; an alias flood needs hundreds.
  * - tokens 5,000: the introspection query is 184 tokens, real queries under 100; enough for 300 aliases to be
  *   refused as aliases rather than as tokens.
  */

@@ -4,7 +4,7 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 
 /**
- * Codes of the requests refused outside GraphQL execution (product.md, "Errors"), answered in the same JSON shape
+ * Codes of the requests refused outside GraphQL execution (docs/api.md, "Errors"), answered in the same JSON shape
  * as a GraphQL error, so that a client has one way to read every failure.
  */
 export type HttpErrorCode =

@@ -13,9 +13,9 @@ export type WsExtra = { socket: WebSocket; request: IncomingMessage; principal?:
 /**
  * graphql-ws's protocol (makeServer) on a `ws` server, in place of the library's own binding (graphql-ws/use/ws).
  * That binding resolves each send when the frame has been written, so every message of every subscription is a
- * write system call of its own; under fan-out those writes were 39% of the server's CPU. Here the frames a socket
+ * write system call of its own, which under fan-out costs more than the work it carries. Here the frames a socket
  * gets in one pass of the event loop are corked and leave in one write, and a send waits only when the socket's
- * buffer is full (back-pressure per client, as before).
+ * buffer is full (back-pressure per client).
  */
 export function serveGraphqlWs<P extends Record<string, unknown>>(
   options: ServerOptions<P, WsExtra>,

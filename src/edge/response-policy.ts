@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
-import type { GraphQLContext } from './context';
+import type { GraphQLContext } from '../graphql-kit/context';
 import { formatError } from './errors';
 
 /**

@@ -1,0 +1,309 @@
+import type http from 'node:http';
+import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
+import express, { type Express } from 'express';
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLSchema,
+  type ParseOptions,
+} from 'graphql';
+import type { ServerOptions } from 'graphql-ws';
+import type { Logger } from 'pino';
+import type { WebSocketServer } from 'ws';
+import { createContext, type GraphQLContext } from '../graphql-kit/context';
+import type { Services } from '../services';
+import { subscribeSharingResults } from '../subscriptions/shared-execution';
+import { httpPrincipal, wsAuthentication } from './authentication';
+import type { WsExtra } from './graphql-ws-transport';
+import { healthRouter } from './health';
+import { hostPolicy, requireKnownHost } from './hosts';
+import { errorHandler, notFound, requireJsonBody } from './http-errors';
+import { httpOnlyRules } from './http-only-rules';
+import { idBounds } from './id-bounds';
+import { ideRouter, type PageOptions } from './ide';
+import { inputHygiene } from './input-hygiene';
+import { livePageRouter } from './live-page';
+import { metricsRouter } from './metrics-endpoint';
+import { runGuards, type OperationGuard } from './operation-guards';
+import { mutationMetricsPlugin } from './operation-metrics';
+import { httpOperationLog, httpOperationSpans, wsOperationTelemetry } from './operation-telemetry';
+import { originPolicy } from './origins';
+import { parseOptions, queryLimitsGuard } from './query-limits';
+import { rateLimitMutations } from './rate-limit';
+import { READ_AFTER_HEADER, readAfterPosition } from './read-after';
+import { responsePolicy } from './response-policy';
+import { retryAfterHeader } from './retry-after';
+import { securityHeaders } from './security-headers';
+import { socketsPerAddress, upgradeHost, upgradeOrigin, upgradePath, type UpgradeCheck } from './upgrade';
+
+/*
+ * The one order of the steps an operation passes, over HTTP and over graphql-ws. Each step is a module of this
+ * folder (or, for access, of src/auth); the transports (http-server.ts, upgrade.ts, graphql-ws-transport.ts) only
+ * carry bytes and take their steps from here.
+ *
+ *   step               HTTP                                         graphql-ws
+ *   1  host            requireKnownHost (hosts.ts)                   upgradeHost, at the upgrade
+ *   2  origin          cors on /graphql (origins.ts)                 upgradeOrigin, at the upgrade; then
+ *                                                                    socketsPerAddress
+ *   3  body            requireJsonBody, express.json(bodyLimit)      ws maxPayload, the socket's byte budget
+ *                                                                    (ws-limits.ts)
+ *   4  authentication  httpPrincipal, with the context               wsAuthentication, at connection_init
+ *   5  parse           Apollo Server, with parseOptions (tokens)     parseOperation, with the same options
+ *   6  validate        Apollo Server                                 validate
+ *   7  limits          queryLimitsGuard: depth, aliases (query-limits.ts)
+ *   8  cost            queryLimitsGuard: cost (query-cost.ts)
+ *   9  input hygiene   inputHygiene (input-hygiene.ts)
+ *   10 id bounds       idBounds (id-bounds.ts)
+ *   11 rate limit      rateLimitMutations (rate-limit.ts): last, so an operation refused before costs no token
+ *   12 access          the schema's access rules, at each root field (src/auth/access.ts)
+ *   13 execute         Apollo Server                                 graphql-ws, subscriptions sharing results
+ *   14 response policy responsePolicy: errors formatted, warnings in extensions (response-policy.ts)
+ *   15 telemetry       metrics, one log line, spans (operation-telemetry.ts, operation-metrics.ts); HTTP counts
+ *                      every answer first, refusals included
+ *
+ * Steps 7 to 11 are OperationGuards, run in this order by both transports (operationGuards below).
+ */
+
+export const GRAPHQL_PATH = '/graphql';
+
+/** What every step is built from. */
+export type Edge = {
+  schema: GraphQLSchema;
+  services: Services;
+  logger: Logger;
+  /** In development mode: the token the IDE and the live page send when opened with the page key. */
+  pages: PageOptions;
+};
+
+/** The policies both transports share, made once per server. */
+export type Steps = ReturnType<typeof edgeSteps>;
+
+export function edgeSteps({ services, logger }: Edge) {
+  const { config, metrics, tracing } = services;
+  return {
+    hostAllowed: hostPolicy(config.allowedHosts, config.host),
+    originAllowed: originPolicy(config.corsOrigins),
+    parseOptions: parseOptions(config.queryLimits),
+    guards: operationGuards(services),
+    response: responsePolicy(logger),
+    wsTelemetry: wsOperationTelemetry({ metrics, logger, tracing }),
+  };
+}
+
+/** Steps 7 to 11: run on the parsed, validated operation with its variables, before it executes. */
+function operationGuards({ config }: Services): OperationGuard[] {
+  return [
+    queryLimitsGuard(config.queryLimits, config.inputLimits),
+    inputHygiene,
+    idBounds(config.inputLimits.idLength),
+    rateLimitMutations(config.rateLimit),
+  ];
+}
+
+/** Steps 1 and 2 for a WebSocket, at its upgrade. */
+export function upgradeSteps({ services }: Edge, steps: Steps): UpgradeCheck[] {
+  return [
+    upgradePath(GRAPHQL_PATH),
+    upgradeHost(steps.hostAllowed),
+    upgradeOrigin(steps.originAllowed),
+    socketsPerAddress(services.config.wsMaxConnectionsPerAddress),
+  ];
+}
+
+/** graphql's parse, its syntax errors coded as Apollo Server codes them over HTTP. */
+function parseOperation(query: string, options: ParseOptions): DocumentNode {
+  try {
+    return parse(query, options);
+  } catch (error) {
+    if (!(error instanceof GraphQLError)) throw error;
+    throw new GraphQLError(error.message, {
+      source: error.source,
+      positions: error.positions,
+      extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+    });
+  }
+}
+
+/** Steps 4 to 15 over graphql-ws, as its hooks (graphql-ws calls them in this order for an operation). */
+export function wsSteps(
+  { schema, services, logger }: Edge,
+  steps: Steps,
+): ServerOptions<Record<string, unknown>, WsExtra> {
+  const { response, wsTelemetry: telemetry, guards } = steps;
+  return {
+    schema,
+    execute: telemetry.execute,
+    subscribe: telemetry.subscribe(subscribeSharingResults),
+    connectionInitWaitTimeout: 10_000,
+    onConnect: wsAuthentication(services.auth),
+    // Parsed, validated and guarded here rather than by graphql-ws, so that a bad document fails only its own
+    // operation (graphql-ws lets a parse error escape and the socket would close) and the guards see it.
+    // Each operation gets its own context: its own loaders and warnings.
+    onSubscribe: (ctx, id, payload): ExecutionArgs | readonly GraphQLError[] => {
+      try {
+        const document = parseOperation(payload.query, steps.parseOptions);
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) return [new GraphQLError('Unable to identify the operation to run')];
+        const variables = payload.variables ?? {};
+        const contextValue = createContext(
+          services,
+          { principal: ctx.extra.principal ?? null, address: ctx.extra.request.socket.remoteAddress ?? 'unknown' },
+          logger,
+        );
+        telemetry.identified(ctx, id, document, operation, contextValue);
+        runGuards(guards, { schema, document, operation, variables, context: contextValue });
+        return { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
+      } catch (error) {
+        if (error instanceof GraphQLError) return [error];
+        throw error;
+      }
+    },
+    onOperation: (ctx, id, _payload, _args, result) => {
+      telemetry.started(ctx, id, result);
+      return undefined;
+    },
+    onError: (ctx, id, _payload, errors) => {
+      const formatted = response.errors(errors);
+      telemetry.failed(ctx, id, formatted);
+      return formatted;
+    },
+    onNext: (ctx, id, _payload, args, result) => {
+      const context = args.contextValue as GraphQLContext;
+      if (!result.errors && context.warnings.length === 0) {
+        telemetry.next(ctx, id, result);
+        return undefined;
+      }
+      const sent = {
+        ...result,
+        errors: result.errors && response.errors(result.errors),
+        extensions: response.extensions(result.extensions, context),
+      };
+      telemetry.next(ctx, id, sent);
+      return sent;
+    },
+    onComplete: (ctx, id) => telemetry.completed(ctx, id),
+  };
+}
+
+/** Steps 5 to 15 over HTTP, as Apollo Server's options: its hooks run in the order of this list. */
+export function apolloSteps(
+  { schema, services, logger }: Edge,
+  steps: Steps,
+  server: { http: http.Server; wss: { dispose(): Promise<void> } },
+): ConstructorParameters<typeof ApolloServer<GraphQLContext>>[0] {
+  const { response, guards } = steps;
+  const operationSteps: ApolloServerPlugin<GraphQLContext> = {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request, contextValue }) {
+          // Apollo refuses a document without an identifiable operation before this hook.
+          if (!operation) return;
+          runGuards(guards, { schema, document, operation, variables: request.variables ?? {}, context: contextValue });
+        },
+        async willSendResponse({ response: sent, contextValue }) {
+          if (sent.body.kind !== 'single') return;
+          const result = sent.body.singleResult;
+          result.extensions = response.extensions(result.extensions, contextValue);
+        },
+      };
+    },
+  };
+  return {
+    schema,
+    includeStacktraceInErrorResponses: false,
+    // Apollo turns introspection off when NODE_ENV=production (as the image runs); the contract keeps it open, to
+    // callers without a token too, so IDEs and codegen load the schema (schema.graphql is public anyway).
+    introspection: true,
+    parseOptions: steps.parseOptions,
+    // The process owns shutdown (src/main.ts): Apollo's own handler would re-raise the signal mid-drain.
+    stopOnTerminationSignals: false,
+    formatError: (_formatted, error) => response.error(error),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server.http }),
+      operationSteps,
+      mutationMetricsPlugin(services.metrics),
+      httpOperationLog(logger, services.tracing),
+      httpOnlyRules(logger, GRAPHQL_PATH),
+      retryAfterHeader,
+      ApolloServerPluginLandingPageDisabled(),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              // Closes every socket with 1001 (going away): clients reconnect, to another instance if need be.
+              await server.wss.dispose();
+            },
+          };
+        },
+      },
+    ],
+  };
+}
+
+/** Steps 1 to 4 and 15 over HTTP, as express handlers in order, with the routes beside /graphql among them. */
+export function httpSteps(
+  { services, logger, pages }: Edge,
+  steps: Steps,
+  apollo: ApolloServer<GraphQLContext>,
+): Express {
+  const { config, metrics } = services;
+  const app = express();
+  app.disable('x-powered-by');
+  // First, so that every answer is counted, refusals included.
+  app.use((_req, res, next) => {
+    res.once('finish', () => metrics.httpRequest(res.statusCode));
+    next();
+  });
+  app.use(requireKnownHost(steps.hostAllowed, logger));
+  app.use(securityHeaders());
+  app.use(healthRouter(services, logger));
+  app.use(metricsRouter(metrics, services.auth, config.metricsToken, logger));
+  // Ahead of the IDE's router, which would otherwise answer OPTIONS /graphql itself (Allow: GET, HEAD) and fail
+  // every preflight. A disallowed origin gets no Access-Control-Allow-Origin, so the browser keeps the response.
+  app.use(
+    GRAPHQL_PATH,
+    cors<cors.CorsRequest>({
+      origin: (origin, done) => done(null, origin !== undefined && steps.originAllowed(origin)),
+      // Browsers otherwise ask again before every request (Chromium's default is 5 s).
+      maxAge: 600,
+    }),
+  );
+  app.use(ideRouter(pages));
+  app.use(livePageRouter(pages));
+  app.use(
+    GRAPHQL_PATH,
+    requireJsonBody(logger),
+    express.json({ limit: config.bodyLimitBytes }),
+    httpOperationSpans(services.tracing),
+    expressMiddleware(apollo, {
+      context: async ({ req }) =>
+        createContext(
+          services,
+          {
+            principal: await httpPrincipal(services.auth, req.headers.authorization),
+            address: req.socket.remoteAddress ?? 'unknown',
+            readAfter: await readAfterPosition(req.headers[READ_AFTER_HEADER], services),
+          },
+          logger,
+        ),
+    }),
+  );
+  app.use(notFound(logger));
+  app.use(errorHandler(logger));
+  return app;
+}
+
+/** The WebSocket server's socket count, for the metrics. */
+export function watchSockets({ services }: Edge, wss: WebSocketServer): void {
+  services.metrics.watch({ webSockets: () => wss.clients.size });
+}
