@@ -4,7 +4,7 @@ import { Forbidden, Unauthenticated } from '../shared/errors';
 import type { Principal, Role } from './principal';
 
 /**
- * Who may run each operation (product.md, "Who may do what"), by root field (`Mutation.shipOrder`): the roles
+ * Who may run each operation (docs/api.md, "Roles"), by root field (`Mutation.shipOrder`): the roles
  * admitted. Whether a customer may touch a given order or customer is the slice's to say, in its read paths and
  * commands (they are scoped to `context.owner`); this table says only who may ask at all.
  */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { StoredEvent } from '../eventstore/types';
 import { traceContextOf, type TraceContext } from '../observability/tracing';
 
-/** Where an event goes on the bus, and what it carries (product.md, "The event bus"). */
+/** Where an event goes on the bus, and what it carries (docs/api.md, "The event bus"). */
 export type BusMessage = {
   /** NATS subject: `orderstream.<aggregateType>.<eventType>`. */
   subject: string;

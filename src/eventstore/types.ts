@@ -14,7 +14,7 @@ export type EventMetadata = {
   tracestate?: string;
 };
 
-/** An event as stored and served: the full envelope of product.md. */
+/** An event as stored and served: the full envelope, as the GraphQL `Event` type serves it (schema.graphql). */
 export type StoredEvent = {
   eventId: string;
   eventType: string;

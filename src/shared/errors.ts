@@ -1,6 +1,6 @@
 /**
  * Errors the domain and the application raise on purpose. Each carries the `extensions.code` it maps to at the
- * GraphQL edge (product.md, "Errors"); anything else that escapes is an internal error.
+ * GraphQL edge (docs/api.md, "Errors"); anything else that escapes is an internal error.
  */
 export type ErrorCode =
   | 'BAD_USER_INPUT'

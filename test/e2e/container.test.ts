@@ -384,7 +384,7 @@ describeIfAvailable(natsServerAvailable(), `nats-server at ${NATS_SERVER_BIN}`)(
           await readyz(port, running);
         }),
       );
-      // As `docker compose exec app-1 node --import tsx src/auth/cli.ts --role admin` would (README).
+      // As `docker compose exec app-1 node --import tsx src/auth/cli.ts --role admin` would (docs/operations.md).
       const cli = ['node', '--import', 'tsx', 'src/auth/cli.ts', '--role', 'admin'];
       const minted = await runOnce(image, cli, instances.get('app-1')!.env);
       if (minted.code !== 0) throw new Error(`the token CLI exited with ${minted.code}`);

@@ -1,6 +1,6 @@
 import { startTestServer, type TestServer } from '../support/server';
 
-// GraphQL over GET, as the README's curl example sends it (`curl -G --data-urlencode 'query=…'` with the
+// GraphQL over GET, as docs/api.md's curl example sends it (`curl -G --data-urlencode 'query=…'` with the
 // apollo-require-preflight and Authorization headers): Apollo Server's CSRF prevention refuses a GET that a
 // browser could send cross-site without a preflight, and GET never runs a mutation.
 

@@ -1,7 +1,7 @@
 import { loadFulfillmentConfig } from '../../fulfillment/config';
 import { ConfigError, loadConfig } from '../../src/config';
 
-// Traces and logs are configured by the standard OpenTelemetry variables and LOG_PRETTY (README, "Traces", "Logs").
+// Traces and logs are configured by the standard OpenTelemetry variables and LOG_PRETTY (docs/operations.md, "Traces", "Logs").
 
 describe('tracing', () => {
   it('is off without an OTLP endpoint', () => {
