@@ -18,13 +18,13 @@ import { createMetrics } from './observability/metrics';
 import { TRACING_OFF, type Tracing } from './observability/tracing';
 import { startTracing as startTracingSdk } from './observability/tracing-sdk';
 import { Lanes } from './commands/lanes';
-import { Leadership } from './projections/leadership';
+import { Leadership } from './log/leadership';
 import { ProjectionRunner } from './projections/runner';
 import { Relay } from './relay/relay';
 import { ReadModelFeed } from './subscriptions/read-model-feed';
-import { LogTailer } from './subscriptions/tailer';
+import { LogTailer } from './log/tailer';
 import type { Projector } from './projections/types';
-import type { WorkerOptions } from './projections/worker';
+import type { ProjectionOptions } from './projections/projector-processor';
 import { createHttpServer } from './server/http-server';
 import type { Services } from './services';
 import { EVENT_SCHEMAS, PROJECTORS, SLICES } from './slices';
@@ -34,7 +34,7 @@ const SUBSCRIPTION_WINDOW_BYTES = 64 * 2 ** 20;
 
 export type StartOptions = {
   /** Test seams for the projection runner. */
-  projection?: Pick<WorkerOptions, 'beforeCommit'>;
+  projection?: Pick<ProjectionOptions, 'beforeCommit'>;
   /** Sees every SQL statement sent through Prisma (tests count the query tables' reads: nested loads are batched). */
   onQuery?: (sql: string) => void;
   projectors?: readonly Projector[];
@@ -120,7 +120,7 @@ export async function startOrderstream(
       tracing,
     });
     await tailer.start();
-    // A projector's commit moves the readers' horizon too (see ProjectionRunner.start).
+    // A checkpoint's commit ends a transaction, which moves the readers' horizon too.
     const untailCheckpoints = notifier.channel(CHECKPOINTS_CHANNEL).onWake(() => tailer.horizonMoved());
     cleanups.push(async () => untailCheckpoints());
     cleanups.push(() => tailer.stop());
@@ -128,7 +128,7 @@ export async function startOrderstream(
       prisma,
       batchPool,
       store,
-      recentLog: tailer,
+      window: tailer,
       checkpoints: notifier.channel(CHECKPOINTS_CHANNEL),
       connection: connectionConfig(databaseUrl),
       logger,
@@ -156,6 +156,7 @@ export async function startOrderstream(
       const running = new Relay({
         prisma,
         store,
+        window: tailer,
         checkpoints: notifier.channel(CHECKPOINTS_CHANNEL),
         leadership,
         publisher: createPublisher(bus.url, { logger }),

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/prisma';
-import { ConsumerLoop } from '../eventstore/consumer-loop';
+import { ConsumerLoop } from '../log/loop';
 import { ORDER_EVENT_TYPES, ordersProjector } from '../orders/projector';
 import { findOrdersByIds, ORDER_MODEL, type OrderRecord } from '../orders/read-model';
 import type { ProjectionRunner } from '../projections/runner';
 import { OrderUpdates } from './order-updates';
-import type { LogTailer } from './tailer';
+import type { LogTailer } from '../log/tailer';
 
 /** `none`: the watch matches no order (a customer asking for another customer's orders). */
 export type OrderWatch = { orderId?: string; customerId?: string | null; status?: string | null; none?: boolean };

@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
 import type { EventStore, StoredEvent } from '../eventstore';
-import { ConsumerLoop } from '../eventstore/consumer-loop';
+import { ConsumerLoop } from './loop';
 import { approximateJsonBytes } from '../eventstore/event-size';
 import { ATTR_EVENT_COUNT, ATTR_POSITION_TO, ATTR_SUBSCRIBERS_WOKEN } from '../observability/attributes';
 import type { Tracing } from '../observability/tracing';
 
 export type TailListener = (events: readonly StoredEvent[]) => void;
+
+/** What a processor near the head reads instead of the log: the tailer's window, and a call after each page. */
+export type LogWindow = Pick<LogTailer, 'head' | 'eventsAfter' | 'listen'>;
 type Waiter = (quietTo?: bigint) => void;
 
 /**
