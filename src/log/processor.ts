@@ -333,6 +333,9 @@ export class Processor<R = unknown> {
     const to = page.scannedTo;
     const started = performance.now();
     const beforeCommit = this.options.beforeCommit;
+    // The NOTIFY that tells other instances the checkpoint moved rides in the batch's transaction, sent at its
+    // commit without a statement or a transaction of its own.
+    const wake = checkpoints?.send('carried');
     try {
       const result = await commitBatch(batchPool, {
         // The checkpoint moves first, on the wire together with BEGIN and the handler's first read, and the
@@ -340,7 +343,12 @@ export class Processor<R = unknown> {
         guard: async (tx) => {
           const [advanced] = await Promise.all([
             advanceCheckpoint(tx, this.name, from, to),
-            checkpoints && tx.query(checkpoints.inTransaction.statement),
+            wake?.notify &&
+              tx.query({
+                name: 'notify-wake',
+                text: 'SELECT pg_notify($1, $2)',
+                values: [wake.notify.channel, wake.notify.payload],
+              }),
           ]);
           return advanced;
         },
@@ -349,9 +357,10 @@ export class Processor<R = unknown> {
       });
       if (this.checkpoint) this.checkpoint = { ...this.checkpoint, position: to };
       this.hooks.committed?.(to, result);
-      checkpoints?.inTransaction.committed();
+      wake?.sent(true);
       this.hooks.batchDone?.((performance.now() - started) / 1000);
     } catch (error) {
+      wake?.sent(false);
       if (error instanceof CheckpointMoved) return this.lostLead('checkpoint moved under this processor');
       if (isTransient(error)) throw error;
       if (page.events.length <= 1) throw new HandlerFailed(page.events[0], error);
