@@ -140,7 +140,7 @@ export class ProjectionProgress {
         for (const row of await readCheckpoints(this.prisma)) {
           this.positions.set(row.name, row.position);
           if (row.status === 'FAILED') this.failed.add(row.name);
-          // A projector run here is known better from its worker (failed(), advanced()): a read that began before
+          // A projector run here is known better from its processor (failed(), advanced()): a read that began before
           // its failure committed would otherwise clear it again.
           else if (!this.leads(row.name)) this.failed.delete(row.name);
         }

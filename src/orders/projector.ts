@@ -8,7 +8,7 @@ export const ORDER_EVENT_TYPES = ['OrderPlaced', 'ItemAdded', 'OrderPaid', 'Orde
 
 /**
  * Loads the batch's orders once, folds the events in memory, and writes every changed row back with one upsert
- * (batched writes run several times faster than a statement per event). The upsert only moves a row forward in
+ * (one statement for the batch rather than one per event). The upsert only moves a row forward in
  * version, and events at or below a row's version are skipped, so re-applying anything changes nothing.
  */
 async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<ProjectedBatch<OrderRecord>> {

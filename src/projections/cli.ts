@@ -66,9 +66,9 @@ async function main(): Promise<void> {
     }
     // If no running service leads this projector, this process does the rebuild itself.
     const leadership = new Leadership(connectionConfig(databaseUrl), logger);
-    let worker: Processor | undefined;
+    let processor: Processor | undefined;
     if (await leadership.tryAcquire(projector.name)) {
-      worker = projectorProcessor(
+      processor = projectorProcessor(
         projector,
         {
           prisma,
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
         },
         { committed: () => undefined },
       );
-      worker.start();
+      processor.start();
     } else {
       console.error(`${name} is led by a running service; following its rebuild`);
     }
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     console.log(
       `${name} rebuilt: ${total.toLocaleString()} events in ${seconds.toFixed(1)} s (${Math.round(total / Math.max(seconds, 0.001)).toLocaleString()} events/s)`,
     );
-    await worker?.stop();
+    await processor?.stop();
     await leadership.close();
     await notifier.close();
   } finally {

@@ -39,7 +39,7 @@ export type ProjectionReport = CheckpointRow & { lag: number; leader: boolean };
  * (ProjectionProgress), and what did it just write (WrittenRows).
  */
 export class ProjectionRunner {
-  private readonly workers: Processor[];
+  private readonly processors: Processor[];
   private readonly leadership: Leadership;
   private readonly progress: ProjectionProgress;
   private readonly written = new WrittenRows();
@@ -48,7 +48,7 @@ export class ProjectionRunner {
   constructor(private readonly deps: RunnerDeps) {
     this.leadership = new Leadership(deps.connection, deps.logger);
     this.progress = new ProjectionProgress(deps.prisma, deps.projectors, (name) => this.leadership.holds(name));
-    this.workers = deps.projectors.map((projector) => {
+    this.processors = deps.projectors.map((projector) => {
       const { name } = projector;
       return projectorProcessor(
         projector,
@@ -72,7 +72,7 @@ export class ProjectionRunner {
           batchDone: deps.batchDone && ((seconds) => deps.batchDone!(name, seconds)),
           failed: () => {
             this.progress.markFailed(name);
-            // Other instances re-read the checkpoints when poked while their mutations wait.
+            // Other instances re-read the checkpoints when poked while their reads wait for it.
             deps.checkpoints.poke();
           },
         },
@@ -88,12 +88,12 @@ export class ProjectionRunner {
     await this.progress.refresh();
     // Another instance's commit may be what a waiting read needs (each processor looks again by itself).
     this.unsubscribe.push(this.deps.checkpoints.onWake(() => void this.progress.refreshIfWaiting()));
-    for (const worker of this.workers) worker.start();
+    for (const worker of this.processors) worker.start();
   }
 
   async stop(): Promise<void> {
     this.unsubscribe.forEach((u) => u());
-    await Promise.all(this.workers.map((w) => w.stop()));
+    await Promise.all(this.processors.map((w) => w.stop()));
     await this.leadership.close();
     this.progress.wakeAll();
   }
@@ -148,13 +148,13 @@ export class ProjectionRunner {
   async retry(name: string): Promise<boolean> {
     const cleared = await clearFailure(this.deps.prisma, name);
     if (cleared) this.progress.retried(name);
-    this.workers.forEach((w) => w.refresh());
+    this.processors.forEach((w) => w.refresh());
     return cleared;
   }
 
   async rebuild(name: string): Promise<boolean> {
     const requested = await requestRebuild(this.deps.prisma, name);
-    this.workers.forEach((w) => w.refresh());
+    this.processors.forEach((w) => w.refresh());
     return requested;
   }
 
