@@ -110,6 +110,8 @@ export async function startOrderstream(
       tracing,
     });
     await notifier.listen();
+    // Every processor's commit sends it; readers and read-your-writes waits hear it, in every instance.
+    const checkpoints = notifier.channel(CHECKPOINTS_CHANNEL);
     // The one live reader of the log in this process, for the subscriptions and the projectors alike: started
     // first, so that its window begins at the head before any projector looks there (one behind it reads the log).
     const tailer = new LogTailer(store, logger, {
@@ -118,18 +120,16 @@ export async function startOrderstream(
       windowSize: config.subscriptionWindow,
       windowBytes: SUBSCRIPTION_WINDOW_BYTES,
       tracing,
+      checkpoints,
     });
     await tailer.start();
-    // A checkpoint's commit ends a transaction, which moves the readers' horizon too.
-    const untailCheckpoints = notifier.channel(CHECKPOINTS_CHANNEL).onWake(() => tailer.horizonMoved());
-    cleanups.push(async () => untailCheckpoints());
     cleanups.push(() => tailer.stop());
     const projections = new ProjectionRunner({
       prisma,
       batchPool,
       store,
       window: tailer,
-      checkpoints: notifier.channel(CHECKPOINTS_CHANNEL),
+      checkpoints,
       connection: connectionConfig(databaseUrl),
       logger,
       tracing,
@@ -157,7 +157,7 @@ export async function startOrderstream(
         prisma,
         store,
         window: tailer,
-        checkpoints: notifier.channel(CHECKPOINTS_CHANNEL),
+        checkpoints,
         leadership,
         publisher: createPublisher(bus.url, { logger }),
         logger,
