@@ -367,6 +367,7 @@ export class Processor<R = unknown> {
       // Find the event at fault: everything before it is applied, the checkpoint stops just before it.
       let position = from;
       for (const event of page.events) {
+        if (!this.leads) return;
         await this.inTransaction(position, { events: [event], scannedTo: event.position });
         position = event.position;
       }
