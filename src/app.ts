@@ -18,13 +18,14 @@ import { createMetrics } from './observability/metrics';
 import { TRACING_OFF, type Tracing } from './observability/tracing';
 import { startTracing as startTracingSdk } from './observability/tracing-sdk';
 import { Lanes } from './commands/lanes';
-import { Leadership } from './projections/leadership';
+import { Leadership } from './log/leadership';
 import { ProjectionRunner } from './projections/runner';
 import { Relay, type RelayState } from './relay/relay';
 import { ReadModelFeed } from './subscriptions/read-model-feed';
-import { LogTailer } from './subscriptions/tailer';
-import { PROJECTION_STATUSES, type Projector } from './projections/types';
-import type { WorkerOptions } from './projections/worker';
+import { LogTailer } from './log/tailer';
+import { PROJECTION_STATUSES } from './log/checkpoints';
+import type { Projector } from './projections/types';
+import type { ProjectionOptions } from './projections/projector-processor';
 import { createHttpServer } from './edge/http-server';
 import type { Services } from './services';
 import { EVENT_SCHEMAS, PROJECTORS, SLICES } from './slices';
@@ -36,7 +37,7 @@ const SUBSCRIPTION_WINDOW_BYTES = 64 * 2 ** 20;
 
 export type StartOptions = {
   /** Test seams for the projection runner. */
-  projection?: Pick<WorkerOptions, 'beforeCommit'>;
+  projection?: Pick<ProjectionOptions, 'beforeCommit'>;
   /** Sees every SQL statement sent through Prisma (tests count the query tables' reads: nested loads are batched). */
   onQuery?: (sql: string) => void;
   projectors?: readonly Projector[];
@@ -112,6 +113,8 @@ export async function startOrderstream(
       tracing,
     });
     await notifier.listen();
+    // Every processor's commit sends it; readers and read-your-writes waits hear it, in every instance.
+    const checkpoints = notifier.channel(CHECKPOINTS_CHANNEL);
     // The one live reader of the log in this process, for the subscriptions and the projectors alike: started
     // first, so that its window begins at the head before any projector looks there (one behind it reads the log).
     const tailer = new LogTailer(store, logger, {
@@ -120,18 +123,16 @@ export async function startOrderstream(
       windowSize: config.subscriptionWindow,
       windowBytes: SUBSCRIPTION_WINDOW_BYTES,
       tracing,
+      checkpoints,
     });
     await tailer.start();
-    // A projector's commit moves the readers' horizon too (see ProjectionRunner.start).
-    const untailCheckpoints = notifier.channel(CHECKPOINTS_CHANNEL).onWake(() => tailer.horizonMoved());
-    cleanups.push(async () => untailCheckpoints());
     cleanups.push(() => tailer.stop());
     const projections = new ProjectionRunner({
       prisma,
       batchPool,
       store,
-      recentLog: tailer,
-      checkpoints: notifier.channel(CHECKPOINTS_CHANNEL),
+      window: tailer,
+      checkpoints,
       connection: connectionConfig(databaseUrl),
       logger,
       tracing,
@@ -164,7 +165,8 @@ export async function startOrderstream(
       const running = new Relay({
         prisma,
         store,
-        checkpoints: notifier.channel(CHECKPOINTS_CHANNEL),
+        window: tailer,
+        checkpoints,
         leadership,
         publisher: createPublisher(bus.url, { logger }),
         logger,

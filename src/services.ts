@@ -7,7 +7,7 @@ import type { Tracing } from './observability/tracing';
 import type { ProjectionRunner } from './projections/runner';
 import type { Relay } from './relay/relay';
 import type { ReadModelFeed } from './subscriptions/read-model-feed';
-import type { LogTailer } from './subscriptions/tailer';
+import type { LogTailer } from './log/tailer';
 
 /**
  * The infrastructure resolvers reach through the context: one instance per server process. Slices' commands are

@@ -13,7 +13,7 @@ import {
   CHECKPOINTS_CHANNEL,
   type StoredEvent,
 } from '../../src/eventstore';
-import { Leadership } from '../../src/projections/leadership';
+import { Leadership } from '../../src/log/leadership';
 import { Relay } from '../../src/relay/relay';
 import { EVENT_SCHEMAS } from '../../src/slices';
 import { graphqlClient } from '../lib/graphql';

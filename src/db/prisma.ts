@@ -15,9 +15,9 @@ import { PrismaClient, type Prisma } from '../generated/prisma/client';
  * Three things stay on node-postgres (`pg`), each because Prisma has no equivalent:
  * - LISTEN and NOTIFY (eventstore/wakeups.ts): Prisma has no notification API, and a listener needs a session of
  *   its own;
- * - session advisory locks (projections/leadership.ts): a lock lives as long as one session, and Prisma's pool
+ * - session advisory locks (log/leadership.ts): a lock lives as long as one session, and Prisma's pool
  *   gives no session affinity;
- * - the projectors' batch transactions (projections/batch-transaction.ts and the projector statements of each
+ * - the projectors' batch transactions (log/commit.ts and the projector statements of each
  *   read-model module): they run pipelined, BEGIN, the checkpoint move and the projector's statements on the wire
  *   together, while a Prisma interactive transaction sends each statement only after the previous one's answer
  *   (measured: BEGIN, each statement and COMMIT, one round trip each).

@@ -36,7 +36,7 @@ class Params {
   }
 }
 
-/** A NOTIFY the append's statement sends itself, at its commit (see WakeUps.claim). */
+/** A NOTIFY the append's statement sends itself, at its commit (see WakeUps.send). */
 export type Notification = { channel: string; payload: string };
 
 /**

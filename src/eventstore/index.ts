@@ -16,7 +16,15 @@ export type { StreamRange } from './read-stream';
 export type { LoadedStream, NewSnapshot, Snapshot, SnapshotFit } from './snapshots';
 export * from './types';
 export type { EventSchemas, Upcaster } from './upcasting';
-export { CHECKPOINTS_CHANNEL, EVENTS_CHANNEL, Notifier, type Wake, type WakeUps } from './wakeups';
+export {
+  CHECKPOINTS_CHANNEL,
+  EVENTS_CHANNEL,
+  Notifier,
+  type Carry,
+  type OutgoingWake,
+  type Wake,
+  type WakeUps,
+} from './wakeups';
 
 export type EventStore = ReturnType<typeof createEventStore>;
 
@@ -43,16 +51,15 @@ export function createEventStore(
         schemaVersion: e.schemaVersion ?? currentVersion(e.eventType),
       }));
       // The append carries its own NOTIFY when none of this process's is under way: no statement of its own.
-      const claim = wakeUps.claim();
+      const wake = wakeUps.send('shared');
       let result: AppendResult;
       try {
-        result = await append(prisma, { ...request, events }, hooks.tracing, claim);
+        result = await append(prisma, { ...request, events }, hooks.tracing, wake.notify);
       } catch (error) {
-        claim?.done(false);
+        wake.sent(false);
         throw error;
       }
-      if (claim) claim.done(true);
-      else wakeUps.poke();
+      wake.sent(true);
       hooks.appended?.(events.map((e) => e.eventType));
       return result;
     },

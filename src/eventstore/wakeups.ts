@@ -16,25 +16,28 @@ type Logger = { warn(obj: object, msg: string): void };
  */
 export type Wake = 'news' | 'settled';
 
-/** A data-less signal: poke it after a commit; listeners in this process and in every other one wake up. */
-export type WakeUps = {
-  poke(): void;
-  /**
-   * For a transaction that sends the wake-up itself, delivered at its commit and with nothing sent after it:
-   * the statement to run inside it, and `committed()` to call once it has committed (wakes this process).
-   */
-  readonly inTransaction: { statement: { name: string; text: string; values: unknown[] }; committed(): void };
-  /**
-   * For a statement that can send the wake-up itself (`pg_notify(channel, payload)`, delivered at its commit):
-   * the arguments, when no NOTIFY of this process is in flight on the channel, so that the statement is that
-   * NOTIFY; undefined otherwise (then `poke()` after it, as usual). A claim ends with `done`, once the statement
-   * has committed or failed.
-   */
-  claim(): WakeClaim | undefined;
-  onWake(fn: (wake: Wake) => void): () => void;
+/**
+ * How a write sends its wake-up. `alone`: on its own, after the write (coalesced with this process's others).
+ * `shared`: carried by the write's own statement when no NOTIFY of this process is under way on the channel (many
+ * concurrent writers then share one), else alone. `carried`: always carried by the write's transaction (a writer
+ * that commits rarely, so its NOTIFY serialises little).
+ */
+export type Carry = 'alone' | 'shared' | 'carried';
+
+/** A wake-up under way: `notify`, when given, goes into the write (`pg_notify(channel, payload)`). */
+export type OutgoingWake = {
+  notify?: { channel: string; payload: string };
+  /** Call once the write has committed or failed: wakes this process, and sends the NOTIFY if nothing carried it. */
+  sent(committed: boolean): void;
 };
 
-export type WakeClaim = { channel: string; payload: string; done(committed: boolean): void };
+/** A data-less signal: sent after a commit, it wakes listeners in this process and in every other one. */
+export type WakeUps = {
+  send(carry?: Carry): OutgoingWake;
+  /** A wake-up sent alone: `send().sent(true)`. */
+  poke(): void;
+  onWake(fn: (wake: Wake) => void): () => void;
+};
 
 /**
  * Cross-process wake-ups over LISTEN/NOTIFY. They carry no data (the database is the truth), so they can be
@@ -46,7 +49,7 @@ export type WakeClaim = { channel: string; payload: string; done(committed: bool
 export class Notifier {
   private readonly local = new EventEmitter();
   private readonly inFlight = new Set<string>();
-  /** Channels whose NOTIFY a statement is carrying (see claim). */
+  /** Channels whose NOTIFY a write is carrying for every writer of this process (see claim). */
   private readonly claimed = new Set<string>();
   private readonly pending = new Set<string>();
   private readonly channels = new Set<string>();
@@ -66,13 +69,26 @@ export class Notifier {
   channel(name: string): WakeUps {
     this.channels.add(name);
     if (this.listener) void this.listener.query(`LISTEN ${name}`).catch(() => undefined);
+    const send = (carry: Carry = 'alone'): OutgoingWake => {
+      const shared = carry === 'shared' && this.claim(name);
+      if (!shared && carry !== 'carried') {
+        return {
+          sent: (committed) => {
+            if (committed) this.poke(name);
+          },
+        };
+      }
+      return {
+        notify: { channel: name, payload: this.origin },
+        sent: (committed) => {
+          if (shared) this.claimed.delete(name);
+          if (committed) this.local.emit(name, 'news');
+        },
+      };
+    };
     return {
-      poke: () => this.poke(name),
-      inTransaction: {
-        statement: this.statement(name),
-        committed: () => this.local.emit(name, 'news'),
-      },
-      claim: () => this.claim(name),
+      send,
+      poke: () => send().sent(true),
       onWake: (fn) => {
         this.local.on(name, fn);
         return () => this.local.off(name, fn);
@@ -89,17 +105,10 @@ export class Notifier {
    * meanwhile do not wait for it (an append can wait long on a row lock): they send their own NOTIFY, coalesced as
    * usual. No `settled` wake-up follows a claim: its NOTIFY had no transaction of its own.
    */
-  private claim(name: string): WakeClaim | undefined {
-    if (this.inFlight.has(name) || this.claimed.has(name) || this.closed) return undefined;
+  private claim(name: string): boolean {
+    if (this.inFlight.has(name) || this.claimed.has(name) || this.closed) return false;
     this.claimed.add(name);
-    return {
-      channel: name,
-      payload: this.origin,
-      done: (committed) => {
-        this.claimed.delete(name);
-        if (committed) this.local.emit(name, 'news');
-      },
-    };
+    return true;
   }
 
   private poke(name: string): void {

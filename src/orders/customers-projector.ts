@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../eventstore/types';
 import { decodeOrderEvent } from './events';
-import type { Projector, ProjectionTx, ReadModelChange } from '../projections/types';
+import type { ProjectedBatch, Projector, ProjectionTx } from '../projections/types';
 import { Decimal, type Money } from '../shared/money';
 import {
   CUSTOMER_MODEL,
@@ -39,7 +39,7 @@ type Decoded = { customer: ReturnType<typeof decodeCustomerEvent> } | { order: R
  * orders). Order events are attributed through the projector's own memo of each order (customer_orders), and an
  * order event at or below the memo's version is skipped, so re-applying changes nothing.
  */
-async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<ReadModelChange<CustomerRecord>[]> {
+async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<ProjectedBatch<CustomerRecord>> {
   // Each event decoded once, by its own slice's decoder.
   const decoded: Decoded[] = events.map((e) =>
     e.aggregateType === 'Customer' ? { customer: decodeCustomerEvent(e) } : { order: decodeOrderEvent(e) },
@@ -121,14 +121,11 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
   }
 
   const changed = [...changedCustomers].map((id) => customers.get(id)!);
-  await tx.finish(
-    writeCustomers(
-      tx,
-      changed,
-      [...changedMemos].map((id) => memos.get(id)!),
-    ),
-  );
-  return changed.map((row) => ({ model: CUSTOMER_MODEL, id: row.id, row }));
+  const memoRows = [...changedMemos].map((id) => memos.get(id)!);
+  return {
+    changes: changed.map((row) => ({ model: CUSTOMER_MODEL, id: row.id, row })),
+    write: (tx) => writeCustomers(tx, changed, memoRows),
+  };
 }
 
 export const customersProjector: Projector = {

@@ -6,9 +6,10 @@ import { connectionConfig, createPool } from '../db/pool';
 import { createPrisma } from '../db/prisma';
 import { createEventStore, EVENTS_CHANNEL, Notifier } from '../eventstore';
 import { createLogger } from '../logger';
-import { readCheckpoint, requestRebuild, clearFailure, readCheckpoints } from './checkpoints';
-import { Leadership } from './leadership';
-import { ProjectorWorker } from './worker';
+import { readCheckpoint, requestRebuild, clearFailure, readCheckpoints } from '../log/checkpoints';
+import { Leadership } from '../log/leadership';
+import type { Processor } from '../log/processor';
+import { projectorProcessor } from './projector-processor';
 
 const USAGE = `usage: npm run projections -- <command>
   status            every projector's checkpoint, state and lag
@@ -65,23 +66,26 @@ async function main(): Promise<void> {
     }
     // If no running service leads this projector, this process does the rebuild itself.
     const leadership = new Leadership(connectionConfig(databaseUrl), logger);
-    let worker: ProjectorWorker | undefined;
+    let processor: Processor | undefined;
     if (await leadership.tryAcquire(projector.name)) {
-      worker = new ProjectorWorker(projector, {
-        prisma,
-        batchPool,
-        store,
-        leadership,
-        logger,
-        options: {
-          batchSize: config.projectionBatchSize,
-          rebuildBatchSize: config.rebuildBatchSize,
-          batchBytes: config.projectionBatchBytes,
-          pollMs: 200,
+      processor = projectorProcessor(
+        projector,
+        {
+          prisma,
+          batchPool,
+          store,
+          leadership,
+          logger,
+          options: {
+            batchSize: config.projectionBatchSize,
+            rebuildBatchSize: config.rebuildBatchSize,
+            batchBytes: config.projectionBatchBytes,
+            pollMs: 200,
+          },
         },
-        committed: () => undefined,
-      });
-      worker.start();
+        { committed: () => undefined },
+      );
+      processor.start();
     } else {
       console.error(`${name} is led by a running service; following its rebuild`);
     }
@@ -106,7 +110,7 @@ async function main(): Promise<void> {
     console.log(
       `${name} rebuilt: ${total.toLocaleString()} events in ${seconds.toFixed(1)} s (${Math.round(total / Math.max(seconds, 0.001)).toLocaleString()} events/s)`,
     );
-    await worker?.stop();
+    await processor?.stop();
     await leadership.close();
     await notifier.close();
   } finally {

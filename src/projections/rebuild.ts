@@ -1,19 +1,18 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type { PrismaClient } from '../db/prisma';
 import type { Logger } from 'pino';
 import type { EventStore } from '../eventstore';
 import { pageWithinBytes } from '../eventstore/event-size';
 import { isTransient } from '../db/sql-errors';
-import { inBatchTransaction } from './batch-transaction';
+import { CheckpointMoved, commitBatch, inBatchTransaction, type Statements } from '../log/commit';
 import { ident } from './table-columns';
 import {
-  CheckpointMoved,
   completeRebuild,
   markRebuilding,
   readCheckpoint,
   recordRebuildProgress,
   requestRebuildAgain,
-} from './checkpoints';
+} from '../log/checkpoints';
 import type { CheckpointRow, Projector } from './types';
 
 const SUFFIX = '__rebuild';
@@ -40,7 +39,7 @@ export async function dropShadowTables(prisma: PrismaClient, projector: Projecto
  * Puts the rebuilt tables in place of the live ones inside the caller's transaction, so readers see either the
  * old tables or the new ones, never a mix. Readers are blocked only for the moment the renames take.
  */
-export async function swapInShadowTables(client: PoolClient, projector: Projector): Promise<void> {
+export async function swapInShadowTables(client: Statements, projector: Projector): Promise<void> {
   const live = projector.tables.map(ident).join(', ');
   await client.query(`LOCK TABLE ${live} IN ACCESS EXCLUSIVE MODE`);
   for (const table of projector.tables) {
@@ -49,7 +48,7 @@ export async function swapInShadowTables(client: PoolClient, projector: Projecto
   }
 }
 
-/** What a rebuild needs of the worker that runs it. */
+/** What a rebuild needs of the processor that runs it. */
 export type RebuildHost = {
   projector: Projector;
   prisma: PrismaClient;
@@ -59,9 +58,9 @@ export type RebuildHost = {
   logger: Logger;
   batchSize: number;
   batchBytes: number;
-  /** False once the worker stops or loses the lead: the rebuild gives up. */
+  /** False once the processor stops or loses the lead: the rebuild gives up. */
   mayGoOn(): boolean;
-  /** The worker is stopping: the fresh tables are dropped on the way out. */
+  /** The processor is stopping: the fresh tables are dropped on the way out. */
   stopping(): boolean;
   /** Applies the live tables' next batch, so reads (and read-your-writes) do not stall for the rebuild. */
   catchUpLive(from: bigint): Promise<unknown>;
@@ -100,18 +99,14 @@ export async function rebuildProjector(host: RebuildHost, checkpoint: Checkpoint
         }
       }
       try {
-        await inBatchTransaction(host.batchPool, async (client, commit) => {
-          const record = () => recordRebuildProgress(client, name, page.scannedTo, events + page.events.length);
-          let recorded: Promise<void> | undefined;
-          // The progress and COMMIT go out right behind the projector's last writes (see ProjectionTx.finish).
-          const finish = <W>(writes: Promise<W>): Promise<W> => {
-            recorded = record();
-            recorded.catch(() => undefined);
-            commit();
-            return writes;
-          };
-          await projector.apply(page.events, { client, table: shadow, finish });
-          await (recorded ?? record());
+        // The progress goes out right behind the projector's last writes, and COMMIT behind it.
+        await commitBatch(host.batchPool, {
+          apply: async (client) => {
+            const tx = { client, table: shadow };
+            const batch = await projector.apply(page.events, tx);
+            return { write: () => batch.write(tx), result: undefined };
+          },
+          close: (client) => recordRebuildProgress(client, name, page.scannedTo, events + page.events.length),
         });
       } catch (error) {
         if (isTransient(error)) throw error;

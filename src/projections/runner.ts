@@ -3,28 +3,30 @@ import type { PrismaClient } from '../db/prisma';
 import type { Logger } from 'pino';
 import type { EventStore, WakeUps } from '../eventstore';
 import type { Tracing } from '../observability/tracing';
-import { clearFailure, readCheckpoints, requestRebuild } from './checkpoints';
-import { Leadership } from './leadership';
-import { ProjectionProgress, type WaitOutcome } from './progress';
-import type { CheckpointRow, Projector, ReadModel, RecentLog } from './types';
-import { ProjectorWorker, type WorkerOptions } from './worker';
+import { clearFailure, readCheckpoints, requestRebuild } from '../log/checkpoints';
+import { ProjectionProgress, type WaitOutcome } from '../log/fence';
+import { Leadership } from '../log/leadership';
+import type { Processor } from '../log/processor';
+import type { LogWindow } from '../log/tailer';
+import { projectorProcessor, type ProjectionOptions } from './projector-processor';
+import type { CheckpointRow, Projector, ReadModel } from './types';
 import { WrittenRows } from './written-rows';
 
 export type RunnerDeps = {
   prisma: PrismaClient;
-  /** Pipelined connections for the projectors' batch transactions (see ProjectorWorker.commitBatch). */
+  /** Pipelined connections for the projectors' batch transactions (see log/commit.ts). */
   batchPool: Pool;
   store: EventStore;
   /** The process's live log reader, started before the runner: projectors near the head take their events there. */
-  recentLog?: RecentLog;
+  window?: LogWindow;
   /** Sent by every committed batch, heard by every instance (read-your-writes waits on it). */
   checkpoints: WakeUps;
   connection: ClientConfig;
   logger: Logger;
-  /** Each projector's live batches are spans (see ProjectorWorker). */
+  /** Each projector's live batches are spans (see Processor). */
   tracing?: Tracing;
   projectors: readonly Projector[];
-  options: WorkerOptions;
+  options: ProjectionOptions;
   /** After each committed live batch: how long its transaction took (metrics). */
   batchDone?(projector: string, seconds: number): void;
 };
@@ -37,7 +39,7 @@ export type ProjectionReport = CheckpointRow & { lag: number; leader: boolean };
  * (ProjectionProgress), and what did it just write (WrittenRows).
  */
 export class ProjectionRunner {
-  private readonly workers: ProjectorWorker[];
+  private readonly processors: Processor[];
   private readonly leadership: Leadership;
   private readonly progress: ProjectionProgress;
   private readonly written = new WrittenRows();
@@ -46,32 +48,36 @@ export class ProjectionRunner {
   constructor(private readonly deps: RunnerDeps) {
     this.leadership = new Leadership(deps.connection, deps.logger);
     this.progress = new ProjectionProgress(deps.prisma, deps.projectors, (name) => this.leadership.holds(name));
-    this.workers = deps.projectors.map(
-      (projector) =>
-        new ProjectorWorker(projector, {
+    this.processors = deps.projectors.map((projector) => {
+      const { name } = projector;
+      return projectorProcessor(
+        projector,
+        {
           prisma: deps.prisma,
           batchPool: deps.batchPool,
           store: deps.store,
-          recentLog: deps.recentLog,
+          window: deps.window,
           leadership: this.leadership,
           logger: deps.logger,
           tracing: deps.tracing,
+          checkpoints: deps.checkpoints,
           options: deps.options,
-          announce: deps.checkpoints.inTransaction.statement,
-          committed: (name, position, changes) => {
+        },
+        {
+          committed: (position, changes) => {
             this.written.remember(name, changes);
             this.progress.advanced(name, position);
-            deps.checkpoints.inTransaction.committed();
           },
-          leading: (name) => this.written.forget(name),
-          batchDone: deps.batchDone,
-          failed: (name) => {
+          leading: () => this.written.forget(name),
+          batchDone: deps.batchDone && ((seconds) => deps.batchDone!(name, seconds)),
+          failed: () => {
             this.progress.markFailed(name);
-            // Other instances re-read the checkpoints when poked while their mutations wait.
+            // Other instances re-read the checkpoints when poked while their reads wait for it.
             deps.checkpoints.poke();
           },
-        }),
-    );
+        },
+      );
+    });
   }
 
   get projectorNames(): string[] {
@@ -80,23 +86,14 @@ export class ProjectionRunner {
 
   async start(): Promise<void> {
     await this.progress.refresh();
-    this.unsubscribe.push(this.deps.store.onAppended(() => this.workers.forEach((w) => w.poke())));
-    const recent = this.deps.recentLog?.listen(() => this.workers.forEach((w) => w.poke()));
-    if (recent) this.unsubscribe.push(() => recent.close());
-    this.unsubscribe.push(
-      this.deps.checkpoints.onWake(() => {
-        // A projector's commit also moves the log readers' horizon: events appended while its transaction was
-        // open become readable only now, and no append will announce them again.
-        this.workers.forEach((w) => w.poke());
-        void this.progress.refreshIfWaiting();
-      }),
-    );
-    for (const worker of this.workers) worker.start();
+    // Another instance's commit may be what a waiting read needs (each processor looks again by itself).
+    this.unsubscribe.push(this.deps.checkpoints.onWake(() => void this.progress.refreshIfWaiting()));
+    for (const worker of this.processors) worker.start();
   }
 
   async stop(): Promise<void> {
     this.unsubscribe.forEach((u) => u());
-    await Promise.all(this.workers.map((w) => w.stop()));
+    await Promise.all(this.processors.map((w) => w.stop()));
     await this.leadership.close();
     this.progress.wakeAll();
   }
@@ -151,13 +148,13 @@ export class ProjectionRunner {
   async retry(name: string): Promise<boolean> {
     const cleared = await clearFailure(this.deps.prisma, name);
     if (cleared) this.progress.retried(name);
-    this.workers.forEach((w) => w.refresh());
+    this.processors.forEach((w) => w.refresh());
     return cleared;
   }
 
   async rebuild(name: string): Promise<boolean> {
     const requested = await requestRebuild(this.deps.prisma, name);
-    this.workers.forEach((w) => w.refresh());
+    this.processors.forEach((w) => w.refresh());
     return requested;
   }
 

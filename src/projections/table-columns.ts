@@ -1,5 +1,6 @@
-import { types, type PoolClient, type QueryResultRow } from 'pg';
+import { types, type QueryResultRow } from 'pg';
 import { Prisma } from '../generated/prisma/client';
+import type { Statements } from '../log/commit';
 
 /** One column of a query table: its name in SQL, the row field it maps to (Prisma's name for it), its SQL type. */
 export type Column<Row> = readonly [column: string, field: keyof Row & string, type: string];
@@ -40,7 +41,7 @@ export function tableStatements<Row extends QueryResultRow>(
     .map(([column]) => `${column} = EXCLUDED.${column}`)
     .join(', ');
   return {
-    async load(client: PoolClient, table: string, keys: readonly string[]): Promise<Row[]> {
+    async load(client: Statements, table: string, keys: readonly string[]): Promise<Row[]> {
       if (keys.length === 0) return [];
       const { rows } = await client.query<Row>({
         name: `load:${table}`,
@@ -55,7 +56,7 @@ export function tableStatements<Row extends QueryResultRow>(
      * would otherwise wait for another's answer to know its keys. `name` names the prepared statement.
      */
     async loadWhere(
-      client: PoolClient,
+      client: Statements,
       table: string,
       name: string,
       condition: string,
@@ -69,7 +70,7 @@ export function tableStatements<Row extends QueryResultRow>(
       });
       return rows;
     },
-    async upsert(client: PoolClient, table: string, rows: readonly Row[]): Promise<void> {
+    async upsert(client: Statements, table: string, rows: readonly Row[]): Promise<void> {
       if (rows.length === 0) return;
       await client.query({
         name: `upsert:${table}`,

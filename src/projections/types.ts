@@ -1,5 +1,7 @@
-import type { PoolClient } from 'pg';
 import type { StoredEvent } from '../eventstore/types';
+import type { Statements } from '../log/commit';
+
+export { PROJECTION_STATUSES, type CheckpointRow, type ProjectionStatus } from '../log/checkpoints';
 
 /**
  * A read model's name, typed with its row: the key under which a projector reports its rows and readers ask for
@@ -14,22 +16,25 @@ export function readModel<Row>(name: string): ReadModel<Row> {
 /** What a projector's batch hands back: the rows it changed, which the runner keeps for subscribers. */
 export type ReadModelChange<Row = unknown> = { model: ReadModel<Row>; id: string; row: Row };
 
-/** The transaction a projector writes through, and the real names of its tables (a rebuild uses shadow tables). */
-export type ProjectionTx = {
-  client: PoolClient;
-  table(name: string): string;
-  /**
-   * Hands over the batch's last statements, already issued (e.g. `tx.finish(writeRows(tx, ...))`): the
-   * transaction's COMMIT may then go out right behind them, in the same write, rather than a round trip after
-   * they answer. Nothing may be sent through `client` after this. Resolves or rejects as `writes` does (a failed
-   * write fails the batch: the transaction then ends in a rollback, whatever was sent behind it).
-   */
-  finish<T>(writes: Promise<T>): Promise<T>;
-};
+/** The transaction a projector reads and writes through, and the real names of its tables (a rebuild uses shadow tables). */
+export type ProjectionTx = { client: Statements; table(name: string): string };
 
 /**
- * A projector turns events into query tables. `apply` must only write through `tx`: the runner commits those
- * writes together with the projector's checkpoint, so each event's effect lands exactly once.
+ * A batch folded: the rows it changed (kept for subscribers) and the statements that store them. `write` sends
+ * every statement before it returns; how and when the batch commits is not the projector's concern.
+ */
+export type ProjectedBatch<Row = unknown> = {
+  changes: ReadModelChange<Row>[];
+  write(tx: ProjectionTx): Promise<unknown>;
+};
+
+/** Nothing to write. */
+export const NO_CHANGES: ProjectedBatch<never> = { changes: [], write: () => Promise.resolve() };
+
+/**
+ * A projector turns events into query tables: `apply` reads what the batch needs through `tx` and folds the
+ * events, and says what to write. The processor commits those writes together with the projector's checkpoint,
+ * so each event's effect lands exactly once.
  */
 export type Projector = {
   name: string;
@@ -39,33 +44,5 @@ export type Projector = {
   eventTypes: readonly string[];
   /** The tables it owns and alone writes; a rebuild builds fresh copies of these and swaps them in. */
   tables: readonly string[];
-  apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<ReadModelChange[]>;
-};
-
-export const PROJECTION_STATUSES = ['RUNNING', 'FAILED', 'REBUILDING'] as const;
-export type ProjectionStatus = (typeof PROJECTION_STATUSES)[number];
-
-export type CheckpointRow = {
-  name: string;
-  version: number;
-  position: bigint;
-  status: ProjectionStatus;
-  lastError: string | null;
-  failedEventId: string | null;
-  rebuildRequestedAt: Date | null;
-  rebuildEvents: bigint | null;
-  updatedAt: Date;
-};
-
-/**
- * The process's live reader of the log (the subscriptions' tailer): its latest events in memory, read once for
- * everything in the process that follows the head. See ProjectorWorker.liveBatch.
- */
-export type RecentLog = {
-  /** Every event at or below it has been read. */
-  readonly head: bigint;
-  /** Up to `max` events after `position`, in log order; undefined when the window no longer reaches back to it. */
-  eventsAfter(position: bigint, max: number): readonly StoredEvent[] | undefined;
-  /** Called after each page the reader takes in. */
-  listen(listener: () => void): { close(): void };
+  apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<ProjectedBatch>;
 };

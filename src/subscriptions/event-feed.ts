@@ -2,7 +2,7 @@ import type { EventFilter, EventStore, StoredEvent } from '../eventstore';
 import { matchesFilter } from '../eventstore/event-filter';
 import { withinBytes } from '../eventstore/event-size';
 import { takeTurn } from './fair-share';
-import type { LogTailer } from './tailer';
+import type { LogTailer } from '../log/tailer';
 
 /** From the window: references to shared events, so a page costs little. */
 const PAGE = 500;

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/prisma';
-import { ConsumerLoop } from '../eventstore/consumer-loop';
+import { ConsumerLoop } from '../log/loop';
+import type { LogTailer } from '../log/tailer';
 import type { ProjectionRunner } from '../projections/runner';
 import type { ReadModel } from '../projections/types';
 import { RowUpdates, type LiveRow } from './row-updates';
-import type { LogTailer } from './tailer';
 
 /**
  * A read model subscribers can follow, as its slice registers it: which events change which of its rows, which

@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import type { Statements } from '../../src/log/commit';
 import { PROJECTORS } from '../../src/slices';
 import type { Projector } from '../../src/projections/types';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -25,15 +25,18 @@ function probeProjector(opts: { failOn?: () => string | undefined } = {}): Proje
       'CustomerDeactivated',
     ],
     tables: ['probe_events'],
-    async apply(events, tx) {
+    async apply(events) {
       for (const event of events) {
         if (opts.failOn?.() === event.eventType) throw new Error(`probe refuses ${event.eventType}`);
       }
-      await tx.client.query(
-        `INSERT INTO "${tx.table('probe_events')}" (event_id, position) SELECT * FROM unnest($1::uuid[], $2::bigint[])`,
-        [events.map((e) => e.eventId), events.map((e) => e.position.toString())],
-      );
-      return [];
+      return {
+        changes: [],
+        write: (tx) =>
+          tx.client.query(
+            `INSERT INTO "${tx.table('probe_events')}" (event_id, position) SELECT * FROM unnest($1::uuid[], $2::bigint[])`,
+            [events.map((e) => e.eventId), events.map((e) => e.position.toString())],
+          ),
+      };
     },
   };
 }
@@ -69,7 +72,7 @@ describe('a projector transaction killed mid-batch', () => {
         projection: {
           // After the projector's writes, before its checkpoint and commit: every 7th batch, the connection dies,
           // as it would if the process were killed there. PostgreSQL rolls the whole batch back.
-          async beforeCommit(_name: string, client: PoolClient) {
+          async beforeCommit(_name: string, client: Statements) {
             if (++batches % 7 === 0) {
               kills++;
               await client.query('SELECT pg_terminate_backend(pg_backend_pid())');
@@ -190,19 +193,20 @@ describe('a projector whose last write fails in the database, its COMMIT already
       version: 1,
       eventTypes: ['OrderPlaced', 'OrderPaid', 'OrderShipped'],
       tables: ['probe_seen', 'probe_checked'],
-      async apply(events, tx) {
+      async apply(events) {
         const ids = events.map((e) => e.eventId);
-        // Both statements, then the transaction's COMMIT, leave together (tx.finish).
-        await tx.finish(
-          Promise.all([
-            tx.client.query(`INSERT INTO "${tx.table('probe_seen')}" SELECT unnest($1::uuid[])`, [ids]),
-            tx.client.query(`INSERT INTO "${tx.table('probe_checked')}" SELECT * FROM unnest($1::uuid[], $2::text[])`, [
-              ids,
-              events.map((e) => e.eventType),
+        // Both statements, then the transaction's COMMIT, leave together.
+        return {
+          changes: [],
+          write: (tx) =>
+            Promise.all([
+              tx.client.query(`INSERT INTO "${tx.table('probe_seen')}" SELECT unnest($1::uuid[])`, [ids]),
+              tx.client.query(
+                `INSERT INTO "${tx.table('probe_checked')}" SELECT * FROM unnest($1::uuid[], $2::text[])`,
+                [ids, events.map((e) => e.eventType)],
+              ),
             ]),
-          ]),
-        );
-        return [];
+        };
       },
     };
     server = await startTestServer({}, { db, projectors: [...PROJECTORS, sqlProbe] });

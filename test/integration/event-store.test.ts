@@ -267,12 +267,12 @@ describe('wake-ups', () => {
     try {
       const wakeUps = here.channel('orderstream_test_claim');
       // A statement (an append waiting on a row lock, say) has claimed the NOTIFY and not finished.
-      const claim = wakeUps.claim();
-      expect(claim).toBeDefined();
-      expect(wakeUps.claim()).toBeUndefined();
+      const claim = wakeUps.send('shared');
+      expect(claim.notify).toBeDefined();
+      expect(wakeUps.send('shared').notify).toBeUndefined();
       wakeUps.poke();
       await eventually(async () => expect(heard).toBe(1));
-      claim!.done(true);
+      claim.sent(true);
     } finally {
       await here.close();
       await elsewhere.end();

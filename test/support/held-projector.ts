@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import type { Statements } from '../../src/log/commit';
 
 /**
  * A seam on one projector's live batches (`StartOptions.projection.beforeCommit`): `hold()` keeps its next batch
@@ -11,7 +11,7 @@ export function heldProjector(name: string) {
   let release: () => void = () => undefined;
   let holding: () => void = () => undefined;
   return {
-    beforeCommit: async (projector: string, _client: PoolClient): Promise<void> => {
+    beforeCommit: async (projector: string, _tx: Statements): Promise<void> => {
       if (projector !== name || !held) return;
       holding();
       await held;

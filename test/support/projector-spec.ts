@@ -50,7 +50,10 @@ export function projectorSpec(pool: Pool, projector: Projector) {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        changes.push(...(await projector.apply(batch, { client, table: (t) => t, finish: (writes) => writes })));
+        const tx = { client, table: (t: string) => t };
+        const projected = await projector.apply(batch, tx);
+        await projected.write(tx);
+        changes.push(...projected.changes);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { LogTailer } from '../../src/subscriptions/tailer';
+import { LogTailer } from '../../src/log/tailer';
 import type { FakeLog } from './fake-log';
 
 type WindowOptions = { pageSize: number; windowSize: number; windowBytes: number };

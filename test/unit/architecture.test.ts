@@ -188,7 +188,7 @@ const HOMES: Record<string, string> = {
   events: 'eventstore/',
   processed_commands: 'eventstore/',
   snapshots: 'eventstore/snapshots.ts',
-  projection_checkpoints: 'projections/checkpoints.ts',
+  projection_checkpoints: 'log/checkpoints.ts',
   orders: 'orders/read-model.ts',
   order_status_counts: 'orders/read-model.ts',
   customers: 'customers/read-model.ts',

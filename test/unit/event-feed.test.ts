@@ -1,6 +1,6 @@
 import type { EventFilter } from '../../src/eventstore';
 import { EventFeed } from '../../src/subscriptions/event-feed';
-import { LogTailer } from '../../src/subscriptions/tailer';
+import { LogTailer } from '../../src/log/tailer';
 import { FakeLog } from '../support/fake-log';
 import { reached, tailerFixture } from '../support/tailers';
 

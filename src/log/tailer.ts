@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
-import type { EventStore, StoredEvent } from '../eventstore';
-import { ConsumerLoop } from '../eventstore/consumer-loop';
+import type { EventStore, StoredEvent, WakeUps } from '../eventstore';
+import { ConsumerLoop } from './loop';
 import { approximateJsonBytes } from '../eventstore/event-size';
 import { ATTR_EVENT_COUNT, ATTR_POSITION_TO, ATTR_SUBSCRIBERS_WOKEN } from '../observability/attributes';
 import type { Tracing } from '../observability/tracing';
 
 export type TailListener = (events: readonly StoredEvent[]) => void;
+
+/** What a processor near the head reads instead of the log: the tailer's window, and a call after each page. */
+export type LogWindow = Pick<LogTailer, 'head' | 'eventsAfter' | 'listen'>;
 type Waiter = (quietTo?: bigint) => void;
 
 /**
@@ -43,7 +46,7 @@ export class LogTailer {
    */
   private readonly ownerWaiters = new Map<string, Set<Waiter>>();
   private readonly loop: ConsumerLoop;
-  private unsubscribe: (() => void) | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
     private readonly store: EventStore,
@@ -58,6 +61,8 @@ export class LogTailer {
       windowSize: number;
       windowBytes: number;
       tracing?: Tracing;
+      /** A checkpoint's commit ends a transaction, which may move the readers' horizon too (see horizonMoved). */
+      checkpoints?: WakeUps;
     },
   ) {
     this.loop = new ConsumerLoop({
@@ -81,12 +86,14 @@ export class LogTailer {
   async start(): Promise<void> {
     this.position = await this.store.logHead();
     this.windowStart = this.position;
-    this.unsubscribe = this.store.onAppended((wake) => (wake === 'news' ? this.poke() : this.horizonMoved()));
+    this.unsubscribe.push(this.store.onAppended((wake) => (wake === 'news' ? this.poke() : this.horizonMoved())));
+    const checkpoints = this.options.checkpoints;
+    if (checkpoints) this.unsubscribe.push(checkpoints.onWake(() => this.horizonMoved()));
     this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.unsubscribe?.();
+    this.unsubscribe.forEach((u) => u());
     const stopped = this.loop.stop();
     this.wakeWaiters(true);
     await stopped;

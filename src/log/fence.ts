@@ -1,6 +1,8 @@
 import type { PrismaClient } from '../db/prisma';
 import { readCheckpoints } from './checkpoints';
-import type { Projector } from './types';
+
+/** A processor the fence can wait for: its checkpoint's name, and the event types whose effects it shows. */
+export type Fenced = { readonly name: string; readonly eventTypes: readonly string[] };
 
 /** How stale this process's knowledge that a projector FAILED may be before a wait re-reads the checkpoints. */
 const FAILED_RECHECK_MS = 1000;
@@ -35,7 +37,7 @@ export class ProjectionProgress {
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly projectors: readonly Projector[],
+    private readonly projectors: readonly Fenced[],
     /** Whether this process runs the projector (then its progress here is current without reading the table). */
     private readonly leads: (projector: string) => boolean,
   ) {}
@@ -138,7 +140,7 @@ export class ProjectionProgress {
         for (const row of await readCheckpoints(this.prisma)) {
           this.positions.set(row.name, row.position);
           if (row.status === 'FAILED') this.failed.add(row.name);
-          // A projector run here is known better from its worker (failed(), advanced()): a read that began before
+          // A projector run here is known better from its processor (failed(), advanced()): a read that began before
           // its failure committed would otherwise clear it again.
           else if (!this.leads(row.name)) this.failed.delete(row.name);
         }

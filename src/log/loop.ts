@@ -19,7 +19,7 @@ export type ConsumerLoopOptions = {
 };
 
 /**
- * The loop every consumer of the log runs (projector workers, the live tailer, the read-model feed): step while
+ * The loop every consumer of the log runs (processors, the live tailer, the read-model feed): step while
  * there is work, wait when idle, woken early by `poke()` (an append here, a NOTIFY from elsewhere) or by polling
  * as the fallback, wait `retryMs` after a failure, and stop promptly. A poke that comes while a step runs is not
  * lost: the next wait returns at once. Written once so that each consumer says only what one step is.

@@ -1,12 +1,27 @@
-import type { PoolClient } from 'pg';
 import type { Db } from '../db/prisma';
 import type { ProjectionCheckpoint } from '../generated/prisma/client';
-import { PROJECTION_STATUSES, type CheckpointRow, type ProjectionStatus } from './types';
+import type { Statements } from './commit';
 
 /**
- * Every statement on `projection_checkpoints`. Those inside a projector's batch transaction (advance, rebuild
+ * Every statement on `projection_checkpoints`. Those inside a processor's batch transaction (advance, rebuild
  * progress, complete) run on that transaction's pipelined connection (see db/prisma.ts); the rest through Prisma.
  */
+
+export const PROJECTION_STATUSES = ['RUNNING', 'FAILED', 'REBUILDING'] as const;
+export type ProjectionStatus = (typeof PROJECTION_STATUSES)[number];
+
+/** A row of projection_checkpoints: one per processor (each projector, the relay). */
+export type CheckpointRow = {
+  name: string;
+  version: number;
+  position: bigint;
+  status: ProjectionStatus;
+  lastError: string | null;
+  failedEventId: string | null;
+  rebuildRequestedAt: Date | null;
+  rebuildEvents: bigint | null;
+  updatedAt: Date;
+};
 
 function toStatus(status: string): ProjectionStatus {
   if ((PROJECTION_STATUSES as readonly string[]).includes(status)) return status as ProjectionStatus;
@@ -17,9 +32,6 @@ const toCheckpoint = ({ rebuildPosition: _, ...row }: ProjectionCheckpoint): Che
   ...row,
   status: toStatus(row.status),
 });
-
-/** The checkpoint was not where this worker left it: another instance moved it, so this one does not lead. */
-export class CheckpointMoved extends Error {}
 
 export async function readCheckpoints(db: Db): Promise<CheckpointRow[]> {
   return (await db.projectionCheckpoint.findMany({ orderBy: { name: 'asc' } })).map(toCheckpoint);
@@ -40,8 +52,8 @@ export async function ensureCheckpoint(db: Db, name: string, version: number): P
  * Moves a checkpoint from `from` to `to` inside the batch's transaction. False when someone else moved it first
  * (another instance that also believed it led): the caller must roll back, so no batch applies twice.
  */
-export async function advanceCheckpoint(client: PoolClient, name: string, from: bigint, to: bigint): Promise<boolean> {
-  const { rowCount } = await client.query({
+export async function advanceCheckpoint(tx: Statements, name: string, from: bigint, to: bigint): Promise<boolean> {
+  const { rowCount } = await tx.query({
     name: 'checkpoint-advance',
     text: `UPDATE projection_checkpoints SET position = $3, updated_at = now()
            WHERE name = $1 AND position = $2 AND status <> 'FAILED'`,
@@ -85,12 +97,12 @@ export async function markRebuilding(db: Db, name: string): Promise<void> {
 
 /** How far the fresh tables have got, inside the transaction that wrote them. */
 export async function recordRebuildProgress(
-  client: PoolClient,
+  tx: Statements,
   name: string,
   position: bigint,
   events: number,
 ): Promise<void> {
-  await client.query({
+  await tx.query({
     name: 'checkpoint-rebuild-progress',
     text: 'UPDATE projection_checkpoints SET rebuild_position = $2, rebuild_events = $3 WHERE name = $1',
     values: [name, position.toString(), events],
@@ -107,11 +119,11 @@ export async function requestRebuildAgain(db: Db, name: string, version: number)
  * version, RUNNING. False when the live checkpoint moved meanwhile (another instance took over): roll back.
  */
 export async function completeRebuild(
-  client: PoolClient,
+  tx: Statements,
   name: string,
   { livePosition, position, version }: { livePosition: bigint; position: bigint; version: number },
 ): Promise<boolean> {
-  const { rowCount } = await client.query({
+  const { rowCount } = await tx.query({
     name: 'checkpoint-rebuild-complete',
     text: `UPDATE projection_checkpoints SET position = $3, version = $4, status = 'RUNNING', last_error = NULL,
              failed_event_id = NULL, rebuild_requested_at = NULL, rebuild_position = NULL, rebuild_events = NULL,

@@ -15,7 +15,7 @@ export class Leadership {
   private connecting: Promise<Client> | undefined;
   private readonly held = new Set<string>();
   private closed = false;
-  /** Workers ask concurrently; one connection answers one query at a time. */
+  /** Processors ask concurrently; one connection answers one query at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -51,7 +51,7 @@ export class Leadership {
     this.connecting ??= (async () => {
       const client = new Client(this.connection);
       client.on('error', (error) => {
-        // Losing the connection loses every lock on it: stop leading at once; the workers try again.
+        // Losing the connection loses every lock on it: stop leading at once; the processors try again.
         if (!this.closed) this.logger.warn({ error: error.message }, 'leadership connection lost');
         this.held.clear();
         this.client = undefined;
