@@ -20,7 +20,7 @@ import { PrismaClient, type Prisma } from '../generated/prisma/client';
  * - the projectors' batch transactions (log/commit.ts and the projector statements of each
  *   read-model module): they run pipelined, BEGIN, the checkpoint move and the projector's statements on the wire
  *   together, while a Prisma interactive transaction sends each statement only after the previous one's answer
- *   (measured: BEGIN, each statement and COMMIT, one round trip each).
+ *   (BEGIN, each statement and COMMIT: one round trip each).
  * The migration runner and the embedded database's bootstrap use `pg` too: they run before the schema, or the
  * database, exists, and a migration file is many statements in one simple-protocol query.
  */

@@ -16,12 +16,12 @@ export async function answerWithOwnWrite<
 >(context: GraphQLContext, result: Outcome): Promise<Outcome> {
   const { projections } = context.services;
   const eventTypes = result.events.map((e) => e.eventType);
-  projections.wrote(result.position, eventTypes);
+  projections.fence.wrote(result.position, eventTypes);
   // Nothing is waited for here (a zero timeout), but a FAILED projector will not show this write until an operator
   // retries it: the client should know now rather than find out from a stale query. The command has committed:
   // nothing here may turn its answer into an error (a failed re-read of the checkpoints only loses the warning).
   try {
-    const { failed } = await projections.waitFor(result.position, eventTypes, 0);
+    const { failed } = await projections.fence.waitFor(result.position, eventTypes, 0);
     if (failed.length > 0) warnOnce(context, projectionFailed(failed));
   } catch (error) {
     context.logger.warn({ err: error }, 'could not tell whether a projector has FAILED after a committed command');
@@ -38,7 +38,7 @@ export async function answerWithOwnWrite<
  */
 export async function readsShowWrites(context: GraphQLContext): Promise<void> {
   const { projections, config } = context.services;
-  const { reached, failed } = await projections.waitForWrites(config.readModelWaitMs, context.readAfter);
+  const { reached, failed } = await projections.fence.waitForWrites(config.readModelWaitMs, context.readAfter);
   if (failed.length > 0) warnOnce(context, projectionFailed(failed));
   else if (!reached) {
     warnOnce(context, {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { EventStore, WakeUps } from '../eventstore';
 import type { Tracing } from '../observability/tracing';
 import { clearFailure, readCheckpoints, requestRebuild } from '../log/checkpoints';
-import { ProjectionProgress, type WaitOutcome } from '../log/fence';
+import { ProjectionProgress } from '../log/fence';
 import { Leadership } from '../log/leadership';
 import type { Processor } from '../log/processor';
 import type { LogWindow } from '../log/tailer';
@@ -41,13 +41,17 @@ export type ProjectionReport = CheckpointRow & { lag: number; leader: boolean };
 export class ProjectionRunner {
   private readonly processors: Processor[];
   private readonly leadership: Leadership;
-  private readonly progress: ProjectionProgress;
+  /**
+   * How far this process's projectors have applied the log: what reads wait on (read-your-writes) and what the
+   * read-model feed pushes behind.
+   */
+  readonly fence: ProjectionProgress;
   private readonly written = new WrittenRows();
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(private readonly deps: RunnerDeps) {
     this.leadership = new Leadership(deps.connection, deps.logger);
-    this.progress = new ProjectionProgress(deps.prisma, deps.projectors, (name) => this.leadership.holds(name));
+    this.fence = new ProjectionProgress(deps.prisma, deps.projectors, (name) => this.leadership.holds(name));
     this.processors = deps.projectors.map((projector) => {
       const { name } = projector;
       return projectorProcessor(
@@ -66,12 +70,12 @@ export class ProjectionRunner {
         {
           committed: (position, changes) => {
             this.written.remember(name, changes);
-            this.progress.advanced(name, position);
+            this.fence.advanced(name, position);
           },
           leading: () => this.written.forget(name),
           batchDone: deps.batchDone && ((seconds) => deps.batchDone!(name, seconds)),
           failed: () => {
-            this.progress.markFailed(name);
+            this.fence.markFailed(name);
             // Other instances re-read the checkpoints when poked while their reads wait for it.
             deps.checkpoints.poke();
           },
@@ -85,9 +89,9 @@ export class ProjectionRunner {
   }
 
   async start(): Promise<void> {
-    await this.progress.refresh();
+    await this.fence.refresh();
     // Another instance's commit may be what a waiting read needs (each processor looks again by itself).
-    this.unsubscribe.push(this.deps.checkpoints.onWake(() => void this.progress.refreshIfWaiting()));
+    this.unsubscribe.push(this.deps.checkpoints.onWake(() => void this.fence.refreshIfWaiting()));
     for (const worker of this.processors) worker.start();
   }
 
@@ -95,27 +99,7 @@ export class ProjectionRunner {
     this.unsubscribe.forEach((u) => u());
     await Promise.all(this.processors.map((w) => w.stop()));
     await this.leadership.close();
-    this.progress.wakeAll();
-  }
-
-  /** See ProjectionProgress.waitFor. */
-  waitFor(position: bigint, eventTypes: readonly string[], timeoutMs: number): Promise<WaitOutcome> {
-    return this.progress.waitFor(position, eventTypes, timeoutMs);
-  }
-
-  /** See ProjectionProgress.wrote. */
-  wrote(position: bigint, eventTypes: readonly string[]): void {
-    this.progress.wrote(position, eventTypes);
-  }
-
-  /** See ProjectionProgress.waitForWrites. */
-  waitForWrites(timeoutMs: number, atLeast?: bigint): Promise<WaitOutcome> {
-    return this.progress.waitForWrites(timeoutMs, atLeast);
-  }
-
-  /** The projector's checkpoint as this process knows it. */
-  checkpointOf(name: string): bigint {
-    return this.progress.position(name);
+    this.fence.wakeAll();
   }
 
   /**
@@ -147,7 +131,7 @@ export class ProjectionRunner {
 
   async retry(name: string): Promise<boolean> {
     const cleared = await clearFailure(this.deps.prisma, name);
-    if (cleared) this.progress.retried(name);
+    if (cleared) this.fence.retried(name);
     this.processors.forEach((w) => w.refresh());
     return cleared;
   }

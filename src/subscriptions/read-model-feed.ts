@@ -129,7 +129,7 @@ export class ReadModelFeed {
     const { source, pending, watchers } = channel;
     const upTo = [...batch.values()].reduce((a, b) => (a > b.position ? a : b.position), 0n);
     for (;;) {
-      const { reached, failed } = await this.projections.waitFor(upTo, source.eventTypes, WAIT_SLICE_MS);
+      const { reached, failed } = await this.projections.fence.waitFor(upTo, source.eventTypes, WAIT_SLICE_MS);
       if (this.loop.stopping) return;
       // Another failed projector reading the same events does not hold this model back.
       if (!failed.includes(source.projector)) {
@@ -138,7 +138,7 @@ export class ReadModelFeed {
       }
       // The rows come from their projector: while it is FAILED, what it applied before failing still goes out,
       // and the rest waits for its retry.
-      const applied = this.projections.checkpointOf(source.projector);
+      const applied = this.projections.fence.position(source.projector);
       for (const [id, change] of batch) {
         if (change.position <= applied) continue;
         batch.delete(id);
