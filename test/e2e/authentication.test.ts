@@ -6,11 +6,9 @@ import { getIntrospectionQuery } from 'graphql';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL, type Client } from 'graphql-ws';
 import { decodeJwt, exportSPKI, SignJWT, type JWTPayload } from 'jose';
 import WebSocket from 'ws';
-import { startOrderstream, type Orderstream } from '../../src/app';
 import { ConfigError, loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { signingKey, signWith, startJwksServer, type JwksServer, type SigningKey } from '../support/jwks-server';
+import { signingKey, signWith, type SigningKey } from '../support/jwks-server';
+import { startJwksOrderstream, type JwksOrderstream } from '../support/jwks-orderstream';
 import { collect } from '../support/subscriptions';
 import { startTestServer, TEST_JWT_SECRET, wsRequest, type GraphQLResponse, type TestServer } from '../support/server';
 
@@ -392,42 +390,10 @@ describe('graphql-ws', () => {
 });
 
 describe('JWKS (RS256, ES256)', () => {
-  type JwksOrderstream = { app: Orderstream; jwks: JwksServer; close(): Promise<void> };
-
-  /**
-   * An orderstream that checks tokens against a local JWKS. Not startTestServer: that one mints its admin token
-   * with the server's own secret, which a JWKS-mode server has none of (and both AUTH_* together are refused).
-   */
   async function startWithJwks(keys: readonly SigningKey[]): Promise<JwksOrderstream> {
-    const jwks = await startJwksServer(keys);
-    let db: TestDatabase | undefined;
-    try {
-      db = await createTestDatabase();
-      const config = loadConfig({
-        DATABASE_URL: db.url,
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        AUTH_JWKS_URL: jwks.url,
-        AUTH_ISSUER: ISSUER,
-        AUTH_AUDIENCE: AUDIENCE,
-      });
-      expect(config.auth).toMatchObject({ mode: 'jwks', jwksUrl: jwks.url });
-      const app = await startOrderstream(config, createLogger(config.logLevel));
-      const started = db;
-      return {
-        app,
-        jwks,
-        async close() {
-          await app.stop();
-          await started.drop();
-          await jwks.close();
-        },
-      };
-    } catch (error) {
-      await db?.drop();
-      await jwks.close();
-      throw error;
-    }
+    const started = await startJwksOrderstream(keys, { AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE });
+    expect(started.app.services.config.auth).toMatchObject({ mode: 'jwks', jwksUrl: started.jwks.url });
+    return started;
   }
 
   const staff = { sub: 'idp-staff', role: 'staff', iss: ISSUER, aud: AUDIENCE };

@@ -4,11 +4,8 @@ import net from 'node:net';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { eventually } from '../support/eventually';
-import { signingKey, signWith, startJwksServer, type JwksServer, type SigningKey } from '../support/jwks-server';
-import { startOrderstream, type Orderstream } from '../../src/app';
-import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { startJwksOrderstream, type JwksOrderstream } from '../support/jwks-orderstream';
+import { signingKey, signWith, type SigningKey } from '../support/jwks-server';
 import { startTestServer, type TestServer } from '../support/server';
 
 // What one caller can hold of the server: read inputs, sockets, subscriptions across sockets, bytes, and HTTP
@@ -306,45 +303,29 @@ describe('sockets and operations per caller', () => {
 });
 
 describe('sockets per caller, while a token is being checked', () => {
-  let app: Orderstream;
-  let db: TestDatabase;
-  let jwks: JwksServer;
+  let server: JwksOrderstream;
   let key: SigningKey;
   beforeAll(async () => {
     key = await signingKey('ES256', 'edge');
-    jwks = await startJwksServer([key]);
-    db = await createTestDatabase();
-    // Not startTestServer, which signs with a secret: this server checks tokens against a JWKS it has to fetch.
-    const config = loadConfig({
-      DATABASE_URL: db.url,
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      AUTH_JWKS_URL: jwks.url,
-      WS_MAX_CONNECTIONS_PER_PRINCIPAL: '1',
-      METRICS_TOKEN: METRICS,
-    });
-    app = await startOrderstream(config, createLogger(config.logLevel));
+    // A server that checks tokens against a JWKS it has to fetch, which the test can hold back.
+    server = await startJwksOrderstream([key], { WS_MAX_CONNECTIONS_PER_PRINCIPAL: '1', METRICS_TOKEN: METRICS });
   });
-  afterAll(async () => {
-    await app.stop();
-    await db.drop();
-    await jwks.close();
-  });
-  const url = () => `${app.url.replace(/^http/, 'ws')}/graphql`;
+  afterAll(() => server.close());
+  const url = () => `${server.app.url.replace(/^http/, 'ws')}/graphql`;
 
   const openSockets = async () => {
-    const res = await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${METRICS}` } });
+    const res = await fetch(`${server.app.url}/metrics`, { headers: { authorization: `Bearer ${METRICS}` } });
     return Number(/^orderstream_websocket_connections (\d+)$/m.exec(await res.text())![1]);
   };
 
   it("drops a socket that closed while its token was being checked: never counted against its caller's cap", async () => {
     const token = { authorization: `Bearer ${await signWith(key, { sub: 'frank', role: 'staff' })}` };
     // The identity provider is slow: the socket is gone before its token is known to be good.
-    const release = jwks.hold();
-    const fetches = jwks.fetches;
+    const release = server.jwks.hold();
+    const fetches = server.jwks.fetches;
     const gone = await openSocket(url());
     gone.send(JSON.stringify({ type: 'connection_init', payload: token }));
-    await eventually(async () => expect(jwks.fetches).toBeGreaterThan(fetches));
+    await eventually(async () => expect(server.jwks.fetches).toBeGreaterThan(fetches));
     gone.terminate();
     await eventually(async () => expect(await openSockets()).toBe(0));
     release();

@@ -21,8 +21,8 @@ const options: CommandOptions = {
   logger: { warn: () => undefined },
 };
 
-/** An order placed straight through the store (version 1), for commands to act on. */
-async function placeOrder(orderId = randomUUID()) {
+/** An order placed straight through the store (version 1), for commands to act on; `ownerId`: whose data it is. */
+async function placeOrder(orderId = randomUUID(), ownerId?: string) {
   return f.store.append({
     aggregateId: orderId,
     aggregateType: 'Order',
@@ -39,6 +39,7 @@ async function placeOrder(orderId = randomUUID()) {
       },
     ],
     metadata: { correlationId: 'x', causationId: 'x', userId: null },
+    ownerId,
   });
 }
 
@@ -115,28 +116,7 @@ describe('ownership, checked before the load and the lane', () => {
   });
 
   /** An order of customer `c`, with its owner recorded as the command side records it. */
-  const ownedOrder = async () => {
-    const orderId = randomUUID();
-    await f.store.append({
-      aggregateId: orderId,
-      aggregateType: 'Order',
-      expectedVersion: 'no-stream',
-      events: [
-        {
-          eventType: 'OrderPlaced',
-          payload: {
-            customerId: 'c',
-            items: [{ productId: 'p', quantity: 1, unitPrice: '1.00' }],
-            totalAmount: '1.00',
-            currency: 'EUR',
-          },
-        },
-      ],
-      metadata: { correlationId: 'x', causationId: 'x', userId: null },
-      ownerId: 'c',
-    });
-    return orderId;
-  };
+  const ownedOrder = async () => (await placeOrder(randomUUID(), 'c')).events[0]!.aggregateId;
 
   it("refuses another customer's order as NOT_FOUND, like an unknown id, without entering its lane or loading it", async () => {
     const orderId = await ownedOrder();
