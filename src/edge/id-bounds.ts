@@ -9,6 +9,7 @@ import {
   TypeInfo,
   visit,
   visitWithTypeInfo,
+  type DocumentNode,
   type GraphQLInputType,
 } from 'graphql';
 import { InvalidInput } from '../shared/errors';
@@ -17,20 +18,24 @@ import type { OperationGuard } from './operation-guards';
 /**
  * Every `ID` an operation carries, in any argument, literal or variable, read or command, is at most `max`
  * characters (MAX_ID_LENGTH). The commands check their own ids again where they use them; this is for the reads,
- * whose ids would otherwise be held as long as a subscription lives (100 subscriptions × a 1 MB `correlationId`
- * filter took 409 MiB of one socket) or sent to PostgreSQL as they came. Variables are walked by their declared
- * types, so only values the operation can use are looked at, each once.
+ * whose ids would otherwise be held as long as a subscription lives, one copy per subscription, or sent to
+ * PostgreSQL as they came. Variables are walked by their declared types, so only values the operation can use are
+ * looked at, each once.
  */
 export function idBounds(max: number): OperationGuard {
   const refuse = (path: string, length: number): never => {
     throw new InvalidInput(`${path} may have at most ${max} characters (MAX_ID_LENGTH), got ${length}`, path);
   };
+  // The literals depend on the document alone, and Apollo Server hands the same parsed document to every request
+  // that sends the same text: a document whose literals passed is not walked again.
+  const literalsPassed = new WeakSet<DocumentNode>();
   return ({ schema, operation, document, variables }) => {
     for (const definition of operation.variableDefinitions ?? []) {
       const type = typeFromAST(schema, definition.type) as GraphQLInputType | undefined;
       const name = definition.variable.name.value;
       if (type) checkValue(type, variables[name], `$${name}`, max, refuse);
     }
+    if (literalsPassed.has(document)) return;
     const types = new TypeInfo(schema);
     visit(
       document,
@@ -42,6 +47,7 @@ export function idBounds(max: number): OperationGuard {
         },
       }),
     );
+    literalsPassed.add(document);
   };
 }
 
