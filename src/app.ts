@@ -11,6 +11,7 @@ import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
 import { connectionConfig, createPool } from './db/pool';
 import { createPrisma } from './db/prisma';
+import { queryTableReads } from './db/reads';
 import { CHECKPOINTS_CHANNEL, createEventStore, EVENTS_CHANNEL, Notifier } from './eventstore';
 import { buildSchema } from './graphql/schema';
 import { createPublisher } from './bus/publisher';
@@ -38,7 +39,10 @@ const SUBSCRIPTION_WINDOW_BYTES = 64 * 2 ** 20;
 export type StartOptions = {
   /** Test seams for the projection runner. */
   projection?: Pick<ProjectionOptions, 'beforeCommit'>;
-  /** Sees every SQL statement sent through Prisma (tests count the query tables' reads: nested loads are batched). */
+  /**
+   * Sees every SQL statement sent through Prisma and every read of the query tables (tests count those reads:
+   * nested loads are batched).
+   */
   onQuery?: (sql: string) => void;
   projectors?: readonly Projector[];
   /** Test seam: changes the executable schema (tests force failures that valid input can no longer cause). */
@@ -192,6 +196,7 @@ export async function startOrderstream(
       auth,
       relay,
       prisma,
+      reads: queryTableReads(pool, options.onQuery),
       store,
       projections,
       tailer,

@@ -1,6 +1,7 @@
 import type { Authenticator } from './auth/authenticator';
 import type { Config } from './config';
 import type { PrismaClient } from './db/prisma';
+import type { Reads } from './db/reads';
 import type { EventStore } from './eventstore';
 import type { Metrics } from './observability/metrics';
 import type { Tracing } from './observability/tracing';
@@ -18,6 +19,8 @@ export type Services = {
   config: Config;
   auth: Authenticator;
   prisma: PrismaClient;
+  /** The API's reads of the query tables (db/reads.ts). */
+  reads: Reads;
   store: EventStore;
   projections: ProjectionRunner;
   /** Publishes the log to the event bus; only with BUS_URL set. */

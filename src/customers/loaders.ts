@@ -7,7 +7,7 @@ import { findCustomersByIds } from './read-model';
 const make = (context: GraphQLContext) =>
   loaderById(async (ids) => {
     await readsShowWrites(context);
-    return findCustomersByIds(context.services.prisma, ids, context.owner);
+    return findCustomersByIds(context.services.reads, ids, context.owner);
   });
 
 /** This operation's loader of customer rows from the query table. */

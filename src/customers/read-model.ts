@@ -1,4 +1,4 @@
-import type { PrismaClient } from '../db/prisma';
+import type { Reads } from '../db/reads';
 import { Prisma, type Customer, type CustomerOrder } from '../generated/prisma/client';
 import { ident, tableStatements, type Column } from '../projections/table-columns';
 import { readModel, type ProjectionTx } from '../projections/types';
@@ -8,8 +8,8 @@ import type { CustomerState } from './state';
 /**
  * The customers query table and the customers projector's memo of each order: their columns, the row codec, the
  * projector's loads and writes and the API's reads, in one place. The projector writes on its batch connection and
- * the API reads through Prisma's models (db/prisma.ts says why); both read rows in the shape of Prisma's
- * `Customer`, so one codec turns either into a CustomerRecord.
+ * the API reads with `pg` (db/reads.ts says why); both read rows in the shape of Prisma's `Customer`, so one codec
+ * turns either into a CustomerRecord.
  */
 export const CUSTOMER_TABLES = { customers: 'customers', orders: 'customer_orders' } as const;
 
@@ -116,13 +116,11 @@ export async function writeCustomers(
 }
 
 /** `owner`: only that customer (a customer reads themselves only); others are not fetched at all. */
-export async function findCustomersByIds(
-  prisma: PrismaClient,
-  ids: readonly string[],
-  owner?: string,
-): Promise<CustomerRecord[]> {
-  const rows = await prisma.customer.findMany({
-    where: { id: owner === undefined ? { in: [...ids] } : { in: [...ids], equals: owner } },
-  });
+export async function findCustomersByIds(db: Reads, ids: readonly string[], owner?: string): Promise<CustomerRecord[]> {
+  const table = CUSTOMER_TABLES.customers;
+  const rows =
+    owner === undefined
+      ? await customers.loadWhere(db, table, 'read-by-ids', 'id = ANY($1)', [ids])
+      : await customers.loadWhere(db, table, 'read-own-by-ids', 'id = ANY($1) AND id = $2', [ids, owner]);
   return rows.map(toRecord);
 }

@@ -3,9 +3,10 @@ import type { Pool } from 'pg';
 import { PrismaClient, type Prisma } from '../generated/prisma/client';
 
 /**
- * Prisma is the one client of the service's tables: its models where they express the statement (the query
- * tables' reads, checkpoints, snapshots, idempotency records), and raw SQL through `$queryRaw` on the same pool for
- * what they cannot (the xid8 position and the one-statement append, the gap-safe log read, set-based upserts).
+ * Prisma is the client of the service's tables: its models where they express the statement (checkpoints,
+ * snapshots, idempotency records), and raw SQL through `$queryRaw` on the same pool for what they cannot (the xid8
+ * position and the one-statement append, the gap-safe log read, set-based upserts). The API's reads of the query
+ * tables go through `pg` instead (db/reads.ts says why).
  *
  * Raw rather than TypedSQL (`prisma/sql/*.sql` + `$queryRawTyped`): TypedSQL's generator asks Prisma's native
  * schema engine to describe each query against a live database, and that engine is a binary download these

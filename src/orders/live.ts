@@ -5,14 +5,14 @@ import type { LiveReadModel } from '../subscriptions/read-model-feed';
 import { ORDER } from './events';
 import { orderLoader } from './loaders';
 import { ORDER_EVENT_TYPES, ordersProjector } from './projector';
-import { findOrdersByIds, ORDER_MODEL, type OrderRecord } from './read-model';
+import { findOrdersThroughPrisma, ORDER_MODEL, type OrderRecord } from './read-model';
 
 /** The orders table as subscribers follow it: an order's events change its row, which the orders projector writes. */
 export const ORDERS_LIVE: LiveReadModel<OrderRecord> = {
   model: ORDER_MODEL,
   projector: ordersProjector.name,
   eventTypes: ORDER_EVENT_TYPES,
-  read: (prisma, ids) => findOrdersByIds(prisma, ids),
+  read: findOrdersThroughPrisma,
 };
 
 /** `orderChanged` and `ordersChanged`: each scoped to context.owner for a customer (their own orders only). */

@@ -7,7 +7,7 @@ import { findOrdersByIds } from './read-model';
 const make = (context: GraphQLContext) =>
   loaderById(async (ids) => {
     await readsShowWrites(context);
-    return findOrdersByIds(context.services.prisma, ids, context.owner);
+    return findOrdersByIds(context.services.reads, ids, context.owner);
   });
 
 /** This operation's loader of order rows from the query table. */

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../db/prisma';
+import type { Reads } from '../db/reads';
 import { Prisma, type Order } from '../generated/prisma/client';
-import { tableStatements, type Column } from '../projections/table-columns';
+import { ident, ROW_TYPES, tableStatements, type Column } from '../projections/table-columns';
 import { readModel, type ProjectionTx } from '../projections/types';
 import type { OrderItem } from './events';
 import { ORDER_STATUSES, type OrderState, type OrderStatus } from './state';
@@ -8,8 +9,8 @@ import { ORDER_STATUSES, type OrderState, type OrderStatus } from './state';
 /**
  * The orders query tables, one row per order (newest first by the OrderPlaced position) and a count per status:
  * their columns, the row codec, the projector's loads and writes and the API's reads, in one place. The projector
- * writes on its batch connection and the API reads through Prisma's models (db/prisma.ts says why); both read
- * rows in the shape of Prisma's `Order`, so one codec turns either into an OrderRecord.
+ * writes on its batch connection and the API reads with `pg` (db/reads.ts says why); both read rows in the shape
+ * of Prisma's `Order`, so one codec turns either into an OrderRecord.
  */
 export const ORDER_TABLES = { orders: 'orders', statusCounts: 'order_status_counts' } as const;
 
@@ -99,12 +100,18 @@ export async function writeOrders(
 }
 
 /** `owner`: only that customer's orders (a customer's reads); others' are not fetched at all. */
-export async function findOrdersByIds(
-  prisma: PrismaClient,
-  ids: readonly string[],
-  owner?: string,
-): Promise<OrderRecord[]> {
-  const rows = await prisma.order.findMany({ where: { id: { in: [...ids] }, customerId: owner } });
+export async function findOrdersByIds(db: Reads, ids: readonly string[], owner?: string): Promise<OrderRecord[]> {
+  const table = ORDER_TABLES.orders;
+  const rows =
+    owner === undefined
+      ? await orders.loadWhere(db, table, 'read-by-ids', 'id = ANY($1)', [ids])
+      : await orders.loadWhere(db, table, 'read-own-by-ids', 'id = ANY($1) AND customer_id = $2', [ids, owner]);
+  return rows.map(toRecord);
+}
+
+/** The same rows through Prisma, for the read-model feed (subscriptions/read-model-feed.ts reads with Prisma). */
+export async function findOrdersThroughPrisma(prisma: PrismaClient, ids: readonly string[]): Promise<OrderRecord[]> {
+  const rows = await prisma.order.findMany({ where: { id: { in: [...ids] } } });
   return rows.map(toRecord);
 }
 
@@ -120,16 +127,21 @@ export type OrderPage = {
   totalCount?: number;
 };
 
+type PageRow = Order & { total?: string };
+
 /**
  * Newest first, keyset-paginated on the OrderPlaced position (unique, so pages never overlap or skip); `after` is
  * the position of the last order of the previous page. The page's read starts at the order at `after` itself: one
  * more row tells whether it still matches (hasPreviousPage), as one more at the end tells whether a page follows.
  *
- * With `withTotal`, the count of every matching order comes from the same snapshot as the page (one read-only
- * REPEATABLE READ transaction), so a batch the projector commits between the two reads cannot make them disagree.
+ * With `withTotal`, the count of every matching order is read in the same statement as the page, so from the same
+ * snapshot: a batch the projector commits meanwhile cannot make them disagree. Without a customer, the status
+ * counts answer (at most four rows); by customer, the customer's rows are counted on their index. Both are this
+ * projector's own tables, which move together in the batch that writes the rows (customers.order_count is the
+ * customers projector's, behind its own checkpoint, and may disagree with these rows).
  */
 export async function listOrders(
-  prisma: PrismaClient,
+  db: Reads,
   filter: OrderListFilter,
   first: number,
   after?: bigint,
@@ -138,45 +150,47 @@ export async function listOrders(
   if (filter.owner !== undefined && filter.customerId != null && filter.customerId !== filter.owner) {
     return { orders: [], hasNextPage: false, hasPreviousPage: false, totalCount: withTotal ? 0 : undefined };
   }
-  const where = { customerId: filter.owner ?? filter.customerId ?? undefined, status: filter.status ?? undefined };
-  const page = prisma.order.findMany({
-    where: { ...where, placedPosition: after === undefined ? undefined : { lte: after } },
-    orderBy: { placedPosition: 'desc' },
-    take: first + (after === undefined ? 1 : 2),
-  });
-  const [rows, counted] = withTotal
-    ? await prisma.$transaction([page, countOrders(prisma, where)], {
-        isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead,
-      })
-    : [await page, undefined];
+  const customerId = filter.owner ?? filter.customerId ?? undefined;
+  const status = filter.status ?? undefined;
+  const values: unknown[] = [first + (after === undefined ? 1 : 2)];
+  const param = (value: unknown) => `$${values.push(value)}`;
+  const byCustomer = customerId === undefined ? [] : [`customer_id = ${param(customerId)}`];
+  const byStatus = status === undefined ? [] : [`status = ${param(status)}`];
+  const fromAfter = after === undefined ? [] : [`placed_position <= ${param(after)}`];
+  const where = (conditions: string[]) => (conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '');
+  const orderRows = ident(ORDER_TABLES.orders);
+  const page = `SELECT ${orders.columns} FROM ${orderRows} ${where([...byCustomer, ...byStatus, ...fromAfter])}
+    ORDER BY placed_position DESC LIMIT $1`;
+  const count =
+    customerId === undefined
+      ? `SELECT coalesce(sum(count), 0) FROM ${ident(ORDER_TABLES.statusCounts)} ${where(byStatus)}`
+      : `SELECT count(*) FROM ${orderRows} ${where([...byCustomer, ...byStatus])}`;
+  // Every row of the page carries the total; an empty page is one row of nulls that carries it alone.
+  const text = withTotal
+    ? `SELECT p.*, t.total::text AS total FROM (${count}) AS t(total) LEFT JOIN LATERAL (${page}) AS p ON true
+       ORDER BY p."placedPosition" DESC`
+    : page;
+  // One prepared statement per shape of the filter.
+  const shape = [byCustomer, byStatus, fromAfter].map((c) => c.length).join('');
+  const name = `orders-page:${shape}${withTotal ? '+total' : ''}`;
+  const { rows: read } = await db.query<PageRow>({ name, text, values, types: ROW_TYPES });
+  const rows = read.filter((row) => row.id !== null);
   const hasPreviousPage = after !== undefined && rows[0]?.placedPosition === after;
   const rest = hasPreviousPage ? rows.slice(1) : rows;
   return {
-    orders: rest.slice(0, first).map(toRecord),
+    orders: rest.slice(0, first).map(({ total: _total, ...row }) => toRecord(row)),
     hasNextPage: rest.length > first,
     hasPreviousPage,
-    totalCount: counted === undefined ? undefined : total(counted),
+    totalCount: withTotal ? Number(read[0]!.total) : undefined,
   };
 }
 
-/**
- * How many orders match, from this projector's own tables (they move together, in the batch that writes the rows;
- * customers.order_count is the customers projector's, behind its own checkpoint, and may disagree with these
- * rows). Without a customer, the status counts answer (at most four rows); by customer, the customer's rows are
- * counted on their index, as many as that customer has.
- */
-function countOrders(prisma: PrismaClient, where: { customerId?: string; status?: OrderStatus }) {
-  if (where.customerId !== undefined) return prisma.order.count({ where });
-  return prisma.orderStatusCount.aggregate({ _sum: { count: true }, where: { status: where.status } });
-}
-
-/** countOrders' answer, whichever table gave it. */
-const total = (counted: number | { _sum: { count: bigint | null } }) =>
-  typeof counted === 'number' ? counted : Number(counted._sum.count ?? 0n);
-
 /** Every status, in lifecycle order, with 0 where no order is in it (the table keeps no rows for zero). */
-export async function orderStatusCounts(prisma: PrismaClient): Promise<{ status: OrderStatus; count: number }[]> {
-  const rows = await prisma.orderStatusCount.findMany();
+export async function orderStatusCounts(db: Reads): Promise<{ status: OrderStatus; count: number }[]> {
+  const { rows } = await db.query<{ status: string; count: string }>({
+    name: 'order-status-counts',
+    text: `SELECT status, count FROM ${ident(ORDER_TABLES.statusCounts)}`,
+  });
   const counts = new Map(rows.map((r) => [r.status, Number(r.count)]));
   return ORDER_STATUSES.map((status) => ({ status, count: counts.get(status) ?? 0 }));
 }

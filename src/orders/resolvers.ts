@@ -33,7 +33,7 @@ async function orderPage(
   const limit = pageSize(first, 20, MAX_ORDERS_PAGE);
   await readsShowWrites(context);
   return listOrders(
-    context.services.prisma,
+    context.services.reads,
     { ...filter, owner: context.owner },
     limit,
     after ? decodeCursor(after) : undefined,
@@ -48,7 +48,7 @@ export const orderResolvers = (orders: OrderCommands): Resolvers => ({
     orders: (_parent, { filter, first, after }, context, info) => orderPage(context, info, filter ?? {}, first, after),
     async orderStatusCounts(_parent, _args, context) {
       await readsShowWrites(context);
-      return orderStatusCounts(context.services.prisma);
+      return orderStatusCounts(context.services.reads);
     },
     // A customer reads only their own orders' streams: another's reads as no stream (the owner is in the SQL).
     async orderHistory(_parent, { orderId }, { services, owner }) {

@@ -6,10 +6,10 @@ import type { Statements } from '../log/commit';
 export type Column<Row> = readonly [column: string, field: keyof Row & string, type: string];
 
 /**
- * int8 as bigint and numeric as Prisma's Decimal: a projector's rows, read on its batch connection, come back in
- * the very shape Prisma's models give the API, so one codec per table serves both.
+ * int8 as bigint and numeric as Prisma's Decimal: a query table's rows, read with `pg` by a projector or by the
+ * API, come back in the very shape of Prisma's model of the table, so one codec per table serves every reader.
  */
-const ROW_TYPES = {
+export const ROW_TYPES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (oid === types.builtins.INT8) return (value: string) => BigInt(value);
     if (oid === types.builtins.NUMERIC) return (value: string) => new Prisma.Decimal(value);
@@ -41,6 +41,8 @@ export function tableStatements<Row extends QueryResultRow>(
     .map(([column]) => `${column} = EXCLUDED.${column}`)
     .join(', ');
   return {
+    /** The SELECT list that reads a row in its model's shape (`FROM` the table, with `rowTypes`). */
+    columns: select,
     async load(client: Statements, table: string, keys: readonly string[]): Promise<Row[]> {
       if (keys.length === 0) return [];
       const { rows } = await client.query<Row>({

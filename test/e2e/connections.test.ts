@@ -7,7 +7,7 @@ import { startTestServer, type TestServer } from '../support/server';
 // ownership as order, customer and events.
 
 let server: TestServer;
-/** Every SQL statement Prisma sent, in order. */
+/** Every SQL statement sent through Prisma, and every read of the query tables, in order. */
 let statements: string[] = [];
 beforeAll(async () => {
   server = await startTestServer({}, { onQuery: (sql) => void statements.push(sql) });
@@ -299,7 +299,8 @@ describe('totalCount', () => {
 
   it('reads the count in the snapshot the page is read in, whatever commits between the two reads', async () => {
     // An order committed while the query runs (its row and its status count in one transaction, as the projector
-    // writes them), held back until the query has read its page and is waiting to read the count.
+    // writes them), held back until the query is waiting on the status counts: read apart from the page, in a
+    // snapshot of its own, the count would then include an order the page had been read without.
     const fake = { id: randomUUID(), position: '4611686018427387904' };
     const writer = await server.sql.connect();
     let committed = false;
@@ -324,7 +325,7 @@ describe('totalCount', () => {
       committed = true;
       const res = await reading;
       expect(res.errors).toBeUndefined();
-      expect(res.data!.orders.nodes.map((n: { id: string }) => n.id)).not.toContain(fake.id);
+      // One snapshot: the page and the count both show that order, or neither does.
       expect(res.data!.orders.totalCount).toBe(res.data!.orders.nodes.length);
     } finally {
       if (!committed) await writer.query('ROLLBACK');
@@ -392,8 +393,8 @@ describe('node(id:)', () => {
     // The lookups by id (the tailer and the projectors read the log meanwhile, by position).
     const reads = (lookup: RegExp) => statements.filter((s) => lookup.test(s)).length;
     expect([
-      reads(/FROM "public"\."orders" WHERE .*"id" IN/s),
-      reads(/FROM "public"\."customers" WHERE .*"id" IN/s),
+      reads(/FROM "orders" WHERE id = ANY/),
+      reads(/FROM "customers" WHERE id = ANY/),
       reads(/WHERE event_id = ANY/),
     ]).toEqual([1, 1, 1]);
   });
