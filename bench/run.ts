@@ -24,6 +24,7 @@ import { queriesStage } from './stages/queries';
 import { rebuildStage } from './stages/rebuild';
 import { storeClientStage } from './stages/store-client';
 import { memoryStage } from './stages/memory';
+import { soakStage } from './stages/soak';
 import type { Figure, Mode, Stage } from './stages/types';
 
 /**
@@ -31,7 +32,8 @@ import type { Figure, Mode, Stage } from './stages/types';
  * figures it measured; see stages/types.ts). Fan-out comes before rebuild so that the server's memory during the
  * fan-out is not mixed with the rebuild's, and so that the million-event log the rebuild writes does not sit
  * under the other measurements; the bus stage too, since it publishes the whole log (twice per broker, and the
- * baseline holds it in memory): after the rebuild's fill, that was a million events and most of the run.
+ * baseline holds it in memory): after the rebuild's fill, that was a million events and most of the run. The soak
+ * comes before the fan-out, whose thousand subscribers would otherwise be in the memory it measures.
  */
 const STAGES: Stage[] = [
   memoryStage({ id: 'idle', label: 'idle', settleMs: 1000 }),
@@ -41,6 +43,7 @@ const STAGES: Stage[] = [
   queriesStage,
   authStage,
   latencyStage,
+  soakStage(),
   fanoutStage,
   memoryStage({ id: 'fanout', label: 'after fan-out' }),
   busStage,
@@ -49,9 +52,10 @@ const STAGES: Stage[] = [
 
 const RESULTS_FILE = path.join(__dirname, 'results', 'latest.json');
 
-function parseArgs(argv: string[]): { mode: Mode; profile: boolean; only?: string[] } {
+function parseArgs(argv: string[]): { mode: Mode; profile: boolean; only?: string[]; soak?: number } {
   let mode: Mode = 'full';
   let profile = false;
+  let soak: number | undefined;
   let only: string[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -59,6 +63,7 @@ function parseArgs(argv: string[]): { mode: Mode; profile: boolean; only?: strin
     else if (arg === '--only' && argv[i + 1]) only = argv[++i]!.split(',');
     else if (arg === '--full') mode = 'full';
     else if (arg === '--profile') profile = true;
+    else if (arg === '--soak') soak = /^\d+(\.\d+)?$/.test(argv[i + 1] ?? '') ? Number(argv[++i]) : 10;
     else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
         'usage: npm run bench [-- --quick]\n' +
@@ -67,6 +72,7 @@ function parseArgs(argv: string[]): { mode: Mode; profile: boolean; only?: strin
           '  --profile  run the server under node --cpu-prof and summarise where its CPU went (slows it down)\n' +
           '  --only a,b  run only the stages whose names start with these (e.g. --only latency,fan-out); for working\n' +
           '             on one stage, not for published figures\n' +
+          '  --soak [minutes]  only the soak stage, long: 80 commands/s with 50 subscribers for 10 (or that many) minutes\n' +
           'DATABASE_URL: run against that PostgreSQL server (needs CREATEDB) instead of an embedded one\n',
       );
       process.exit(0);
@@ -75,12 +81,17 @@ function parseArgs(argv: string[]): { mode: Mode; profile: boolean; only?: strin
       process.exit(2);
     }
   }
-  return { mode, profile, only };
+  return { mode, profile, only, soak };
 }
 
 async function main(): Promise<number> {
-  const { mode, profile, only } = parseArgs(process.argv.slice(2));
-  const stageList = only ? STAGES.filter((s) => only.some((prefix) => s.name.startsWith(prefix))) : STAGES;
+  const { mode, profile, only, soak } = parseArgs(process.argv.slice(2));
+  const stageList =
+    soak !== undefined
+      ? [soakStage(soak)]
+      : only
+        ? STAGES.filter((s) => only.some((prefix) => s.name.startsWith(prefix)))
+        : STAGES;
   const profileDir = profile ? path.join(__dirname, 'results', `profile-${Date.now()}`) : undefined;
   const progress = new Progress();
   const startedAt = new Date();
@@ -133,6 +144,7 @@ async function main(): Promise<number> {
 
   const total = stageList.reduce((sum, s) => sum + s.estimateSeconds(mode), 0);
   if (only) notes.push(`partial run (--only ${only.join(',')}): ${stageList.map((s) => s.name).join(', ')}`);
+  if (soak !== undefined) notes.push(`partial run (--soak ${soak}): the soak stage alone, ${soak} minutes`);
   progress.section(
     `orderstream bench, ${mode} mode: ${stageList.length} stages, about ${Math.ceil(total)} s of measuring`,
   );
@@ -192,7 +204,7 @@ async function main(): Promise<number> {
   }
   if (interrupted) return 130;
   // A partial run may hold no stage that sends commands.
-  if (!only) problems.push(...metricsProblems(metricsRows));
+  if (!only && soak === undefined) problems.push(...metricsProblems(metricsRows));
 
   let profileSummary: ProfileSummary | undefined;
   if (profileDir) {

@@ -1,7 +1,7 @@
 import type { Reads } from '../db/reads';
 import { Prisma, type Customer, type CustomerOrder } from '../generated/prisma/client';
 import { ident, tableStatements, type Column } from '../projections/table-columns';
-import { readModel, type ProjectionTx } from '../projections/types';
+import type { ProjectionTx } from '../projections/types';
 import type { Money } from '../shared/money';
 import type { CustomerState } from './state';
 
@@ -18,9 +18,6 @@ export type Totals = Readonly<Record<string, Money>>;
 
 /** A customer as the query table holds it: the customer's state plus what its orders add. */
 export type CustomerRecord = CustomerState & { orderCount: number; lifetimeTotals: Totals };
-
-/** The customers table's rows, as the projector reports them with its changes. */
-export const CUSTOMER_MODEL = readModel<CustomerRecord>('Customer');
 
 /** What the projector remembers of an order: whose it is, its currency, and what of it is paid. */
 export type OrderMemo = {
