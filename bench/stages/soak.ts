@@ -176,7 +176,8 @@ export function soakStage(minutes?: number): Stage {
 
         const sampledPeak = Math.max(...samples.map((s) => s.rssMiB), mib(after.rssBytes));
         const peak = peakReset ? Math.max(sampledPeak, mib(after.peakRssBytes)) : sampledPeak;
-        const what = `${p.ratePerSecond} commands/s for ${p.durationMs / 60_000} min, ${p.subscribers} subscribers`;
+        const length = p.durationMs < 60_000 ? `${p.durationMs / 1000} s` : `${p.durationMs / 60_000} min`;
+        const what = `${p.ratePerSecond} commands/s for ${length}, ${p.subscribers} subscribers`;
         progress.done(
           `soak (${what}): ${answers.length} commands answered, RSS before ${mib(before.rssBytes)} MiB, ` +
             `peak ${peak} MiB, after ${mib(after.rssBytes)} MiB`,
