@@ -48,6 +48,8 @@ export async function startServer(options: Options): Promise<ServerProcess> {
     DATABASE_URL: options.databaseUrl,
     PORT: String(port),
     HOST: '127.0.0.1',
+    // As the image runs it (docs/operations.md), and as the peer stage runs PostGraphile.
+    NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     AUTH_JWT_SECRET: secret,
     ...options.env,
