@@ -20,6 +20,7 @@ import { authStage } from './stages/auth';
 import { busStage } from './stages/bus';
 import { fanoutStage } from './stages/fanout';
 import { latencyStage } from './stages/latency';
+import { peerStage } from './stages/peer';
 import { queriesStage } from './stages/queries';
 import { rebuildStage } from './stages/rebuild';
 import { storeClientStage } from './stages/store-client';
@@ -39,6 +40,7 @@ const STAGES: Stage[] = [
   memoryStage({ id: 'appends', label: 'after appends', withPeak: true }),
   storeClientStage,
   queriesStage,
+  peerStage,
   authStage,
   latencyStage,
   fanoutStage,
