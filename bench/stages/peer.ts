@@ -3,7 +3,7 @@ import { graphqlClient, type GraphQLClient } from '../lib/graphql';
 import type { LoadClient, LoadResult } from '../lib/load';
 import { costPerOp, measure, NOISY_NEIGHBOURS, type MeasureContext } from '../lib/measure';
 import { item } from '../lib/order-workload';
-import { waitUntilIdle } from '../lib/proc';
+import { processCpuSeconds, waitUntilIdle } from '../lib/proc';
 import { freePort, startChild, type ChildProcessServer } from '../lib/server';
 import { PEER_DDL, PEER_SCHEMA, PEER_SEED_SQL } from '../peer/schema';
 import { figure, type BenchContext, type Figure, type Mode, type Stage } from './types';
@@ -15,7 +15,8 @@ import { figure, type BenchContext, type Figure, type Mode, type Stage } from '.
  * in a closed loop with the same client (keep-alive fetch): `{ __typename }` (HTTP + GraphQL, no resolver), one
  * order by id, the 20 newest orders, and writing one order (placeOrder answering with its own write, as the
  * appends stage asks it; createOrder with the same items). Per measurement: requests/s, and the measured server's
- * CPU per request from /proc. The two servers are measured one after the other, never both under load, each only
+ * CPU per request from /proc (for writes, with what the server did after the window until idle again: orderstream's
+ * projectors finish a command's work after its answer). The two servers are measured one after the other, never both under load, each only
  * once both are idle: so each figure's baseline is the peer's, measured in the same run.
  *
  * It reads the orders the appends stage placed; run alone (`--only peer`) it places some itself first.
@@ -25,7 +26,7 @@ const PARAMETERS: Record<
   Mode,
   { levels: number[]; durationMs: number; warmupMs: number; idleMaxMs: number; minOrders: number; customers: number }
 > = {
-  quick: { levels: [1, 32], durationMs: 1_500, warmupMs: 500, idleMaxMs: 5_000, minOrders: 200, customers: 16 },
+  quick: { levels: [1, 32], durationMs: 1_000, warmupMs: 500, idleMaxMs: 5_000, minOrders: 200, customers: 16 },
   full: { levels: [1, 32], durationMs: 6_000, warmupMs: 2_000, idleMaxMs: 30_000, minOrders: 1_000, customers: 16 },
 };
 
@@ -175,7 +176,7 @@ export const peerStage: Stage = {
   estimateSeconds(mode) {
     const p = PARAMETERS[mode];
     const measurements = OPERATIONS.length * p.levels.length * 2;
-    return (OPERATIONS.length * 2 * p.warmupMs + measurements * p.durationMs) / 1000 + measurements * 0.5 + 10;
+    return (OPERATIONS.length * 2 * p.warmupMs + measurements * p.durationMs) / 1000 + measurements * 0.3 + 8;
   },
   async run(context) {
     const { mode, server, databaseUrl, progress } = context;
@@ -234,16 +235,33 @@ export const peerStage: Stage = {
       return measure(contexts[side], label, unit, load, label.startsWith('warm-up') ? p.warmupMs : p.durationMs);
     };
     // Neither server is still busy with the previous measurement (orderstream's projectors after writes).
-    const bothIdle = async () => {
-      for (const [name, pid] of [
-        ['orderstream', server.pid],
-        ['PostGraphile', peer.pid],
-      ] as const) {
-        const idle = await waitUntilIdle(pid, { maxMs: p.idleMaxMs, windowMs: 250 });
-        if (idle.idle === false) {
-          progress.warn(`${name} was still busy (${idle.lastCores} cores) after ${idle.seconds} s; measuring anyway`);
-        }
-      }
+    const bothIdle = () =>
+      Promise.all(
+        (
+          [
+            ['orderstream', server.pid],
+            ['PostGraphile', peer.pid],
+          ] as const
+        ).map(async ([name, pid]) => {
+          const idle = await waitUntilIdle(pid, { maxMs: p.idleMaxMs, windowMs: IDLE_WINDOW_MS });
+          if (idle.idle === false) {
+            progress.warn(`${name} was still busy (${idle.lastCores} cores) after ${idle.seconds} s; measuring anyway`);
+          }
+        }),
+      );
+
+    const pids = { orderstream: server.pid, peer: peer.pid };
+    const IDLE_WINDOW_MS = 250;
+    // A write sets off work that can finish after its answer and so after the window (orderstream's projectors):
+    // the server's CPU from the end of the window until it is idle again (less the idle window itself) is the
+    // writes' too. Reads set off nothing, and this would only add the tick counter's noise to theirs.
+    const leftoverCpuMs = async (side: 'orderstream' | 'peer', ops: number) => {
+      const before = processCpuSeconds(pids[side]);
+      const idle = await waitUntilIdle(pids[side], { maxMs: p.idleMaxMs, windowMs: IDLE_WINDOW_MS });
+      const after = processCpuSeconds(pids[side]);
+      if (before === undefined || after === undefined || ops === 0) return undefined;
+      const idleWindow = ((idle.lastCores ?? 0) * IDLE_WINDOW_MS) / 1000;
+      return Number(((Math.max(0, after - before - idleWindow) * 1000) / ops).toFixed(3));
     };
 
     let peerExit: number | null | undefined;
@@ -256,16 +274,24 @@ export const peerStage: Stage = {
         for (const clients of p.levels) {
           const noun = clients === 1 ? 'client' : 'clients';
           const results = {} as Record<'orderstream' | 'peer', LoadResult>;
+          const cost = {} as Record<'orderstream' | 'peer', number | undefined>;
+          const level: Record<string, unknown> = {};
           for (const side of ['orderstream', 'peer'] as const) {
             await bothIdle();
-            results[side] = await run(side, operation, clients, `${side} ${operation.label}, ${clients} ${noun}`);
+            const result = await run(side, operation, clients, `${side} ${operation.label}, ${clients} ${noun}`);
+            const inWindow = costPerOp(result).serverCpuMs;
+            const after = operation.id === 'write' ? await leftoverCpuMs(side, result.ops) : undefined;
+            results[side] = result;
+            cost[side] = inWindow === undefined ? undefined : Number((inWindow + (after ?? 0)).toFixed(3));
+            level[side] = {
+              ...result,
+              serverCpuMsPerRequest: cost[side],
+              serverCpuMsPerRequestInWindow: inWindow,
+              serverCpuMsPerRequestAfterWindow: after,
+            };
           }
           const [ours, theirs] = [results.orderstream, results.peer];
-          const cost = { orderstream: costPerOp(ours).serverCpuMs, peer: costPerOp(theirs).serverCpuMs };
-          details[`${operation.id}.c${clients}`] = {
-            orderstream: { ...ours, serverCpuMsPerRequest: cost.orderstream },
-            peer: { ...theirs, serverCpuMsPerRequest: cost.peer },
-          };
+          details[`${operation.id}.c${clients}`] = level;
           if ([ours, theirs].some((r) => (r.cpu.otherCores ?? 0) > NOISY_NEIGHBOURS)) {
             disturbed.push(`${operation.label} at ${clients}`);
           }
