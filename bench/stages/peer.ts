@@ -16,18 +16,44 @@ import { figure, type BenchContext, type Figure, type Mode, type Stage } from '.
  * order by id, the 20 newest orders, and writing one order (placeOrder answering with its own write, as the
  * appends stage asks it; createOrder with the same items). Per measurement: requests/s, and the measured server's
  * CPU per request from /proc (for writes, with what the server did after the window until idle again: orderstream's
- * projectors finish a command's work after its answer). The two servers are measured one after the other, never both under load, each only
- * once both are idle: so each figure's baseline is the peer's, measured in the same run.
+ * projectors can finish a command's work after its answer). The two servers take turns, never both under load,
+ * each turn starting once both are idle, the order swapped every round (full mode: three turns each), so that
+ * what else runs on the machine falls on both; each figure's baseline is the peer's, measured in the same run.
  *
  * It reads the orders the appends stage placed; run alone (`--only peer`) it places some itself first.
  */
 
 const PARAMETERS: Record<
   Mode,
-  { levels: number[]; durationMs: number; warmupMs: number; idleMaxMs: number; minOrders: number; customers: number }
+  {
+    levels: number[];
+    /** Turns per server and level, each `durationMs` long, the servers taking turns. */
+    rounds: number;
+    durationMs: number;
+    warmupMs: number;
+    idleMaxMs: number;
+    minOrders: number;
+    customers: number;
+  }
 > = {
-  quick: { levels: [1, 32], durationMs: 1_000, warmupMs: 500, idleMaxMs: 5_000, minOrders: 200, customers: 16 },
-  full: { levels: [1, 32], durationMs: 6_000, warmupMs: 2_000, idleMaxMs: 30_000, minOrders: 1_000, customers: 16 },
+  quick: {
+    levels: [1, 32],
+    rounds: 1,
+    durationMs: 1_000,
+    warmupMs: 500,
+    idleMaxMs: 5_000,
+    minOrders: 200,
+    customers: 16,
+  },
+  full: {
+    levels: [1, 32],
+    rounds: 3,
+    durationMs: 2_000,
+    warmupMs: 2_000,
+    idleMaxMs: 30_000,
+    minOrders: 1_000,
+    customers: 16,
+  },
 };
 
 const REGISTER = `mutation Register($input: RegisterCustomerInput!) {
@@ -171,11 +197,33 @@ async function ensureOrders(gql: GraphQLClient, reader: Client, customers: strin
   return missing;
 }
 
+type Side = 'orderstream' | 'peer';
+const SIDES: Side[] = ['orderstream', 'peer'];
+const IDLE_WINDOW_MS = 250;
+
+/** One turn of one server: the load's result and the server's CPU per request in the window and after it. */
+type Round = { result: LoadResult; inWindow: number | undefined; afterWindow: number | undefined };
+
+/** A server's turns together: requests/s over all of them, CPU per request weighted by the requests of each. */
+function summarize(rounds: Round[]) {
+  const ops = rounds.reduce((sum, r) => sum + r.result.ops, 0);
+  const seconds = rounds.reduce((sum, r) => sum + r.result.durationMs / 1000, 0);
+  const known = rounds.every((r) => r.inWindow !== undefined);
+  const cpuMs = rounds.reduce((sum, r) => sum + ((r.inWindow ?? 0) + (r.afterWindow ?? 0)) * r.result.ops, 0);
+  return {
+    ops,
+    errors: rounds.reduce((sum, r) => sum + r.result.errors, 0),
+    perSecond: seconds > 0 ? Number((ops / seconds).toFixed(1)) : 0,
+    serverCpuMsPerRequest: known && ops > 0 ? Number((cpuMs / ops).toFixed(3)) : undefined,
+    disturbed: rounds.some((r) => (r.result.cpu.otherCores ?? 0) > NOISY_NEIGHBOURS),
+  };
+}
+
 export const peerStage: Stage = {
   name: 'peer',
   estimateSeconds(mode) {
     const p = PARAMETERS[mode];
-    const measurements = OPERATIONS.length * p.levels.length * 2;
+    const measurements = OPERATIONS.length * p.levels.length * 2 * p.rounds;
     return (OPERATIONS.length * 2 * p.warmupMs + measurements * p.durationMs) / 1000 + measurements * 0.3 + 8;
   },
   async run(context) {
@@ -213,7 +261,7 @@ export const peerStage: Stage = {
     progress.info(`PostGraphile ready at ${peer.url}/graphql (pid ${peer.pid})`);
     const peerGql = graphqlClient(`${peer.url}/graphql`);
     const data: Data = { ids, customers };
-    const contexts: Record<'orderstream' | 'peer', MeasureContext> = {
+    const contexts: Record<Side, MeasureContext> = {
       orderstream: context,
       peer: { ...context, server: peer },
     };
@@ -222,8 +270,9 @@ export const peerStage: Stage = {
     const problems: string[] = [];
     const disturbed: string[] = [];
     const details: Record<string, unknown> = {};
+    const pids: Record<Side, number> = { orderstream: server.pid, peer: peer.pid };
     let n = 0;
-    const run = async (side: 'orderstream' | 'peer', operation: Operation, clients: number, label: string) => {
+    const run = async (side: Side, operation: Operation, clients: number, label: string, durationMs: number) => {
       const gql = side === 'orderstream' ? orderstream : peerGql;
       const load: LoadClient[] = Array.from({ length: clients }, () => ({
         async op() {
@@ -231,31 +280,22 @@ export const peerStage: Stage = {
           return operation.id;
         },
       }));
-      const unit = operation.id === 'write' ? 'writes/s' : 'queries/s';
-      return measure(contexts[side], label, unit, load, label.startsWith('warm-up') ? p.warmupMs : p.durationMs);
+      return measure(contexts[side], label, operation.id === 'write' ? 'writes/s' : 'queries/s', load, durationMs);
     };
     // Neither server is still busy with the previous measurement (orderstream's projectors after writes).
     const bothIdle = () =>
       Promise.all(
-        (
-          [
-            ['orderstream', server.pid],
-            ['PostGraphile', peer.pid],
-          ] as const
-        ).map(async ([name, pid]) => {
-          const idle = await waitUntilIdle(pid, { maxMs: p.idleMaxMs, windowMs: IDLE_WINDOW_MS });
+        SIDES.map(async (side) => {
+          const idle = await waitUntilIdle(pids[side], { maxMs: p.idleMaxMs, windowMs: IDLE_WINDOW_MS });
           if (idle.idle === false) {
-            progress.warn(`${name} was still busy (${idle.lastCores} cores) after ${idle.seconds} s; measuring anyway`);
+            progress.warn(`${side} was still busy (${idle.lastCores} cores) after ${idle.seconds} s; measuring anyway`);
           }
         }),
       );
-
-    const pids = { orderstream: server.pid, peer: peer.pid };
-    const IDLE_WINDOW_MS = 250;
     // A write sets off work that can finish after its answer and so after the window (orderstream's projectors):
     // the server's CPU from the end of the window until it is idle again (less the idle window itself) is the
     // writes' too. Reads set off nothing, and this would only add the tick counter's noise to theirs.
-    const leftoverCpuMs = async (side: 'orderstream' | 'peer', ops: number) => {
+    const leftoverCpuMs = async (side: Side, ops: number) => {
       const before = processCpuSeconds(pids[side]);
       const idle = await waitUntilIdle(pids[side], { maxMs: p.idleMaxMs, windowMs: IDLE_WINDOW_MS });
       const after = processCpuSeconds(pids[side]);
@@ -267,37 +307,36 @@ export const peerStage: Stage = {
     let peerExit: number | null | undefined;
     try {
       for (const operation of OPERATIONS) {
-        for (const side of ['orderstream', 'peer'] as const) {
+        for (const side of SIDES) {
           await bothIdle();
-          await run(side, operation, 8, `warm-up ${side} ${operation.label}, 8 clients`);
+          await run(side, operation, 8, `warm-up ${side} ${operation.label}, 8 clients`, p.warmupMs);
         }
         for (const clients of p.levels) {
           const noun = clients === 1 ? 'client' : 'clients';
-          const results = {} as Record<'orderstream' | 'peer', LoadResult>;
-          const cost = {} as Record<'orderstream' | 'peer', number | undefined>;
-          const level: Record<string, unknown> = {};
-          for (const side of ['orderstream', 'peer'] as const) {
-            await bothIdle();
-            const result = await run(side, operation, clients, `${side} ${operation.label}, ${clients} ${noun}`);
-            const inWindow = costPerOp(result).serverCpuMs;
-            const after = operation.id === 'write' ? await leftoverCpuMs(side, result.ops) : undefined;
-            results[side] = result;
-            cost[side] = inWindow === undefined ? undefined : Number((inWindow + (after ?? 0)).toFixed(3));
-            level[side] = {
-              ...result,
-              serverCpuMsPerRequest: cost[side],
-              serverCpuMsPerRequestInWindow: inWindow,
-              serverCpuMsPerRequestAfterWindow: after,
-            };
+          const rounds: Record<Side, Round[]> = { orderstream: [], peer: [] };
+          // Short turns, the order swapped every round: what else the machine runs meanwhile falls on both.
+          for (let round = 0; round < p.rounds; round++) {
+            for (const side of round % 2 === 0 ? SIDES : [...SIDES].reverse()) {
+              await bothIdle();
+              const turn = p.rounds > 1 ? ` (turn ${round + 1}/${p.rounds})` : '';
+              const label = `${side} ${operation.label}, ${clients} ${noun}${turn}`;
+              const result = await run(side, operation, clients, label, p.durationMs);
+              const afterWindow = operation.id === 'write' ? await leftoverCpuMs(side, result.ops) : undefined;
+              rounds[side].push({ result, inWindow: costPerOp(result).serverCpuMs, afterWindow });
+            }
           }
-          const [ours, theirs] = [results.orderstream, results.peer];
-          details[`${operation.id}.c${clients}`] = level;
-          if ([ours, theirs].some((r) => (r.cpu.otherCores ?? 0) > NOISY_NEIGHBOURS)) {
-            disturbed.push(`${operation.label} at ${clients}`);
-          }
-          for (const [side, result] of Object.entries(results)) {
-            if (result.errors > 0) {
-              problems.push(`peer: ${side} ${operation.label} at ${clients} ${noun}: ${result.errors} requests failed`);
+          const ours = summarize(rounds.orderstream);
+          const theirs = summarize(rounds.peer);
+          details[`${operation.id}.c${clients}`] = { orderstream: ours, peer: theirs, rounds };
+          if (ours.disturbed || theirs.disturbed) disturbed.push(`${operation.label} at ${clients}`);
+          for (const [side, summary] of [
+            ['orderstream', ours],
+            ['PostGraphile', theirs],
+          ] as const) {
+            if (summary.errors > 0) {
+              problems.push(
+                `peer: ${side} ${operation.label} at ${clients} ${noun}: ${summary.errors} requests failed`,
+              );
             }
           }
           if (ours.ops === 0 || theirs.ops === 0) {
@@ -314,13 +353,20 @@ export const peerStage: Stage = {
               { label: `PostGraphile 5, ${clients} ${noun}`, value: theirs.perSecond, unit: 'req/s' },
             ),
           );
-          if (cost.orderstream !== undefined && cost.peer !== undefined) {
+          if (ours.serverCpuMsPerRequest !== undefined && theirs.serverCpuMsPerRequest !== undefined) {
             figures.push(
-              figure('peer', `${operation.id}.c${clients}.cpu`, '  server CPU per request', cost.orderstream, 'ms', {
-                label: `PostGraphile 5 CPU per request, ${clients} ${noun}`,
-                value: cost.peer,
-                unit: 'ms',
-              }),
+              figure(
+                'peer',
+                `${operation.id}.c${clients}.cpu`,
+                '  server CPU per request',
+                ours.serverCpuMsPerRequest,
+                'ms',
+                {
+                  label: `PostGraphile 5 CPU per request, ${clients} ${noun}`,
+                  value: theirs.serverCpuMsPerRequest,
+                  unit: 'ms',
+                },
+              ),
             );
           }
         }
