@@ -184,8 +184,8 @@ async function startPeer(context: BenchContext): Promise<ChildProcessServer> {
 
 /** Places orders through orderstream until its read model holds `count` (a run without the appends stage). */
 async function ensureOrders(gql: GraphQLClient, reader: Client, customers: string[], count: number): Promise<number> {
-  const have = async () => Number((await reader.query<{ n: string }>('SELECT count(*) AS n FROM orders')).rows[0]!.n);
-  const missing = count - (await have());
+  const { rows } = await reader.query<{ n: string }>('SELECT count(*) AS n FROM orders');
+  const missing = count - Number(rows[0]!.n);
   if (missing <= 0) return 0;
   const place = OPERATIONS.find((o) => o.id === 'write')!;
   let next = 0;
