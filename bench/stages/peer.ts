@@ -245,6 +245,8 @@ export const peerStage: Stage = {
     try {
       const placed = await ensureOrders(orderstream, reader, customers, p.minOrders);
       if (placed) progress.info(`placed ${placed} orders through orderstream (no appends stage before this one)`);
+      // placeOrder answers without waiting for its projector: copy once orderstream has caught up (is idle).
+      await waitUntilIdle(server.pid, { maxMs: p.idleMaxMs, windowMs: IDLE_WINDOW_MS });
       await reader.query(PEER_DDL);
       copied = (await reader.query(PEER_SEED_SQL)).rowCount ?? 0;
       await reader.query(`ANALYZE ${PEER_SCHEMA}.orders`);
