@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import type { PrismaClient } from '../db/prisma';
 import { append } from './append';
 import { countEvents, logHead, readLog } from './log-reader';
@@ -11,7 +12,6 @@ import { upcasting, type EventSchemas } from './upcasting';
 import type { Wake, WakeUps } from './wakeups';
 
 export { DuplicateCommand, MAX_EVENTS_PER_APPEND } from './append';
-export type { LogPage } from './log-reader';
 export type { StreamRange } from './read-stream';
 export type { LoadedStream, NewSnapshot, Snapshot, SnapshotFit } from './snapshots';
 export * from './types';
@@ -35,13 +35,16 @@ export type EventStore = ReturnType<typeof createEventStore>;
  */
 export function createEventStore(
   prisma: PrismaClient,
+  /** The pool under `prisma`: the log reader's (see readLog). */
+  pool: Pool,
   wakeUps: WakeUps,
   schemas: EventSchemas = {},
   /**
    * `appended`: after each committed append, with its events' types (metrics; the store names no metrics library).
    * `tracing`: each append is a span, whose context the events' metadata records.
+   * `onQuery`: sees the SQL of every log read (sent with `pg`, so Prisma's query log has not got them).
    */
-  hooks: { appended?(eventTypes: readonly string[]): void; tracing?: Tracing } = {},
+  hooks: { appended?(eventTypes: readonly string[]): void; tracing?: Tracing; onQuery?(sql: string): void } = {},
 ) {
   const { currentVersion, upcast } = upcasting(schemas);
   return {
@@ -70,7 +73,7 @@ export function createEventStore(
     readEvents: async (eventIds: readonly string[], ownerId?: string) =>
       (await readEvents(prisma, eventIds, ownerId)).map(upcast),
     readLog: async (after: bigint, limit: number, filter?: EventFilter) => {
-      const page = await readLog(prisma, after, limit, filter);
+      const page = await readLog(pool, after, limit, filter, hooks.onQuery);
       return { ...page, events: page.events.map(upcast) };
     },
     logHead: () => logHead(prisma),
