@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma';
-import { append, appendStatement } from '../../src/eventstore/append';
+import { appendStatement } from '../../src/eventstore/append';
+import { AppendQueue } from '../../src/eventstore/group-commit';
 import type { AppendRequest } from '../../src/eventstore/types';
 import { readLog, readLogStatement } from '../../src/eventstore/log-reader';
 import { closedLoop, type LoadClient, type LoadResult } from '../lib/load';
@@ -10,8 +11,8 @@ import { figure, type BenchContext, type Stage } from './types';
 
 /**
  * What the event store's client costs: the service's own append, called in this process through Prisma
- * (`$queryRawUnsafe` on a pg pool, as the service runs it), and its gap-safe log read (through `pg`, decoded into
- * events as the service reads them), against the very same statements sent with `pg` directly as named prepared
+ * (`$queryRawUnsafe` on a pg pool, as the service runs it, concurrent appends grouped into one statement), and its
+ * gap-safe log read (through `pg`, decoded into events as the service reads them), against the very same statements sent with `pg` directly as named prepared
  * statements, their rows left as `pg` parses them.
  * Same concurrency, same database, back to back; the server process plays no part, so neither does GraphQL.
  *
@@ -46,12 +47,15 @@ type Side = { appender(): LoadClient; reader(): LoadClient; close(): Promise<voi
 function serviceSide(databaseUrl: string, clients: number): Side {
   const pool = new Pool({ connectionString: databaseUrl, max: clients });
   const prisma: PrismaClient = createPrisma(pool);
+  // The service's appends go through its group commit; the wake-ups its statements would carry are left out, as
+  // the baseline sends none.
+  const queue = new AppendQueue(prisma, { send: () => ({ sent: () => undefined }), poke() {}, onWake: () => () => {} });
   return {
     appender() {
       const next = appendRequests();
       return {
         async op() {
-          await append(prisma, next());
+          await queue.append(next());
           return 'append';
         },
       };
