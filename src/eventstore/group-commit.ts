@@ -8,7 +8,7 @@ import type { AppendRequest, AppendResult } from './types';
 import type { WakeUps } from './wakeups';
 
 /** Appends one group statement takes at most (its events are bounded by MAX_EVENTS_PER_APPEND as well). */
-export const MAX_GROUP = 64;
+const MAX_GROUP = 64;
 
 /**
  * The one statement of a group of appends, each to another stream. It is the single append's statement
@@ -18,7 +18,7 @@ export const MAX_GROUP = 64;
  * commit. Positions: the members share the transaction's id, and member k numbers its events from
  * `first[k]` on, after the events of the members before it.
  */
-export function groupStatement(
+function groupStatement(
   requests: readonly AppendRequest[],
   notify?: Notification,
 ): { text: string; values: unknown[] } {
