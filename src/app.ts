@@ -40,8 +40,8 @@ export type StartOptions = {
   /** Test seams for the projection runner. */
   projection?: Pick<ProjectionOptions, 'beforeCommit'>;
   /**
-   * Sees every SQL statement sent through Prisma and every read of the query tables (tests count those reads:
-   * nested loads are batched).
+   * Sees every SQL statement sent through Prisma, the log reads and the API's reads of the query tables (tests count
+   * the query tables' reads: nested loads are batched; and the log's).
    */
   onQuery?: (sql: string) => void;
   projectors?: readonly Projector[];
@@ -112,9 +112,10 @@ export async function startOrderstream(
     const prisma = createPrisma(pool, options.onQuery);
     cleanups.push(() => prisma.$disconnect());
     const metrics = createMetrics(logger, { projection: PROJECTION_STATUSES, relay: RELAY_STATES });
-    const store = createEventStore(prisma, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS, {
+    const store = createEventStore(prisma, pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS, {
       appended: (eventTypes) => metrics.eventsAppended(eventTypes),
       tracing,
+      onQuery: options.onQuery,
     });
     await notifier.listen();
     // Every processor's commit sends it; readers and read-your-writes waits hear it, in every instance.
