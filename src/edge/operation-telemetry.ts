@@ -90,9 +90,13 @@ type Line = {
   extra?: Record<string, unknown>;
 };
 
+function levelOf(outcome: string): 'warn' | 'info' {
+  return outcome === 'INTERNAL_SERVER_ERROR' ? 'warn' : 'info';
+}
+
 function logLine(logger: Logger, message: string, line: Line): void {
   const { described, outcome, context, started } = line;
-  const level = outcome === 'INTERNAL_SERVER_ERROR' ? 'warn' : 'info';
+  const level = levelOf(outcome);
   // At LOG_LEVEL=warn (as the benchmark runs) a request costs no line and none of its making.
   if (!logger.isLevelEnabled(level)) return;
   const fields = {
@@ -154,9 +158,11 @@ export function httpOperationLog(logger: Logger, tracing: Tracing): ApolloServer
         async willSendResponse({ document, operation, response, contextValue }) {
           const body = response.body;
           const result = body.kind === 'single' ? body.singleResult : body.initialResult;
-          const described = describe(document, operation);
           const outcome = outcomeOf(result.errors);
           const span = tracing.active();
+          // Neither a span nor a line to make: nothing else to do for this request.
+          if (!span && !logger.isLevelEnabled(levelOf(outcome))) return;
+          const described = describe(document, operation);
           if (span) annotate(span, described, outcome);
           logLine(logger, 'graphql request', {
             transport: 'http',

@@ -1,6 +1,10 @@
 import type http from 'node:http';
 import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
@@ -211,6 +215,9 @@ export function apolloSteps(
           runGuards(guards, { schema, document, operation, variables: request.variables ?? {}, context: contextValue });
         },
         async willSendResponse({ response: sent, contextValue }) {
+          // What Apollo's cache control plugin answered (it is off, see below): no response here may be kept by a
+          // cache, since every one depends on who asked.
+          sent.http.headers.set('cache-control', 'no-store');
           if (sent.body.kind !== 'single') return;
           const result = sent.body.singleResult;
           result.extensions = response.extensions(result.extensions, contextValue);
@@ -236,6 +243,11 @@ export function apolloSteps(
       httpOnlyRules(logger, GRAPHQL_PATH),
       retryAfterHeader,
       ApolloServerPluginLandingPageDisabled(),
+      // Apollo installs these otherwise, and they run for every request: cache control wraps every resolver to
+      // collect cache hints that nothing here gives, only to answer `no-store` (set above instead); inline traces
+      // are for federated subgraphs, which this is not.
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
       {
         async serverWillStart() {
           return {
