@@ -1,12 +1,12 @@
-import type { RequestHandler } from 'express';
 import helmet from 'helmet';
+import type { NodeStep } from './graphql-post';
 
 /**
  * Headers on every response (helmet, for its well-kept defaults): `nosniff` everywhere, and on the pages (IDE, live
  * page) a Content-Security-Policy under which only this server's own files run. The pages therefore keep no
  * inline script or style: they load theirs from the server (ide.ts, live-page.ts).
  */
-export function securityHeaders(): RequestHandler {
+export function securityHeaders(): NodeStep {
   return helmet({
     contentSecurityPolicy: {
       useDefaults: true,
