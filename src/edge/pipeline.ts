@@ -324,6 +324,7 @@ export function graphqlPostSteps(edge: Edge, steps: Steps, apollo: ApolloServer<
 export function httpSteps(edge: Edge, steps: Steps, apollo: ApolloServer<GraphQLContext>): Express {
   const { services, logger, pages } = edge;
   const { config, metrics } = services;
+  const context = httpContext(edge);
   const app = express();
   app.disable('x-powered-by');
   // First, so that every answer is counted, refusals included.
@@ -342,7 +343,7 @@ export function httpSteps(edge: Edge, steps: Steps, apollo: ApolloServer<GraphQL
     requireJsonBody(logger),
     steps.jsonBody,
     steps.httpSpans,
-    expressMiddleware(apollo, { context: ({ req }) => httpContext(edge)(req) }),
+    expressMiddleware(apollo, { context: ({ req }) => context(req) }),
   );
   app.use(notFound(logger));
   app.use(errorHandler(logger));
