@@ -20,6 +20,7 @@ import { authStage } from './stages/auth';
 import { busStage } from './stages/bus';
 import { fanoutStage } from './stages/fanout';
 import { latencyStage } from './stages/latency';
+import { peerStage } from './stages/peer';
 import { queriesStage } from './stages/queries';
 import { rebuildStage } from './stages/rebuild';
 import { storeClientStage } from './stages/store-client';
@@ -39,6 +40,7 @@ const STAGES: Stage[] = [
   memoryStage({ id: 'appends', label: 'after appends', withPeak: true }),
   storeClientStage,
   queriesStage,
+  peerStage,
   authStage,
   latencyStage,
   fanoutStage,
@@ -62,7 +64,7 @@ function parseArgs(argv: string[]): { mode: Mode; profile: boolean; only?: strin
     else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
         'usage: npm run bench [-- --quick]\n' +
-          '  --quick  small sizes, under 2 minutes (CI smoke run; asserts nothing about speed)\n' +
+          '  --quick  small sizes, about 3 minutes (CI smoke run; asserts nothing about speed)\n' +
           '  (default) full mode, under 15 minutes on a 2-core machine\n' +
           '  --profile  run the server under node --cpu-prof and summarise where its CPU went (slows it down)\n' +
           '  --only a,b  run only the stages whose names start with these (e.g. --only latency,fan-out); for working\n' +

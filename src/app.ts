@@ -38,7 +38,10 @@ const SUBSCRIPTION_WINDOW_BYTES = 64 * 2 ** 20;
 export type StartOptions = {
   /** Test seams for the projection runner. */
   projection?: Pick<ProjectionOptions, 'beforeCommit'>;
-  /** Sees every SQL statement sent through Prisma (tests count the query tables' reads: nested loads are batched). */
+  /**
+   * Sees every SQL statement sent through Prisma, and the log reads (tests count the query tables' reads: nested
+   * loads are batched; and the log's).
+   */
   onQuery?: (sql: string) => void;
   projectors?: readonly Projector[];
   /** Test seam: changes the executable schema (tests force failures that valid input can no longer cause). */
@@ -108,9 +111,10 @@ export async function startOrderstream(
     const prisma = createPrisma(pool, options.onQuery);
     cleanups.push(() => prisma.$disconnect());
     const metrics = createMetrics(logger, { projection: PROJECTION_STATUSES, relay: RELAY_STATES });
-    const store = createEventStore(prisma, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS, {
+    const store = createEventStore(prisma, pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS, {
       appended: (eventTypes) => metrics.eventsAppended(eventTypes),
       tracing,
+      onQuery: options.onQuery,
     });
     await notifier.listen();
     // Every processor's commit sends it; readers and read-your-writes waits hear it, in every instance.

@@ -1,5 +1,6 @@
 import { closedLoop, type LoadClient, type LoadResult } from './load';
 import { waitUntilIdle } from './proc';
+import type { ServerProcess } from './server';
 import type { BenchContext } from '../stages/types';
 
 /** Closed-loop measurements as the appends and queries stages take them: progress, CPU, disturbance warnings. */
@@ -28,11 +29,16 @@ export function costPerOp(result: LoadResult) {
   return { serverCpuMs: ms(result.cpu.serverCores), postgresCpuMs: ms(result.cpu.databaseCores) };
 }
 
+/** What a measurement needs of the run: the measured server is the bench's own, or another process (the peer). */
+export type MeasureContext = Pick<BenchContext, 'progress' | 'databasePid'> & {
+  server: Pick<ServerProcess, 'pid' | 'assertAlive'>;
+};
+
 /** Other processes busier than this (in cores) during a measurement make its figures suspect. */
 export const NOISY_NEIGHBOURS = 0.3;
 
 export async function measure(
-  context: BenchContext,
+  context: MeasureContext,
   label: string,
   unit: string,
   clients: LoadClient[],
@@ -62,7 +68,7 @@ export async function measure(
 
 /** Lets the server finish what the previous measurement left it (projectors catching up) before the next one. */
 export async function settle(
-  context: BenchContext,
+  context: MeasureContext,
   maxMs: number,
   after: string,
 ): Promise<{ seconds: number; idle?: boolean; lastCores?: number }> {

@@ -48,15 +48,51 @@ export async function startServer(options: Options): Promise<ServerProcess> {
     DATABASE_URL: options.databaseUrl,
     PORT: String(port),
     HOST: '127.0.0.1',
+    // As the image runs it (docs/operations.md), and as the peer stage runs PostGraphile.
+    NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     AUTH_JWT_SECRET: secret,
     ...options.env,
   };
   const auth = await createAuthenticator({ mode: 'secret', secret }, '');
   const authorization = `Bearer ${await auth.mint!({ sub: 'bench', role: 'admin', expiresIn: '12h' })}`;
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
+  const child = await startChild({
+    script: 'src/main.ts',
+    port,
+    env,
+    nodeArgs: options.nodeArgs,
+    onLine: options.onLine,
+    ready: { path: '/readyz' },
+    readyTimeoutMs: options.readyTimeoutMs,
+  });
+  return {
+    ...child,
+    graphqlUrl: `${child.url}/graphql`,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    env,
+    authorization,
+  };
+}
+
+/** A TypeScript program of this repository running in a child process of its own, listening on 127.0.0.1. */
+export type ChildProcessServer = Pick<ServerProcess, 'url' | 'pid' | 'assertAlive' | 'stop'>;
+
+/**
+ * Starts `node --import tsx <script>` from the project root with PORT set, and waits until `ready.path` answers
+ * 200 to a request made with `ready.init` (a GET by default). The pid is the program itself.
+ */
+export async function startChild(options: {
+  script: string;
+  port: number;
+  env: Record<string, string>;
+  nodeArgs?: string[];
+  onLine?: (line: string) => void;
+  ready: { path: string; init?: RequestInit };
+  readyTimeoutMs?: number;
+}): Promise<ChildProcessServer> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.script], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...options.env, PORT: String(options.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const recent: string[] = [];
@@ -76,11 +112,16 @@ export async function startServer(options: Options): Promise<ServerProcess> {
     });
   });
   const describeExit = () =>
-    `the server exited (${exit?.signal ?? `code ${exit?.code}`})${recent.length ? `; its last output:\n${recent.join('\n')}` : ''}`;
+    `${options.script} exited (${exit?.signal ?? `code ${exit?.code}`})${recent.length ? `; its last output:\n${recent.join('\n')}` : ''}`;
 
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://127.0.0.1:${options.port}`;
   try {
-    await waitUntilReady(`${url}/readyz`, () => exit !== undefined, options.readyTimeoutMs ?? 90_000);
+    await waitUntilReady(
+      `${url}${options.ready.path}`,
+      options.ready.init,
+      () => exit !== undefined,
+      options.readyTimeoutMs ?? 90_000,
+    );
   } catch (error) {
     await kill(child, exited, 5000);
     throw new Error(exit && !isTimeout(error) ? describeExit() : `${(error as Error).message}\n${recent.join('\n')}`, {
@@ -91,11 +132,7 @@ export async function startServer(options: Options): Promise<ServerProcess> {
   let stopping: Promise<number | null> | undefined;
   return {
     url,
-    graphqlUrl: `${url}/graphql`,
-    wsUrl: `ws://127.0.0.1:${port}/graphql`,
     pid: child.pid!,
-    env,
-    authorization,
     assertAlive() {
       if (exit) throw new Error(describeExit());
     },
@@ -108,13 +145,18 @@ export async function startServer(options: Options): Promise<ServerProcess> {
 class ReadyTimeout extends Error {}
 const isTimeout = (error: unknown) => error instanceof ReadyTimeout;
 
-async function waitUntilReady(readyUrl: string, hasExited: () => boolean, timeoutMs: number): Promise<void> {
+async function waitUntilReady(
+  readyUrl: string,
+  init: RequestInit | undefined,
+  hasExited: () => boolean,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let last = 'no answer yet';
   while (performance.now() < deadline) {
     if (hasExited()) throw new Error('exited');
     try {
-      const response = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) });
+      const response = await fetch(readyUrl, { ...init, signal: AbortSignal.timeout(2000) });
       const body = await response.text();
       if (response.status === 200) return;
       last = `HTTP ${response.status} ${body.slice(0, 200)}`;
@@ -123,7 +165,7 @@ async function waitUntilReady(readyUrl: string, hasExited: () => boolean, timeou
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new ReadyTimeout(`the server was not ready within ${timeoutMs / 1000} s (${last})`);
+  throw new ReadyTimeout(`${readyUrl} was not ready within ${timeoutMs / 1000} s (${last})`);
 }
 
 async function kill(child: ChildProcess, exited: Promise<number | null>, timeoutMs: number): Promise<number | null> {
@@ -138,7 +180,7 @@ async function kill(child: ChildProcess, exited: Promise<number | null>, timeout
   if (outcome !== 'timeout') return outcome;
   child.kill('SIGKILL');
   await exited;
-  throw new Error(`the server did not stop within ${timeoutMs / 1000} s of SIGTERM and was killed`);
+  throw new Error(`the process did not stop within ${timeoutMs / 1000} s of SIGTERM and was killed`);
 }
 
 export { freePort };

@@ -117,7 +117,7 @@ async function relayRun(context: BenchContext, url: string, expected: number): P
   const prisma = createPrisma(pool);
   const notifier = new Notifier(pool, connectionConfig(context.databaseUrl), logger);
   const leadership = new Leadership(connectionConfig(context.databaseUrl), logger);
-  const store = createEventStore(prisma, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS);
+  const store = createEventStore(prisma, pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS);
   const relay = new Relay({
     prisma,
     store,
@@ -260,7 +260,7 @@ export const busStage: Stage = {
     const notifier = new Notifier(pool, connectionConfig(context.databaseUrl), pino({ level: 'silent' }));
     let events: StoredEvent[];
     try {
-      events = await wholeLog(createEventStore(prisma, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS));
+      events = await wholeLog(createEventStore(prisma, pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS));
     } finally {
       await notifier.close();
       await prisma.$disconnect();

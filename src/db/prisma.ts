@@ -5,7 +5,7 @@ import { PrismaClient, type Prisma } from '../generated/prisma/client';
 /**
  * Prisma is the one client of the service's tables: its models where they express the statement (the query
  * tables' reads, checkpoints, snapshots, idempotency records), and raw SQL through `$queryRaw` on the same pool for
- * what they cannot (the xid8 position and the one-statement append, the gap-safe log read, set-based upserts).
+ * what they cannot (the xid8 position and the one-statement append, set-based upserts).
  *
  * Raw rather than TypedSQL (`prisma/sql/*.sql` + `$queryRawTyped`): TypedSQL's generator asks Prisma's native
  * schema engine to describe each query against a live database, and that engine is a binary download these
@@ -21,7 +21,8 @@ import { PrismaClient, type Prisma } from '../generated/prisma/client';
  *   read-model module): they run pipelined, BEGIN, the checkpoint move and the projector's statements on the wire
  *   together, while a Prisma interactive transaction sends each statement only after the previous one's answer
  *   (BEGIN, each statement and COMMIT: one round trip each).
- * The migration runner and the embedded database's bootstrap use `pg` too: they run before the schema, or the
+ * The gap-safe log read (eventstore/log-reader.ts) is on `pg` because it measured faster there (the figure is beside
+ * it). The migration runner and the embedded database's bootstrap use `pg` too: they run before the schema, or the
  * database, exists, and a migration file is many statements in one simple-protocol query.
  */
 export function createPrisma(pool: Pool, onQuery?: (sql: string) => void): PrismaClient {

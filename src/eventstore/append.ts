@@ -123,11 +123,23 @@ export async function append(
   tracing: Tracing = TRACING_OFF,
   notify?: Notification,
 ): Promise<AppendResult> {
+  return tracedAppend(request, tracing, (traced) => appendRows(db, traced, notify));
+}
+
+/**
+ * Checks an append's size and, with tracing on, runs `write` in the append's span with the span's context added to
+ * the request's metadata: what `append` does around its statement, and the group commit around its queue.
+ */
+export async function tracedAppend(
+  request: AppendRequest,
+  tracing: Tracing,
+  write: (request: AppendRequest) => Promise<AppendResult>,
+): Promise<AppendResult> {
   const count = request.events.length;
   if (count === 0 || count > MAX_EVENTS_PER_APPEND) {
     throw new RangeError(`an append takes 1 to ${MAX_EVENTS_PER_APPEND} events, got ${count}`);
   }
-  if (!tracing.enabled) return appendRows(db, request, notify);
+  if (!tracing.enabled) return write(request);
   const spec = {
     kind: SpanKind.CLIENT,
     attributes: {
@@ -144,11 +156,11 @@ export async function append(
       error instanceof AppError ? error.code : error instanceof DuplicateCommand ? 'DUPLICATE_COMMAND' : undefined,
   };
   return tracing.span(`append ${request.aggregateType}`, spec, () =>
-    appendRows(db, { ...request, metadata: { ...request.metadata, ...tracing.current() } }, notify),
+    write({ ...request, metadata: { ...request.metadata, ...tracing.current() } }),
   );
 }
 
-async function appendRows(db: Db, request: AppendRequest, notify?: Notification): Promise<AppendResult> {
+export async function appendRows(db: Db, request: AppendRequest, notify?: Notification): Promise<AppendResult> {
   const query = appendStatement(
     request,
     request.events.map(() => randomUUID()),
@@ -174,7 +186,7 @@ async function appendRows(db: Db, request: AppendRequest, notify?: Notification)
   return { events, version: last.version, position: last.position };
 }
 
-async function conflict(db: Db, aggregateId: string, expected: ExpectedVersion): Promise<ConcurrencyConflict> {
+export async function conflict(db: Db, aggregateId: string, expected: ExpectedVersion): Promise<ConcurrencyConflict> {
   const stream = await db.stream.findUnique({ where: { aggregateId }, select: { version: true } });
   const expectedNumber = typeof expected === 'number' ? expected : 0;
   return new ConcurrencyConflict(aggregateId, expectedNumber, stream?.version ?? 0);

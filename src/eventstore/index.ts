@@ -1,17 +1,18 @@
+import type { Pool } from 'pg';
 import type { PrismaClient } from '../db/prisma';
-import { append } from './append';
+import { tracedAppend } from './append';
+import { AppendQueue } from './group-commit';
 import { countEvents, logHead, readLog } from './log-reader';
 import { findProcessedCommand } from './processed-commands';
 import { readEvents } from './read-events';
 import { ownsStream, readStream, type StreamRange } from './read-stream';
 import { loadSnapshot, loadStream, saveSnapshot, type NewSnapshot, type SnapshotFit } from './snapshots';
-import type { Tracing } from '../observability/tracing';
-import type { AppendRequest, AppendResult, EventFilter } from './types';
+import { TRACING_OFF, type Tracing } from '../observability/tracing';
+import type { AppendRequest, EventFilter } from './types';
 import { upcasting, type EventSchemas } from './upcasting';
 import type { Wake, WakeUps } from './wakeups';
 
 export { DuplicateCommand, MAX_EVENTS_PER_APPEND } from './append';
-export type { LogPage } from './log-reader';
 export type { StreamRange } from './read-stream';
 export type { LoadedStream, NewSnapshot, Snapshot, SnapshotFit } from './snapshots';
 export * from './types';
@@ -35,31 +36,30 @@ export type EventStore = ReturnType<typeof createEventStore>;
  */
 export function createEventStore(
   prisma: PrismaClient,
+  /** The pool under `prisma`: the log reader's (see readLog). */
+  pool: Pool,
   wakeUps: WakeUps,
   schemas: EventSchemas = {},
   /**
    * `appended`: after each committed append, with its events' types (metrics; the store names no metrics library).
    * `tracing`: each append is a span, whose context the events' metadata records.
+   * `onQuery`: sees the SQL of every log read (sent with `pg`, so Prisma's query log has not got them).
    */
-  hooks: { appended?(eventTypes: readonly string[]): void; tracing?: Tracing } = {},
+  hooks: { appended?(eventTypes: readonly string[]): void; tracing?: Tracing; onQuery?(sql: string): void } = {},
 ) {
   const { currentVersion, upcast } = upcasting(schemas);
+  const queue = new AppendQueue(prisma, wakeUps);
   return {
     async append(request: AppendRequest) {
       const events = request.events.map((e) => ({
         ...e,
         schemaVersion: e.schemaVersion ?? currentVersion(e.eventType),
       }));
-      // The append carries its own NOTIFY when none of this process's is under way: no statement of its own.
-      const wake = wakeUps.send('shared');
-      let result: AppendResult;
-      try {
-        result = await append(prisma, { ...request, events }, hooks.tracing, wake.notify);
-      } catch (error) {
-        wake.sent(false);
-        throw error;
-      }
-      wake.sent(true);
+      // Appends that arrive while one is under way go together in the next statement (group-commit.ts), which
+      // carries its own NOTIFY when none of this process's is under way.
+      const result = await tracedAppend({ ...request, events }, hooks.tracing ?? TRACING_OFF, (traced) =>
+        queue.append(traced),
+      );
       hooks.appended?.(events.map((e) => e.eventType));
       return result;
     },
@@ -70,7 +70,7 @@ export function createEventStore(
     readEvents: async (eventIds: readonly string[], ownerId?: string) =>
       (await readEvents(prisma, eventIds, ownerId)).map(upcast),
     readLog: async (after: bigint, limit: number, filter?: EventFilter) => {
-      const page = await readLog(prisma, after, limit, filter);
+      const page = await readLog(pool, after, limit, filter, hooks.onQuery);
       return { ...page, events: page.events.map(upcast) };
     },
     logHead: () => logHead(prisma),

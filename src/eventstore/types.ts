@@ -31,6 +31,23 @@ export type StoredEvent = {
   ownerId: string | null;
 };
 
+/** A page of the global log, as the gap-safe reader returns it. */
+export type LogPage = {
+  events: StoredEvent[];
+  /**
+   * How far this read is complete: every matching event at or below it has been returned, now and for ever. It
+   * only moves when events (of any type) were appended.
+   * A filtered reader resumes from here rather than from its last event, so it does not rescan skipped rows.
+   */
+  scannedTo: bigint;
+  /**
+   * Committed events wait above the horizon (transactions that began before theirs are still open): they become
+   * readable when the horizon moves, and no append will announce them again. Unknown (undefined) for a page that
+   * was not read from the log itself.
+   */
+  heldBack?: boolean;
+};
+
 /** An event to append; `schemaVersion` is the shape of its payload (the store fills in the current one). */
 export type NewEvent = { eventType: string; payload: unknown; schemaVersion?: number };
 

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     if (command !== 'rebuild') throw new Error(USAGE);
 
     const notifier = new Notifier(pool, connectionConfig(databaseUrl), logger);
-    const store = createEventStore(prisma, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS);
+    const store = createEventStore(prisma, pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS);
     const total = await store.countEvents(-1n, await store.logHead(), projector.eventTypes);
     if (!(await readCheckpoint(prisma, projector.name)) || !(await requestRebuild(prisma, projector.name))) {
       throw new Error(`${name} has never run here; start the service once first`);

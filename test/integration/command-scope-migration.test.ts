@@ -82,7 +82,7 @@ beforeAll(async () => {
   pool.on('error', () => undefined);
   notifier = new Notifier(pool, connectionConfig(url()), { warn: () => undefined });
   prisma = createPrisma(pool);
-  store = createEventStore(prisma, notifier.channel(EVENTS_CHANNEL));
+  store = createEventStore(prisma, pool, notifier.channel(EVENTS_CHANNEL));
 });
 afterAll(async () => {
   await notifier?.close();

@@ -26,7 +26,7 @@ export async function openStore(): Promise<StoreFixture> {
   pool.on('error', () => undefined);
   const notifier = new Notifier(pool, connectionConfig(db.url), quiet);
   const prisma = createPrisma(pool);
-  const store = createEventStore(prisma, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS);
+  const store = createEventStore(prisma, pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS);
   return {
     db,
     pool,
