@@ -1,6 +1,6 @@
-import { STATUS_CODES, type Server } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 
 /**
@@ -44,9 +44,14 @@ export function logRefusal(
   else logger.info(fields, 'request refused');
 }
 
-/** Answers a refused request with its status and the JSON error body every refusal shares. */
-export function sendRefusal(res: Response, refusal: Refusal): void {
-  res.status(refusal.status).type('application/json').send(errorBody(refusal));
+/**
+ * Answers a refused request with its status and the JSON error body every refusal shares. On Node's own response,
+ * so that POST /graphql, served without express (graphql-post.ts), answers its refusals as the express routes do.
+ */
+export function sendRefusal(res: ServerResponse, refusal: Refusal): void {
+  res.statusCode = refusal.status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(errorBody(refusal));
 }
 
 /**
@@ -105,8 +110,7 @@ const BODY_SHAPE = 'The request body must be a JSON object: { "query": "…", "v
  */
 export function requireJsonBody(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-    if (!hasBody || isUtf8Json(req.headers['content-type'])) return next();
+    if (jsonOrNoBody(req.headers)) return next();
     const refusal: Refusal = {
       status: 415,
       code: 'UNSUPPORTED_MEDIA_TYPE',
@@ -115,6 +119,12 @@ export function requireJsonBody(logger: Logger): RequestHandler {
     logRefusal(logger, refusal, req, { reason: req.headers['content-type']?.slice(0, 100) ?? 'no content type' });
     sendRefusal(res, refusal);
   };
+}
+
+/** Whether requireJsonBody lets the request through: no body, or a body in JSON (UTF-8). */
+export function jsonOrNoBody(headers: IncomingHttpHeaders): boolean {
+  const hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] ?? '0') !== '0';
+  return !hasBody || isUtf8Json(headers['content-type']);
 }
 
 function isUtf8Json(contentType: string | undefined): boolean {
@@ -147,17 +157,25 @@ export function notFound(logger: Logger): RequestHandler {
  * stack to stderr.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, req, res, _next) => {
-    const refusal = refusalFor(error);
-    // The detail of an unexpected error is for the log only.
-    logRefusal(logger, refusal, req, refusal.status >= 500 ? { err: error } : { reason: errorType(error) });
-    if (res.headersSent) {
-      // Part of a response is out: nothing coherent can follow it.
-      req.socket.destroy();
-      return;
-    }
-    sendRefusal(res, refusal);
-  };
+  return (error: unknown, req, res, _next) => refuseFailed(logger, error, req, res);
+}
+
+/** What errorHandler does with a failed request, for a handler outside express too. */
+export function refuseFailed(
+  logger: Logger,
+  error: unknown,
+  req: { method?: string; url?: string; socket: Duplex },
+  res: ServerResponse,
+): void {
+  const refusal = refusalFor(error);
+  // The detail of an unexpected error is for the log only.
+  logRefusal(logger, refusal, req, refusal.status >= 500 ? { err: error } : { reason: errorType(error) });
+  if (res.headersSent) {
+    // Part of a response is out: nothing coherent can follow it.
+    req.socket.destroy();
+    return;
+  }
+  sendRefusal(res, refusal);
 }
 
 function refusalFor(error: unknown): Refusal {

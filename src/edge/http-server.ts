@@ -8,14 +8,24 @@ import type { Services } from '../services';
 import { serveGraphqlWs } from './graphql-ws-transport';
 import { answerClientErrors } from './http-errors';
 import type { PageOptions } from './ide';
-import { apolloSteps, edgeSteps, httpSteps, upgradeSteps, watchSockets, wsSteps, type Edge } from './pipeline';
+import { graphqlPost } from './graphql-post';
+import {
+  apolloSteps,
+  edgeSteps,
+  graphqlPostSteps,
+  httpSteps,
+  upgradeSteps,
+  watchSockets,
+  wsSteps,
+  type Edge,
+} from './pipeline';
 import { routeUpgrades } from './upgrade';
 
 export type HttpServer = { server: http.Server; stop(): Promise<void> };
 
 /**
- * One HTTP server and port: GraphQL over HTTP (Apollo Server on express) and graphql-ws on the same path, each
- * taking its steps from pipeline.ts.
+ * One HTTP server and port: GraphQL over HTTP (POST /graphql straight to Apollo Server, every other request through
+ * express) and graphql-ws on the same path, each taking its steps from pipeline.ts.
  */
 export async function createHttpServer(
   schema: GraphQLSchema,
@@ -48,7 +58,11 @@ export async function createHttpServer(
 
   const apollo = new ApolloServer<GraphQLContext>(apolloSteps(edge, steps, { http: server, wss: ws }));
   await apollo.start();
-  server.on('request', httpSteps(edge, steps, apollo));
+  const post = graphqlPost(graphqlPostSteps(edge, steps, apollo));
+  const app = httpSteps(edge, steps, apollo);
+  server.on('request', (req, res) => {
+    if (!post(req, res)) app(req, res);
+  });
 
   return { server, stop: () => apollo.stop() };
 }

@@ -1,7 +1,11 @@
-import { Kind, visit } from 'graphql';
+import { Kind, visit, type DocumentNode } from 'graphql';
 import { InvalidInput } from '../shared/errors';
 import { unstorableCharacter } from '../shared/text';
 import type { OperationGuard } from './operation-guards';
+
+// The literals depend on the document alone, and Apollo Server hands the same parsed document to every request that
+// sends the same text: a document whose literals passed is not walked again (weakly held: it goes with the document).
+const literalsPassed = new WeakSet<DocumentNode>();
 
 /**
  * No string reaches a resolver that PostgreSQL could not take as a parameter (text and jsonb hold neither NUL nor
@@ -12,12 +16,14 @@ import type { OperationGuard } from './operation-guards';
 export const inputHygiene: OperationGuard = ({ document, variables }) => {
   const inVariables = findUnstorable(variables, 'variables');
   if (inVariables) throw new InvalidInput(`${inVariables.path} contains ${inVariables.what}`, inVariables.path);
+  if (literalsPassed.has(document)) return;
   visit(document, {
     [Kind.STRING](node) {
       const what = unstorableCharacter(node.value);
       if (what) throw new InvalidInput(`A string in the document contains ${what}`);
     },
   });
+  literalsPassed.add(document);
 };
 
 type Step = { value: unknown; key: string | number | undefined; parent: Step | undefined };

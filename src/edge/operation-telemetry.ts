@@ -1,6 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
-import type { RequestHandler } from 'express';
 import { execute, GraphQLError, type DocumentNode, type ExecutionArgs, type OperationDefinitionNode } from 'graphql';
 import type { Logger } from 'pino';
 import type { CommandIds } from '../commands/command-ids';
@@ -17,6 +16,7 @@ import {
 } from '../observability/attributes';
 import type { Metrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
+import type { NodeStep } from './graphql-post';
 import {
   codeOf,
   isAsyncIterable,
@@ -90,9 +90,13 @@ type Line = {
   extra?: Record<string, unknown>;
 };
 
+function levelOf(outcome: string): 'warn' | 'info' {
+  return outcome === 'INTERNAL_SERVER_ERROR' ? 'warn' : 'info';
+}
+
 function logLine(logger: Logger, message: string, line: Line): void {
   const { described, outcome, context, started } = line;
-  const level = outcome === 'INTERNAL_SERVER_ERROR' ? 'warn' : 'info';
+  const level = levelOf(outcome);
   // At LOG_LEVEL=warn (as the benchmark runs) a request costs no line and none of its making.
   if (!logger.isLevelEnabled(level)) return;
   const fields = {
@@ -111,11 +115,11 @@ function logLine(logger: Logger, message: string, line: Line): void {
 }
 
 /**
- * Express middleware in front of Apollo Server: with tracing on, the request's span (continuing the caller's trace
+ * The step in front of Apollo Server: with tracing on, the request's span (continuing the caller's trace
  * when it sends a `traceparent` header), made the active span for everything Apollo does with the request. It is
  * mounted after the body parser: context set before a stream is read is not seen by the stream's callbacks.
  */
-export function httpOperationSpans(tracing: Tracing): RequestHandler {
+export function httpOperationSpans(tracing: Tracing): NodeStep {
   if (!tracing.enabled) return (_req, _res, next) => next();
   return (req, res, next) => {
     const span = tracing.start(
@@ -154,9 +158,11 @@ export function httpOperationLog(logger: Logger, tracing: Tracing): ApolloServer
         async willSendResponse({ document, operation, response, contextValue }) {
           const body = response.body;
           const result = body.kind === 'single' ? body.singleResult : body.initialResult;
-          const described = describe(document, operation);
           const outcome = outcomeOf(result.errors);
           const span = tracing.active();
+          // Neither a span nor a line to make: nothing else to do for this request.
+          if (!span && !logger.isLevelEnabled(levelOf(outcome))) return;
+          const described = describe(document, operation);
           if (span) annotate(span, described, outcome);
           logLine(logger, 'graphql request', {
             transport: 'http',

@@ -1,6 +1,11 @@
 import type http from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
@@ -22,10 +27,11 @@ import { createContext, type GraphQLContext } from '../graphql-kit/context';
 import type { Services } from '../services';
 import { subscribeSharingResults } from '../subscriptions/shared-execution';
 import { httpPrincipal, wsAuthentication } from './authentication';
+import type { GraphqlPost, NodeStep } from './graphql-post';
 import type { WsExtra } from './graphql-ws-transport';
 import { healthRouter } from './health';
 import { hostPolicy, requireKnownHost } from './hosts';
-import { errorHandler, notFound, requireJsonBody } from './http-errors';
+import { errorHandler, jsonOrNoBody, notFound, refuseFailed, requireJsonBody } from './http-errors';
 import { httpOnlyRules } from './http-only-rules';
 import { idBounds } from './id-bounds';
 import { ideRouter, type PageOptions } from './ide';
@@ -70,6 +76,10 @@ import { socketsPerAddress, upgradeHost, upgradeOrigin, upgradePath, type Upgrad
  *                      every answer first, refusals included
  *
  * Steps 7 to 11 are OperationGuards, run in this order by both transports (operationGuards below).
+ *
+ * Over HTTP, POST /graphql is served on node:http without express (graphql-post.ts, graphqlPostSteps below), and
+ * every other request through express (httpSteps): both run the same step objects in the order above, and a POST
+ * that step 1 or 3 refuses before its body is read is left to express, which refuses it as any other.
  */
 
 export const GRAPHQL_PATH = '/graphql';
@@ -88,9 +98,23 @@ export type Steps = ReturnType<typeof edgeSteps>;
 
 export function edgeSteps({ services, logger }: Edge) {
   const { config, metrics, tracing } = services;
+  const originAllowed = originPolicy(config.corsOrigins);
   return {
     hostAllowed: hostPolicy(config.allowedHosts, config.host),
-    originAllowed: originPolicy(config.corsOrigins),
+    originAllowed,
+    /** Step 15's first part over HTTP: every answer counted, refusals included. */
+    countAnswers: ((_req, res, next) => {
+      res.once('finish', () => metrics.httpRequest(res.statusCode));
+      next();
+    }) satisfies NodeStep,
+    securityHeaders: securityHeaders(),
+    cors: cors<cors.CorsRequest>({
+      origin: (origin, done) => done(null, origin !== undefined && originAllowed(origin)),
+      // Browsers otherwise ask again before every request (Chromium's default is 5 s).
+      maxAge: 600,
+    }),
+    jsonBody: express.json({ limit: config.bodyLimitBytes }),
+    httpSpans: httpOperationSpans(tracing),
     parseOptions: parseOptions(config.queryLimits),
     guards: operationGuards(services),
     response: responsePolicy(logger),
@@ -211,6 +235,9 @@ export function apolloSteps(
           runGuards(guards, { schema, document, operation, variables: request.variables ?? {}, context: contextValue });
         },
         async willSendResponse({ response: sent, contextValue }) {
+          // What Apollo's cache control plugin answered (it is off, see below): no response here may be kept by a
+          // cache, since every one depends on who asked.
+          sent.http.headers.set('cache-control', 'no-store');
           if (sent.body.kind !== 'single') return;
           const result = sent.body.singleResult;
           result.extensions = response.extensions(result.extensions, contextValue);
@@ -236,6 +263,11 @@ export function apolloSteps(
       httpOnlyRules(logger, GRAPHQL_PATH),
       retryAfterHeader,
       ApolloServerPluginLandingPageDisabled(),
+      // Apollo installs these otherwise, and they run for every request: cache control wraps every resolver to
+      // collect cache hints that nothing here gives, only to answer `no-store` (set above instead); inline traces
+      // are for federated subgraphs, which this is not.
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
       {
         async serverWillStart() {
           return {
@@ -250,53 +282,68 @@ export function apolloSteps(
   };
 }
 
-/** Steps 1 to 4 and 15 over HTTP, as express handlers in order, with the routes beside /graphql among them. */
-export function httpSteps(
-  { services, logger, pages }: Edge,
-  steps: Steps,
-  apollo: ApolloServer<GraphQLContext>,
-): Express {
+/** Step 4 over HTTP, with the request's context: who is calling, and the log position it reads after. */
+function httpContext({ services, logger }: Edge) {
+  return async (req: IncomingMessage): Promise<GraphQLContext> => {
+    const readAfter = req.headers[READ_AFTER_HEADER];
+    return createContext(
+      services,
+      {
+        principal: await httpPrincipal(services.auth, req.headers.authorization),
+        address: req.socket.remoteAddress ?? 'unknown',
+        readAfter: readAfter === undefined ? undefined : await readAfterPosition(readAfter, services),
+      },
+      logger,
+    );
+  };
+}
+
+/**
+ * Steps 1 to 4 and 15 for POST /graphql, served on node:http without express (graphql-post.ts): the same step
+ * objects, in the same order, as the express chain below runs them. A request for another host, or with a body that
+ * is not JSON, is left to express, which refuses it as it refuses any other.
+ */
+export function graphqlPostSteps(edge: Edge, steps: Steps, apollo: ApolloServer<GraphQLContext>): GraphqlPost {
+  return {
+    takes: (req) =>
+      req.method === 'POST' &&
+      (req.url === GRAPHQL_PATH || req.url!.startsWith(`${GRAPHQL_PATH}?`)) &&
+      steps.hostAllowed(req.headers.host) &&
+      jsonOrNoBody(req.headers),
+    steps: [steps.countAnswers, steps.securityHeaders, steps.cors, steps.jsonBody, steps.httpSpans],
+    apollo,
+    context: httpContext(edge),
+    failed: (error, req, res) => refuseFailed(edge.logger, error, req, res),
+  };
+}
+
+/**
+ * Steps 1 to 4 and 15 over HTTP, as express handlers in order, with the routes beside /graphql among them: every
+ * request but POST /graphql (graphqlPostSteps).
+ */
+export function httpSteps(edge: Edge, steps: Steps, apollo: ApolloServer<GraphQLContext>): Express {
+  const { services, logger, pages } = edge;
   const { config, metrics } = services;
+  const context = httpContext(edge);
   const app = express();
   app.disable('x-powered-by');
   // First, so that every answer is counted, refusals included.
-  app.use((_req, res, next) => {
-    res.once('finish', () => metrics.httpRequest(res.statusCode));
-    next();
-  });
+  app.use(steps.countAnswers);
   app.use(requireKnownHost(steps.hostAllowed, logger));
-  app.use(securityHeaders());
+  app.use(steps.securityHeaders);
   app.use(healthRouter(services, logger));
   app.use(metricsRouter(metrics, services.auth, config.metricsToken, logger));
   // Ahead of the IDE's router, which would otherwise answer OPTIONS /graphql itself (Allow: GET, HEAD) and fail
   // every preflight. A disallowed origin gets no Access-Control-Allow-Origin, so the browser keeps the response.
-  app.use(
-    GRAPHQL_PATH,
-    cors<cors.CorsRequest>({
-      origin: (origin, done) => done(null, origin !== undefined && steps.originAllowed(origin)),
-      // Browsers otherwise ask again before every request (Chromium's default is 5 s).
-      maxAge: 600,
-    }),
-  );
+  app.use(GRAPHQL_PATH, steps.cors);
   app.use(ideRouter(pages));
   app.use(livePageRouter(pages));
   app.use(
     GRAPHQL_PATH,
     requireJsonBody(logger),
-    express.json({ limit: config.bodyLimitBytes }),
-    httpOperationSpans(services.tracing),
-    expressMiddleware(apollo, {
-      context: async ({ req }) =>
-        createContext(
-          services,
-          {
-            principal: await httpPrincipal(services.auth, req.headers.authorization),
-            address: req.socket.remoteAddress ?? 'unknown',
-            readAfter: await readAfterPosition(req.headers[READ_AFTER_HEADER], services),
-          },
-          logger,
-        ),
-    }),
+    steps.jsonBody,
+    steps.httpSpans,
+    expressMiddleware(apollo, { context: ({ req }) => context(req) }),
   );
   app.use(notFound(logger));
   app.use(errorHandler(logger));

@@ -11,7 +11,8 @@ import {
 import type { Config } from '../config';
 import { QueryTooComplex } from '../shared/errors';
 import type { OperationGuard } from './operation-guards';
-import { costModel, onlyOperation, type CostModel, type ListSizes } from './query-cost';
+import { operationCosts } from './operation-costs';
+import { costModel, onlyOperation, type ListSizes } from './query-cost';
 
 /**
  * Query limits (docs/api.md, "Limits"): depth, cost, aliases and tokens, each refused before execution with
@@ -83,19 +84,18 @@ export function measure(schema: GraphQLSchema, document: DocumentNode): Measures
 
 /** Refuses an operation over the depth, aliases or cost limit (in that order: the cheapest checks first). */
 export function queryLimitsGuard(limits: QueryLimits, listSizes: ListSizes): OperationGuard {
-  const models = new WeakMap<GraphQLSchema, CostModel>();
-  const modelFor = (schema: GraphQLSchema) => {
-    let model = models.get(schema);
-    if (!model) models.set(schema, (model = costModel(schema, listSizes)));
-    return model;
+  const costs = new WeakMap<GraphQLSchema, ReturnType<typeof operationCosts>>();
+  const costsFor = (schema: GraphQLSchema) => {
+    let cost = costs.get(schema);
+    if (!cost) costs.set(schema, (cost = operationCosts(schema, costModel(schema, listSizes))));
+    return cost;
   };
   // Depth and aliases depend on the document alone, and Apollo Server hands a repeated query the same parsed
   // document: each operation is measured once (the operation node is the key, and goes with its document).
   const measured = new WeakMap<OperationDefinitionNode, Measures>();
   return ({ schema, document, operation, variables }) => {
-    const own = onlyOperation(document, operation);
     let measures = measured.get(operation);
-    if (!measures) measured.set(operation, (measures = measure(schema, own)));
+    if (!measures) measured.set(operation, (measures = measure(schema, onlyOperation(document, operation))));
     const { depth, aliases } = measures;
     if (depth > limits.maxDepth) {
       const message = `The query is ${depth} fields deep; the limit is ${limits.maxDepth} (QUERY_MAX_DEPTH)`;
@@ -105,7 +105,7 @@ export function queryLimitsGuard(limits: QueryLimits, listSizes: ListSizes): Ope
       const message = `The query has ${aliases} aliases; the limit is ${limits.maxAliases} (QUERY_MAX_ALIASES)`;
       throw new QueryTooComplex('aliases', limits.maxAliases, aliases, message);
     }
-    const cost = modelFor(schema).cost(own, variables);
+    const cost = costsFor(schema)(document, operation, variables);
     if (cost > limits.maxCost) {
       const actual = Number.isFinite(cost) ? cost : undefined;
       const values = actual === undefined ? 'too many values' : `up to ${actual} values`;

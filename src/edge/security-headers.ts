@@ -1,12 +1,38 @@
-import type { RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
+import type { NodeStep } from './graphql-post';
 
 /**
  * Headers on every response (helmet, for its well-kept defaults): `nosniff` everywhere, and on the pages (IDE, live
  * page) a Content-Security-Policy under which only this server's own files run. The pages therefore keep no
  * inline script or style: they load theirs from the server (ide.ts, live-page.ts).
  */
-export function securityHeaders(): RequestHandler {
+export function securityHeaders(): NodeStep {
+  const headers = recorded(helmetStep());
+  return (_req, res, next) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
+}
+
+/**
+ * The headers a helmet middleware sets, recorded once: with no directive a function of the request, they are the same
+ * for every response, and helmet's twelve middlewares per request cost more than the headers (docs/performance.md).
+ */
+function recorded(step: ReturnType<typeof helmet>): [string, string][] {
+  const headers: [string, string][] = [];
+  const response = {
+    setHeader: (name: string, value: string) => headers.push([name, value]),
+    // Only X-Powered-By, which neither express (told not to, pipeline.ts) nor Node sends.
+    removeHeader: () => undefined,
+  };
+  let done = false;
+  step({} as IncomingMessage, response as unknown as ServerResponse, () => (done = true));
+  if (!done || headers.length === 0) throw new Error('helmet did not set its headers synchronously');
+  return headers;
+}
+
+function helmetStep() {
   return helmet({
     contentSecurityPolicy: {
       useDefaults: true,

@@ -41,7 +41,8 @@ export function createContext(
   who: { principal: Principal | null; address: string; readAfter?: bigint },
   logger: Logger,
 ): GraphQLContext {
-  const values = new Map<unknown, unknown>();
+  // Made on the first perRequest: most operations (a bare read of one row, introspection) make no loader.
+  let values: Map<unknown, unknown> | undefined;
   const { principal } = who;
   const context: GraphQLContext = {
     services,
@@ -54,6 +55,7 @@ export function createContext(
     commands: [],
     readAfter: who.readAfter,
     perRequest<T>(make: (context: GraphQLContext) => T): T {
+      values ??= new Map();
       if (!values.has(make)) values.set(make, make(context));
       return values.get(make) as T;
     },
