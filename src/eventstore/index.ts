@@ -36,7 +36,7 @@ export type EventStore = ReturnType<typeof createEventStore>;
  */
 export function createEventStore(
   prisma: PrismaClient,
-  /** The pool under `prisma`: the log reader's (see readLog). */
+  /** The pool under `prisma`: the log reader's and the stream reads' (see readLog, readStream, loadStream). */
   pool: Pool,
   wakeUps: WakeUps,
   schemas: EventSchemas = {},
@@ -64,7 +64,7 @@ export function createEventStore(
       return result;
     },
     readStream: async (aggregateId: string, range?: StreamRange) =>
-      (await readStream(prisma, aggregateId, range)).map(upcast),
+      (await readStream(pool, aggregateId, range)).map(upcast),
     /** Whether a customer owns the aggregate (its latest event's owner): the command side's check before a load. */
     ownsStream: (aggregateId: string, ownerId: string) => ownsStream(prisma, aggregateId, ownerId),
     readEvents: async (eventIds: readonly string[], ownerId?: string) =>
@@ -80,7 +80,7 @@ export function createEventStore(
     loadSnapshot: (aggregateId: string) => loadSnapshot(prisma, aggregateId),
     /** The latest fitting snapshot and the events after it, upcast, in one round trip (a command's load). */
     loadStream: async (aggregateId: string, fit: SnapshotFit, range?: { toVersion?: number; readFrom?: number }) => {
-      const loaded = await loadStream(prisma, aggregateId, fit, range);
+      const loaded = await loadStream(pool, aggregateId, fit, range);
       return { ...loaded, events: loaded.events.map(upcast) };
     },
     saveSnapshot: (snapshot: NewSnapshot) => saveSnapshot(prisma, snapshot),

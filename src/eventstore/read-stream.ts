@@ -1,5 +1,6 @@
+import type { Pool } from 'pg';
 import type { Db } from '../db/prisma';
-import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows';
+import { EVENT_COLUMNS, EVENT_ROW_TYPES, toStoredEvent, type EventRow } from './rows';
 import type { StoredEvent } from './types';
 
 export type StreamRange = {
@@ -11,20 +12,23 @@ export type StreamRange = {
   ownerId?: string;
 };
 
-/** One aggregate's events in version order. */
-export async function readStream(db: Db, aggregateId: string, range: StreamRange = {}): Promise<StoredEvent[]> {
-  // Unsafe only in name: the text is fixed (EVENT_COLUMNS is this module's); every value is a parameter.
-  const rows = await db.$queryRawUnsafe<EventRow[]>(
-    `SELECT ${EVENT_COLUMNS} FROM events
+/** One aggregate's events in version order: through `pg`, as a command's load (see loadStream). */
+export async function readStream(pool: Pool, aggregateId: string, range: StreamRange = {}): Promise<StoredEvent[]> {
+  const { rows } = await pool.query<EventRow>({
+    name: 'read-stream',
+    types: EVENT_ROW_TYPES,
+    text: `SELECT ${EVENT_COLUMNS} FROM events
       WHERE aggregate_id = $1 AND version >= $2 AND version <= $3 AND timestamp <= $4::timestamptz
         AND ($5::text IS NULL OR owner_id = $5)
       ORDER BY version`,
-    aggregateId,
-    range.fromVersion ?? 1,
-    range.toVersion ?? 2147483647,
-    range.until ?? 'infinity',
-    range.ownerId ?? null,
-  );
+    values: [
+      aggregateId,
+      range.fromVersion ?? 1,
+      range.toVersion ?? 2147483647,
+      range.until ?? 'infinity',
+      range.ownerId ?? null,
+    ],
+  });
   return rows.map(toStoredEvent);
 }
 

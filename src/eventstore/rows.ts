@@ -1,11 +1,20 @@
+import { types, type CustomTypesConfig } from 'pg';
 import type { StoredEvent } from './types';
 
 /**
- * The columns every event read selects, in the shape `toStoredEvent` maps. Prisma's raw queries hand int8 over as
- * a bigint, jsonb parsed and timestamptz as a Date, so the row needs no parsing of its own.
+ * The columns every event read selects, in the shape `toStoredEvent` maps: int8 as a bigint, jsonb parsed and
+ * timestamptz as a Date, as Prisma's raw queries hand them over and as `pg` does with EVENT_ROW_TYPES.
  */
 export const EVENT_COLUMNS = `position, event_id, event_type, aggregate_id, aggregate_type, version,
   timestamp, schema_version, payload, metadata, owner_id`;
+
+/** `pg`'s parsers, but int8 as a bigint (positions pass 2^53). */
+export const EVENT_ROW_TYPES = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === types.builtins.INT8) return BigInt;
+    return types.getTypeParser(oid, format);
+  },
+} as CustomTypesConfig;
 
 export type EventRow = {
   position: bigint;
