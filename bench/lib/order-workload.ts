@@ -1,3 +1,4 @@
+import type { GraphQLClient } from './graphql';
 import { randomUUID } from 'node:crypto';
 
 /** The item the bench's n-th command adds: a few products, quantities 1-3, one price. */
@@ -25,4 +26,20 @@ export function rawAppendSequence(streamPrefix: string, userId: string | null): 
       metadata: JSON.stringify({ correlationId, causationId: correlationId, userId }),
     };
   };
+}
+
+const REGISTER = `mutation Register($input: RegisterCustomerInput!) {
+  registerCustomer(input: $input) { aggregateId }
+}`;
+
+/** Registers `count` customers through the API, one after another (`label` tells the runs' customers apart). */
+export async function registerCustomers(gql: GraphQLClient, count: number, label: string): Promise<string[]> {
+  const customers: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const data = await gql<{ registerCustomer: { aggregateId: string } }>(REGISTER, {
+      input: { name: `${label} Customer ${i}`, email: `${label.toLowerCase().replace(/ /g, '-')}-${i}@example.com` },
+    });
+    customers.push(data.registerCustomer.aggregateId);
+  }
+  return customers;
 }

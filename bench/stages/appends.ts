@@ -4,7 +4,7 @@ import { checkpoint } from '../lib/database';
 import { graphqlClient, type GraphQLClient } from '../lib/graphql';
 import { type LoadClient, type LoadResult } from '../lib/load';
 import { costPerOp, measure, NOISY_NEIGHBOURS, settle } from '../lib/measure';
-import { item, rawAppendSequence } from '../lib/order-workload';
+import { item, rawAppendSequence, registerCustomers } from '../lib/order-workload';
 import { figure, type Figure, type Mode, type Stage } from './types';
 
 /**
@@ -35,9 +35,6 @@ const PARAMETERS: Record<
  */
 const RAW_EVENT_TYPES = { first: 'BenchRawPlaced', next: 'BenchRawAdded' } as const;
 
-const REGISTER = `mutation Register($input: RegisterCustomerInput!) {
-  registerCustomer(input: $input) { aggregateId }
-}`;
 // What a client typically asks back (as docs/api.md's examples do): the id to act on next, the new version and
 // position, and the order. The server answers `order` read-your-writes: from its query tables once its projectors
 // have passed the command's position, so the round trip includes the projectors' lag.
@@ -124,13 +121,7 @@ export const appendsStage: Stage = {
     const p = PARAMETERS[mode];
     const gql = graphqlClient(server.graphqlUrl, { authorization: server.authorization });
 
-    const customers: string[] = [];
-    for (let i = 0; i < p.customers; i++) {
-      const data = await gql<{ registerCustomer: { aggregateId: string } }>(REGISTER, {
-        input: { name: `Bench Customer ${i}`, email: `bench-${i}@example.com` },
-      });
-      customers.push(data.registerCustomer.aggregateId);
-    }
+    const customers = await registerCustomers(gql, p.customers, 'Bench');
     progress.info(`registered ${customers.length} customers`);
     const serviceClients = (count: number) =>
       Array.from({ length: count }, (_, i) => serviceClient(gql, customers[i % customers.length]!, i * 1000));

@@ -3,7 +3,7 @@ import { Client, Pool } from 'pg';
 import { checkpoint } from '../lib/database';
 import { pooledGraphqlClient, type GraphQLClient } from '../lib/graphql';
 import { openLoop, waitFor } from '../lib/openloop';
-import { item, rawAppendSequence } from '../lib/order-workload';
+import { item, rawAppendSequence, registerCustomers } from '../lib/order-workload';
 import { cpuWindow, type CpuWindow } from '../lib/proc';
 import { NOISY_NEIGHBOURS, settle } from '../lib/measure';
 import { rounded, summarize, type Summary } from '../lib/stats';
@@ -69,9 +69,6 @@ const PARAMETERS: Record<
   },
 };
 
-const REGISTER = `mutation Register($input: RegisterCustomerInput!) {
-  registerCustomer(input: $input) { aggregateId }
-}`;
 const PLACE = `mutation Place($input: PlaceOrderInput!) {
   placeOrder(input: $input) { aggregateId version position }
 }`;
@@ -441,13 +438,7 @@ export const latencyStage: Stage = {
     const notes: string[] = [];
     const rates: Record<string, unknown> = {};
 
-    const customers: string[] = [];
-    for (let i = 0; i < p.customers; i++) {
-      const data = await gql<{ registerCustomer: { aggregateId: string } }>(REGISTER, {
-        input: { name: `Latency Customer ${i}`, email: `latency-${i}@example.com` },
-      });
-      customers.push(data.registerCustomer.aggregateId);
-    }
+    const customers = await registerCustomers(gql, p.customers, 'Latency');
 
     // The two subscribers, each on its own connection, as two applications would have them.
     const feeds = new Feeds();

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { graphqlClient, type GraphQLClient } from '../lib/graphql';
 import type { LoadClient, LoadResult } from '../lib/load';
 import { costPerOp, measure, NOISY_NEIGHBOURS, type MeasureContext } from '../lib/measure';
-import { item } from '../lib/order-workload';
+import { item, registerCustomers } from '../lib/order-workload';
 import { processCpuSeconds, waitUntilIdle } from '../lib/proc';
 import { freePort, startChild, type ChildProcessServer } from '../lib/server';
 import { PEER_DDL, PEER_SCHEMA, PEER_SEED_SQL } from '../peer/schema';
@@ -55,10 +55,6 @@ const PARAMETERS: Record<
     customers: 16,
   },
 };
-
-const REGISTER = `mutation Register($input: RegisterCustomerInput!) {
-  registerCustomer(input: $input) { aggregateId }
-}`;
 
 type Operation = {
   id: 'typename' | 'order' | 'orders' | 'write';
@@ -231,13 +227,7 @@ export const peerStage: Stage = {
     const p = PARAMETERS[mode];
     const orderstream = graphqlClient(server.graphqlUrl, { authorization: server.authorization });
 
-    const customers: string[] = [];
-    for (let i = 0; i < p.customers; i++) {
-      const answer = await orderstream<{ registerCustomer: { aggregateId: string } }>(REGISTER, {
-        input: { name: `Peer Bench Customer ${i}`, email: `peer-bench-${i}@example.com` },
-      });
-      customers.push(answer.registerCustomer.aggregateId);
-    }
+    const customers = await registerCustomers(orderstream, p.customers, 'Peer Bench');
     const reader = new Client({ connectionString: databaseUrl });
     await reader.connect();
     let ids: string[];

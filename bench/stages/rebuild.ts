@@ -5,6 +5,7 @@ import { ORDER_EVENT_TYPES } from '../../src/orders/projector';
 import { checkpoint } from '../lib/database';
 import { graphqlClient } from '../lib/graphql';
 import { NOISY_NEIGHBOURS } from '../lib/measure';
+import { registerCustomers } from '../lib/order-workload';
 import { cpuWindow, waitUntilIdle, type CpuWindow } from '../lib/proc';
 import { figure, type BenchContext, type Figure, type Mode, type Stage } from './types';
 
@@ -62,9 +63,6 @@ const EVENTS_PER_ORDER = 4;
 const ORDERS_PER_TRANSACTION = 16_000;
 const SCAN_PAGE = 5000;
 
-const REGISTER = `mutation Register($input: RegisterCustomerInput!) {
-  registerCustomer(input: $input) { aggregateId }
-}`;
 const REBUILD = `mutation Rebuild($name: String!) { rebuildProjection(name: $name) { name status } }`;
 const PROJECTIONS = `query { projections { name status checkpoint lag rebuildEvents } }`;
 
@@ -308,13 +306,7 @@ export const rebuildStage: Stage = {
     const problems: string[] = [];
     const notes: string[] = [];
 
-    const customers: string[] = [];
-    for (let i = 0; i < p.customers; i++) {
-      const data = await gql<{ registerCustomer: { aggregateId: string } }>(REGISTER, {
-        input: { name: `Rebuild Customer ${i}`, email: `rebuild-${i}@example.com` },
-      });
-      customers.push(data.registerCustomer.aggregateId);
-    }
+    const customers = await registerCustomers(gql, p.customers, 'Rebuild');
     progress.info(`registered ${customers.length} customers through the API`);
     await waitUntilIdle(server.pid, { maxMs: p.settleMaxMs });
 

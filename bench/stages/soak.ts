@@ -1,6 +1,6 @@
 import { pooledGraphqlClient } from '../lib/graphql';
 import { openLoop, waitFor } from '../lib/openloop';
-import { item } from '../lib/order-workload';
+import { item, registerCustomers } from '../lib/order-workload';
 import { processMemory, resetPeakRss } from '../lib/proc';
 import { mib } from '../lib/stats';
 import { subscribe, wsClient, type Subscription } from '../lib/subscriptions';
@@ -26,7 +26,6 @@ const PARAMETERS: Record<Mode, Parameters> = {
   full: { ratePerSecond: 80, durationMs: 60_000, subscribers: 50, customers: 8 },
 };
 
-const REGISTER = `mutation Register($input: RegisterCustomerInput!) { registerCustomer(input: $input) { aggregateId } }`;
 const PLACE = `mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { aggregateId version } }`;
 const ADD = `mutation Add($input: AddItemInput!) { addItem(input: $input) { aggregateId version } }`;
 const EVENTS = `subscription { events(filter: { aggregateType: "Order" }) { aggregateId version eventType position } }`;
@@ -79,13 +78,7 @@ export function soakStage(minutes?: number): Stage {
       const subscribers = Array.from({ length: p.subscribers }, () => subscriber(server.wsUrl, server.authorization));
       const problems: string[] = [];
       try {
-        const customers: string[] = [];
-        for (let i = 0; i < p.customers; i++) {
-          const data = await gql<{ registerCustomer: { aggregateId: string } }>(REGISTER, {
-            input: { name: `Soak ${i}`, email: `soak-${i}@example.com` },
-          });
-          customers.push(data.registerCustomer.aggregateId);
-        }
+        const customers = await registerCustomers(gql, p.customers, 'Soak');
         // Every subscription is live once every subscriber has seen a probe order on both.
         const probe = async () =>
           (await gql<{ placeOrder: Answer }>(PLACE, { input: { customerId: customers[0], items: [item(0)] } }))
