@@ -252,6 +252,10 @@ export function apolloSteps(
     // callers without a token too, so IDEs and codegen load the schema (schema.graphql is public anyway).
     introspection: true,
     parseOptions: steps.parseOptions,
+    // A request that carries any of these headers cannot be sent cross-site without a CORS preflight, which the
+    // origin policy answers: Apollo's two, and Authorization, which every caller that holds a token sends (urql
+    // sends queries as GET by default).
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     // The process owns shutdown (src/main.ts): Apollo's own handler would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,
     formatError: (_formatted, error) => response.error(error),
