@@ -24,6 +24,7 @@ const config: CodegenConfig = {
           Order: '../orders/state#OrderState',
           OrderItem: '../orders/events#OrderItem as OrderItemModel',
           Customer: '../customers/models#CustomerModel',
+          Viewer: '../auth/principal#Principal',
           OrderConnection: '../orders/read-model#OrderPage as OrderConnectionModel',
           Projection: '../projections/runner#ProjectionReport',
           Relay: '../relay/relay#RelayReport',

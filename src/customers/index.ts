@@ -11,8 +11,13 @@ export const customersSlice: Slice = {
   events: CUSTOMER_EVENT_SCHEMAS,
   // Its query tables are kept by the orders slice's customersProjector, which reads order events too.
   projectors: [],
-  // A customer reads only themselves (customerLoader is scoped to context.owner).
-  access: { 'Query.customer': EVERYONE, 'Mutation.registerCustomer': STAFF, 'Mutation.deactivateCustomer': STAFF },
+  // A customer reads only themselves (customerLoader is scoped to context.owner), in `customer` and `viewer` alike.
+  access: {
+    'Query.customer': EVERYONE,
+    'Query.viewer': EVERYONE,
+    'Mutation.registerCustomer': STAFF,
+    'Mutation.deactivateCustomer': STAFF,
+  },
   resolvers: ({ store, commands }) => customerResolvers(customerCommands(store, commands)),
   nodes: [{ typename: 'Customer', load: (context, id) => customerLoader(context).load(id) }],
   live: [],

@@ -1,4 +1,5 @@
-import type { Resolvers } from '../generated/graphql';
+import type { Resolvers, Role as RoleName } from '../generated/graphql';
+import type { Role } from '../auth/principal';
 import { commandMeta as meta } from '../graphql-kit/command-meta';
 import type { GraphQLContext } from '../graphql-kit/context';
 import type { CustomerModel } from './models';
@@ -11,10 +12,20 @@ async function lifetimeTotals(customer: CustomerModel, context: GraphQLContext):
   return customer.lifetimeTotals ?? (await customerLoader(context).load(customer.id))?.lifetimeTotals ?? {};
 }
 
+const ROLE_NAMES: Readonly<Record<Role, RoleName>> = { customer: 'CUSTOMER', staff: 'STAFF', admin: 'ADMIN' };
+
 /** The customers slice's API, over its commands. (Customer.orders belongs to the orders slice.) */
 export const customerResolvers = (customers: CustomerCommands): Resolvers => ({
   Query: {
     customer: (_parent, { id }, context) => customerLoader(context).load(id),
+    // The access rule has admitted a caller with a token: the principal is there.
+    viewer: (_parent, _args, context) => context.principal!,
+  },
+  Viewer: {
+    subject: (principal) => principal.sub,
+    role: (principal) => ROLE_NAMES[principal.role],
+    customer: (principal, _args, context) =>
+      principal.customerId === null ? null : customerLoader(context).load(principal.customerId),
   },
   Mutation: {
     registerCustomer: async (_parent, { input }, context) =>

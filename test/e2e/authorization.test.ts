@@ -64,6 +64,10 @@ const OPERATIONS: Record<string, Operation> = {
     run: async ({ customerId }) => ['query ($id: ID!) { customer(id: $id) { id } }', { id: customerId }],
     expect: ANYONE_OWN('null'),
   },
+  'Query.viewer': {
+    run: async () => ['{ viewer { subject role } }', {}],
+    expect: ANYONE_OWN('ok'),
+  },
   'Query.orderStatusCounts': {
     run: async () => ['{ orderStatusCounts { status count } }', {}],
     expect: STAFF_ONLY,
@@ -346,4 +350,22 @@ describe('subscriptions', () => {
     ]);
     for (const s of [all, other, own]) s.stop();
   });
+});
+
+it('tells each caller who they are: a customer their own customer, staff and admins none', async () => {
+  const query = '{ viewer { subject role customer { id name } } }';
+  const asAlice = await server.gql(
+    query,
+    {},
+    await server.as({ role: 'customer', customerId: people.alice, sub: 'alice' }),
+  );
+  expect(asAlice.data!.viewer).toEqual({
+    subject: 'alice',
+    role: 'CUSTOMER',
+    customer: { id: people.alice, name: 'Alice' },
+  });
+  const asStaff = await server.gql(query, {}, await server.as({ role: 'staff', sub: 'ada' }));
+  expect(asStaff.data!.viewer).toEqual({ subject: 'ada', role: 'STAFF', customer: null });
+  const anonymous = await server.gql(query, {}, { authorization: '' });
+  expect(anonymous.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
 });
