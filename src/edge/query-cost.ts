@@ -18,6 +18,7 @@ import {
 } from 'graphql';
 import { createComplexityRule, type ComplexityEstimator } from 'graphql-query-complexity';
 import { MAX_EVENTS_PAGE, MAX_ORDERS_PAGE } from '../graphql-kit/pages';
+import { MAX_NODE_IDS } from '../graphql/node';
 
 /**
  * The cost of an operation is the most field values its response can hold: every field counts 1, and what a list
@@ -68,6 +69,8 @@ export function listSizes({ itemsPerOrder }: ListSizes): Readonly<Record<string,
     // OrderPlaced carries at least one item, so at most itemsPerOrder − 1 ItemAdded follow; then OrderPaid and one
     // of OrderShipped / OrderCancelled.
     'Query.orderHistory': itemsPerOrder + 2,
+    // One per id asked for, and nodes(ids:) takes at most this many.
+    'Query.nodes': MAX_NODE_IDS,
     // One row per OrderStatus value.
     'Query.orderStatusCounts': 4,
     // One row per projector: the service has two (orders, customers); room for a few more.

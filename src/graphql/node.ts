@@ -3,11 +3,15 @@ import { EVERYONE, type AccessRules } from '../auth/access';
 import type { StoredEvent } from '../eventstore/types';
 import type { Resolvers, ResolversInterfaceTypes, ResolversTypes } from '../generated/graphql';
 import type { GraphQLContext } from '../graphql-kit/context';
+import { InvalidInput } from '../shared/errors';
 import type { NodeLookup } from '../slice';
 
 // Each lookup is scoped to the caller as its own query's is (`order`, `customer`, `events`): a customer finds
 // only their own objects, and another's is null exactly as an unknown id is.
-export const nodeAccess: AccessRules = { 'Query.node': EVERYONE };
+export const nodeAccess: AccessRules = { 'Query.node': EVERYONE, 'Query.nodes': EVERYONE };
+
+/** How many ids one `nodes(ids:)` takes (the query cost counts its list at this size). */
+export const MAX_NODE_IDS = 100;
 
 type Node = ResolversInterfaceTypes<ResolversTypes>['Node'];
 
@@ -25,16 +29,23 @@ export function nodeResolvers(slices: readonly NodeLookup[]): Resolvers {
   const lookups = [...slices, EVENTS];
   // Which lookup found each object: the models share no tag, so the finder names the type.
   const typenames = new WeakMap<object, string>();
+  // An id says nothing of its type (the Node interface in schema.graphql says why none is encoded in it), so every
+  // lookup reads in parallel, each batched with the operation's other loads of its kind.
+  async function find(context: GraphQLContext, id: string): Promise<Node | null> {
+    const found = await Promise.all(lookups.map((lookup) => lookup.load(context, id)));
+    const index = found.findIndex((node) => node !== null);
+    if (index < 0) return null;
+    typenames.set(found[index]!, lookups[index]!.typename);
+    return found[index] as Node;
+  }
   return {
     Query: {
-      // An id says nothing of its type (the Node interface in schema.graphql says why none is encoded in it), so
-      // every lookup reads in parallel, each batched with the operation's other loads of its kind.
-      async node(_parent, { id }, context) {
-        const found = await Promise.all(lookups.map((lookup) => lookup.load(context, id)));
-        const index = found.findIndex((node) => node !== null);
-        if (index < 0) return null;
-        typenames.set(found[index]!, lookups[index]!.typename);
-        return found[index] as Node;
+      node: (_parent, { id }, context) => find(context, id),
+      nodes(_parent, { ids }, context) {
+        if (ids.length > MAX_NODE_IDS) {
+          throw new InvalidInput(`nodes takes at most ${MAX_NODE_IDS} ids, got ${ids.length}`, 'ids');
+        }
+        return Promise.all(ids.map((id) => find(context, id)));
       },
     },
     Node: {

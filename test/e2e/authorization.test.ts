@@ -98,6 +98,10 @@ const OPERATIONS: Record<string, Operation> = {
     run: async ({ fresh }) => ['query ($id: ID!) { node(id: $id) { id } }', { id: (await fresh()).orderId }],
     expect: ANYONE_OWN('null'),
   },
+  'Query.nodes': {
+    run: async ({ fresh }) => ['query ($id: ID!) { nodes(ids: [$id]) { id } }', { id: (await fresh()).orderId }],
+    expect: ANYONE_OWN('null'),
+  },
   'Mutation.registerCustomer': {
     run: async () => [
       'mutation { registerCustomer(input: { name: "New", email: "new@example.com" }) { aggregateId } }',
@@ -227,7 +231,7 @@ function outcomeOf(field: string, res: GraphQLResponse): Outcome {
   if (res.errors?.length) return res.errors[0]!.extensions!.code as Outcome;
   const value = res.data?.[field];
   if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return value.length === 0 ? 'empty' : 'ok';
+  if (Array.isArray(value)) return value.length === 0 ? 'empty' : value.every((v) => v === null) ? 'null' : 'ok';
   if (typeof value === 'object' && 'nodes' in value)
     return (value as { nodes: unknown[] }).nodes.length ? 'ok' : 'empty';
   return 'ok';

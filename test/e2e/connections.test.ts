@@ -380,6 +380,42 @@ describe('node(id:)', () => {
     expect(await node(await firstEvent(alices[0]!), headers)).toMatchObject({ __typename: 'Event' });
   });
 
+  it('nodes(ids:) answers each id in its place as node(id:) would, in one read per table', async () => {
+    const eventId = await firstEvent(alices[0]!);
+    const ids = [alices[0]!, 'no-such-id', alice, eventId, bobs[0]!];
+    statements = [];
+    const { nodes } = await ok('query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }', { ids });
+    expect(nodes).toEqual([
+      { __typename: 'Order', id: alices[0] },
+      null,
+      { __typename: 'Customer', id: alice },
+      { __typename: 'Event', id: eventId },
+      { __typename: 'Order', id: bobs[0] },
+    ]);
+    const reads = (lookup: RegExp) => statements.filter((s) => lookup.test(s)).length;
+    expect([
+      reads(/FROM "orders" WHERE id = ANY/),
+      reads(/FROM "customers" WHERE id = ANY/),
+      reads(/WHERE event_id = ANY/),
+    ]).toEqual([1, 1, 1]);
+    // A customer gets null for another customer's objects, in their place.
+    const mine = await ok('query ($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids }, await asAlice());
+    expect(mine.nodes.map((n: { id: string } | null) => n?.id ?? null)).toEqual([
+      alices[0],
+      null,
+      alice,
+      eventId,
+      null,
+    ]);
+  });
+
+  it('nodes(ids:) takes at most 100 ids', async () => {
+    const res = await server.gql('query ($ids: [ID!]!) { nodes(ids: $ids) { id } }', {
+      ids: Array.from({ length: 101 }, () => randomUUID()),
+    });
+    expect(res.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'ids' });
+  });
+
   it('finds the nodes of one operation with one read per table', async () => {
     const eventIds = await Promise.all([firstEvent(alices[0]!), firstEvent(alices[2]!)]);
     statements = [];
