@@ -143,8 +143,8 @@ type Waiting = { request: AppendRequest; resolve(result: AppendResult): void; re
  * interactive transaction after the previous one's answer, so a savepoint per member would cost more round trips
  * than the group saves. The single statement isolates its members by construction instead (a refused member
  * writes nothing); only a failure of the statement itself (a twin's commandId committed by another instance
- * meanwhile, a deadlock with another instance's group) undoes the group, which is then appended one by one, each
- * getting the outcome it would have had alone.
+ * meanwhile, a deadlock with another instance's group, a member's data PostgreSQL refuses) undoes the group, which
+ * is then appended one by one, each getting the outcome it would have had alone.
  */
 export class AppendQueue {
   private readonly waiting: Waiting[] = [];
@@ -164,12 +164,16 @@ export class AppendQueue {
 
   private async drain(): Promise<void> {
     this.writing = true;
-    while (this.waiting.length > 0) {
-      const group = this.nextGroup();
-      if (group.length === 1) await this.alone(group[0]!);
-      else await this.together(group);
+    try {
+      while (this.waiting.length > 0) {
+        const group = this.nextGroup();
+        if (group.length === 1) await this.alone(group[0]!);
+        else await this.together(group);
+      }
+    } finally {
+      // Whatever failed, the queue is not left "writing" with nobody draining it: the next append drains again.
+      this.writing = false;
     }
-    this.writing = false;
   }
 
   /**
@@ -214,17 +218,21 @@ export class AppendQueue {
 
   private async together(group: Waiting[]): Promise<void> {
     const wake = this.wakeUps.send('shared');
-    const { text, values } = groupStatement(
-      group.map((m) => m.request),
-      wake.notify,
-    );
     let rows: EventRow[];
     try {
+      const { text, values } = groupStatement(
+        group.map((m) => m.request),
+        wake.notify,
+      );
       // Unsafe only in name: the text is fixed (two forms); every value is a parameter.
       rows = await this.db.$queryRawUnsafe<EventRow[]>(text, ...values);
     } catch (error) {
       wake.sent(false);
-      if (!UNDONE_BY_ANOTHER.has(sqlState(error) ?? '')) {
+      // PostgreSQL refused the statement, so nothing of it was written: each member is appended alone and gets the
+      // outcome it would have had alone (a twin's commandId recorded by another instance meanwhile, a deadlock with
+      // another instance's group, or one member's data that PostgreSQL refuses, which must not fail the others).
+      // Without a SQLSTATE (the connection failed) whether it committed is unknown, and every member is told so.
+      if (sqlState(error) === undefined) {
         for (const member of group) member.reject(error);
         return;
       }
@@ -259,10 +267,3 @@ export class AppendQueue {
     return conflict(this.db, request.aggregateId, request.expectedVersion);
   }
 }
-
-/**
- * Failures of a group statement that another transaction caused and that leave nothing written: a unique
- * violation (a twin's commandId, recorded by another instance while this statement ran) and a deadlock (another
- * instance's group locking the same streams in another order). The members are then appended one by one.
- */
-const UNDONE_BY_ANOTHER = new Set(['23505', '40P01']);

@@ -124,6 +124,22 @@ it('appends those waiting behind one in flight in one transaction, each with its
   expect(await f.store.readStream(any)).toEqual(value(7).events);
 });
 
+it('does not fail the others for one member whose data PostgreSQL refuses', async () => {
+  const [good1, bad, good2] = [randomUUID(), randomUUID(), randomUUID()];
+  // jsonb cannot hold \u0000: PostgreSQL refuses that member's payload, and with it the whole statement.
+  const refused = { ...request(bad, 'no-stream'), events: [{ eventType: 'ItemAdded', payload: { text: 'a\u0000b' } }] };
+  const results = await outcomes([
+    f.store.append(request(randomUUID(), 'no-stream')),
+    f.store.append(request(good1, 'no-stream')),
+    f.store.append(refused),
+    f.store.append(request(good2, 'no-stream')),
+  ]);
+  expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+  expect((await f.store.readStream(good1)).map((e) => e.version)).toEqual([1]);
+  expect((await f.store.readStream(good2)).map((e) => e.version)).toEqual([1]);
+  expect(await f.store.readStream(bad)).toEqual([]);
+});
+
 it('records a grouped command with its own positions and version', async () => {
   const first = randomUUID();
   const commandId = randomUUID();
