@@ -5,7 +5,7 @@ import { append } from '../../src/eventstore/append';
 import { Notifier } from '../../src/eventstore/wakeups';
 import type { AppendRequest, AppendResult, StoredEvent } from '../../src/eventstore';
 import { ConcurrencyConflict } from '../../src/shared/errors';
-import { openStore, type StoreFixture } from '../support/event-store';
+import { openStore, readEverything, type StoreFixture } from '../support/event-store';
 import { eventually } from '../support/eventually';
 
 let f: StoreFixture;
@@ -24,16 +24,6 @@ function request(aggregateId: string, expectedVersion: AppendRequest['expectedVe
     events: Array.from({ length: n }, (_, i) => ({ eventType: 'ItemAdded', payload: { n: i } })),
     metadata,
   };
-}
-
-async function readEverything(after = 0n): Promise<StoredEvent[]> {
-  const all: StoredEvent[] = [];
-  for (let from = after; ;) {
-    const page = await f.store.readLog(from, 500);
-    all.push(...page.events);
-    if (page.events.length < 500) return all;
-    from = page.events.at(-1)!.position;
-  }
 }
 
 describe('append', () => {
@@ -190,7 +180,7 @@ describe('readLog', () => {
     expect(positions).toContain(held.position);
     for (let i = 1; i < positions.length; i++) expect(positions[i]! > positions[i - 1]!).toBe(true);
 
-    const fromStart = (await readEverything(start)).map((e) => e.position);
+    const fromStart = (await readEverything(f.store, start)).map((e) => e.position);
     expect(fromStart).toEqual(positions);
   });
 

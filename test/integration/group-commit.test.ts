@@ -13,7 +13,7 @@ import {
   type StoredEvent,
 } from '../../src/eventstore';
 import { ConcurrencyConflict } from '../../src/shared/errors';
-import { openStore, type StoreFixture } from '../support/event-store';
+import { openStore, readEverything, type StoreFixture } from '../support/event-store';
 import { eventually } from '../support/eventually';
 
 // Group commit (src/eventstore/group-commit.ts): appends that arrive while one is under way go together in one
@@ -55,16 +55,6 @@ const indexOf = (position: bigint) => Number(position & 0xffffn);
 
 /** Each promise's outcome, without rejecting when one does. */
 const outcomes = (appends: Promise<AppendResult>[]) => Promise.allSettled(appends);
-
-async function readEverything(after = 0n): Promise<StoredEvent[]> {
-  const all: StoredEvent[] = [];
-  for (let from = after; ;) {
-    const page = await f.store.readLog(from, 500);
-    all.push(...page.events);
-    if (page.events.length < 500) return all;
-    from = page.events.at(-1)!.position;
-  }
-}
 
 it('appends those waiting behind one in flight in one transaction, each with its own outcome', async () => {
   const existing = randomUUID();
@@ -160,7 +150,7 @@ it('records a grouped command with its own positions and version', async () => {
 });
 
 it('keeps the log gap-free for a concurrent reader while groups commit', async () => {
-  const start = (await readEverything()).at(-1)?.position ?? 0n;
+  const start = (await readEverything(f.store)).at(-1)?.position ?? 0n;
   const seen: StoredEvent[] = [];
   let writing = true;
   const reader = (async () => {
@@ -187,7 +177,7 @@ it('keeps the log gap-free for a concurrent reader while groups commit', async (
   await reader;
   const appended = results.flat().flatMap((r) => r.events);
   expect(seen.map((e) => e.eventId).sort()).toEqual(appended.map((e) => e.eventId).sort());
-  expect(seen).toEqual(await readEverything(start));
+  expect(seen).toEqual(await readEverything(f.store, start));
   // Groups did form: some transactions hold more than one stream's appends.
   const streamsPerTransaction = new Map<bigint, Set<string>>();
   for (const e of appended) {

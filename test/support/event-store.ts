@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { connectionConfig } from '../../src/db/pool';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma';
-import { createEventStore, EVENTS_CHANNEL, Notifier, type EventStore } from '../../src/eventstore';
+import { createEventStore, EVENTS_CHANNEL, Notifier, type EventStore, type StoredEvent } from '../../src/eventstore';
 import { EVENT_SCHEMAS } from '../../src/slices';
 import { createTestDatabase, type TestDatabase } from './database';
 
@@ -40,4 +40,15 @@ export async function openStore(): Promise<StoreFixture> {
       await db.drop();
     },
   };
+}
+
+/** The whole log after `after`, read page by page as a reader would. */
+export async function readEverything(store: EventStore, after = 0n): Promise<StoredEvent[]> {
+  const all: StoredEvent[] = [];
+  for (let from = after; ;) {
+    const page = await store.readLog(from, 500);
+    all.push(...page.events);
+    if (page.events.length < 500) return all;
+    from = page.events.at(-1)!.position;
+  }
 }
