@@ -37,6 +37,12 @@ const config: CodegenConfig = {
         inputMaybeValue: 'T | null | undefined',
       },
     },
+    // Which object types each interface (Node, Event, CommandResult, …) may be, for clients whose caches must be
+    // told (Apollo Client's possibleTypes; docs/api.md shows how a client generates its own).
+    'examples/typed-client/gql/possible-types.ts': {
+      plugins: ['fragment-matcher'],
+      config: { useExplicitTyping: true },
+    },
     'examples/typed-client/gql/': {
       preset: 'client',
       documents: 'examples/typed-client/operations.ts',
