@@ -9,6 +9,7 @@ const pages = [
   'bench/README.md',
   'fulfillment/README.md',
   'examples/typed-client/README.md',
+  'examples/clients/README.md',
   'CHANGELOG.md',
   ...readdirSync(path.join(root, 'docs'))
     .filter((f) => f.endsWith('.md'))
