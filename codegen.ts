@@ -62,6 +62,12 @@ const config: CodegenConfig = {
         },
       },
     },
+    // The client preset types only what the operations select, and no field returns ErrorCode or BusinessRule
+    // (they type `extensions.code` and `extensions.rule`): every enum of the schema, as types, beside it.
+    'examples/typed-client/gql/enums.ts': {
+      plugins: ['typescript'],
+      config: { onlyEnums: true, enumsAsTypes: true },
+    },
   },
 };
 
