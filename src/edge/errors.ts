@@ -57,6 +57,6 @@ export function formatError(error: GraphQLError, logger: Logger): GraphQLFormatt
     return { message, locations, path, extensions: { code: clientCode ?? 'GRAPHQL_VALIDATION_FAILED' } };
   }
   logger.error({ err: original, path }, 'internal error while executing an operation');
-  const internal: ErrorCode = 'INTERNAL_SERVER_ERROR';
-  return { message: 'Internal server error', locations, path, extensions: { code: internal } };
+  const internal = { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode };
+  return { message: 'Internal server error', locations, path, extensions: internal };
 }
