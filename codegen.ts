@@ -28,8 +28,16 @@ const config: CodegenConfig = {
           OrderConnection: '../orders/read-model#OrderPage as OrderConnectionModel',
           Projection: '../projections/runner#ProjectionReport',
           Relay: '../relay/relay#RelayReport',
+          // Every command's payload is its aggregate's outcome: the payload types differ for clients only.
           OrderCommandResult: '../orders/commands#OrderOutcome',
+          PlaceOrderPayload: '../orders/commands#OrderOutcome',
+          AddItemPayload: '../orders/commands#OrderOutcome',
+          PayOrderPayload: '../orders/commands#OrderOutcome',
+          ShipOrderPayload: '../orders/commands#OrderOutcome',
+          CancelOrderPayload: '../orders/commands#OrderOutcome',
           CustomerCommandResult: '../customers/commands#CustomerOutcome',
+          RegisterCustomerPayload: '../customers/commands#CustomerOutcome',
+          DeactivateCustomerPayload: '../customers/commands#CustomerOutcome',
         },
         enumsAsTypes: true,
         avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
@@ -59,6 +67,12 @@ const config: CodegenConfig = {
           ID: 'string',
         },
       },
+    },
+    // The client preset types only what the operations select, and no field returns ErrorCode or BusinessRule
+    // (they type `extensions.code` and `extensions.rule`): every enum of the schema, as types, beside it.
+    'examples/typed-client/gql/enums.ts': {
+      plugins: ['typescript'],
+      config: { onlyEnums: true, enumsAsTypes: true },
     },
   },
 };

@@ -2,15 +2,19 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { ErrorCode } from './gql/enums';
 
 /** Operation variables as graphql-ws and JSON take them; every generated `…Variables` type is one. */
 type Variables = Record<string, unknown>;
 
-/** The operation answered with errors (their `extensions.code` say why: README, "Errors"). */
+/** The operation answered with errors; `codes` (their `extensions.code`) say why: README, "Errors". */
 export class GraphQLRequestError extends Error {
+  /** One per error: the schema lists every code the server sends as `enum ErrorCode`. */
+  readonly codes: readonly ErrorCode[];
   constructor(readonly errors: readonly GraphQLFormattedError[]) {
     super(errors.map((e) => `${String(e.extensions?.code ?? 'ERROR')}: ${e.message}`).join('; '));
     this.name = 'GraphQLRequestError';
+    this.codes = errors.map((e) => e.extensions?.code as ErrorCode);
   }
 }
 

@@ -4,13 +4,16 @@ import { commandMeta as meta } from '../graphql-kit/command-meta';
 import type { GraphQLContext } from '../graphql-kit/context';
 import type { CustomerModel } from './models';
 import { answerWithOwnWrite } from '../graphql-kit/read-your-writes';
-import type { CustomerCommands } from './commands';
+import type { CustomerCommands, CustomerOutcome } from './commands';
 import { customerLoader } from './loaders';
 import type { Totals } from './read-model';
 
 async function lifetimeTotals(customer: CustomerModel, context: GraphQLContext): Promise<Totals> {
   return customer.lifetimeTotals ?? (await customerLoader(context).load(customer.id))?.lifetimeTotals ?? {};
 }
+
+/** Every customer command's payload type (each mutation has its own, for clients): the customer as it left it. */
+const customerPayload = { customer: (outcome: CustomerOutcome) => outcome.state };
 
 const ROLE_NAMES: Readonly<Record<Role, RoleName>> = { customer: 'CUSTOMER', staff: 'STAFF', admin: 'ADMIN' };
 
@@ -43,9 +46,8 @@ export const customerResolvers = (customers: CustomerCommands): Resolvers => ({
         ),
       ),
   },
-  CustomerCommandResult: {
-    customer: (outcome) => outcome.state,
-  },
+  RegisterCustomerPayload: customerPayload,
+  DeactivateCustomerPayload: customerPayload,
   Customer: {
     // A customer folded from its stream (a mutation answered before projectors caught up) has no order figures:
     // take them from the query table, where the customer may already be.

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { CLOCK_TOLERANCE_S, type Authenticator } from '../auth/authenticator';
 import type { Principal } from '../auth/principal';
-import { Unauthenticated } from '../shared/errors';
+import { Unauthenticated, type ErrorCode } from '../shared/errors';
 import type { WsExtra } from './graphql-ws-transport';
 
 /** The token of an `Authorization: Bearer <token>` value; undefined when there is none, false when malformed. */
@@ -27,7 +27,7 @@ export async function httpPrincipal(auth: Authenticator, header: string | undefi
     if (!(error instanceof Unauthenticated)) throw error;
     throw new GraphQLError('The token is invalid or expired: send Authorization: Bearer <a valid token>', {
       extensions: {
-        code: 'UNAUTHENTICATED',
+        code: 'UNAUTHENTICATED' satisfies ErrorCode,
         http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) },
       },
     });

@@ -1,15 +1,18 @@
 import { Kind, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
-import { AppError } from '../shared/errors';
+import { AppError, type ErrorCode } from '../shared/errors';
 import { tooManyTokens } from './query-limits';
 
-/** Codes a client may see besides the domain's own (graphql-js and Apollo Server raise these for bad documents). */
-const PASS_THROUGH = new Set([
+/**
+ * Codes a client may see besides the domain's own (graphql-js and Apollo Server raise these for bad documents and
+ * requests). Apollo's PERSISTED_QUERY_NOT_SUPPORTED is not among them: automatic persisted queries are on (Apollo's
+ * default), so Apollo never raises it.
+ */
+const PASS_THROUGH: ReadonlySet<string> = new Set<ErrorCode>([
   'BAD_USER_INPUT',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
   'BAD_REQUEST',
 ]);
@@ -50,9 +53,10 @@ export function formatError(error: GraphQLError, logger: Logger): GraphQLFormatt
   if (original === undefined || (code !== undefined && PASS_THROUGH.has(code))) {
     // (graphql-ws hands graphql-js's validation errors over as they are, without a code.)
     const invalid = code === undefined || code === 'GRAPHQL_VALIDATION_FAILED';
-    const clientCode = invalid && isBadLiteral(error) ? 'BAD_USER_INPUT' : code;
+    const clientCode = invalid && isBadLiteral(error) ? 'BAD_USER_INPUT' : (code as ErrorCode | undefined);
     return { message, locations, path, extensions: { code: clientCode ?? 'GRAPHQL_VALIDATION_FAILED' } };
   }
   logger.error({ err: original, path }, 'internal error while executing an operation');
-  return { message: 'Internal server error', locations, path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  const internal = { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode };
+  return { message: 'Internal server error', locations, path, extensions: internal };
 }

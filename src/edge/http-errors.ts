@@ -2,12 +2,14 @@ import { STATUS_CODES, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import type { ErrorCode } from '../shared/errors';
 
 /**
  * Codes of the requests refused outside GraphQL execution (docs/api.md, "Errors"), answered in the same JSON shape
  * as a GraphQL error, so that a client has one way to read every failure.
  */
-export type HttpErrorCode =
+export type HttpErrorCode = Extract<
+  ErrorCode,
   | 'BAD_REQUEST'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
@@ -17,7 +19,8 @@ export type HttpErrorCode =
   | 'REQUEST_HEADER_FIELDS_TOO_LARGE'
   | 'REQUEST_TIMEOUT'
   | 'RATE_LIMITED'
-  | 'INTERNAL_SERVER_ERROR';
+  | 'INTERNAL_SERVER_ERROR'
+>;
 
 /** `extensions`: client-safe fields beside the code (a limit's name and size). */
 export type Refusal = { status: number; code: HttpErrorCode; message: string; extensions?: Record<string, unknown> };

@@ -26,6 +26,7 @@ import type { WebSocketServer } from 'ws';
 import { createContext, type GraphQLContext } from '../graphql-kit/context';
 import type { Services } from '../services';
 import { subscribeSharingResults } from '../subscriptions/shared-execution';
+import type { ErrorCode } from '../shared/errors';
 import { httpPrincipal, wsAuthentication } from './authentication';
 import type { GraphqlPost, NodeStep } from './graphql-post';
 import type { WsExtra } from './graphql-ws-transport';
@@ -151,7 +152,7 @@ function parseOperation(query: string, options: ParseOptions): DocumentNode {
     throw new GraphQLError(error.message, {
       source: error.source,
       positions: error.positions,
-      extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+      extensions: { code: 'GRAPHQL_PARSE_FAILED' satisfies ErrorCode },
     });
   }
 }

@@ -75,11 +75,18 @@ export function listSizes({ itemsPerOrder }: ListSizes): Readonly<Record<string,
     'Query.orderStatusCounts': 4,
     // One row per projector: the service has two (orders, customers); room for a few more.
     'Query.projections': 10,
-    // A command appends one event today; room for commands that append a few.
-    'CommandResult.events': 10,
-    'OrderCommandResult.events': 10,
-    'CustomerCommandResult.events': 10,
   };
+}
+
+/**
+ * A command appends one event today; room for commands that append a few. Every mutation's result (each command's
+ * payload type, and the interfaces fragments read them through) is a CommandResult.
+ */
+function commandEventSizes(schema: GraphQLSchema): Record<string, number> {
+  const commandResult = schema.getType('CommandResult');
+  if (!isInterfaceType(commandResult)) return {};
+  const { objects, interfaces } = schema.getImplementations(commandResult);
+  return Object.fromEntries([commandResult, ...objects, ...interfaces].map((type) => [`${type.name}.events`, 10]));
 }
 
 /**
@@ -172,7 +179,11 @@ export function onlyOperation(document: DocumentNode, operation: OperationDefini
 
 /** The cost model for one schema (introspection sizes are read from it once). */
 export function costModel(schema: GraphQLSchema, domain: ListSizes): CostModel {
-  const estimator = listSizeEstimator({ ...introspectionSizes(schema), ...listSizes(domain) });
+  const estimator = listSizeEstimator({
+    ...introspectionSizes(schema),
+    ...commandEventSizes(schema),
+    ...listSizes(domain),
+  });
   return {
     cost(document, variables) {
       let cost = 0;

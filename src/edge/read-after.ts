@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { EventStore } from '../eventstore';
 import { MAX_POSITION, positionFromDigits } from '../graphql-kit/cursor';
+import type { ErrorCode } from '../shared/errors';
 
 /**
  * The request header by which a client has an instance's query tables show a write another instance answered: the
@@ -40,6 +41,6 @@ export async function readAfterPosition(
 
 function refused(message: string): GraphQLError {
   return new GraphQLError(message, {
-    extensions: { code: 'BAD_USER_INPUT', field: 'Read-After-Position', http: { status: 400 } },
+    extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, field: 'Read-After-Position', http: { status: 400 } },
   });
 }

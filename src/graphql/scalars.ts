@@ -1,8 +1,10 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { positionFromDigits } from '../graphql-kit/cursor';
+import type { ErrorCode } from '../shared/errors';
 
-const badInput = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+const badInput = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode } });
 
 function parseDecimal(value: unknown): string {
   if (typeof value === 'string') return value;

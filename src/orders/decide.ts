@@ -1,5 +1,5 @@
 import type { CustomerState } from '../customers/state';
-import { InvalidInput, NotFound, RuleViolation } from '../shared/errors';
+import { InvalidInput, NotFound, RuleViolation, type BusinessRule } from '../shared/errors';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../shared/input-limits';
 import { parsePrice } from '../shared/money';
 import { optionalText, requireText } from '../shared/text';
@@ -95,7 +95,12 @@ function existing(state: OrderState | null): OrderState {
   return state;
 }
 
-function requireStatus(status: OrderStatus, allowed: readonly OrderStatus[], rule: string, message: string): void {
+function requireStatus(
+  status: OrderStatus,
+  allowed: readonly OrderStatus[],
+  rule: BusinessRule,
+  message: string,
+): void {
   if (!allowed.includes(status)) throw new RuleViolation(rule, message);
 }
 

@@ -9,7 +9,7 @@ import { MAX_ORDERS_PAGE, pageInfo, pageSize, selects } from '../graphql-kit/pag
 import { answerWithOwnWrite, readsShowWrites } from '../graphql-kit/read-your-writes';
 import { InvalidInput } from '../shared/errors';
 import { multiply } from '../shared/money';
-import { orderAggregate, type OrderCommands } from './commands';
+import { orderAggregate, type OrderCommands, type OrderOutcome } from './commands';
 import { ORDER } from './events';
 import { orderLoader } from './loaders';
 import { listOrders, orderStatusCounts, type OrderListFilter, type OrderRecord } from './read-model';
@@ -21,6 +21,9 @@ const onOrder = (input: { orderId: string; expectedVersion?: number | null }) =>
 });
 
 const orderCursor = (order: OrderRecord) => encodeCursor(order.placedPosition);
+
+/** Every order command's payload type (each mutation has its own, for clients): the order as the command left it. */
+const orderPayload = { order: (outcome: OrderOutcome) => outcome.state };
 
 /** A page of the orders a caller may see (a customer: their own), with its total count when the query asks. */
 async function orderPage(
@@ -85,9 +88,11 @@ export const orderResolvers = (orders: OrderCommands): Resolvers => ({
     cancelOrder: async (_parent, { input }, context) =>
       answerWithOwnWrite(context, await orders.cancel(onOrder(input), input.reason, meta(input, context))),
   },
-  OrderCommandResult: {
-    order: (outcome) => outcome.state,
-  },
+  PlaceOrderPayload: orderPayload,
+  AddItemPayload: orderPayload,
+  PayOrderPayload: orderPayload,
+  ShipOrderPayload: orderPayload,
+  CancelOrderPayload: orderPayload,
   Order: {
     customer: (order, _args, context) => customerLoader(context).load(order.customerId),
   },

@@ -1,18 +1,11 @@
+import type { BusinessRule, ErrorCode } from '../generated/graphql';
+
 /**
  * Errors the domain and the application raise on purpose. Each carries the `extensions.code` it maps to at the
- * GraphQL edge (docs/api.md, "Errors"); anything else that escapes is an internal error.
+ * GraphQL edge (docs/api.md, "Errors"); anything else that escapes is an internal error. Codes and rules are the
+ * schema's `ErrorCode` and `BusinessRule` enums, as codegen types them: one the schema does not list fails tsc.
  */
-export type ErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'NOT_FOUND'
-  | 'BUSINESS_RULE_VIOLATION'
-  | 'CONCURRENCY_CONFLICT'
-  | 'IDEMPOTENCY_CONFLICT'
-  | 'SUBSCRIBER_TOO_SLOW'
-  | 'QUERY_TOO_COMPLEX'
-  | 'RATE_LIMITED'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN';
+export type { BusinessRule, ErrorCode };
 
 export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
@@ -45,7 +38,7 @@ export class NotFound extends AppError {
 export class RuleViolation extends AppError {
   readonly code = 'BUSINESS_RULE_VIOLATION';
   constructor(
-    readonly rule: string,
+    readonly rule: BusinessRule,
     message: string,
   ) {
     super(message, { rule });

@@ -7,6 +7,7 @@ import { GRAPHQL_TRANSPORT_WS_PROTOCOL, type Client } from 'graphql-ws';
 import { decodeJwt, exportSPKI, SignJWT, type JWTPayload } from 'jose';
 import WebSocket from 'ws';
 import { ConfigError, loadConfig } from '../../src/config';
+import { expectListedCodes } from '../support/error-codes';
 import { signingKey, signWith, type SigningKey } from '../support/jwks-server';
 import { startJwksOrderstream, type JwksOrderstream } from '../support/jwks-orderstream';
 import { collect } from '../support/subscriptions';
@@ -49,7 +50,10 @@ function unsigned(claims: JWTPayload): string {
 
 type HttpAnswer = { status: number; wwwAuthenticate: string | null; body: GraphQLResponse };
 
-/** One POST to /graphql with fetch, with exactly the headers given (no Authorization unless they carry one). */
+/**
+ * One POST to /graphql with fetch, with exactly the headers given (no Authorization unless they carry one); throws if
+ * an error's code is not in the schema's enums.
+ */
 async function post(
   url: string,
   query: string,
@@ -61,11 +65,9 @@ async function post(
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, variables }),
   });
-  return {
-    status: res.status,
-    wwwAuthenticate: res.headers.get('www-authenticate'),
-    body: (await res.json()) as GraphQLResponse,
-  };
+  const body = (await res.json()) as GraphQLResponse;
+  expectListedCodes(body.errors);
+  return { status: res.status, wwwAuthenticate: res.headers.get('www-authenticate'), body };
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { startChildServer, type ChildServer } from '../support/child-server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { unlistedCodes } from '../support/error-codes';
 import { startTestServer, type TestServer } from '../support/server';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -80,9 +81,11 @@ function expectGraphQLShapedError(answer: Answer, probe: Probe): void {
     status: probe.status,
     type: expect.stringMatching(/^application\/json/),
   });
-  expect(JSON.parse(answer.text)).toEqual({
+  const body = JSON.parse(answer.text);
+  expect(body).toEqual({
     errors: [{ message: expect.stringMatching(probe.message ?? /./), extensions: { code: probe.code } }],
   });
+  expect(unlistedCodes(body.errors)).toEqual([]);
   expect(answer.text).not.toMatch(/<[a-z!][^>]*>/i);
   expect(answer.text).not.toMatch(/\bat .+:\d+:\d+|node_modules/);
   expect(answer.text).not.toContain(ROOT);

@@ -1,10 +1,12 @@
 import http from 'node:http';
+import { unlistedError } from './error-codes';
 
 export type RawAnswer = { status: number; headers: http.IncomingHttpHeaders; body: any };
 
 /**
  * A GraphQL POST through node:http rather than fetch, for what fetch will not let a test set: the Host header, or
  * the local address the request leaves from (all of 127/8 is loopback, so each address is a caller of its own).
+ * Rejects if an error's code or rule is not in the schema's enums.
  */
 export function rawGraphqlPost(
   url: string,
@@ -25,7 +27,11 @@ export function rawGraphqlPost(
       (res) => {
         let text = '';
         res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: JSON.parse(text) }));
+        res.on('end', () => {
+          const answer = { status: res.statusCode!, headers: res.headers, body: JSON.parse(text) };
+          const unlisted = unlistedError(answer.body?.errors);
+          return unlisted ? reject(unlisted) : resolve(answer);
+        });
       },
     );
     req.on('error', reject);
@@ -33,7 +39,7 @@ export function rawGraphqlPost(
   });
 }
 
-/** A GET through node:http, as rawGraphqlPost, answering with the body as text. */
+/** A GET through node:http, as rawGraphqlPost (a JSON body's errors checked as it does), answering with the body as text. */
 export function rawGet(
   url: string,
   { headers = {} }: { headers?: Record<string, string> } = {},
@@ -45,7 +51,11 @@ export function rawGet(
       (res) => {
         let text = '';
         res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+        res.on('end', () => {
+          const json = res.headers['content-type']?.startsWith('application/json') ?? false;
+          const unlisted = json ? unlistedError(JSON.parse(text)?.errors) : undefined;
+          return unlisted ? reject(unlisted) : resolve({ status: res.statusCode!, headers: res.headers, text });
+        });
       },
     );
     req.on('error', reject);

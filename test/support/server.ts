@@ -1,4 +1,5 @@
-import { createClient, type Client as WsClient } from 'graphql-ws';
+import type { FormattedExecutionResult } from 'graphql';
+import { createClient, type Client as WsClient, type Sink, type SubscribePayload } from 'graphql-ws';
 import { Pool } from 'pg';
 import WebSocket from 'ws';
 import { startOrderstream, type Orderstream, type StartOptions } from '../../src/app';
@@ -6,6 +7,7 @@ import type { Role } from '../../src/auth/principal';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createTestDatabase, type TestDatabase } from './database';
+import { expectListedCodes, unlistedCodes, unlistedError } from './error-codes';
 
 export type GraphQLResponse<T = Record<string, any>> = {
   data?: T | null;
@@ -20,14 +22,17 @@ export type TestServer = {
   sql: Pool;
   /**
    * POSTs one operation to /graphql with fetch, as an admin unless `headers` carries its own `authorization`
-   * (an empty one sends none: an anonymous caller).
+   * (an empty one sends none: an anonymous caller). Throws if an error's code or rule is not in the schema's enums.
    */
   gql<T = Record<string, any>>(
     query: string,
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
   ): Promise<GraphQLResponse<T>>;
-  /** A graphql-ws client on the same URL, as an admin unless `connectionParams` say otherwise. */
+  /**
+   * A graphql-ws client on the same URL, as an admin unless `connectionParams` say otherwise. Every error its
+   * operations receive is checked against the schema's enums; `close()` throws if one was not listed.
+   */
   ws(connectionParams?: Record<string, unknown>): WsClient;
   /** A token signed with the server's secret; `expiresIn` as jose takes it ('1h', '2s', …). */
   token(claims: { role: Role; customerId?: string; sub?: string; expiresIn?: string }): Promise<string>;
@@ -51,6 +56,9 @@ export async function startTestServer(
   });
   const app = await startOrderstream(config, createLogger(config.logLevel), options);
   const clients: WsClient[] = [];
+  // What ws clients received that the schema's enums do not list: reported by close(), since a sink's callback
+  // runs inside graphql-ws's message handler, where a throw would not reach the test.
+  const unlisted: string[] = [];
   const token: TestServer['token'] = ({ role, customerId, sub = `test-${role}`, expiresIn = '1h' }) =>
     app.services.auth.mint!({ sub, role, customerId, expiresIn });
   // Minted when first needed: a server checking tokens against a JWKS URL has no secret to sign with.
@@ -72,7 +80,9 @@ export async function startTestServer(
         }),
         body: JSON.stringify({ query, variables }),
       });
-      return (await res.json()) as GraphQLResponse<any>;
+      const body = (await res.json()) as GraphQLResponse<any>;
+      expectListedCodes(body.errors);
+      return body;
     },
     ws(connectionParams) {
       const client = createClient({
@@ -82,7 +92,7 @@ export async function startTestServer(
         retryAttempts: 0,
       });
       clients.push(client);
-      return client;
+      return checkingCodes(client, unlisted);
     },
     token,
     as: async (claims) => ({ authorization: `Bearer ${await token(claims)}` }),
@@ -91,12 +101,32 @@ export async function startTestServer(
       await app.stop();
       await sql.end();
       await db.drop();
+      if (unlisted.length > 0) throw new Error(`ws clients received what schema.graphql does not list: ${unlisted}`);
     },
   };
 }
 
 /** The secret every test server signs and checks tokens with (HS256 wants at least 32 bytes). */
 export const TEST_JWT_SECRET = 'orderstream-test-secret-0123456789abcdef';
+
+/** The client, its operations' errors (results' and `error` messages') recorded when the schema does not list them. */
+function checkingCodes(client: WsClient, unlisted: string[]): WsClient {
+  return {
+    ...client,
+    subscribe: <Data, Extensions>(payload: SubscribePayload, sink: Sink<FormattedExecutionResult<Data, Extensions>>) =>
+      client.subscribe<Data, Extensions>(payload, {
+        next: (result) => {
+          unlisted.push(...unlistedCodes(result.errors));
+          sink.next(result);
+        },
+        error: (error) => {
+          unlisted.push(...unlistedCodes(error));
+          sink.error(error);
+        },
+        complete: () => sink.complete(),
+      }),
+  };
+}
 
 function withoutEmpty(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== ''));
@@ -116,8 +146,12 @@ export function wsRequest<T = Record<string, any>>(
         next: (value) => {
           result = value as GraphQLResponse<T>;
         },
-        error: reject,
-        complete: () => (result ? resolve(result) : reject(new Error('completed without a result'))),
+        error: (error) => reject(unlistedError(error) ?? error),
+        complete: () => {
+          if (!result) return reject(new Error('completed without a result'));
+          const unlisted = unlistedError(result.errors);
+          return unlisted ? reject(unlisted) : resolve(result);
+        },
       },
     );
   });

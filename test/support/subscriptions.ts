@@ -1,12 +1,16 @@
 import type { Client } from 'graphql-ws';
+import { unlistedCodes } from './error-codes';
 
 export type Collected<T> = {
   items: T[];
   errors: unknown[];
   completed: boolean;
-  /** Resolves once `n` items have arrived (or rejects after `timeoutMs`). */
+  /**
+   * Resolves once `n` items have arrived (or rejects after `timeoutMs`, or once an error arrives whose code or rule
+   * the schema's enums do not list).
+   */
   until(n: number, timeoutMs?: number): Promise<T[]>;
-  /** Resolves when the server completes the subscription (or errors it). */
+  /** Resolves when the server completes the subscription (or errors it); rejects as `until` does. */
   done(timeoutMs?: number): Promise<void>;
   stop(): void;
 };
@@ -20,6 +24,7 @@ export function collect<T>(
 ): Collected<T> {
   const items: T[] = [];
   const errors: unknown[] = [];
+  const unlisted: string[] = [];
   let completed = false;
   const waiters = new Set<() => void>();
   const notify = () => waiters.forEach((w) => w());
@@ -28,11 +33,13 @@ export function collect<T>(
     {
       next: (result) => {
         if (result.errors) errors.push(...result.errors);
+        unlisted.push(...unlistedCodes(result.errors));
         if (result.data) items.push(pick(result.data));
         notify();
       },
       error: (error) => {
         errors.push(error);
+        unlisted.push(...unlistedCodes(error));
         completed = true;
         notify();
       },
@@ -45,6 +52,12 @@ export function collect<T>(
   const wait = (ready: () => boolean, what: string, timeoutMs: number) =>
     new Promise<void>((resolve, reject) => {
       const check = () => {
+        if (unlisted.length > 0) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          reject(new Error(`${what}: the server sent what schema.graphql does not list: ${unlisted.join('; ')}`));
+          return;
+        }
         if (!ready()) return;
         waiters.delete(check);
         clearTimeout(timer);

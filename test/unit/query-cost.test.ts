@@ -65,6 +65,12 @@ describe('the cost of a query (the most field values its response can hold)', ()
     expect(cost('{ orderStatusCounts { status count } }')).toBe(1 + 4 * 2);
     expect(cost('{ projections { name } }')).toBe(1 + 10 * 1);
     expect(cost('mutation { payOrder(input: { orderId: "o" }) { events { eventId } } }')).toBe(1 + (1 + 10 * 1));
+    // Each command's payload type, and the interfaces fragments read it through.
+    expect(
+      cost(`mutation {
+        registerCustomer(input: { name: "n", email: "e@x.io" }) { ... on CustomerCommandResult { events { eventId } } }
+      }`),
+    ).toBe(1 + (1 + 10 * 1));
   });
 
   it('counts an event payload as a typical payload of 10 values', () => {
