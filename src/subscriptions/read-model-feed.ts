@@ -26,8 +26,8 @@ type Watcher = { matches(row: LiveRow): boolean; updates: RowUpdates<LiveRow, un
 
 /**
  * A followed read model's changes not yet published: the position and version of each row's latest event.
- * `turn`: pushing rows and starting a live list take turns, so a list's first rows are never older than a change
- * pushed after them.
+ * `turn`: pushing rows and starting live lists take turns, so a list's first rows are never older than a change
+ * pushed after them; `starting`, the list starts waiting to share the next turn.
  */
 type Channel = {
   source: LiveReadModel<LiveRow>;
@@ -35,6 +35,7 @@ type Channel = {
   pending: Map<string, { position: bigint; version: number }>;
   lastPushed: Map<string, number>;
   turn: Promise<unknown>;
+  starting: (() => Promise<void>)[] | undefined;
 };
 
 /** What a live-list subscriber is sent: its list's changes, or why it ended. */
@@ -70,6 +71,7 @@ export class ReadModelFeed {
         pending: new Map(),
         lastPushed: new Map(),
         turn: Promise.resolve(),
+        starting: undefined,
       });
     }
     // No polling: there is work only when the tailer hands over events, and it pokes.
@@ -130,7 +132,7 @@ export class ReadModelFeed {
     initial: () => Promise<Row[]>,
   ): Promise<ListUpdates<Row>> {
     const channel = this.channelOf(model);
-    return this.inTurn(channel, async () => {
+    return this.startInTurn(channel, async () => {
       const rows = await initial();
       const membership = new ListMembership(matches, limits.list);
       const updates: ListUpdates<Row> = new RowUpdates(
@@ -153,6 +155,26 @@ export class ReadModelFeed {
     const channel = this.channels.get(model.name);
     if (!channel) throw new Error(`no slice registers ${model.name} as a live read model`);
     return channel;
+  }
+
+  /**
+   * Runs a list's start in the channel's next turn, together with every other start waiting for it: their reads go
+   * at once, and the channel's pushes wait once for all of them (many clients reconnecting together cost one wait).
+   */
+  private startInTurn<T>(channel: Channel, start: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const run = () => start().then(resolve, reject);
+      if (channel.starting) {
+        channel.starting.push(run);
+        return;
+      }
+      const starts = [run];
+      channel.starting = starts;
+      void this.inTurn(channel, async () => {
+        channel.starting = undefined;
+        await Promise.all(starts.map((started) => started()));
+      });
+    });
   }
 
   /** Runs `task` once the channel's earlier turns are over. */
