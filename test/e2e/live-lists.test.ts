@@ -122,6 +122,30 @@ it('keeps a PLACED list exact through place, pay (REMOVED), another place (ADDED
   list.sub.stop();
 });
 
+it('joins without a gap while a change is on its way: the order in the first rows, its change right after them', async () => {
+  const customerId = await register();
+  const order = await place(customerId);
+  await queried({ customerId }); // waits until the projector has written the order
+  const inBatch = orders.hold();
+  await act(PAY, order);
+  await inBatch;
+  // The payment is in the log but not yet in the table: each list starts with the order as PLACED. Lists that
+  // start together share one turn of the feed.
+  const before = starts.count('orderListChanged');
+  const client = server.ws();
+  const lists = Array.from({ length: 5 }, () => new KeptList(client, { status: 'PLACED', customerId }));
+  await starts.until('orderListChanged', before + lists.length);
+  for (const list of lists) await list.until(order, 'ADDED PLACED@1');
+  orders.letGo();
+  const expected = await queried({ status: 'PLACED', customerId });
+  for (const list of lists) {
+    await list.until(order, 'REMOVED PAID@2');
+    expect(list.of(order)).toEqual(['ADDED PLACED@1', 'REMOVED PAID@2']);
+    expect(list.sorted()).toEqual(expected);
+    list.sub.stop();
+  }
+});
+
 it("keeps a customer's list exact: their new orders ADDED, each change UPDATED, nobody else's orders", async () => {
   const customerId = await register();
   const other = await register();
