@@ -44,6 +44,7 @@ const schema = z.object({
     .default(32 * 2 ** 20),
   REBUILD_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(5000),
   SUBSCRIPTION_BUFFER: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  LIVE_LIST_LIMIT: z.coerce.number().int().min(1).max(100_000).default(1000),
   SUBSCRIPTION_WINDOW: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   // The edge (docs/api.md, "Limits"): every one answered with a documented code.
@@ -168,6 +169,8 @@ export type Config = Readonly<{
   projectionBatchBytes: number;
   /** Orders with undelivered changes an orderChanged/ordersChanged subscription may have before it is ended as too slow. */
   subscriptionBuffer: number;
+  /** Orders an orderListChanged subscription's list may hold (its first rows, and as it grows). */
+  liveListLimit: number;
   /** Recent events kept in memory for `events` subscribers (within a byte cap); one further behind reads from the database. */
   subscriptionWindow: number;
   /** WebSocket ping interval; a connection that misses a pong in that time is closed. */
@@ -291,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rebuildBatchSize: e.REBUILD_BATCH_SIZE,
     projectionBatchBytes: e.PROJECTION_BATCH_BYTES,
     subscriptionBuffer: e.SUBSCRIPTION_BUFFER,
+    liveListLimit: e.LIVE_LIST_LIMIT,
     subscriptionWindow: e.SUBSCRIPTION_WINDOW,
     wsKeepAliveMs: e.WS_KEEPALIVE_MS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

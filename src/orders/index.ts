@@ -29,6 +29,7 @@ export const ordersSlice: Slice = {
     'Mutation.shipOrder': STAFF,
     'Subscription.orderChanged': EVERYONE,
     'Subscription.ordersChanged': EVERYONE,
+    'Subscription.orderListChanged': EVERYONE,
   },
   resolvers: ({ store, commands }) => ({
     ...orderResolvers(orderCommands(store, commands)),

@@ -1,11 +1,14 @@
-import type { Resolvers } from '../generated/graphql';
-import { liveRow } from '../graphql-kit/live-rows';
+import type { OrderFilter, Resolvers } from '../generated/graphql';
+import type { GraphQLContext } from '../graphql-kit/context';
+import { liveListChange, liveListTooLarge, liveRow } from '../graphql-kit/live-rows';
 import { NotFound } from '../shared/errors';
+import type { ListChange, LiveListTooLarge } from '../subscriptions/list-membership';
 import type { LiveReadModel } from '../subscriptions/read-model-feed';
+import type { SubscriberTooSlow } from '../subscriptions/row-updates';
 import { ORDER } from './events';
 import { orderLoader } from './loaders';
 import { ORDER_EVENT_TYPES, ordersProjector } from './projector';
-import { findOrdersThroughPrisma, ORDER_MODEL, type OrderRecord } from './read-model';
+import { findOrdersThroughPrisma, listOrders, ORDER_MODEL, type OrderRecord } from './read-model';
 
 /** The orders table as subscribers follow it: an order's events change its row, which the orders projector writes. */
 export const ORDERS_LIVE: LiveReadModel<OrderRecord> = {
@@ -15,7 +18,24 @@ export const ORDERS_LIVE: LiveReadModel<OrderRecord> = {
   read: findOrdersThroughPrisma,
 };
 
-/** `orderChanged` and `ordersChanged`: each scoped to context.owner for a customer (their own orders only). */
+/** What an orderListChanged subscriber's stream yields (read-model-feed.ts, watchList). */
+type OrderListMessage = ListChange<OrderRecord> | LiveListTooLarge | SubscriberTooSlow;
+
+/**
+ * Whether an order belongs to a filtered live list, as `orders(filter:)` decides it (read-model.ts, listOrders):
+ * for a customer (`owner`), their own orders only, whatever customer the filter names.
+ */
+function inFilter(filter: OrderFilter | null | undefined, owner: string | undefined): (order: OrderRecord) => boolean {
+  const others = owner !== undefined && filter?.customerId != null && filter.customerId !== owner;
+  const customerId = owner ?? filter?.customerId;
+  const status = filter?.status;
+  return (order) => !others && (!customerId || order.customerId === customerId) && (!status || order.status === status);
+}
+
+/**
+ * `orderChanged`, `ordersChanged` and `orderListChanged`: each scoped to context.owner for a customer (their own
+ * orders only).
+ */
 export const orderLiveResolvers: Resolvers = {
   Subscription: {
     orderChanged: {
@@ -35,19 +55,29 @@ export const orderLiveResolvers: Resolvers = {
       resolve: liveRow,
     },
     ordersChanged: {
+      subscribe: (_parent, { filter }, { services, owner }) =>
+        services.readModelFeed.watch(ORDER_MODEL, inFilter(filter, owner), services.config.subscriptionBuffer),
+      resolve: liveRow,
+    },
+    orderListChanged: {
+      // The first rows are the `orders` query's, newest first, one more than the list may hold to know it is over.
       subscribe: (_parent, { filter }, { services, owner }) => {
-        // A customer's changes are their own orders', whatever customer the filter names.
-        const others = owner !== undefined && filter?.customerId != null && filter.customerId !== owner;
-        const customerId = owner ?? filter?.customerId;
-        const status = filter?.status;
-        return services.readModelFeed.watch(
+        const { subscriptionBuffer, liveListLimit } = services.config;
+        return services.readModelFeed.watchList(
           ORDER_MODEL,
-          (order) =>
-            !others && (!customerId || order.customerId === customerId) && (!status || order.status === status),
-          services.config.subscriptionBuffer,
+          inFilter(filter, owner),
+          { waiting: subscriptionBuffer, list: liveListLimit },
+          async () => {
+            const page = await listOrders(services.reads, { ...filter, owner }, liveListLimit);
+            if (page.hasNextPage) throw liveListTooLarge(liveListLimit);
+            return page.orders;
+          },
         );
       },
-      resolve: liveRow,
+      resolve: (value: OrderListMessage, args: unknown, context: GraphQLContext) => {
+        const { change, row } = liveListChange(value, args, context);
+        return { change, order: row };
+      },
     },
   },
 };

@@ -4,7 +4,8 @@ import { ConsumerLoop } from '../log/loop';
 import type { LogTailer } from '../log/tailer';
 import type { ProjectionRunner } from '../projections/runner';
 import type { ReadModel } from '../projections/types';
-import { RowUpdates, type LiveRow } from './row-updates';
+import { ListMembership, type ListChange, type LiveListTooLarge } from './list-membership';
+import { LatestVersions, RowUpdates, type LiveRow } from './row-updates';
 
 /**
  * A read model subscribers can follow, as its slice registers it: which events change which of its rows, which
@@ -21,15 +22,24 @@ export type LiveReadModel<Row extends LiveRow> = {
 };
 
 /** One subscriber: the rows it wants, and what it has waiting. */
-type Watcher = { matches(row: LiveRow): boolean; updates: RowUpdates<LiveRow> };
+type Watcher = { matches(row: LiveRow): boolean; updates: RowUpdates<LiveRow, unknown> };
 
-/** A followed read model's changes not yet published: the position and version of each row's latest event. */
+/**
+ * A followed read model's changes not yet published: the position and version of each row's latest event.
+ * `turn`: pushing rows and starting live lists take turns, so a list's first rows are never older than a change
+ * pushed after them; `starting`, the list starts waiting to share the next turn.
+ */
 type Channel = {
   source: LiveReadModel<LiveRow>;
   watchers: Set<Watcher>;
   pending: Map<string, { position: bigint; version: number }>;
   lastPushed: Map<string, number>;
+  turn: Promise<unknown>;
+  starting: (() => Promise<void>)[] | undefined;
 };
+
+/** What a live-list subscriber is sent: its list's changes, or why it ended. */
+export type ListUpdates<Row extends LiveRow> = RowUpdates<Row, ListChange<Row> | LiveListTooLarge>;
 
 const WAIT_SLICE_MS = 5000;
 const REMEMBERED_VERSIONS = 50_000;
@@ -55,7 +65,14 @@ export class ReadModelFeed {
     sources: readonly LiveReadModel<LiveRow>[],
   ) {
     for (const source of sources) {
-      this.channels.set(source.model.name, { source, watchers: new Set(), pending: new Map(), lastPushed: new Map() });
+      this.channels.set(source.model.name, {
+        source,
+        watchers: new Set(),
+        pending: new Map(),
+        lastPushed: new Map(),
+        turn: Promise.resolve(),
+        starting: undefined,
+      });
     }
     // No polling: there is work only when the tailer hands over events, and it pokes.
     this.loop = new ConsumerLoop({ name: 'read-model feed', step: () => this.step(), retryMs: 1000, logger });
@@ -92,14 +109,79 @@ export class ReadModelFeed {
     limit: number,
     current?: () => Promise<Row | null>,
   ): RowUpdates<Row> {
-    const channel = this.channels.get(model.name);
-    if (!channel) throw new Error(`no slice registers ${model.name} as a live read model`);
-    const updates = new RowUpdates<Row>(limit, () => channel.watchers.delete(watcher));
+    const channel = this.channelOf(model);
+    const updates = new RowUpdates<Row>(limit, () => channel.watchers.delete(watcher), new LatestVersions());
     // The channel is keyed by this model's name, so every row it pushes is a Row.
     const watcher = { matches, updates } as unknown as Watcher;
     channel.watchers.add(watcher);
     if (current) updates.startWith(current());
     return updates;
+  }
+
+  /**
+   * A live list: first the rows of `model` that `matches` now (`initial`, which bounds them), each ADDED, then
+   * each change that adds a row to the list, updates one in it or removes one from it (list-membership.ts). The
+   * watch starts and `initial` is read in the channel's turn, so no change is pushed in between: a change the
+   * table already holds is in the first rows, any later one is pushed after them. A row held stays watched after
+   * it stops matching (so it can be REMOVED); at most `limit` rows waiting beyond the first ones.
+   */
+  async watchList<Row extends LiveRow>(
+    model: ReadModel<Row>,
+    matches: (row: Row) => boolean,
+    limits: { waiting: number; list: number },
+    initial: () => Promise<Row[]>,
+  ): Promise<ListUpdates<Row>> {
+    const channel = this.channelOf(model);
+    return this.startInTurn(channel, async () => {
+      const rows = await initial();
+      const membership = new ListMembership(matches, limits.list);
+      const updates: ListUpdates<Row> = new RowUpdates(
+        limits.waiting + rows.length,
+        () => channel.watchers.delete(watcher),
+        membership,
+      );
+      updates.seed(rows);
+      // The channel is keyed by this model's name, so every row it pushes is a Row.
+      const watcher = {
+        matches: (row: Row) => matches(row) || membership.holds(row.id) || updates.holds(row.id),
+        updates,
+      } as unknown as Watcher;
+      channel.watchers.add(watcher);
+      return updates;
+    });
+  }
+
+  private channelOf(model: ReadModel<unknown>): Channel {
+    const channel = this.channels.get(model.name);
+    if (!channel) throw new Error(`no slice registers ${model.name} as a live read model`);
+    return channel;
+  }
+
+  /**
+   * Runs a list's start in the channel's next turn, together with every other start waiting for it: their reads go
+   * at once, and the channel's pushes wait once for all of them (many clients reconnecting together cost one wait).
+   */
+  private startInTurn<T>(channel: Channel, start: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const run = () => start().then(resolve, reject);
+      if (channel.starting) {
+        channel.starting.push(run);
+        return;
+      }
+      const starts = [run];
+      channel.starting = starts;
+      void this.inTurn(channel, async () => {
+        channel.starting = undefined;
+        await Promise.all(starts.map((started) => started()));
+      });
+    });
+  }
+
+  /** Runs `task` once the channel's earlier turns are over. */
+  private inTurn<T>(channel: Channel, task: () => Promise<T>): Promise<T> {
+    const run = channel.turn.then(task);
+    channel.turn = run.catch(() => undefined);
+    return run;
   }
 
   /** Publishes what changed since the last step; false when nothing did. */
@@ -148,25 +230,27 @@ export class ReadModelFeed {
       await this.loop.delay(WAIT_SLICE_MS, false);
       return;
     }
-    if (watchers.size === 0) return;
-    // The rows the projector in this process has just written, where it has them; the others from the table.
-    const rows: LiveRow[] = [];
-    const toRead: string[] = [];
-    for (const [id, { version }] of batch) {
-      const written = this.projections.writtenRow(source.model, id);
-      if (written && written.version >= version) rows.push(written);
-      else toRead.push(id);
-    }
-    if (toRead.length > 0) rows.push(...(await source.read(this.prisma, toRead)));
-    // In log order of each row's latest change, however the rows were found: a subscriber sees rows change in
-    // the order they did (a batch coalesces many commands, since mutations do not wait for the projectors).
-    const at = (row: LiveRow) => batch.get(row.id)?.position ?? 0n;
-    rows.sort((x, y) => (at(x) < at(y) ? -1 : at(x) > at(y) ? 1 : 0));
-    for (const row of rows) {
-      if ((channel.lastPushed.get(row.id) ?? 0) >= row.version) continue;
-      remember(channel.lastPushed, row);
-      for (const { matches, updates } of watchers) if (matches(row)) updates.push(row);
-    }
+    await this.inTurn(channel, async () => {
+      if (watchers.size === 0) return;
+      // The rows the projector in this process has just written, where it has them; the others from the table.
+      const rows: LiveRow[] = [];
+      const toRead: string[] = [];
+      for (const [id, { version }] of batch) {
+        const written = this.projections.writtenRow(source.model, id);
+        if (written && written.version >= version) rows.push(written);
+        else toRead.push(id);
+      }
+      if (toRead.length > 0) rows.push(...(await source.read(this.prisma, toRead)));
+      // In log order of each row's latest change, however the rows were found: a subscriber sees rows change in
+      // the order they did (a batch coalesces many commands, since mutations do not wait for the projectors).
+      const at = (row: LiveRow) => batch.get(row.id)?.position ?? 0n;
+      rows.sort((x, y) => (at(x) < at(y) ? -1 : at(x) > at(y) ? 1 : 0));
+      for (const row of rows) {
+        if ((channel.lastPushed.get(row.id) ?? 0) >= row.version) continue;
+        remember(channel.lastPushed, row);
+        for (const { matches, updates } of watchers) if (matches(row)) updates.push(row);
+      }
+    });
   }
 }
 

@@ -7,21 +7,43 @@ export class SubscriberTooSlow {}
 export type LiveRow = { id: string; version: number };
 
 /**
+ * What a subscriber is told when one of its waiting rows is its turn: a message, or nothing (already told, or
+ * nothing to tell); `last` ends the subscription after that message.
+ */
+export interface RowMessages<Row extends LiveRow, Message> {
+  take(row: Row): { message: Message; last?: boolean } | undefined;
+}
+
+/**
  * Versions this subscriber was sent, per row, newest rows kept: the feed already pushes each version once, so
  * this only guards the current row against the changes around it and costs little per subscriber.
  */
 const REMEMBERED_VERSIONS = 1000;
 
+/** The row itself, each version at most once (orderChanged, ordersChanged). */
+export class LatestVersions<Row extends LiveRow> implements RowMessages<Row, Row> {
+  private readonly sent = new Map<string, number>();
+
+  take(row: Row): { message: Row } | undefined {
+    if ((this.sent.get(row.id) ?? 0) >= row.version) return undefined;
+    this.sent.delete(row.id);
+    this.sent.set(row.id, row.version);
+    if (this.sent.size > REMEMBERED_VERSIONS) this.sent.delete(this.sent.keys().next().value!);
+    return { message: row };
+  }
+}
+
 /**
- * What one read-model subscriber (orderChanged, ordersChanged) has waiting: the newest version of each row changed
- * since it was last sent, so a client that lags gets each row's latest state once instead of every step, and rows
- * at or below a version already sent are dropped. The feed pushes without waiting; a subscriber with more than
+ * What one read-model subscriber (orderChanged, ordersChanged, orderListChanged) has waiting: the newest version of
+ * each row changed since it was last sent, so a client that lags gets each row's latest state once instead of every
+ * step; `messages` says what each becomes when its turn comes. The feed pushes without waiting; a subscriber with more than
  * `limit` different rows waiting is ended with SubscriberTooSlow rather than holding memory without bound. A plain
  * iterator so that return() ends a waiting subscriber at once (see EventFeed).
  */
-export class RowUpdates<Row extends LiveRow> implements AsyncIterableIterator<Row | SubscriberTooSlow> {
+export class RowUpdates<Row extends LiveRow, Message = Row> implements AsyncIterableIterator<
+  Message | SubscriberTooSlow
+> {
   private readonly waiting = new Map<string, Row>();
-  private readonly sent = new Map<string, number>();
   private initial: Promise<Row | null> | undefined;
   private wake: (() => void) | undefined;
   private ended = false;
@@ -30,6 +52,7 @@ export class RowUpdates<Row extends LiveRow> implements AsyncIterableIterator<Ro
   constructor(
     private readonly limit: number,
     private readonly onClose: () => void,
+    private readonly messages: RowMessages<Row, Message>,
   ) {}
 
   /** Delivered first (unless a newer version of it arrives before the client asks). */
@@ -37,6 +60,17 @@ export class RowUpdates<Row extends LiveRow> implements AsyncIterableIterator<Ro
     // Handled here too, so a failed read for a client that left before asking cannot become an unhandled rejection.
     row.catch(() => undefined);
     this.initial = row;
+  }
+
+  /** The subscription's first rows, before any change: they count against no limit (the caller bounds them). */
+  seed(rows: readonly Row[]): void {
+    for (const row of rows) this.waiting.set(row.id, row);
+    this.wake?.();
+  }
+
+  /** Whether a version of this row waits to be delivered. */
+  holds(id: string): boolean {
+    return this.waiting.has(id);
   }
 
   push(row: Row): void {
@@ -58,7 +92,7 @@ export class RowUpdates<Row extends LiveRow> implements AsyncIterableIterator<Ro
     this.wake?.();
   }
 
-  async next(): Promise<IteratorResult<Row | SubscriberTooSlow>> {
+  async next(): Promise<IteratorResult<Message | SubscriberTooSlow>> {
     if (this.initial) {
       const initial = this.initial;
       this.initial = undefined;
@@ -77,11 +111,15 @@ export class RowUpdates<Row extends LiveRow> implements AsyncIterableIterator<Ro
       if (!entry.done) {
         const [id, row] = entry.value;
         this.waiting.delete(id);
-        if ((this.sent.get(id) ?? 0) >= row.version) continue;
-        this.remember(row);
+        const taken = this.messages.take(row);
+        if (!taken) continue;
+        if (taken.last) {
+          this.waiting.clear();
+          this.end();
+        }
         const turn = takeTurn();
         if (turn) await turn;
-        return { value: row, done: false };
+        return { value: taken.message, done: false };
       }
       if (this.ended) {
         if (!this.overflowed) return { value: undefined, done: true };
@@ -94,7 +132,7 @@ export class RowUpdates<Row extends LiveRow> implements AsyncIterableIterator<Ro
   }
 
   /** The client completed or went away: drop everything. */
-  return(): Promise<IteratorResult<Row | SubscriberTooSlow>> {
+  return(): Promise<IteratorResult<Message | SubscriberTooSlow>> {
     this.waiting.clear();
     this.overflowed = false;
     this.end();
@@ -103,11 +141,5 @@ export class RowUpdates<Row extends LiveRow> implements AsyncIterableIterator<Ro
 
   [Symbol.asyncIterator](): this {
     return this;
-  }
-
-  private remember(row: Row): void {
-    this.sent.delete(row.id);
-    this.sent.set(row.id, row.version);
-    if (this.sent.size > REMEMBERED_VERSIONS) this.sent.delete(this.sent.keys().next().value!);
   }
 }

@@ -288,6 +288,7 @@ describe('subscriptions', () => {
     for (const query of [
       'subscription { events { eventId } }',
       'subscription { ordersChanged { id } }',
+      'subscription { orderListChanged { change } }',
       'subscription { orderChanged(orderId: "x") { id } }',
     ]) {
       await expect(wsRequest(socket, query)).rejects.toMatchObject({ code: 4401 });
@@ -353,6 +354,33 @@ describe('subscriptions', () => {
       expect.objectContaining({ extensions: expect.objectContaining({ code: 'NOT_FOUND' }) }),
     ]);
     for (const s of [all, other, own]) s.stop();
+  });
+
+  it("keeps a customer's orderListChanged to their own orders, whatever customer its filter names", async () => {
+    const socket = server.ws(await alice());
+    type Change = { change: string; order: { id: string; customerId: string; status: string } };
+    const LIST =
+      'subscription ($f: OrderFilter) { orderListChanged(filter: $f) { change order { id customerId status } } }';
+    const bobs = await freshFor(people.bob);
+    const alices = await freshFor(people.alice);
+    const own = await opened('orderListChanged', () => collect<Change>(socket, LIST, {}, (d) => d.orderListChanged));
+    const named = await opened('orderListChanged', () =>
+      collect<Change>(socket, LIST, { f: { customerId: people.bob } }, (d) => d.orderListChanged),
+    );
+    // Bob's change first: the feed pushes in log order, so a leak would arrive before Alice's change does.
+    await pay(bobs.orderId!);
+    await pay(alices.orderId!);
+    await eventually(async () =>
+      expect(own.items).toContainEqual(
+        expect.objectContaining({ order: { id: alices.orderId, customerId: people.alice, status: 'PAID' } }),
+      ),
+    );
+    expect(own.items.every((m) => m.order.customerId === people.alice)).toBe(true);
+    expect(own.items.map((m) => m.order.id)).not.toContain(bobs.orderId);
+    expect(named.items).toEqual([]);
+    expect(named.errors).toEqual([]);
+    own.stop();
+    named.stop();
   });
 });
 

@@ -1,5 +1,5 @@
 import type { OrderRecord } from '../../src/orders/read-model';
-import { RowUpdates, SubscriberTooSlow } from '../../src/subscriptions/row-updates';
+import { LatestVersions, RowUpdates, SubscriberTooSlow } from '../../src/subscriptions/row-updates';
 
 function order(id: string, version: number, status: OrderRecord['status'] = 'PLACED'): OrderRecord {
   const at = new Date('2026-11-27T00:00:00Z');
@@ -31,7 +31,7 @@ async function drain(updates: RowUpdates<OrderRecord>): Promise<(string | 'TOO_S
 
 describe('RowUpdates (what a read-model subscriber has waiting)', () => {
   it('sends a lagging client the latest row of each order once, in the order the orders first changed', async () => {
-    const updates = new RowUpdates<OrderRecord>(10, () => undefined);
+    const updates = new RowUpdates<OrderRecord>(10, () => undefined, new LatestVersions());
     updates.push(order('a', 1));
     updates.push(order('b', 1));
     updates.push(order('a', 2));
@@ -42,7 +42,7 @@ describe('RowUpdates (what a read-model subscriber has waiting)', () => {
   });
 
   it('never sends a version at or below one already sent, the current row included', async () => {
-    const updates = new RowUpdates<OrderRecord>(10, () => undefined);
+    const updates = new RowUpdates<OrderRecord>(10, () => undefined, new LatestVersions());
     updates.startWith(Promise.resolve(order('a', 2)));
     expect((await updates.next()).value).toMatchObject({ id: 'a', version: 2 });
     updates.push(order('a', 2));
@@ -54,7 +54,7 @@ describe('RowUpdates (what a read-model subscriber has waiting)', () => {
 
   it('ends with SUBSCRIBER_TOO_SLOW, after what is waiting, once more than `limit` orders wait', async () => {
     let closed = 0;
-    const updates = new RowUpdates<OrderRecord>(2, () => closed++);
+    const updates = new RowUpdates<OrderRecord>(2, () => closed++, new LatestVersions());
     updates.push(order('a', 1));
     updates.push(order('b', 1));
     updates.push(order('a', 2)); // the same order again: still two waiting
@@ -67,7 +67,7 @@ describe('RowUpdates (what a read-model subscriber has waiting)', () => {
 
   it('stops watching when reading the current row fails (the client gets the error, nobody calls return())', async () => {
     let closed = 0;
-    const updates = new RowUpdates<OrderRecord>(10, () => closed++);
+    const updates = new RowUpdates<OrderRecord>(10, () => closed++, new LatestVersions());
     updates.startWith(Promise.reject(new Error('connection lost')));
     await expect(updates.next()).rejects.toThrow('connection lost');
     expect(closed).toBe(1);
@@ -75,7 +75,7 @@ describe('RowUpdates (what a read-model subscriber has waiting)', () => {
 
   it('ends a client that is waiting for a change at once when it leaves', async () => {
     let closed = 0;
-    const updates = new RowUpdates<OrderRecord>(10, () => closed++);
+    const updates = new RowUpdates<OrderRecord>(10, () => closed++, new LatestVersions());
     const pending = updates.next();
     await updates.return();
     expect(await pending).toEqual({ value: undefined, done: true });
