@@ -104,6 +104,55 @@ const EVENTS = gql`
   }
 `;
 
+const PLACED_LIST = gql`
+  subscription PlacedList($filter: OrderFilter) {
+    orderListChanged(filter: $filter) {
+      change
+      order {
+        id
+        status
+        version
+      }
+    }
+  }
+`;
+
+type ListChange = { change: 'ADDED' | 'UPDATED' | 'REMOVED'; order: { id: string; status: string } };
+
+/**
+ * A "to be paid" panel: one customer's PLACED orders, kept from `orderListChanged` alone through a new order and a
+ * payment, then compared with what `orders(filter:)` answers.
+ */
+async function placedListKept(
+  subscribe: (variables: Record<string, unknown>, onChange: (change: ListChange) => void) => () => void,
+) {
+  const customerId = await registerCustomer('Panel');
+  const first = await placeOrder(customerId);
+  const list = new Map<string, string>();
+  const changes: string[] = [];
+  const stop = subscribe({ filter: { customerId, status: 'PLACED' } }, ({ change, order }) => {
+    changes.push(change);
+    if (change === 'REMOVED') list.delete(order.id);
+    else list.set(order.id, order.status);
+  });
+  try {
+    await eventually(async () => expect([...list.keys()]).toEqual([first]));
+    const second = await placeOrder(customerId);
+    await eventually(async () => expect([...list.keys()]).toEqual([first, second]));
+    await server.gql(`mutation($input: PayOrderInput!) { payOrder(input: $input) { aggregateId } }`, {
+      input: { orderId: first },
+    });
+    await eventually(async () => expect([...list.keys()]).toEqual([second]));
+    const query = await server.gql(`query($f: OrderFilter) { orders(filter: $f) { nodes { id status } } }`, {
+      f: { customerId, status: 'PLACED' },
+    });
+    expect(query.data!.orders.nodes).toEqual([...list].map(([id, status]) => ({ id, status })));
+    expect(changes).toEqual(['ADDED', 'ADDED', 'REMOVED']);
+  } finally {
+    stop();
+  }
+}
+
 /**
  * Subscribes to the events of one correlation id from `after`, drops the socket once `before` events have arrived,
  * appends one more event while the client reconnects, and returns the event ids delivered once that one is in.
@@ -181,6 +230,15 @@ describe('Apollo Client 4', () => {
     expect(delivered).toEqual(logged);
   });
 
+  it('keeps a filtered live list exact through a new order and a payment', async () => {
+    await placedListKept((variables, onChange) => {
+      const subscription = client
+        .subscribe({ query: PLACED_LIST, variables })
+        .subscribe({ next: ({ data }) => onChange((data as any).orderListChanged) });
+      return () => subscription.unsubscribe();
+    });
+  });
+
   it("with Apollo's own GraphQLWsLink instead, the reconnect re-sends the first `after` and repeats what came before it", async () => {
     const plainSocket = socket();
     const plain = apolloClient(endpoint(), token, plainSocket);
@@ -237,6 +295,15 @@ describe('urql', () => {
       const read = await client.query(NODE, { id: placed.data.placeOrder.aggregateId }).toPromise();
       expect(read.error).toBeUndefined();
       expect(read.data.node).toEqual({ id: placed.data.placeOrder.aggregateId, status: 'PLACED', itemCount: 3 });
+    });
+
+    it('keeps a filtered live list exact through a new order and a payment', async () => {
+      await placedListKept((variables, onChange) => {
+        const { unsubscribe } = client.subscription(PLACED_LIST, variables).subscribe((result) => {
+          if (result.data) onChange(result.data.orderListChanged);
+        });
+        return unsubscribe;
+      });
     });
 
     it('resumes an events subscription after a reconnect from the last event delivered', async () => {
