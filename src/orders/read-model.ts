@@ -4,7 +4,8 @@ import { Prisma, type Order } from '../generated/prisma/client';
 import { ident, ROW_TYPES, tableStatements, type Column } from '../projections/table-columns';
 import { readModel, type ProjectionTx } from '../projections/types';
 import type { OrderItem } from './events';
-import { ORDER_STATUSES, type OrderState, type OrderStatus } from './state';
+import { atScale } from '../shared/money';
+import { itemAtScale, ORDER_STATUSES, type OrderState, type OrderStatus } from './state';
 
 /**
  * The orders query tables, one row per order (newest first by the OrderPlaced position) and a count per status:
@@ -44,13 +45,14 @@ function toOrderStatus(status: string): OrderStatus {
   throw new Error(`the orders table holds an unknown status "${status}"`);
 }
 
+/** A row as an OrderState: amounts with the currency's decimals, as a fold gives them (rows written before have two). */
 function toRecord(o: Order): OrderRecord {
   return {
     ...o,
     status: toOrderStatus(o.status),
     // Written only by `writeOrders` below, from OrderItem[].
-    items: o.items as OrderItem[],
-    totalAmount: o.totalAmount.toFixed(2),
+    items: (o.items as OrderItem[]).map((item) => itemAtScale(item, o.currency)),
+    totalAmount: atScale(o.totalAmount.toFixed(), o.currency),
   };
 }
 
