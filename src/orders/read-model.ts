@@ -45,13 +45,15 @@ function toOrderStatus(status: string): OrderStatus {
   throw new Error(`the orders table holds an unknown status "${status}"`);
 }
 
-/** A row as an OrderState: amounts with the currency's decimals, as a fold gives them (rows written before have two). */
 function toRecord(o: Order): OrderRecord {
   return {
     ...o,
     status: toOrderStatus(o.status),
-    // Written only by `writeOrders` below, from OrderItem[].
-    items: (o.items as OrderItem[]).map((item) => itemAtScale(item, o.currency)),
+    // Written only by `writeOrders` below, from OrderItem[]. A row written before amounts followed their currency
+    // may hold prices with two decimals: OrderItem's fields serve them with its decimals, and loadOrders gives them
+    // those before the projector folds on.
+    items: o.items as OrderItem[],
+    // With the currency's decimals, as a fold gives them (numeric keeps the scale it was written with).
     totalAmount: atScale(o.totalAmount.toFixed(), o.currency),
   };
 }
@@ -63,7 +65,13 @@ function toRow(o: OrderRecord): Order {
 /** The batch's orders as the table has them now (those it does not know yet are missing). */
 export async function loadOrders(tx: ProjectionTx, ids: readonly string[]): Promise<Map<string, OrderRecord>> {
   const rows = await orders.load(tx.client, tx.table(ORDER_TABLES.orders), ids);
-  return new Map(rows.map((row) => [row.id, toRecord(row)]));
+  // So that the rows it writes are the fold of the log to the digit, whenever they were first written.
+  return new Map(
+    rows.map((row) => {
+      const record = toRecord(row);
+      return [row.id, { ...record, items: record.items.map((item) => itemAtScale(item, record.currency)) }];
+    }),
+  );
 }
 
 /**

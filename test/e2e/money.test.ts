@@ -181,24 +181,37 @@ describe('an order the log holds from before amounts followed their currency', (
     await caughtUp(server);
   });
 
+  const served = {
+    id: orderId,
+    currency: 'JPY',
+    total: { amount: '5998', currencyCode: 'JPY' },
+    totalAmount: '5998',
+    items: [
+      {
+        productId: 'tea',
+        price: { amount: '2999', currencyCode: 'JPY' },
+        total: { amount: '5998', currencyCode: 'JPY' },
+        unitPrice: '2999',
+        lineTotal: '5998',
+      },
+    ],
+  };
+
   it('is projected and served with its currency’s decimals, the event left as it was', async () => {
-    expect((await server.gql(READ, { o: orderId })).data!.order).toEqual({
-      id: orderId,
-      currency: 'JPY',
-      total: { amount: '5998', currencyCode: 'JPY' },
-      totalAmount: '5998',
-      items: [
-        {
-          productId: 'tea',
-          price: { amount: '2999', currencyCode: 'JPY' },
-          total: { amount: '5998', currencyCode: 'JPY' },
-          unitPrice: '2999',
-          lineTotal: '5998',
-        },
-      ],
-    });
+    expect(await rows(orderId, customerId)).toMatchObject({ total: '5998', prices: ['2999'] });
+    expect((await server.gql(READ, { o: orderId })).data!.order).toEqual(served);
     const stored = await server.sql.query(`SELECT payload FROM events WHERE aggregate_id = $1`, [orderId]);
     expect(stored.rows[0].payload).toMatchObject({ totalAmount: '5998.00' });
+  });
+
+  it('is served with its currency’s decimals from a row the projector wrote before, with two', async () => {
+    await server.sql.query(
+      `UPDATE orders SET total_amount = 5998.00, items = '[{"productId":"tea","quantity":2,"unitPrice":"2999.00"}]'
+       WHERE id = $1`,
+      [orderId],
+    );
+    expect(await rows(orderId, customerId)).toMatchObject({ total: '5998.00', prices: ['2999.00'] });
+    expect((await server.gql(READ, { o: orderId })).data!.order).toEqual(served);
   });
 
   it('is folded for commands: an item added and the order paid in whole yen, the totals exact', async () => {
@@ -210,7 +223,13 @@ describe('an order the log holds from before amounts followed their currency', (
     expect((await server.gql(SPEND, { c: customerId })).data!.customer.lifetimeSpend).toEqual([
       { amount: '6498', currencyCode: 'JPY' },
     ]);
-    expect(await rows(orderId, customerId)).toMatchObject({ total: '6498', paid: '6498', lifetime: { JPY: '6498' } });
+    // The row the projector folds on has the currency's decimals, however it was written before.
+    expect(await rows(orderId, customerId)).toEqual({
+      total: '6498',
+      prices: ['2999', '500'],
+      paid: '6498',
+      lifetime: { JPY: '6498' },
+    });
   });
 
   it('gives the same rows when the projectors rebuild from the log', async () => {
