@@ -7,6 +7,7 @@ import type { CustomerModel } from './models';
 import { answerWithOwnWrite } from '../graphql-kit/read-your-writes';
 import type { CustomerCommands } from './commands';
 import { customerLoader } from './loaders';
+import type { Amount } from '../shared/money';
 import type { Totals } from './read-model';
 
 async function lifetimeTotals(customer: CustomerModel, context: GraphQLContext): Promise<Totals> {
@@ -14,7 +15,7 @@ async function lifetimeTotals(customer: CustomerModel, context: GraphQLContext):
 }
 
 /** The lifetime totals as [currency, amount] pairs, by currency code. */
-async function byCurrency(customer: CustomerModel, context: GraphQLContext): Promise<[string, string][]> {
+async function byCurrency(customer: CustomerModel, context: GraphQLContext): Promise<[string, Amount][]> {
   return Object.entries(await lifetimeTotals(customer, context)).sort(([a], [b]) => a.localeCompare(b));
 }
 
