@@ -22,7 +22,7 @@ const config: CodegenConfig = {
           Event: '../eventstore/types#StoredEvent',
           EventConnection: '../graphql/models#EventConnectionModel',
           Order: '../orders/state#OrderState',
-          OrderItem: '../orders/events#OrderItem as OrderItemModel',
+          OrderItem: '../orders/models#OrderItemModel',
           Customer: '../customers/models#CustomerModel',
           Viewer: '../auth/principal#Principal',
           OrderConnection: '../orders/read-model#OrderPage as OrderConnectionModel',

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_INPUT_LIMITS as D, unsafeLimits, type InputLimits } from './shared/input-limits';
+import { isCurrencyCode, withdrawal } from './shared/currencies';
 import { Decimal } from './shared/money';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -132,9 +133,13 @@ const schema = z.object({
     .string()
     .regex(/^\d{1,15}(\.\d{1,2})?$/, 'must be an amount such as 1000000 or 999.99 (at most 15 digits before the point)')
     .default(D.unitPrice),
+  // A value of the API's CurrencyCode enum, not withdrawn: what placeOrder itself accepts.
   DEFAULT_CURRENCY: z
     .string()
-    .refine((c) => Intl.supportedValuesOf('currency').includes(c), 'must be an ISO 4217 code such as EUR, in capitals')
+    .refine(
+      (c) => isCurrencyCode(c) && !withdrawal(c),
+      'must be a current ISO 4217 code such as EUR, in capitals (a value of the CurrencyCode enum, not deprecated)',
+    )
     .default('EUR'),
   MAX_ITEMS_PER_ORDER: z.coerce.number().int().min(1).max(65_535).default(D.itemsPerOrder),
 });

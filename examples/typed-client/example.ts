@@ -54,7 +54,7 @@ export async function runExample({ url, token, pageSize = 1, log = () => {} }: E
         input: { customerId: customer.id, items: [{ productId, quantity, unitPrice }], currency: 'EUR' },
       });
       const order = present(placed.placeOrder?.order, 'placeOrder.order');
-      log(`placed order ${order.id}: ${order.status}, ${order.totalAmount} ${order.currency}`);
+      log(`placed order ${order.id}: ${order.status}, ${order.total.amount} ${order.total.currencyCode}`);
       return order;
     };
     const first = await place('book-42', 2, '29.99');
@@ -74,7 +74,7 @@ export async function runExample({ url, token, pageSize = 1, log = () => {} }: E
       );
     }
     if (paid === undefined) throw new Error('orderChanged ended before the order was paid');
-    log(`paid order ${paid.id}: ${paid.totalAmount} at ${paid.paidAt}`);
+    log(`paid order ${paid.id}: ${paid.total.amount} ${paid.total.currencyCode} at ${paid.paidAt}`);
 
     const pages: ExampleResult['pages'] = [];
     let after: string | null = null;
@@ -85,7 +85,9 @@ export async function runExample({ url, token, pageSize = 1, log = () => {} }: E
         after,
       });
       pages.push(orders.nodes);
-      log(`page ${pages.length}: ${orders.nodes.map((o) => `${o.id} ${o.status} ${o.totalAmount}`).join(', ')}`);
+      log(
+        `page ${pages.length}: ${orders.nodes.map((o) => `${o.id} ${o.status} ${o.total.amount} ${o.total.currencyCode}`).join(', ')}`,
+      );
       after = orders.pageInfo.hasNextPage ? orders.pageInfo.endCursor : null;
     } while (after !== null);
 

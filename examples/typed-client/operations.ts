@@ -3,6 +3,14 @@ import { graphql } from './gql';
 // Every operation the example sends. `npm run generate` reads this file (codegen.ts) and types each document from
 // schema.graphql: graphql() returns a TypedDocumentNode carrying its result and variables types.
 
+// An amount with its currency, as every amount of the API comes (Money).
+export const Amount = graphql(`
+  fragment Amount on Money {
+    amount
+    currencyCode
+  }
+`);
+
 export const RegisterCustomer = graphql(`
   mutation RegisterCustomer($input: RegisterCustomerInput!) {
     registerCustomer(input: $input) {
@@ -22,8 +30,9 @@ export const PlaceOrder = graphql(`
         id
         status
         version
-        currency
-        totalAmount
+        total {
+          ...Amount
+        }
       }
     }
   }
@@ -37,7 +46,9 @@ export const PayOrder = graphql(`
         status
         version
         paidAt
-        totalAmount
+        total {
+          ...Amount
+        }
       }
     }
   }
@@ -49,7 +60,9 @@ export const OrderChanged = graphql(`
       id
       status
       version
-      totalAmount
+      total {
+        ...Amount
+      }
       paidAt
     }
   }
@@ -61,7 +74,9 @@ export const CustomerOrders = graphql(`
       nodes {
         id
         status
-        totalAmount
+        total {
+          ...Amount
+        }
         itemCount
       }
       pageInfo {

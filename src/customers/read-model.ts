@@ -2,7 +2,7 @@ import type { Reads } from '../db/reads';
 import { Prisma, type Customer, type CustomerOrder } from '../generated/prisma/client';
 import { ident, tableStatements, type Column } from '../projections/table-columns';
 import type { ProjectionTx } from '../projections/types';
-import type { Money } from '../shared/money';
+import { atScale, type Amount } from '../shared/money';
 import type { CustomerState } from './state';
 
 /**
@@ -14,7 +14,7 @@ import type { CustomerState } from './state';
 export const CUSTOMER_TABLES = { customers: 'customers', orders: 'customer_orders' } as const;
 
 /** Amounts by currency (ISO 4217 code → amount): amounts in different currencies are never added together. */
-export type Totals = Readonly<Record<string, Money>>;
+export type Totals = Readonly<Record<string, Amount>>;
 
 /** A customer as the query table holds it: the customer's state plus what its orders add. */
 export type CustomerRecord = CustomerState & { orderCount: number; lifetimeTotals: Totals };
@@ -25,7 +25,7 @@ export type OrderMemo = {
   customerId: string;
   orderVersion: number;
   currency: string;
-  paidAmount: Money;
+  paidAmount: Amount;
 };
 
 const CUSTOMER_COLUMNS: readonly Column<Customer>[] = [
@@ -57,10 +57,11 @@ function toTotals(json: unknown): Totals {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new Error('customers.lifetime_totals is not an object of amounts');
   }
-  const totals: Record<string, Money> = {};
+  const totals: Record<string, Amount> = {};
   for (const [currency, amount] of Object.entries(json)) {
     if (typeof amount !== 'string') throw new Error(`customers.lifetime_totals.${currency} is not an amount`);
-    totals[currency] = amount;
+    // With the currency's decimals, as the projector now writes them (totals written before have two).
+    totals[currency] = atScale(amount, currency);
   }
   return totals;
 }
@@ -93,7 +94,7 @@ export async function loadCustomersOf(
 
 export async function loadOrderMemos(tx: ProjectionTx, orderIds: readonly string[]): Promise<Map<string, OrderMemo>> {
   const rows = await memos.load(tx.client, tx.table(CUSTOMER_TABLES.orders), orderIds);
-  return new Map(rows.map((m) => [m.orderId, { ...m, paidAmount: m.paidAmount.toFixed(2) }]));
+  return new Map(rows.map((m) => [m.orderId, { ...m, paidAmount: atScale(m.paidAmount.toFixed(), m.currency) }]));
 }
 
 /** Issued together and awaited together: one round trip on the batch's pipelined connection. */

@@ -1,15 +1,22 @@
 import type { Resolvers, Role as RoleName } from '../generated/graphql';
 import type { Role } from '../auth/principal';
 import { commandMeta as meta } from '../graphql-kit/command-meta';
+import { money } from '../graphql-kit/money';
 import type { GraphQLContext } from '../graphql-kit/context';
 import type { CustomerModel } from './models';
 import { answerWithOwnWrite } from '../graphql-kit/read-your-writes';
 import type { CustomerCommands, CustomerOutcome } from './commands';
 import { customerLoader } from './loaders';
+import type { Amount } from '../shared/money';
 import type { Totals } from './read-model';
 
 async function lifetimeTotals(customer: CustomerModel, context: GraphQLContext): Promise<Totals> {
   return customer.lifetimeTotals ?? (await customerLoader(context).load(customer.id))?.lifetimeTotals ?? {};
+}
+
+/** The lifetime totals as [currency, amount] pairs, by currency code. */
+async function byCurrency(customer: CustomerModel, context: GraphQLContext): Promise<[string, Amount][]> {
+  return Object.entries(await lifetimeTotals(customer, context)).sort(([a], [b]) => a.localeCompare(b));
 }
 
 /** Every customer command's payload type (each mutation has its own, for clients): the customer as it left it. */
@@ -53,10 +60,10 @@ export const customerResolvers = (customers: CustomerCommands): Resolvers => ({
     // take them from the query table, where the customer may already be.
     orderCount: async (customer, _args, context) =>
       customer.orderCount ?? (await customerLoader(context).load(customer.id))?.orderCount ?? 0,
+    lifetimeSpend: async (customer, _args, context) =>
+      (await byCurrency(customer, context)).map(([currency, amount]) => money(amount, currency)),
     lifetimeTotals: async (customer, _args, context) =>
-      Object.entries(await lifetimeTotals(customer, context))
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([currency, amount]) => ({ currency, amount })),
+      (await byCurrency(customer, context)).map(([currency, amount]) => ({ currency, amount })),
     async lifetimeTotal(customer, _args, context) {
       const amounts = Object.values(await lifetimeTotals(customer, context));
       return amounts.length === 0 ? '0.00' : amounts.length === 1 ? amounts[0]! : null;

@@ -14,7 +14,8 @@ function parseDecimal(value: unknown): string {
 
 /**
  * Exact amounts as strings. Parsing keeps the text as the client wrote it: whether it is an acceptable amount
- * (non-negative, two decimals) is a domain rule, checked and reported there with the field it belongs to.
+ * (non-negative, at most its currency's decimals) is a domain rule, checked and reported there with the field it
+ * belongs to.
  */
 export const DecimalScalar = new GraphQLScalarType<string, string>({
   name: 'Decimal',

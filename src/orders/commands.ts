@@ -9,6 +9,7 @@ import {
 } from '../commands/handle-command';
 import { customerAggregate } from '../customers/commands';
 import type { EventStore } from '../eventstore';
+import type { CurrencyCode } from '../shared/currencies';
 import { Forbidden } from '../shared/errors';
 import { requireId } from '../shared/text';
 import { decideOrder, type OrderCommand, type OrderItemInput } from './decide';
@@ -17,8 +18,9 @@ import { evolveOrder, type OrderState } from './state';
 
 export const orderAggregate: Aggregate<OrderState | null, OrderEvent> = {
   type: ORDER,
-  // 3: the state is the order as clients read it (version 2 snapshots held a domain state and a view).
-  snapshotVersion: 3,
+  // 4: amounts with their currency's decimals (version 3 snapshots held two, whatever the currency); 3: the state is
+  // the order as clients read it (version 2 snapshots held a domain state and a view).
+  snapshotVersion: 4,
   initial: null,
   decode: decodeOrderEvent,
   ownerOf: (_orderId, state, decided) =>
@@ -53,7 +55,7 @@ export function orderCommands(store: EventStore, options: CommandOptions) {
     });
 
   return {
-    place(input: { customerId: string; items: OrderItemInput[]; currency?: string | null }, meta: CommandMeta) {
+    place(input: { customerId: string; items: OrderItemInput[]; currency?: CurrencyCode | null }, meta: CommandMeta) {
       requireId(input.customerId, 'customerId', options.limits.idLength);
       if (meta.owner !== undefined && input.customerId !== meta.owner) {
         throw new Forbidden('A customer places orders for themselves only: customerId must be your own');

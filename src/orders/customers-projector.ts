@@ -1,7 +1,7 @@
 import type { StoredEvent } from '../eventstore/types';
 import { decodeOrderEvent } from './events';
 import type { ProjectedBatch, Projector, ProjectionTx } from '../projections/types';
-import { Decimal, type Money } from '../shared/money';
+import { atScale, Decimal, type Amount } from '../shared/money';
 import {
   CUSTOMER_TABLES,
   loadCustomersOf,
@@ -21,14 +21,14 @@ export const CUSTOMER_PROJECTOR_EVENT_TYPES = [
   'OrderCancelled',
 ] as const;
 
-/** `totals` with `amount` added in `currency` (a refund is a negative amount). */
-function adding(totals: Totals, currency: string, amount: Amount): Totals {
-  return { ...totals, [currency]: amount.plus(totals[currency] ?? 0).toFixed(2) };
+/** `totals` with `amount` added in `currency` (a refund is a negative amount), with the currency's decimals. */
+function adding(totals: Totals, currency: string, amount: Exact): Totals {
+  return { ...totals, [currency]: atScale(amount.plus(totals[currency] ?? 0), currency) };
 }
 
-type Amount = InstanceType<typeof Decimal>;
+type Exact = InstanceType<typeof Decimal>;
 
-const NOTHING_PAID: Money = '0.00';
+const NOTHING_PAID: Amount = '0';
 
 type Decoded = { customer: ReturnType<typeof decodeCustomerEvent> } | { order: ReturnType<typeof decodeOrderEvent> };
 
@@ -93,10 +93,10 @@ async function apply(events: readonly StoredEvent[], tx: ProjectionTx): Promise<
     }
     if (!memo || event.version <= memo.orderVersion) continue;
     let next: OrderMemo;
-    let moved: Amount;
+    let moved: Exact;
     if (event.type === 'OrderPaid') {
       const { amount } = event.data;
-      next = { ...memo, orderVersion: event.version, paidAmount: new Decimal(amount).toFixed(2) };
+      next = { ...memo, orderVersion: event.version, paidAmount: atScale(amount, memo.currency) };
       moved = new Decimal(amount);
     } else if (event.type === 'OrderCancelled') {
       // A paid order's amount is refunded.

@@ -1,6 +1,7 @@
 import type { CustomerState } from '../customers/state';
 import { InvalidInput, NotFound, RuleViolation, type BusinessRule } from '../shared/errors';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../shared/input-limits';
+import { isCurrencyCode, withdrawal, type CurrencyCode } from '../shared/currencies';
 import { parsePrice } from '../shared/money';
 import { optionalText, requireText } from '../shared/text';
 import type { OrderEvent, OrderItem } from './events';
@@ -15,7 +16,7 @@ export type PlaceOrder = {
   /** The customer as the command handler loaded it (null: none): placing an order needs an existing, active one. */
   customer: CustomerState | null;
   items: OrderItemInput[];
-  /** ISO 4217 (e.g. EUR): every amount of the order is in it. */
+  /** ISO 4217 (e.g. EUR): every amount of the order is in it, with its decimals. */
   currency: string;
 };
 export type AddItem = { type: 'AddItem'; item: OrderItemInput };
@@ -40,12 +41,12 @@ export function decideOrder(
       if (command.items.length > limits.itemsPerOrder) {
         throw new InvalidInput(`An order may have at most ${limits.itemsPerOrder} items`, 'items');
       }
-      const items = command.items.map((item, i) => validItem(item, `items[${i}]`, limits));
       const currency = validCurrency(command.currency);
+      const items = command.items.map((item, i) => validItem(item, `items[${i}]`, currency, limits));
       return [
         {
           type: 'OrderPlaced',
-          data: { customerId: command.customerId, items, totalAmount: orderTotal(items), currency },
+          data: { customerId: command.customerId, items, totalAmount: orderTotal(items, currency), currency },
         },
       ];
     }
@@ -57,7 +58,8 @@ export function decideOrder(
         'ITEMS_ONLY_WHILE_PLACED',
         'Items can be added only while the order is PLACED',
       );
-      const item = validItem(command.item, 'item', limits);
+      // In the order's currency, with its decimals.
+      const item = validItem(command.item, 'item', order.currency, limits);
       if (order.items.length >= limits.itemsPerOrder) {
         throw new RuleViolation('TOO_MANY_ITEMS', `An order may have at most ${limits.itemsPerOrder} items`);
       }
@@ -104,7 +106,7 @@ function requireStatus(
   if (!allowed.includes(status)) throw new RuleViolation(rule, message);
 }
 
-function validItem(item: OrderItemInput, field: string, limits: InputLimits): OrderItem {
+function validItem(item: OrderItemInput, field: string, currency: string, limits: InputLimits): OrderItem {
   const productId = requireText(item.productId, `${field}.productId`, { max: limits.productIdLength });
   if (!Number.isSafeInteger(item.quantity) || item.quantity < 1 || item.quantity > limits.quantity) {
     throw new InvalidInput(
@@ -115,20 +117,18 @@ function validItem(item: OrderItemInput, field: string, limits: InputLimits): Or
   return {
     productId,
     quantity: item.quantity,
-    unitPrice: parsePrice(item.unitPrice, `${field}.unitPrice`, limits.unitPrice),
+    unitPrice: parsePrice(item.unitPrice, `${field}.unitPrice`, currency, limits.unitPrice),
   };
 }
 
-/** The currencies of ISO 4217 that this runtime knows (Intl's list, not a pattern: "ABC" is no currency). */
-const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
-
-/** An ISO 4217 code, in capitals as the standard writes it (a client's "eur" is EUR). */
-export function validCurrency(raw: string): string {
-  const code = raw.length === 3 ? raw.toUpperCase() : raw;
-  if (!CURRENCIES.has(code)) {
+/** A current ISO 4217 code, as the CurrencyCode enum names it (one withdrawn since is refused, with its successor). */
+export function validCurrency(raw: string): CurrencyCode {
+  if (!isCurrencyCode(raw)) {
     throw new InvalidInput(`currency must be an ISO 4217 code such as EUR, got "${raw.slice(0, 10)}"`, 'currency');
   }
-  return code;
+  const withdrawn = withdrawal(raw);
+  if (withdrawn) throw new InvalidInput(`currency ${raw} is no longer in use (${withdrawn})`, 'currency');
+  return raw;
 }
 
 function assertNever(value: never): never {

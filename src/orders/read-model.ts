@@ -4,7 +4,8 @@ import { Prisma, type Order } from '../generated/prisma/client';
 import { ident, ROW_TYPES, tableStatements, type Column } from '../projections/table-columns';
 import { readModel, type ProjectionTx } from '../projections/types';
 import type { OrderItem } from './events';
-import { ORDER_STATUSES, type OrderState, type OrderStatus } from './state';
+import { atScale } from '../shared/money';
+import { itemAtScale, ORDER_STATUSES, type OrderState, type OrderStatus } from './state';
 
 /**
  * The orders query tables, one row per order (newest first by the OrderPlaced position) and a count per status:
@@ -48,9 +49,12 @@ function toRecord(o: Order): OrderRecord {
   return {
     ...o,
     status: toOrderStatus(o.status),
-    // Written only by `writeOrders` below, from OrderItem[].
+    // Written only by `writeOrders` below, from OrderItem[]. A row written before amounts followed their currency
+    // may hold prices with two decimals: OrderItem's fields serve them with its decimals, and loadOrders gives them
+    // those before the projector folds on.
     items: o.items as OrderItem[],
-    totalAmount: o.totalAmount.toFixed(2),
+    // With the currency's decimals, as a fold gives them (numeric keeps the scale it was written with).
+    totalAmount: atScale(o.totalAmount.toFixed(), o.currency),
   };
 }
 
@@ -61,7 +65,13 @@ function toRow(o: OrderRecord): Order {
 /** The batch's orders as the table has them now (those it does not know yet are missing). */
 export async function loadOrders(tx: ProjectionTx, ids: readonly string[]): Promise<Map<string, OrderRecord>> {
   const rows = await orders.load(tx.client, tx.table(ORDER_TABLES.orders), ids);
-  return new Map(rows.map((row) => [row.id, toRecord(row)]));
+  // So that the rows it writes are the fold of the log to the digit, whenever they were first written.
+  return new Map(
+    rows.map((row) => {
+      const record = toRecord(row);
+      return [row.id, { ...record, items: record.items.map((item) => itemAtScale(item, record.currency)) }];
+    }),
+  );
 }
 
 /**

@@ -7,11 +7,13 @@ import type { GraphQLContext } from '../graphql-kit/context';
 import { decodeCursor, encodeCursor } from '../graphql-kit/cursor';
 import { MAX_ORDERS_PAGE, pageInfo, pageSize, selects } from '../graphql-kit/pages';
 import { answerWithOwnWrite, readsShowWrites } from '../graphql-kit/read-your-writes';
+import { money } from '../graphql-kit/money';
 import { InvalidInput } from '../shared/errors';
-import { multiply } from '../shared/money';
+import { atScale, multiply } from '../shared/money';
 import { orderAggregate, type OrderCommands, type OrderOutcome } from './commands';
 import { ORDER } from './events';
 import { orderLoader } from './loaders';
+import { orderItemModel } from './models';
 import { listOrders, orderStatusCounts, type OrderListFilter, type OrderRecord } from './read-model';
 
 /** Only what identifies the command's target: the input's metadata must not count as "different input". */
@@ -94,14 +96,20 @@ export const orderResolvers = (orders: OrderCommands): Resolvers => ({
   ShipOrderPayload: orderPayload,
   CancelOrderPayload: orderPayload,
   Order: {
+    items: (order) => order.items.map((item) => orderItemModel(item, order.currency)),
+    total: (order) => money(order.totalAmount, order.currency),
     customer: (order, _args, context) => customerLoader(context).load(order.customerId),
   },
   Customer: {
     orders: (customer, { status, first, after }, context, info) =>
       orderPage(context, info, { customerId: customer.id, status }, first, after),
   },
+  // An item may come from an event written before amounts followed their currency: atScale gives it its decimals.
   OrderItem: {
-    lineTotal: (item) => multiply(item.unitPrice, item.quantity),
+    price: (item) => money(item.unitPrice, item.currency),
+    total: (item) => money(multiply(item.unitPrice, item.quantity, item.currency), item.currency),
+    unitPrice: (item) => atScale(item.unitPrice, item.currency),
+    lineTotal: (item) => multiply(item.unitPrice, item.quantity, item.currency),
   },
   OrderConnection: {
     edges: (page) => page.orders.map((node) => ({ node, cursor: orderCursor(node) })),

@@ -1,5 +1,5 @@
 import type { Recorded } from '../commands/event-decoder';
-import { multiply, sum, type Money } from '../shared/money';
+import { atScale, multiply, sum, type Amount } from '../shared/money';
 import type { OrderEvent, OrderItem, OrderPlaced } from './events';
 
 export const ORDER_STATUSES = ['PLACED', 'PAID', 'SHIPPED', 'CANCELLED'] as const;
@@ -7,7 +7,7 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /**
  * An order as clients read it and as the decider judges it (null until it is placed): one fold of its stream serves
- * the command side, its snapshots and the query table.
+ * the command side, its snapshots and the query table. Its amounts have its currency's decimals (atScale).
  */
 export type OrderState = {
   id: string;
@@ -15,7 +15,7 @@ export type OrderState = {
   status: OrderStatus;
   items: OrderItem[];
   itemCount: number;
-  totalAmount: Money;
+  totalAmount: Amount;
   /** ISO 4217: the currency of every amount of the order. */
   currency: string;
   cancellationReason: string | null;
@@ -27,8 +27,16 @@ export type OrderState = {
   cancelledAt: Date | null;
 };
 
-export function orderTotal(items: readonly OrderItem[]): Money {
-  return sum(items.map((i) => multiply(i.unitPrice, i.quantity)));
+export function orderTotal(items: readonly OrderItem[], currency: string): Amount {
+  return sum(
+    items.map((i) => multiply(i.unitPrice, i.quantity, currency)),
+    currency,
+  );
+}
+
+/** An item with its price in `currency`'s decimals (an event written before amounts followed their currency has two). */
+export function itemAtScale(item: OrderItem, currency: string): OrderItem {
+  return { ...item, unitPrice: atScale(item.unitPrice, currency) };
 }
 
 export function evolveOrder(state: OrderState | null, event: Recorded<OrderEvent>): OrderState | null {
@@ -39,14 +47,14 @@ export function evolveOrder(state: OrderState | null, event: Recorded<OrderEvent
   const next = { ...state, version: event.version, updatedAt: at };
   switch (event.type) {
     case 'ItemAdded': {
-      const item = event.data.item;
-      // Added to the running total rather than re-summed: exact either way (two-decimal amounts), and an order
-      // folded item by item stays linear in its size.
+      const item = itemAtScale(event.data.item, state.currency);
+      // Added to the running total rather than re-summed: exact either way (decimal amounts), and an order folded
+      // item by item stays linear in its size.
       return {
         ...next,
         items: [...state.items, item],
         itemCount: state.itemCount + item.quantity,
-        totalAmount: sum([state.totalAmount, multiply(item.unitPrice, item.quantity)]),
+        totalAmount: sum([state.totalAmount, multiply(item.unitPrice, item.quantity, state.currency)], state.currency),
       };
     }
     case 'OrderPaid':
@@ -66,9 +74,9 @@ function placed(event: Recorded<OrderPlaced>): OrderState {
     id: event.aggregateId,
     customerId,
     status: 'PLACED',
-    items,
+    items: items.map((item) => itemAtScale(item, currency)),
     itemCount: items.reduce((n, i) => n + i.quantity, 0),
-    totalAmount,
+    totalAmount: atScale(totalAmount, currency),
     currency,
     cancellationReason: null,
     version: event.version,

@@ -16,7 +16,7 @@ export type InputLimits = Readonly<{
   idLength: number;
   /** Units of one item. */
   quantity: number;
-  /** The highest unit price, with two decimals. */
+  /** The highest unit price (its value: it bounds a price in any currency). */
   unitPrice: string;
   /** Items in one order, over placeOrder and addItem together. */
   itemsPerOrder: number;

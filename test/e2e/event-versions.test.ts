@@ -117,20 +117,20 @@ it('never rewrites the stored version 1 events', async () => {
 });
 
 it('writes new orders in version 2, in the currency asked for (or DEFAULT_CURRENCY), and refuses an unknown one', async () => {
-  const PLACE = `mutation ($c: ID!, $cur: String) {
+  const PLACE = `mutation ($c: ID!, $cur: CurrencyCode) {
     placeOrder(input: { customerId: $c, currency: $cur, items: [{ productId: "a", quantity: 1, unitPrice: "2.00" }] }) {
       order { currency } events { schemaVersion payload }
     }
   }`;
-  const usd = await server.gql(PLACE, { c: customerId, cur: 'usd' });
+  const usd = await server.gql(PLACE, { c: customerId, cur: 'USD' });
   expect(usd.data!.placeOrder.order).toEqual({ currency: 'USD' });
   expect(usd.data!.placeOrder.events).toEqual([
     { schemaVersion: 2, payload: expect.objectContaining({ currency: 'USD' }) },
   ]);
   const byDefault = await server.gql(PLACE, { c: customerId });
   expect(byDefault.data!.placeOrder.order).toEqual({ currency: 'EUR' });
+  // No CurrencyCode: refused by GraphQL before any command runs.
   const unknown = await server.gql(PLACE, { c: customerId, cur: 'XYZ' });
-  expect(unknown.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([
-    ['BAD_USER_INPUT', 'currency'],
-  ]);
+  expect(unknown.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+  expect(unknown.errors![0]!.message).toMatch(/"XYZ".*CurrencyCode/);
 });

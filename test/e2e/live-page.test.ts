@@ -30,14 +30,16 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function placeOrder(name: string): Promise<string> {
+async function placeOrder(name: string, currency = 'EUR', unitPrice = '19.95'): Promise<string> {
   const customer = await server.gql(
     `mutation ($n: String!) { registerCustomer(input: { name: $n, email: "bb@example.com" }) { aggregateId } }`,
     { n: name },
   );
   const placed = await server.gql(
-    `mutation ($c: ID!) { placeOrder(input: { customerId: $c, items: [{ productId: "lamp", quantity: 2, unitPrice: "19.95" }] }) { aggregateId } }`,
-    { c: customer.data!.registerCustomer.aggregateId },
+    `mutation ($c: ID!, $cur: CurrencyCode, $p: Decimal!) {
+      placeOrder(input: { customerId: $c, currency: $cur, items: [{ productId: "lamp", quantity: 2, unitPrice: $p }] }) { aggregateId }
+    }`,
+    { c: customer.data!.registerCustomer.aggregateId, cur: currency, p: unitPrice },
   );
   return placed.data!.placeOrder.aggregateId;
 }
@@ -79,6 +81,28 @@ browserTest('shows an order placed over HTTP on the live page, and its status as
 
   await server.gql(`mutation ($o: ID!) { payOrder(input: { orderId: $o }) { version } }`, { o: orderId });
   await page.locator(`tr[data-id="${orderId}"] td.PAID`).waitFor({ timeout: 15_000 });
+  expect(errors).toEqual([]);
+});
+
+browserTest('shows each total in its currency, as the browser’s Intl writes it', async () => {
+  const { page, errors } = await watchedPage();
+  await page.goto(`${server.app.url}/live${withKey()}`);
+  await page.waitForSelector('#status:has-text("live")');
+  const orders: [string, string, string][] = [
+    [await placeOrder('Yen Buyer', 'JPY', '2999'), '5998', 'JPY'],
+    [await placeOrder('Dinar Buyer', 'KWD', '1.234'), '2.468', 'KWD'],
+    [await placeOrder('Euro Buyer', 'EUR', '0.05'), '0.10', 'EUR'],
+  ];
+  for (const [orderId, amount, currency] of orders) {
+    const total = page.locator(`tr[data-id="${orderId}"] td.amount`);
+    await total.waitFor({ timeout: 15_000 });
+    const written = await page.evaluate(
+      ([a, c]) => new Intl.NumberFormat(undefined, { style: 'currency', currency: c! }).format(a as `${number}`),
+      [amount, currency],
+    );
+    expect(await total.textContent()).toBe(written);
+    expect(await total.getAttribute('title')).toBe(`${amount} ${currency}`);
+  }
   expect(errors).toEqual([]);
 });
 

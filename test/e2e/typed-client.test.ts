@@ -25,15 +25,21 @@ it('runs the example: registers, places two orders, sees the paid one go PLACED 
   });
 
   expect(result.customer).toMatchObject({ name: 'Ada Lovelace', email: expect.stringMatching(/@example\.com$/) });
-  expect(result.paid).toMatchObject({ status: 'PAID', version: 2, totalAmount: '59.98' });
+  expect(result.paid).toMatchObject({ status: 'PAID', version: 2, total: { amount: '59.98', currencyCode: 'EUR' } });
   expect(result.updates).toEqual([
-    { id: result.paid.id, status: 'PLACED', version: 1, totalAmount: '59.98', paidAt: null },
-    { id: result.paid.id, status: 'PAID', version: 2, totalAmount: '59.98', paidAt: result.paid.paidAt },
+    { id: result.paid.id, status: 'PLACED', version: 1, total: { amount: '59.98', currencyCode: 'EUR' }, paidAt: null },
+    {
+      id: result.paid.id,
+      status: 'PAID',
+      version: 2,
+      total: { amount: '59.98', currencyCode: 'EUR' },
+      paidAt: result.paid.paidAt,
+    },
   ]);
   // Newest first, one order per page.
   expect(result.pages).toEqual([
-    [{ id: result.placed.id, status: 'PLACED', totalAmount: '0.30', itemCount: 3 }],
-    [{ id: result.paid.id, status: 'PAID', totalAmount: '59.98', itemCount: 2 }],
+    [{ id: result.placed.id, status: 'PLACED', total: { amount: '0.30', currencyCode: 'EUR' }, itemCount: 3 }],
+    [{ id: result.paid.id, status: 'PAID', total: { amount: '59.98', currencyCode: 'EUR' }, itemCount: 2 }],
   ]);
   expect(lines).toContain('orderChanged: PAID (version 2)');
 });

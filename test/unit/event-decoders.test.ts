@@ -57,6 +57,14 @@ describe('decodeOrderEvent', () => {
     expect(decodeOrderEvent(order('OrderPaid', { amount: '0.00' })).data).toEqual({ amount: '0.00' });
   });
 
+  it('decodes amounts with each currency’s decimals (JPY 0, KWD 3) as well as the two every event had before', () => {
+    const jpy = { ...placed, items: [{ ...item, unitPrice: '2999' }], totalAmount: '5998', currency: 'JPY' };
+    const kwd = { ...placed, items: [{ ...item, unitPrice: '1.234' }], totalAmount: '2.468', currency: 'KWD' };
+    const legacyJpy = { ...jpy, items: [{ ...item, unitPrice: '2999.00' }], totalAmount: '5998.00' };
+    for (const payload of [jpy, kwd, legacyJpy])
+      expect(decodeOrderEvent(order('OrderPlaced', payload)).data).toEqual(payload);
+  });
+
   it('refuses a payload missing a field, naming the event and the field', () => {
     const { currency: _currency, ...withoutCurrency } = placed;
     const event = order('OrderPlaced', withoutCurrency);
@@ -74,7 +82,13 @@ describe('decodeOrderEvent', () => {
       { ...placed, items: [{ ...item, unitPrice: 29.99 }] },
       /items\[0\]\.unitPrice/,
     ],
-    ['an amount without two decimals', 'OrderPaid', { amount: '59.9' }, /payload\.amount: .*two decimals/],
+    [
+      'an amount with more decimals than any currency has',
+      'OrderPaid',
+      { amount: '59.9999' },
+      /payload\.amount: .*at most 3 decimals/,
+    ],
+    ['an amount that is not plain decimal text', 'OrderPaid', { amount: '1e3' }, /payload\.amount: .*decimal amount/],
     ['a reason that is not text', 'OrderCancelled', { reason: 42 }, /payload\.reason/],
     ['items that are not a list', 'OrderPlaced', { ...placed, items: item }, /payload\.items: .*array/],
     ['no payload at all', 'OrderShipped', null, /payload: .*object/],

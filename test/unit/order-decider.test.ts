@@ -294,6 +294,77 @@ describe('order decider', () => {
     });
   });
 
+  describe('amounts in the order’s currency, with its decimals', () => {
+    const placeIn = (currency: string, items: OrderItemInput[]): OrderCommand => ({
+      type: 'PlaceOrder',
+      customerId: CUSTOMER_ID,
+      customer: activeCustomer,
+      items,
+      currency,
+    });
+    const placedIn = (currency: string, items: OrderItem[], totalAmount: string): OrderEvent => ({
+      type: 'OrderPlaced',
+      data: { customerId: CUSTOMER_ID, items, totalAmount, currency },
+    });
+
+    it('places a JPY order in whole yen and refuses sen: "2999" is taken, "29.99" is not', () => {
+      given()
+        .when(placeIn('JPY', [input('book', 3, '2999')]))
+        .thenEvents([placedIn('JPY', [item('book', 3, '2999')], '8997')]);
+      given()
+        .when(placeIn('JPY', [input('book', 1, '29.99')]))
+        .thenRefused(invalidInput('items[0].unitPrice'));
+    });
+
+    it('takes KWD prices with three decimals and totals them exactly; EUR refuses three', () => {
+      given()
+        .when(placeIn('KWD', [input('dates', 3, '1.234')]))
+        .thenEvents([placedIn('KWD', [item('dates', 3, '1.234')], '3.702')]);
+      given()
+        .when(placeIn('EUR', [input('dates', 1, '1.234')]))
+        .thenRefused(invalidInput('items[0].unitPrice'));
+    });
+
+    it('judges an added item by the order’s currency', () => {
+      const jpy = given(placedIn('JPY', [item('book', 1, '2999')], '2999'));
+      jpy.when(addItem(input('pen', 1, '0.5'))).thenRefused(invalidInput('item.unitPrice'));
+      expect(jpy.when(addItem(input('pen', 2, '150'))).stateAfter()).toMatchObject({ totalAmount: '3299' });
+      const kwd = given(placedIn('KWD', [item('dates', 1, '1.234')], '1.234'));
+      expect(kwd.when(addItem(input('tea', 1, '0.001'))).events()).toEqual([
+        { type: 'ItemAdded', data: { item: item('tea', 1, '0.001') } },
+      ]);
+      expect(kwd.when(addItem(input('tea', 1, '0.001'))).stateAfter()).toMatchObject({ totalAmount: '1.235' });
+    });
+
+    it('refuses a currency withdrawn from ISO 4217, and one that is no currency', () => {
+      given()
+        .when(placeIn('HRK', [input('book', 1, '1.00')]))
+        .thenRefused(invalidInput('currency'));
+      given()
+        .when(placeIn('ABC', [input('book', 1, '1.00')]))
+        .thenRefused(invalidInput('currency'));
+    });
+
+    it('folds an order written with two decimals in any currency, giving its amounts their currency’s decimals', () => {
+      const old = given(
+        placedIn('JPY', [item('book', 2, '2999.00')], '5998.00'),
+        { type: 'ItemAdded', data: { item: item('pen', 1, '100.00') } },
+        { type: 'OrderPaid', data: { amount: '6098.00' } },
+      );
+      expect(old.state).toMatchObject({
+        items: [item('book', 2, '2999'), item('pen', 1, '100')],
+        totalAmount: '6098',
+        status: 'PAID',
+      });
+    });
+
+    it('pays an old JPY order that the API once took in sen its exact total, never rounded', () => {
+      given(placedIn('JPY', [item('book', 3, '29.99')], '89.97'))
+        .when(payOrder)
+        .thenEvents([{ type: 'OrderPaid', data: { amount: '89.97' } }]);
+    });
+  });
+
   describe('payOrder', () => {
     it('pays a PLACED order its total', () => {
       given(placed)

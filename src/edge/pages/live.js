@@ -5,7 +5,7 @@
 // screen. A file, not inline, since the Content-Security-Policy lets only this server's files run.
 
 const STORED = 'orderstream:authorization';
-const FIELDS = 'id status itemCount totalAmount updatedAt version customer { name }';
+const FIELDS = 'id status itemCount total { amount currencyCode } updatedAt version customer { name }';
 // The page keeps the MAX_ROWS orders that came to it last, newest on top: one more drops the row that has been there
 // longest, so a page left open for days holds no more rows (nor memory) than one just opened.
 const rows = new Map();
@@ -18,6 +18,16 @@ function cell(text, className) {
   if (className) td.className = className;
   return td;
 }
+// An amount in its currency as the reader's locale writes it ("€39.90", "¥2,999", "KWD 1.234"). The amount goes to
+// Intl as its decimal string, which Intl formats exactly (a Number would round one beyond 2^53).
+function money(total) {
+  const td = cell(
+    new Intl.NumberFormat(undefined, { style: 'currency', currency: total.currencyCode }).format(total.amount),
+    'amount',
+  );
+  td.title = total.amount + ' ' + total.currencyCode;
+  return td;
+}
 function show(order, flash) {
   const known = rows.get(order.id);
   if (known && known.version >= order.version) return;
@@ -28,7 +38,7 @@ function show(order, flash) {
     cell(order.customer ? order.customer.name : ''),
     cell(order.status, order.status),
     cell(String(order.itemCount)),
-    cell(order.totalAmount, 'amount'),
+    money(order.total),
     cell(new Date(order.updatedAt).toLocaleTimeString()),
   );
   if (flash) tr.className = 'flash';
