@@ -2,9 +2,9 @@ import type { Resolvers } from '../generated/graphql';
 import { liveRow } from '../graphql-kit/live-rows';
 import { NotFound } from '../shared/errors';
 import type { LiveReadModel } from '../subscriptions/read-model-feed';
-import { ORDER } from './events';
+import { ORDER, ORDER_EVENT_TYPES } from './events';
 import { orderLoader } from './loaders';
-import { ORDER_EVENT_TYPES, ordersProjector } from './projector';
+import { ordersProjector } from './projector';
 import { findOrdersThroughPrisma, ORDER_MODEL, type OrderRecord } from './read-model';
 
 /** The orders table as subscribers follow it: an order's events change its row, which the orders projector writes. */
