@@ -38,9 +38,9 @@ import { MAX_NODE_IDS } from '../graphql/node';
  *   typical sizes, or a client could first fill orders to the cap and then read 100× what the limit meant to allow.
  * - Introspection lists are sized from the schema (introspectionSizes() below).
  * - Any other list (one added to the schema later without a size here) counts FALLBACK_LIST_SIZE.
- * The one exception to "at its most" is `Event.payload` (on every event type): a JSON object in one value, counted as a typical payload
- * (LEAF_WEIGHTS) rather than the largest one (an OrderPlaced with 1000 items), which would price every page of the
- * log out of reach.
+ * The one exception to "at its most" is `Event.payload` (on every event type): a JSON object in one value, counted
+ * as a typical payload (LEAF_WEIGHTS) rather than the largest one (an OrderPlaced with 1000 items), which would
+ * price every page of the log out of reach.
  */
 export type ListSizes = Readonly<{ itemsPerOrder: number }>;
 
