@@ -54,11 +54,15 @@ export const PAGE_CAPS: Readonly<Record<string, number>> = {
   'Customer.orders': MAX_ORDERS_PAGE,
 };
 
+/**
+ * An OrderPlaced with two items: customerId, totalAmount and productId, quantity, unitPrice per item (and the item
+ * objects).
+ */
+const TYPICAL_PAYLOAD = 10;
+
 /** Leaves worth more than one value. */
 export const LEAF_WEIGHTS: Readonly<Record<string, number>> = {
-  // An OrderPlaced with two items: customerId, totalAmount and productId, quantity, unitPrice per item (and the
-  // item objects).
-  'Event.payload': 10,
+  'Event.payload': TYPICAL_PAYLOAD,
 };
 
 /** The most elements each list without `first` can have, keyed `Type.field`. */
@@ -122,7 +126,7 @@ function leafWeights(schema: GraphQLSchema): Readonly<Record<string, number>> {
   const types = event && isAbstractType(event) ? schema.getPossibleTypes(event) : [];
   return {
     ...LEAF_WEIGHTS,
-    ...Object.fromEntries(types.map((type) => [`${type.name}.payload`, LEAF_WEIGHTS['Event.payload']])),
+    ...Object.fromEntries(types.map((type) => [`${type.name}.payload`, TYPICAL_PAYLOAD])),
   };
 }
 
