@@ -47,7 +47,8 @@ export function buildSchema(slices?: readonly SliceApi[]): GraphQLSchema {
   });
   if (!slices) return schema;
   const mismatches = eventTypeMismatches(schema, slices);
-  if (mismatches.length > 0) throw new Error(`schema.graphql does not describe the slices' events: ${mismatches.join('; ')}`);
+  if (mismatches.length > 0)
+    throw new Error(`schema.graphql does not describe the slices' events: ${mismatches.join('; ')}`);
   return withAccessRules(
     schema,
     Object.assign(
