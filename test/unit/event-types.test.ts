@@ -30,6 +30,13 @@ it('names what the schema lacks, and what it lists that no slice appends', () =>
   ]);
 });
 
+it('keeps the server from building its schema while a slice appends an event type the schema lacks', () => {
+  const refunds = { aggregateType: 'Order', eventTypes: ['OrderRefunded'], resolvers: {}, access: {}, nodes: [] };
+  expect(() => buildSchema([refunds])).toThrow(
+    /schema\.graphql does not describe the slices' events: .*EventType has no value OrderRefunded, which a slice appends/,
+  );
+});
+
 describe('eventPayloads', () => {
   const event: StoredEvent = {
     eventId: randomUUID(),

@@ -15,7 +15,12 @@ mutation Register {
 
 query RecentEvents {
   events(first: 20) {
-    nodes { position eventType aggregateId version timestamp payload }
+    nodes {
+      position eventType aggregateId version timestamp
+      ... on OrderPlaced { customerId totalAmount currency items { productId quantity unitPrice } }
+      ... on OrderPaid { amount }
+      ... on OrderCancelled { reason }
+    }
     pageInfo { endCursor hasNextPage }
   }
 }
