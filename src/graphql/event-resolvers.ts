@@ -10,8 +10,9 @@ import { readsShowWrites } from '../graphql-kit/read-your-writes';
 import { MAX_EVENTS_PAGE, pageInfo, pageSize } from '../graphql-kit/pages';
 
 /**
- * More event types than any log will have: a filter is matched against every live event for every subscriber,
- * so its size is bounded (a 1 MB list of types per subscription cost every append tens of milliseconds).
+ * More event types than the schema has (the enum bounds each name, but a list may repeat them): a filter is matched
+ * against every live event for every subscriber, so its size is bounded (a 1 MB list of types per subscription cost
+ * every append tens of milliseconds).
  */
 const MAX_EVENT_TYPES = 100;
 
@@ -26,7 +27,6 @@ export function toStoreFilter(
   owner: string | undefined,
   served: readonly string[],
 ): StoreFilter {
-  // The enum bounds each name; a list repeating them is bounded here.
   if ((filter?.eventTypes?.length ?? 0) > MAX_EVENT_TYPES) {
     throw new InvalidInput(`filter.eventTypes may list at most ${MAX_EVENT_TYPES} types`, 'filter.eventTypes');
   }
@@ -91,7 +91,8 @@ export const eventResolvers = (served: readonly string[]): Resolvers => ({
     nodes: (connection) => connection.events,
     pageInfo: (connection) => pageInfo(connection.events, eventCursor, connection),
   },
-  // Each event is its type's object: what the filters above let through is a served type.
+  // Each event is the object type of its eventType: every read that returns events leaves out the unserved types
+  // (and commands append only served ones, which buildSchema checks).
   Event: { __resolveType: (event) => event.eventType as EventType },
   ...Object.fromEntries(served.map((type) => [type, envelope])),
 });
