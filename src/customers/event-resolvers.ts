@@ -9,10 +9,10 @@ const deactivated = payload('CustomerDeactivated');
 /** The customer events' typed fields, read from their payloads (their envelope fields are the Event interface's). */
 export const customerEventResolvers: Resolvers = {
   CustomerRegistered: {
-    name: (event, _args, context) => registered(event, context).name,
-    email: (event, _args, context) => registered(event, context).email,
+    name: (event) => registered(event).name,
+    email: (event) => registered(event).email,
   },
   CustomerDeactivated: {
-    reason: (event, _args, context) => deactivated(event, context).reason ?? null,
+    reason: (event) => deactivated(event).reason ?? null,
   },
 };

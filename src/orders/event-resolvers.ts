@@ -12,20 +12,20 @@ const cancelled = payload('OrderCancelled');
 /** The order events' typed fields, read from their payloads (their envelope fields are the Event interface's). */
 export const orderEventResolvers: Resolvers = {
   OrderPlaced: {
-    customerId: (event, _args, context) => placed(event, context).customerId,
+    customerId: (event) => placed(event).customerId,
     // Scoped as `customer` is: a customer sees their own events only, so this is themselves.
-    customer: (event, _args, context) => customerLoader(context).load(placed(event, context).customerId),
-    items: (event, _args, context) => placed(event, context).items,
-    totalAmount: (event, _args, context) => placed(event, context).totalAmount,
-    currency: (event, _args, context) => placed(event, context).currency,
+    customer: (event, _args, context) => customerLoader(context).load(placed(event).customerId),
+    items: (event) => placed(event).items,
+    totalAmount: (event) => placed(event).totalAmount,
+    currency: (event) => placed(event).currency,
   },
   ItemAdded: {
-    item: (event, _args, context) => added(event, context).item,
+    item: (event) => added(event).item,
   },
   OrderPaid: {
-    amount: (event, _args, context) => paid(event, context).amount,
+    amount: (event) => paid(event).amount,
   },
   OrderCancelled: {
-    reason: (event, _args, context) => cancelled(event, context).reason ?? null,
+    reason: (event) => cancelled(event).reason ?? null,
   },
 };
