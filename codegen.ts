@@ -19,7 +19,16 @@ const config: CodegenConfig = {
           ID: 'string',
         },
         mappers: {
+          // The Event interface and each event type's object type serve the stored envelope; their typed fields
+          // decode its payload (src/graphql-kit/event-payloads.ts).
           Event: '../eventstore/types#StoredEvent',
+          OrderPlaced: '../eventstore/types#StoredEvent',
+          ItemAdded: '../eventstore/types#StoredEvent',
+          OrderPaid: '../eventstore/types#StoredEvent',
+          OrderShipped: '../eventstore/types#StoredEvent',
+          OrderCancelled: '../eventstore/types#StoredEvent',
+          CustomerRegistered: '../eventstore/types#StoredEvent',
+          CustomerDeactivated: '../eventstore/types#StoredEvent',
           EventConnection: '../graphql/models#EventConnectionModel',
           Order: '../orders/state#OrderState',
           OrderItem: '../orders/models#OrderItemModel',

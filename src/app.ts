@@ -220,7 +220,13 @@ export async function startOrderstream(
       },
     };
     const built = buildSchema(
-      SLICES.map((slice) => ({ resolvers: slice.resolvers(sliceDeps), access: slice.access, nodes: slice.nodes })),
+      SLICES.map((slice) => ({
+        resolvers: slice.resolvers(sliceDeps),
+        access: slice.access,
+        nodes: slice.nodes,
+        aggregateType: slice.aggregateType,
+        eventTypes: slice.eventTypes,
+      })),
     );
     const schema = options.schema ? options.schema(built) : built;
     const tokens =

@@ -24,6 +24,9 @@ export type SliceDeps = { store: EventStore; commands: CommandOptions };
  */
 export type Slice = {
   name: string;
+  /** Its aggregate's type (a value of the schema's AggregateType) and every event type it appends (of EventType). */
+  aggregateType: string;
+  eventTypes: readonly string[];
   /** The current schema version of each of its event types, and how older payloads are upcast to it. */
   events: EventSchemas;
   /** The projectors that keep this slice's query tables. */

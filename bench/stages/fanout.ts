@@ -28,10 +28,11 @@ import { figure, type BenchContext, type Figure, type Mode, type Stage } from '.
 
 /**
  * Fan-out: N graphql-ws subscribers (quick 200, full 1,000) on the one server, each its own connection with
- * `events(filter: {aggregateType: "<fresh type>"}) { position }`; then a burst of events of that type (quick 1,000,
+ * `events(filter: {correlationId: "<fresh tag>"}) { position }`; then a burst of events with that tag (quick 1,000,
  * full 5,000) appended straight into the log with SQL (transactions of 100 events from one connection, each with
- * the NOTIFY another instance's append would send; a fresh aggregate type, so no projector or other subscriber
- * reacts). Measured: messages delivered per second (all subscribers' messages ÷ time from the first append to the
+ * the NOTIFY another instance's append would send). They are deactivations of customers nobody registered: a type
+ * the API serves, which the customers projector reads and skips (no customer to change), and no other subscriber
+ * matches. Measured: messages delivered per second (all subscribers' messages ÷ time from the first append to the
  * last message received) and lost messages (each subscriber must get every event of the burst, in log order:
  * checked by count and an order-sensitive hash of the positions against the log).
  *
@@ -146,7 +147,7 @@ class Subscribers {
   }
 }
 
-/** Appends events of `type` to `table` in transactions of `perTransaction`, each with a NOTIFY on `channel`. */
+/** Appends events tagged `type` to `table` in transactions of `perTransaction`, each with a NOTIFY on `channel`. */
 async function append(
   db: Client,
   options: {
@@ -164,14 +165,15 @@ async function append(
     const n = Math.min(options.perTransaction, options.count - done);
     const aggregateId = `${options.type}-${options.tag}-${tx}`;
     const streams = options.withStreams
-      ? `s AS (INSERT INTO streams (aggregate_id, aggregate_type, version) VALUES ($1::text, $2::text, $3::int)),`
+      ? `s AS (INSERT INTO streams (aggregate_id, aggregate_type, version) VALUES ($1::text, 'Customer', $3::int)),`
       : '';
     const { rows } = await db.query<{ last: string }>({
       name: `fanout-append-${options.table}-${options.withStreams}`,
       text: `WITH ${streams} ins AS (
           INSERT INTO ${options.table} (position, event_id, aggregate_id, aggregate_type, version, event_type, payload, metadata)
-          SELECT (pg_current_xact_id()::text::bigint << 16) + v, gen_random_uuid(), $1::text, $2::text, v, 'Tick',
-            jsonb_build_object('n', $4::int + v), jsonb_build_object('correlationId', $1::text, 'causationId', $1::text, 'userId', 'bench')
+          SELECT (pg_current_xact_id()::text::bigint << 16) + v, gen_random_uuid(), $1::text, 'Customer', v,
+            'CustomerDeactivated', jsonb_build_object('reason', ($4::int + v)::text),
+            jsonb_build_object('correlationId', $2::text, 'causationId', $1::text, 'userId', 'bench')
           FROM generate_series(1, $3::int) v
           RETURNING position)
         SELECT max(position)::text AS last, pg_notify($5::text, '') IS NULL AS notified FROM ins`,
@@ -255,7 +257,7 @@ async function deliver(
   p: (typeof PARAMETERS)[Mode],
 ): Promise<Delivery> {
   const { progress, server } = context;
-  const query = `subscription { events(filter: { aggregateType: "${options.type}" }) { position } }`;
+  const query = `subscription { events(filter: { correlationId: "${options.type}" }) { position } }`;
   const connected = await subscribers.request(
     { type: 'connect', url: options.url, authorization: server.authorization, count: p.subscribers, query },
     'connected',
@@ -376,7 +378,7 @@ async function deliver(
 
   // What every subscriber should have got: the burst's positions, in log order.
   const { rows } = await options.db.query<{ position: string }>(
-    `SELECT position::text AS position FROM ${options.table} WHERE aggregate_type = $1 AND position > $2 ORDER BY position`,
+    `SELECT position::text AS position FROM ${options.table} WHERE metadata ->> 'correlationId' = $1 AND position > $2 ORDER BY position`,
     [options.type, probe],
   );
   const expected = new PositionHash();
@@ -588,7 +590,7 @@ export const fanoutStage: Stage = {
         notes,
         details: {
           parameters: p,
-          subscription: `subscription { events(filter: { aggregateType: "<fresh type>" }) { position } }`,
+          subscription: `subscription { events(filter: { correlationId: "<fresh tag>" }) { position } }`,
           service,
           baseline: raw,
           memory: {

@@ -15,7 +15,7 @@ import { figure, type BenchContext, type Figure, type Mode, type Stage } from '.
  * keep-alive pool of at most 64 connections; requests beyond wait for one, and that wait counts) at a fixed rate
  * whatever the answers do (each addItem goes to an order whose placeOrder has been answered; with none
  * waiting, a new order is placed), while one graphql-ws client is subscribed to `events(filter: {aggregateType:
- * "Order"})` and another to `ordersChanged`. Measured per command, from the moment it is sent:
+ * Order})` and another to `ordersChanged`. Measured per command, from the moment it is sent:
  *   - the mutation round trip (the mutation asks back only aggregateId, version, position: no read-your-writes
  *     `order` field, so the round trip is the command side alone);
  *   - until its event arrives on `events` (matched by aggregateId + version);
@@ -75,7 +75,7 @@ const PLACE = `mutation Place($input: PlaceOrderInput!) {
 const ADD = `mutation Add($input: AddItemInput!) {
   addItem(input: $input) { aggregateId version position }
 }`;
-const EVENTS_SUBSCRIPTION = `subscription { events(filter: { aggregateType: "Order" }) { aggregateId version eventType position } }`;
+const EVENTS_SUBSCRIPTION = `subscription { events(filter: { aggregateType: Order }) { aggregateId version eventType position } }`;
 const ORDERS_SUBSCRIPTION = `subscription { ordersChanged { id version } }`;
 
 type CommandResult = { aggregateId: string; version: number; position: string };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { EVENT_COLUMNS } from '../../src/eventstore/rows';
-import { ORDER_EVENT_TYPES } from '../../src/orders/projector';
+import { ORDER_EVENT_TYPES } from '../../src/orders/events';
 import { checkpoint } from '../lib/database';
 import { graphqlClient } from '../lib/graphql';
 import { NOISY_NEIGHBOURS } from '../lib/measure';

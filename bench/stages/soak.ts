@@ -9,7 +9,7 @@ import { figure, type Mode, type Stage } from './types';
 /**
  * The server's memory through a long steady load: an open loop of placeOrder / addItem at a fixed rate (as the
  * latency stage sends them: each addItem to an order whose placeOrder was answered), while N graphql-ws
- * subscribers, each its own connection, follow `events(filter: {aggregateType: "Order"})` and `ordersChanged`.
+ * subscribers, each its own connection, follow `events(filter: {aggregateType: Order})` and `ordersChanged`.
  * The server's RSS is sampled every second (and its VmHWM, reset at the start where /proc allows); the figures
  * are its RSS before the load, its peak through it, and its RSS once the load and the deliveries have drained.
  * A subscriber that lost an event, or ended up behind an order's last version, is a problem of the run.
@@ -28,7 +28,7 @@ const PARAMETERS: Record<Mode, Parameters> = {
 
 const PLACE = `mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { aggregateId version } }`;
 const ADD = `mutation Add($input: AddItemInput!) { addItem(input: $input) { aggregateId version } }`;
-const EVENTS = `subscription { events(filter: { aggregateType: "Order" }) { aggregateId version eventType position } }`;
+const EVENTS = `subscription { events(filter: { aggregateType: Order }) { aggregateId version eventType position } }`;
 const ORDERS = `subscription { ordersChanged { id version status totalAmount itemCount updatedAt } }`;
 
 type Answer = { aggregateId: string; version: number };

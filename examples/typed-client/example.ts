@@ -3,11 +3,12 @@ import { httpClient, subscribe, wsClient } from './client';
 import type {
   CustomerOrdersQuery,
   OrderChangedSubscription,
+  OrderEventsQuery,
   PayOrderMutation,
   PlaceOrderMutation,
   RegisterCustomerMutation,
 } from './gql/graphql';
-import { CustomerOrders, OrderChanged, PayOrder, PlaceOrder, RegisterCustomer } from './operations';
+import { CustomerOrders, OrderChanged, OrderEvents, PayOrder, PlaceOrder, RegisterCustomer } from './operations';
 
 export type ExampleOptions = {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql; graphql-ws is on the same URL. */
@@ -23,6 +24,7 @@ type Present<T> = Exclude<T, null | undefined>;
 type Customer = Present<Present<RegisterCustomerMutation['registerCustomer']>['customer']>;
 type PlacedOrder = Present<Present<PlaceOrderMutation['placeOrder']>['order']>;
 type PaidOrder = Present<Present<PayOrderMutation['payOrder']>['order']>;
+type OrderEvent = OrderEventsQuery['events']['nodes'][number];
 
 export type ExampleResult = {
   customer: Customer;
@@ -33,6 +35,8 @@ export type ExampleResult = {
   updates: OrderChangedSubscription['orderChanged'][];
   /** The customer's orders, newest first, page by page. */
   pages: CustomerOrdersQuery['orders']['nodes'][];
+  /** The paid order's events, each described from its own typed fields. */
+  history: string[];
 };
 
 /**
@@ -76,6 +80,10 @@ export async function runExample({ url, token, pageSize = 1, log = () => {} }: E
     if (paid === undefined) throw new Error('orderChanged ended before the order was paid');
     log(`paid order ${paid.id}: ${paid.total.amount} ${paid.total.currencyCode} at ${paid.paidAt}`);
 
+    const { events } = await request(OrderEvents, { orderId: paid.id });
+    const history = events.nodes.map(describe);
+    for (const line of history) log(`event: ${line}`);
+
     const pages: ExampleResult['pages'] = [];
     let after: string | null = null;
     do {
@@ -91,9 +99,25 @@ export async function runExample({ url, token, pageSize = 1, log = () => {} }: E
       after = orders.pageInfo.hasNextPage ? orders.pageInfo.endCursor : null;
     } while (after !== null);
 
-    return { customer, paid, placed, updates, pages };
+    return { customer, paid, placed, updates, pages, history };
   } finally {
     await ws.dispose();
+  }
+}
+
+/** One line per event: `__typename` tells the event types apart, and each has its own fields. */
+function describe(event: OrderEvent): string {
+  switch (event.__typename) {
+    case 'OrderPlaced':
+      return `${event.version} placed: ${event.items.map((i) => `${i.quantity} × ${i.productId}`).join(', ')}, ${event.total.amount} ${event.total.currencyCode}`;
+    case 'ItemAdded':
+      return `${event.version} added ${event.item.quantity} × ${event.item.productId}`;
+    case 'OrderPaid':
+      return `${event.version} paid ${event.amount.amount} ${event.amount.currencyCode}`;
+    case 'OrderCancelled':
+      return `${event.version} cancelled${event.reason ? `: ${event.reason}` : ''}`;
+    default:
+      return `${event.version} ${event.__typename}`;
   }
 }
 

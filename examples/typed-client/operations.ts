@@ -68,6 +68,43 @@ export const OrderChanged = graphql(`
   }
 `);
 
+// Each event is the object type of its eventType: fragments on the types select their payloads' fields, typed.
+export const OrderEvents = graphql(`
+  query OrderEvents($orderId: ID!) {
+    events(filter: { aggregateId: $orderId }, first: 10) {
+      nodes {
+        __typename
+        id
+        version
+        timestamp
+        ... on OrderPlaced {
+          total {
+            ...Amount
+          }
+          items {
+            productId
+            quantity
+          }
+        }
+        ... on ItemAdded {
+          item {
+            productId
+            quantity
+          }
+        }
+        ... on OrderPaid {
+          amount {
+            ...Amount
+          }
+        }
+        ... on OrderCancelled {
+          reason
+        }
+      }
+    }
+  }
+`);
+
 export const CustomerOrders = graphql(`
   query CustomerOrders($customerId: ID!, $first: Int!, $after: String) {
     orders(filter: { customerId: $customerId }, first: $first, after: $after) {

@@ -12,6 +12,9 @@ const CUSTOMER_PAYLOADS = {
 
 export type CustomerEvent = EventsOf<typeof CUSTOMER_PAYLOADS>;
 
+/** Every customer event type. */
+export const CUSTOMER_EVENT_TYPES = Object.keys(CUSTOMER_PAYLOADS) as readonly CustomerEvent['type'][];
+
 /** Every customer event is still at schema version 1. */
 export const CUSTOMER_EVENT_SCHEMAS: EventSchemas = {};
 

@@ -1,13 +1,16 @@
 import { EVERYONE, STAFF } from '../auth/access';
 import type { Slice } from '../slice';
 import { customerCommands } from './commands';
-import { CUSTOMER_EVENT_SCHEMAS } from './events';
+import { CUSTOMER, CUSTOMER_EVENT_SCHEMAS, CUSTOMER_EVENT_TYPES } from './events';
+import { customerEventResolvers } from './event-resolvers';
 import { customerLoader } from './loaders';
 import { customerResolvers } from './resolvers';
 
 /** Customers: registering and deactivating; the customers query table with order counts and lifetime totals. */
 export const customersSlice: Slice = {
   name: 'customers',
+  aggregateType: CUSTOMER,
+  eventTypes: CUSTOMER_EVENT_TYPES,
   events: CUSTOMER_EVENT_SCHEMAS,
   // Its query tables are kept by the orders slice's customersProjector, which reads order events too.
   projectors: [],
@@ -18,7 +21,10 @@ export const customersSlice: Slice = {
     'Mutation.registerCustomer': STAFF,
     'Mutation.deactivateCustomer': STAFF,
   },
-  resolvers: ({ store, commands }) => customerResolvers(customerCommands(store, commands)),
+  resolvers: ({ store, commands }) => ({
+    ...customerResolvers(customerCommands(store, commands)),
+    ...customerEventResolvers,
+  }),
   nodes: [{ typename: 'Customer', load: (context, id) => customerLoader(context).load(id) }],
   live: [],
 };

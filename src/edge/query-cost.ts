@@ -38,9 +38,9 @@ import { MAX_NODE_IDS } from '../graphql/node';
  *   typical sizes, or a client could first fill orders to the cap and then read 100× what the limit meant to allow.
  * - Introspection lists are sized from the schema (introspectionSizes() below).
  * - Any other list (one added to the schema later without a size here) counts FALLBACK_LIST_SIZE.
- * The one exception to "at its most" is `Event.payload`: a JSON object in one value, counted as a typical payload
- * (LEAF_WEIGHTS) rather than the largest one (an OrderPlaced with 1000 items), which would price every page of the
- * log out of reach.
+ * The one exception to "at its most" is `Event.payload` (on every event type): a JSON object in one value, counted
+ * as a typical payload (LEAF_WEIGHTS) rather than the largest one (an OrderPlaced with 1000 items), which would
+ * price every page of the log out of reach.
  */
 export type ListSizes = Readonly<{ itemsPerOrder: number }>;
 
@@ -54,18 +54,23 @@ export const PAGE_CAPS: Readonly<Record<string, number>> = {
   'Customer.orders': MAX_ORDERS_PAGE,
 };
 
+/**
+ * An OrderPlaced with two items: customerId, totalAmount and productId, quantity, unitPrice per item (and the item
+ * objects).
+ */
+const TYPICAL_PAYLOAD = 10;
+
 /** Leaves worth more than one value. */
 export const LEAF_WEIGHTS: Readonly<Record<string, number>> = {
-  // An OrderPlaced with two items: customerId, totalAmount and productId, quantity, unitPrice per item (and the
-  // item objects).
-  'Event.payload': 10,
+  'Event.payload': TYPICAL_PAYLOAD,
 };
 
 /** The most elements each list without `first` can have, keyed `Type.field`. */
 export function listSizes({ itemsPerOrder }: ListSizes): Readonly<Record<string, number>> {
   return {
-    // The domain's cap on items per order (MAX_ITEMS_PER_ORDER).
+    // The domain's cap on items per order (MAX_ITEMS_PER_ORDER), for the order and for the event that placed it.
     'Order.items': itemsPerOrder,
+    'OrderPlaced.items': itemsPerOrder,
     // OrderPlaced carries at least one item, so at most itemsPerOrder − 1 ItemAdded follow; then OrderPaid and one
     // of OrderShipped / OrderCancelled.
     'Query.orderHistory': itemsPerOrder + 2,
@@ -122,13 +127,26 @@ function isConnection(typeName: string): boolean {
   return typeName.endsWith('Connection');
 }
 
+/** LEAF_WEIGHTS, with `Event.payload`'s weight for the payload of every event type (selected in a fragment on it). */
+function leafWeights(schema: GraphQLSchema): Readonly<Record<string, number>> {
+  const event = schema.getType('Event');
+  const types = event && isAbstractType(event) ? schema.getPossibleTypes(event) : [];
+  return {
+    ...LEAF_WEIGHTS,
+    ...Object.fromEntries(types.map((type) => [`${type.name}.payload`, TYPICAL_PAYLOAD])),
+  };
+}
+
 /** graphql-query-complexity's estimator for the model above. */
-function listSizeEstimator(sizes: Readonly<Record<string, number>>): ComplexityEstimator {
+function listSizeEstimator(
+  sizes: Readonly<Record<string, number>>,
+  weights: Readonly<Record<string, number>>,
+): ComplexityEstimator {
   return ({ type, field, args, childComplexity }) => {
     const key = `${type.name}.${field.name}`;
     const leaf = isLeafType(getNamedType(field.type));
     // One element: a leaf is a value (or its weight); an object is what it selects.
-    const element = leaf ? (LEAF_WEIGHTS[key] ?? 1) : childComplexity;
+    const element = leaf ? (weights[key] ?? 1) : childComplexity;
     const length = listLength(key, field, args, type.name, sizes);
     if (length === undefined) return leaf ? element : 1 + element;
     return 1 + length * element;
@@ -179,11 +197,10 @@ export function onlyOperation(document: DocumentNode, operation: OperationDefini
 
 /** The cost model for one schema (introspection sizes are read from it once). */
 export function costModel(schema: GraphQLSchema, domain: ListSizes): CostModel {
-  const estimator = listSizeEstimator({
-    ...introspectionSizes(schema),
-    ...commandEventSizes(schema),
-    ...listSizes(domain),
-  });
+  const estimator = listSizeEstimator(
+    { ...introspectionSizes(schema), ...commandEventSizes(schema), ...listSizes(domain) },
+    leafWeights(schema),
+  );
   return {
     cost(document, variables) {
       let cost = 0;

@@ -1,5 +1,5 @@
 import type { Money } from '../generated/graphql';
-import { isCurrencyCode } from '../shared/currencies';
+import { isCurrencyCode, type CurrencyCode } from '../shared/currencies';
 import { atScale, type Amount } from '../shared/money';
 
 /**
@@ -7,6 +7,11 @@ import { atScale, type Amount } from '../shared/money';
  * `CurrencyCode` (the domain accepts no other), so one that is not means corrupt data: an error, not a guess.
  */
 export function money(amount: Amount, currency: string): Money {
+  return { amount: atScale(amount, currency), currencyCode: currencyCode(currency) };
+}
+
+/** A stored currency as the `CurrencyCode` it is (see `money`). */
+export function currencyCode(currency: string): CurrencyCode {
   if (!isCurrencyCode(currency)) throw new Error(`"${currency}" is not a CurrencyCode`);
-  return { amount: atScale(amount, currency), currencyCode: currency };
+  return currency;
 }

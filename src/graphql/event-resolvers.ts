@@ -1,7 +1,8 @@
 import { EVERYONE, type AccessRules } from '../auth/access';
 import { correlationIdSeenBy, correlationIdsMatching } from '../commands/caller-scope';
 import type { EventFilter as StoreFilter, StoredEvent } from '../eventstore';
-import type { EventFilter, Resolvers } from '../generated/graphql';
+import type { EventFilter, EventType, Resolvers } from '../generated/graphql';
+import type { GraphQLContext } from '../graphql-kit/context';
 import { withinBytes } from '../eventstore/event-size';
 import { InvalidInput } from '../shared/errors';
 import { decodeCursor, encodeCursor } from '../graphql-kit/cursor';
@@ -9,38 +10,30 @@ import { readsShowWrites } from '../graphql-kit/read-your-writes';
 import { MAX_EVENTS_PAGE, pageInfo, pageSize } from '../graphql-kit/pages';
 
 /**
- * More event types than any log will have: a filter is matched against every live event for every subscriber,
- * so its size is bounded (a 1 MB list of types per subscription cost every append tens of milliseconds).
+ * More event types than the schema has (the enum bounds each name, but a list may repeat them): a filter is matched
+ * against every live event for every subscriber, so its size is bounded (a 1 MB list of types per subscription cost
+ * every append tens of milliseconds).
  */
 const MAX_EVENT_TYPES = 100;
 
 /**
- * Longer than any aggregate or event type name (the longest is 19 characters; a unit test holds every slice's names
- * to it): a filter naming a longer one could match nothing, and would only be held for as long as it is open.
- */
-export const MAX_TYPE_NAME_LENGTH = 64;
-
-function requireTypeName(name: string, field: string): string {
-  if (name.length > MAX_TYPE_NAME_LENGTH) {
-    throw new InvalidInput(`${field} may have at most ${MAX_TYPE_NAME_LENGTH} characters, got ${name.length}`, field);
-  }
-  return name;
-}
-
-/**
  * GraphQL's event filter in the event store's terms (null fields are absent), scoped to `owner` for a customer:
- * their events are selected by the log's owner column, in SQL and in the live feed alike.
+ * their events are selected by the log's owner column, in SQL and in the live feed alike. Without `eventTypes` it
+ * selects the `served` types: an event of a type the schema cannot describe is left out rather than failing the
+ * page it would be on.
  */
-export function toStoreFilter(filter: EventFilter | null | undefined, owner: string | undefined): StoreFilter {
+export function toStoreFilter(
+  filter: EventFilter | null | undefined,
+  owner: string | undefined,
+  served: readonly string[],
+): StoreFilter {
   if ((filter?.eventTypes?.length ?? 0) > MAX_EVENT_TYPES) {
     throw new InvalidInput(`filter.eventTypes may list at most ${MAX_EVENT_TYPES} types`, 'filter.eventTypes');
   }
-  if (filter?.aggregateType != null) requireTypeName(filter.aggregateType, 'filter.aggregateType');
-  filter?.eventTypes?.forEach((type, i) => requireTypeName(type, `filter.eventTypes[${i}]`));
   return {
     aggregateId: filter?.aggregateId ?? undefined,
     aggregateType: filter?.aggregateType ?? undefined,
-    eventTypes: filter?.eventTypes ?? undefined,
+    eventTypes: filter?.eventTypes ?? served,
     correlationIds: correlationFilter(filter?.correlationId, owner),
     fromTimestamp: filter?.fromTimestamp ?? undefined,
     ownerId: owner,
@@ -58,7 +51,20 @@ const eventCursor = (event: StoredEvent) => encodeCursor(event.position);
 // A customer's page holds only their own events (the filter is scoped to context.owner).
 export const eventAccess: AccessRules = { 'Query.events': EVERYONE };
 
-export const eventResolvers: Resolvers = {
+/**
+ * The envelope's fields, the same for every event type (GraphQL resolves the fields of the object types, not of
+ * the interface they implement).
+ */
+const envelope = {
+  id: (event: StoredEvent) => event.eventId,
+  cursor: eventCursor,
+  // A customer sees the correlation ids they sent as they sent them; staff see them namespaced.
+  metadata: ({ metadata }: StoredEvent, _args: unknown, { owner }: GraphQLContext) =>
+    owner === undefined ? metadata : { ...metadata, correlationId: correlationIdSeenBy(owner, metadata.correlationId) },
+};
+
+/** The log's API: `events`, and the envelope of every event type the API serves (`served`). */
+export const eventResolvers = (served: readonly string[]): Resolvers => ({
   Query: {
     async events(_parent, { filter, first, after }, context) {
       const { services, owner } = context;
@@ -70,8 +76,8 @@ export const eventResolvers: Resolvers = {
       // precedes the page.
       const page =
         from === undefined
-          ? await services.store.readLog(0n, limit + 1, toStoreFilter(filter, owner))
-          : await services.store.readLog(from - 1n, limit + 2, toStoreFilter(filter, owner));
+          ? await services.store.readLog(0n, limit + 1, toStoreFilter(filter, owner, served))
+          : await services.store.readLog(from - 1n, limit + 2, toStoreFilter(filter, owner, served));
       const hasPreviousPage = from !== undefined && page.events[0]?.position === from;
       const rest = hasPreviousPage ? page.events.slice(1) : page.events;
       // Query cost counts a payload as a typical one; this bounds the bytes a page can hold whatever the payloads
@@ -85,13 +91,8 @@ export const eventResolvers: Resolvers = {
     nodes: (connection) => connection.events,
     pageInfo: (connection) => pageInfo(connection.events, eventCursor, connection),
   },
-  Event: {
-    id: (event) => event.eventId,
-    cursor: eventCursor,
-    // A customer sees the correlation ids they sent as they sent them; staff see them namespaced.
-    metadata: ({ metadata }, _args, { owner }) =>
-      owner === undefined
-        ? metadata
-        : { ...metadata, correlationId: correlationIdSeenBy(owner, metadata.correlationId) },
-  },
-};
+  // Each event is the object type of its eventType: every read that returns events leaves out the unserved types
+  // (and commands append only served ones, which buildSchema checks).
+  Event: { __resolveType: (event) => event.eventType as EventType },
+  ...Object.fromEntries(served.map((type) => [type, envelope])),
+});

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { EVERYONE, type AccessRules } from '../auth/access';
 import type { StoredEvent } from '../eventstore/types';
-import type { Resolvers, ResolversInterfaceTypes, ResolversTypes } from '../generated/graphql';
+import type { EventType, Resolvers, ResolversInterfaceTypes, ResolversTypes } from '../generated/graphql';
 import type { GraphQLContext } from '../graphql-kit/context';
 import { InvalidInput } from '../shared/errors';
 import type { NodeLookup } from '../slice';
@@ -14,19 +14,26 @@ export const nodeAccess: AccessRules = { 'Query.node': EVERYONE, 'Query.nodes': 
 export const MAX_NODE_IDS = 100;
 
 type Node = ResolversInterfaceTypes<ResolversTypes>['Node'];
+type NodeTypename = 'Customer' | 'Order' | EventType;
 
-const makeEventLoader = (context: GraphQLContext) =>
-  new DataLoader<string, StoredEvent | null>(async (ids) => {
-    const found = new Map((await context.services.store.readEvents(ids, context.owner)).map((e) => [e.eventId, e]));
-    return ids.map((id) => found.get(id) ?? null);
-  });
+/** What the events' lookup names its finds: each event is then the object type of its eventType. */
+const EVENT = 'Event';
 
-/** The events' own lookup, after the slices' (an event is not a slice's object). */
-const EVENTS: NodeLookup = { typename: 'Event', load: (context, id) => context.perRequest(makeEventLoader).load(id) };
+/** The events' own lookup, after the slices' (an event is not a slice's object): of the `served` types only. */
+function eventLookup(served: readonly string[]): NodeLookup {
+  const types = new Set(served);
+  const make = (context: GraphQLContext) =>
+    new DataLoader<string, StoredEvent | null>(async (ids) => {
+      const events = await context.services.store.readEvents(ids, context.owner);
+      const found = new Map(events.filter((e) => types.has(e.eventType)).map((e) => [e.eventId, e]));
+      return ids.map((id) => found.get(id) ?? null);
+    });
+  return { typename: EVENT, load: (context, id) => context.perRequest(make).load(id) };
+}
 
-/** `node(id:)` over the slices' lookups (src/slice.ts) and the log's. */
-export function nodeResolvers(slices: readonly NodeLookup[]): Resolvers {
-  const lookups = [...slices, EVENTS];
+/** `node(id:)` over the slices' lookups (src/slice.ts) and the log's (events of the `served` types). */
+export function nodeResolvers(slices: readonly NodeLookup[], served: readonly string[]): Resolvers {
+  const lookups = [...slices, eventLookup(served)];
   // Which lookup found each object: the models share no tag, so the finder names the type.
   const typenames = new WeakMap<object, string>();
   // An id says nothing of its type (the Node interface in schema.graphql says why none is encoded in it), so every
@@ -49,7 +56,10 @@ export function nodeResolvers(slices: readonly NodeLookup[]): Resolvers {
       },
     },
     Node: {
-      __resolveType: (node) => typenames.get(node) as 'Event' | 'Customer' | 'Order',
+      __resolveType(node) {
+        const typename = typenames.get(node);
+        return (typename === EVENT ? (node as StoredEvent).eventType : typename) as NodeTypename;
+      },
     },
   };
 }

@@ -26,6 +26,9 @@ const ORDER_PAYLOADS = {
 export type OrderEvent = EventsOf<typeof ORDER_PAYLOADS>;
 export type OrderPlaced = Extract<OrderEvent, { type: 'OrderPlaced' }>;
 
+/** Every order event type, in the order of the order's life. */
+export const ORDER_EVENT_TYPES = Object.keys(ORDER_PAYLOADS) as readonly OrderEvent['type'][];
+
 /**
  * The currency of every order placed before OrderPlaced carried one (schema version 1): a fact about this
  * service's history, so a constant, not the configurable default (which may change and must not rewrite the past).

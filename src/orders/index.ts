@@ -1,7 +1,8 @@
 import { EVERYONE, STAFF } from '../auth/access';
 import type { Slice } from '../slice';
 import { orderCommands } from './commands';
-import { ORDER_EVENT_SCHEMAS } from './events';
+import { ORDER, ORDER_EVENT_SCHEMAS, ORDER_EVENT_TYPES } from './events';
+import { orderEventResolvers } from './event-resolvers';
 import { orderLiveResolvers, ORDERS_LIVE } from './live';
 import { orderLoader } from './loaders';
 import { customersProjector } from './customers-projector';
@@ -11,6 +12,8 @@ import { orderResolvers } from './resolvers';
 /** Orders: placing, adding items, paying, shipping, cancelling; the orders query table and its live changes. */
 export const ordersSlice: Slice = {
   name: 'orders',
+  aggregateType: ORDER,
+  eventTypes: ORDER_EVENT_TYPES,
   events: ORDER_EVENT_SCHEMAS,
   // The customers' figures (order count, lifetime totals) fold order events into the customers slice's tables,
   // so their projector lives on this side of the one-way orders → customers dependency.
@@ -34,6 +37,7 @@ export const ordersSlice: Slice = {
   resolvers: ({ store, commands }) => ({
     ...orderResolvers(orderCommands(store, commands)),
     ...orderLiveResolvers,
+    ...orderEventResolvers,
   }),
   nodes: [{ typename: 'Order', load: (context, id) => orderLoader(context).load(id) }],
   live: [ORDERS_LIVE],

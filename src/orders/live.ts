@@ -5,9 +5,9 @@ import { NotFound } from '../shared/errors';
 import type { ListChange, LiveListTooLarge } from '../subscriptions/list-membership';
 import type { LiveReadModel } from '../subscriptions/read-model-feed';
 import type { SubscriberTooSlow } from '../subscriptions/row-updates';
-import { ORDER } from './events';
+import { ORDER, ORDER_EVENT_TYPES } from './events';
 import { orderLoader } from './loaders';
-import { ORDER_EVENT_TYPES, ordersProjector } from './projector';
+import { ordersProjector } from './projector';
 import { findOrdersThroughPrisma, listOrders, ORDER_MODEL, type OrderRecord } from './read-model';
 
 /** The orders table as subscribers follow it: an order's events change its row, which the orders projector writes. */

@@ -1,10 +1,8 @@
 import type { StoredEvent } from '../eventstore/types';
 import { NO_CHANGES, type ProjectedBatch, type Projector, type ProjectionTx } from '../projections/types';
-import { decodeOrderEvent } from './events';
+import { decodeOrderEvent, ORDER_EVENT_TYPES } from './events';
 import { loadOrders, ORDER_MODEL, ORDER_TABLES, writeOrders, type OrderRecord } from './read-model';
 import { evolveOrder, type OrderStatus } from './state';
-
-export const ORDER_EVENT_TYPES = ['OrderPlaced', 'ItemAdded', 'OrderPaid', 'OrderShipped', 'OrderCancelled'] as const;
 
 /**
  * Loads the batch's orders once, folds the events in memory, and writes every changed row back with one upsert

@@ -21,7 +21,7 @@ const REGISTER = `mutation ($name: String!) {
 }`;
 const ORDERS = '{ orders { nodes { id } } }';
 const STATUS_COUNTS = '{ orderStatusCounts { status count } }';
-const CUSTOMER_EVENTS = 'subscription { events(filter: { aggregateType: "Customer" }, after: "0") { aggregateId } }';
+const CUSTOMER_EVENTS = 'subscription { events(filter: { aggregateType: Customer }, after: "0") { aggregateId } }';
 
 const now = () => Math.floor(Date.now() / 1000);
 const DAY_S = 24 * 3600;

@@ -253,7 +253,7 @@ describe("a customer's correlationId, in their namespace", () => {
 
   it("serves a customer's events subscription their own value while staff's identical subscription sees it namespaced", async () => {
     const SUBSCRIBE =
-      'subscription { events(filter: { eventTypes: ["OrderPlaced"] }) { eventId metadata { correlationId } } }';
+      'subscription { events(filter: { eventTypes: [OrderPlaced] }) { eventId metadata { correlationId } } }';
     type Received = { eventId: string; metadata: { correlationId: string } };
     const before = starts.count('events');
     const staffSub = collect<Received>(server.ws(staff), SUBSCRIBE, {}, (d) => d.events);

@@ -363,7 +363,7 @@ describe('node(id:)', () => {
     expect(await node(alice)).toEqual({ __typename: 'Customer', id: alice, name: 'Alice' });
     const eventId = await firstEvent(alices[1]!);
     expect(await node(eventId)).toEqual({
-      __typename: 'Event',
+      __typename: 'OrderPlaced',
       id: eventId,
       eventType: 'OrderPlaced',
       aggregateId: alices[1],
@@ -382,7 +382,7 @@ describe('node(id:)', () => {
     expect(await node(await firstEvent(bobs[0]!), headers)).toBeNull();
     expect(await node(alices[0]!, headers)).toMatchObject({ __typename: 'Order', id: alices[0] });
     expect(await node(alice, headers)).toMatchObject({ __typename: 'Customer', id: alice });
-    expect(await node(await firstEvent(alices[0]!), headers)).toMatchObject({ __typename: 'Event' });
+    expect(await node(await firstEvent(alices[0]!), headers)).toMatchObject({ __typename: 'OrderPlaced' });
   });
 
   it('nodes(ids:) answers each id in its place as node(id:) would, in one read per table', async () => {
@@ -394,7 +394,7 @@ describe('node(id:)', () => {
       { __typename: 'Order', id: alices[0] },
       null,
       { __typename: 'Customer', id: alice },
-      { __typename: 'Event', id: eventId },
+      { __typename: 'OrderPlaced', id: eventId },
       { __typename: 'Order', id: bobs[0] },
     ]);
     expect(lookupReads()).toEqual([1, 1, 1]);

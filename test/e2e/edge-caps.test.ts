@@ -148,42 +148,39 @@ describe('read inputs', () => {
     expect(order.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: '$id' });
   });
 
-  it('refuses type names longer than any type and accepts ids at MAX_ID_LENGTH', async () => {
+  it('refuses type names that are no value of their enum and accepts ids at MAX_ID_LENGTH', async () => {
     const types = await server.gql(
-      'query ($t: [String!]) { events(filter: { eventTypes: $t }) { nodes { eventId } } }',
+      'query ($t: [EventType!]) { events(filter: { eventTypes: $t }) { nodes { eventId } } }',
       {
         t: ['OrderPlaced', 'O'.repeat(65)],
       },
     );
-    expect(types.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'filter.eventTypes[1]' });
+    expect(types.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT' });
     const aggregate = await server.gql(
-      `{ events(filter: { aggregateType: "${'A'.repeat(65)}" }) { nodes { eventId } } }`,
+      `{ events(filter: { aggregateType: ${'A'.repeat(65)} }) { nodes { eventId } } }`,
     );
-    expect(aggregate.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'filter.aggregateType' });
+    expect(aggregate.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT' });
     const atLimit = await server.gql('query ($id: ID!) { order(id: $id) { id } }', { id: 'z'.repeat(128) });
     expect(atLimit).toEqual({ data: { order: null } });
   });
 
   it('keeps memory bounded with two sockets full of the largest filters it admits', async () => {
+    // The enums bound each type name (the longest is 19 characters); MAX_EVENT_TYPES bounds the list.
     const filter = {
       aggregateId: 'a'.repeat(128),
       correlationId: 'c'.repeat(128),
-      aggregateType: 'T'.repeat(64),
-      eventTypes: Array.from({ length: 100 }, (_, i) => `${i}`.padStart(64, 'E')),
+      aggregateType: 'Customer',
+      eventTypes: Array.from({ length: 100 }, () => 'CustomerDeactivated'),
     };
     const before = process.memoryUsage().rss;
     for (const sub of ['filler-1', 'filler-2']) {
       const client = server.ws(await server.as({ role: 'customer', customerId: `c-${sub}`, sub }));
-      const opened = Array.from({ length: 100 }, () => idleSubscription(client, filter));
-      // The socket's byte budget (256 KiB) stops it at about 35 of these 7 KB operations.
-      const refused = () => opened.filter((s) => s.errors.length > 0);
-      await eventually(async () => expect(refused().length).toBeGreaterThan(50));
-      expect(refused()[0]!.errors[0]![0]!.extensions).toMatchObject({
-        code: 'QUERY_TOO_COMPLEX',
-        limit: 'socketBytes',
-      });
+      // As many as a socket may hold (WS_MAX_SUBSCRIPTIONS) less one for the query that tells they were all taken.
+      const opened = Array.from({ length: 99 }, () => idleSubscription(client, filter));
+      expect(await typename(client)).toEqual({ data: { __typename: 'Query' } });
+      expect(opened.filter((s) => s.errors.length > 0)).toEqual([]);
     }
-    // 100 subscriptions of 1 MB filters grew a socket by 409 MiB; these hold a few hundred KiB each.
+    // 100 subscriptions of 1 MB filters grew a socket by 409 MiB; these hold a few KiB each.
     expect(process.memoryUsage().rss - before).toBeLessThan(100 * 2 ** 20);
   });
 });

@@ -64,7 +64,7 @@ it('serves a version 1 OrderPlaced upcast, with the current schemaVersion, in or
     payload: expect.objectContaining({ currency: 'EUR', totalAmount: '59.98' }),
   });
   const log = await server.gql(
-    `query ($o: ID) { events(filter: { aggregateId: $o, eventTypes: ["OrderPlaced"] }) { nodes { schemaVersion payload } } }`,
+    `query ($o: ID) { events(filter: { aggregateId: $o, eventTypes: [OrderPlaced] }) { nodes { schemaVersion payload } } }`,
     { o: orderId },
   );
   expect(log.data!.events.nodes).toEqual([{ schemaVersion: 2, payload: expect.objectContaining({ currency: 'EUR' }) }]);

@@ -54,7 +54,7 @@ it('delivers to a subscriber on one instance the events and read-model changes o
   });
   const events = collect<any>(
     client,
-    `subscription { events(filter: { aggregateType: "Order" }) { eventType aggregateId } }`,
+    `subscription { events(filter: { aggregateType: Order }) { eventType aggregateId } }`,
     {},
     (d) => d.events,
   );

@@ -44,7 +44,7 @@ const aliases = (n: number, field: string) => `{ ${Array.from({ length: n }, (_,
 
 const REGISTER = `mutation ($input: RegisterCustomerInput!) { registerCustomer(input: $input) { aggregateId } }`;
 const PLACE = `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { aggregateId } }`;
-const REGISTERED = `{ events(first: 1000, filter: { eventTypes: ["CustomerRegistered"] }) { nodes { eventId } } }`;
+const REGISTERED = `{ events(first: 1000, filter: { eventTypes: [CustomerRegistered] }) { nodes { eventId } } }`;
 
 /** An order page of a UI: the order with its items and history, its customer with their recent orders. */
 const ORDER_PAGE = `query OrderPage($id: ID!) {

@@ -42,6 +42,7 @@ it('runs the example: registers, places two orders, sees the paid one go PLACED 
     [{ id: result.paid.id, status: 'PAID', total: { amount: '59.98', currencyCode: 'EUR' }, itemCount: 2 }],
   ]);
   expect(lines).toContain('orderChanged: PAID (version 2)');
+  expect(result.history).toEqual(['1 placed: 2 × book-42, 59.98 EUR', '2 paid 59.98 EUR']);
 });
 
 it('reconnects while the server is down and after it restarts, subscribes again, and gets the change made meanwhile', async () => {

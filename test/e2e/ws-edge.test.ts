@@ -52,7 +52,7 @@ async function openSocket(): Promise<WebSocket> {
   return socket;
 }
 
-const CUSTOMER_EVENTS = `subscription { events(filter: { aggregateType: "Customer" }, after: "0") { aggregateId } }`;
+const CUSTOMER_EVENTS = `subscription { events(filter: { aggregateType: Customer }, after: "0") { aggregateId } }`;
 
 async function registerCustomer(name: string): Promise<string> {
   const registered = await server.gql(

@@ -75,6 +75,13 @@ describe('the cost of a query (the most field values its response can hold)', ()
 
   it('counts an event payload as a typical payload of 10 values', () => {
     expect(cost('{ events(first: 10) { nodes { payload } } }')).toBe(1 + 10 * (1 + 10));
+    expect(cost('{ events(first: 10) { nodes { ... on OrderPaid { payload } } } }')).toBe(1 + 10 * (1 + 10));
+  });
+
+  it("counts an OrderPlaced's items at their most, as an order's", () => {
+    expect(cost('{ events(first: 10) { nodes { ... on OrderPlaced { items { productId } } } } }')).toBe(
+      1 + 10 * (1 + (1 + 1000 * 1)),
+    );
   });
 
   it('costs only the operation that runs, with the fragments it spreads', () => {

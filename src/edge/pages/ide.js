@@ -15,7 +15,12 @@ mutation Register {
 
 query RecentEvents {
   events(first: 20) {
-    nodes { position eventType aggregateId version timestamp payload }
+    nodes {
+      position eventType aggregateId version timestamp
+      ... on OrderPlaced { customerId total { amount currencyCode } items { productId quantity price { amount } } }
+      ... on OrderPaid { amount { amount currencyCode } }
+      ... on OrderCancelled { reason }
+    }
     pageInfo { endCursor hasNextPage }
   }
 }
