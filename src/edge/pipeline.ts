@@ -125,7 +125,7 @@ export function edgeSteps({ services, logger }: Edge) {
 /** Steps 7 to 11: run on the parsed, validated operation with its variables, before it executes. */
 function operationGuards({ config }: Services): OperationGuard[] {
   return [
-    queryLimitsGuard(config.queryLimits, config.inputLimits),
+    queryLimitsGuard(config.queryLimits),
     inputHygiene,
     idBounds(config.inputLimits.idLength),
     rateLimitMutations(config.rateLimit),
@@ -203,7 +203,7 @@ export function wsSteps(
     },
     onNext: (ctx, id, _payload, args, result) => {
       const context = args.contextValue as GraphQLContext;
-      if (!result.errors && context.warnings.length === 0) {
+      if (!result.errors && context.warnings.length === 0 && context.cost === undefined) {
         telemetry.next(ctx, id, result);
         return undefined;
       }

@@ -11,6 +11,7 @@ import { InvalidInput } from '../shared/errors';
 import { multiply } from '../shared/money';
 import { orderAggregate, type OrderCommands } from './commands';
 import { ORDER } from './events';
+import { withinItemBudget } from './items-budget';
 import { orderLoader } from './loaders';
 import { listOrders, orderStatusCounts, type OrderListFilter, type OrderRecord } from './read-model';
 
@@ -22,7 +23,10 @@ const onOrder = (input: { orderId: string; expectedVersion?: number | null }) =>
 
 const orderCursor = (order: OrderRecord) => encodeCursor(order.placedPosition);
 
-/** A page of the orders a caller may see (a customer: their own), with its total count when the query asks. */
+/**
+ * A page of the orders a caller may see (a customer: their own), with its total count when the query asks, within
+ * the response's budget of items (items-budget.ts).
+ */
 async function orderPage(
   context: GraphQLContext,
   info: GraphQLResolveInfo,
@@ -32,13 +36,14 @@ async function orderPage(
 ) {
   const limit = pageSize(first, 20, MAX_ORDERS_PAGE);
   await readsShowWrites(context);
-  return listOrders(
+  const page = await listOrders(
     context.services.reads,
     { ...filter, owner: context.owner },
     limit,
     after ? decodeCursor(after) : undefined,
     { withTotal: selects(info, 'totalCount') },
   );
+  return withinItemBudget(page, context, info);
 }
 
 /** The orders slice's API, over its commands. */
