@@ -20,7 +20,7 @@ export type TestServer = {
   sql: Pool;
   /**
    * POSTs one operation to /graphql with fetch, as an admin unless `headers` carries its own `authorization`
-   * (an empty one sends none: an anonymous caller).
+   * (an empty one sends none: an anonymous caller). The response less its `extensions.cost` (withoutCost).
    */
   gql<T = Record<string, any>>(
     query: string,
@@ -72,7 +72,7 @@ export async function startTestServer(
         }),
         body: JSON.stringify({ query, variables }),
       });
-      return (await res.json()) as GraphQLResponse<any>;
+      return withoutCost((await res.json()) as GraphQLResponse<any>);
     },
     ws(connectionParams) {
       const client = createClient({
@@ -102,7 +102,19 @@ function withoutEmpty(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== ''));
 }
 
-/** Runs one query or mutation over graphql-ws and resolves with its single result. */
+/**
+ * A response without the `extensions.cost` every query and mutation carries (test/e2e/query-cost.test.ts holds it
+ * there), so that tests state the data, errors and warnings they are about; `extensions` goes when nothing else
+ * is in it.
+ */
+export function withoutCost<T>(response: GraphQLResponse<T>): GraphQLResponse<T> {
+  if (response.extensions?.cost === undefined) return response;
+  const { cost: _cost, ...extensions } = response.extensions;
+  const { extensions: _all, ...rest } = response;
+  return Object.keys(extensions).length > 0 ? { ...rest, extensions } : rest;
+}
+
+/** Runs one query or mutation over graphql-ws and resolves with its single result, less its `extensions.cost`. */
 export function wsRequest<T = Record<string, any>>(
   client: WsClient,
   query: string,
@@ -114,7 +126,7 @@ export function wsRequest<T = Record<string, any>>(
       { query, variables },
       {
         next: (value) => {
-          result = value as GraphQLResponse<T>;
+          result = withoutCost(value as GraphQLResponse<T>);
         },
         error: reject,
         complete: () => (result ? resolve(result) : reject(new Error('completed without a result'))),
