@@ -79,12 +79,14 @@ export function onlyOperation(document: DocumentNode, operation: OperationDefini
 export function costModel(schema: GraphQLSchema): CostModel {
   checkCostDirectives(schema);
   const introspection = introspectionSizes(schema);
-  const listSize = (field: GraphQLField<unknown, unknown>): ListSize | undefined =>
-    getDirective(schema, field, 'listSize')?.[0] as ListSize | undefined;
-  const weight = (owner: Parameters<typeof getDirective>[1]): number | undefined => {
+  // The directives are read once per schema element: a walk asks for them at every field.
+  const listSize = once(
+    (field: GraphQLField<unknown, unknown>) => getDirective(schema, field, 'listSize')?.[0] as ListSize | undefined,
+  );
+  const weight = once((owner: Parameters<typeof getDirective>[1]) => {
     const cost = getDirective(schema, owner, 'cost')?.[0] as { weight: string } | undefined;
     return cost === undefined ? undefined : Number(cost.weight);
-  };
+  });
   const typeWeight = (type: GraphQLNamedType) => weight(type) ?? (isLeafType(type) ? 0 : 1);
   const slicingArguments = new Set(allFields(schema).flatMap((f) => listSize(f)?.slicingArguments ?? []));
 
@@ -162,6 +164,14 @@ export function costModel(schema: GraphQLSchema): CostModel {
         throw error;
       }
     },
+  };
+}
+
+function once<K extends object, V>(read: (key: K) => V): (key: K) => V {
+  const known = new Map<K, V>();
+  return (key) => {
+    if (!known.has(key)) known.set(key, read(key));
+    return known.get(key)!;
   };
 }
 
