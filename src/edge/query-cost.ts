@@ -208,8 +208,9 @@ function allFields(schema: GraphQLSchema): GraphQLField<unknown, unknown>[] {
 /**
  * Refuses a schema whose directives leave a cost undefined, or say what this model does not read: every list field
  * has a length (`assumedSize`, or a slicing argument with a default) or is sized by every field returning its type
- * (`sizedFields`); sized fields are lists and slicing arguments exist; weights are numbers; no `@cost` on an input
- * field (the model weighs arguments, not what an input holds) nor on an interface's field (the spec forbids it).
+ * (`sizedFields`); sized fields are lists and slicing arguments exist, and a sliced field has no other Int argument;
+ * weights are numbers; no `@cost` on an input field (the model weighs arguments, not what an input holds) nor on an
+ * interface's field (the spec forbids it).
  */
 export function checkCostDirectives(schema: GraphQLSchema): void {
   const problems: string[] = [];
@@ -238,6 +239,13 @@ export function checkCostDirectives(schema: GraphQLSchema): void {
       }
       for (const name of size?.slicingArguments ?? []) {
         if (!field.args.some((a) => a.name === name)) problems.push(`${at}: no slicing argument ${name}`);
+      }
+      // A page size the directive does not name would go uncounted (a `last` beside `first`): every Int argument
+      // of a sliced field slices it.
+      for (const arg of size?.slicingArguments ? field.args : []) {
+        if (getNamedType(arg.type).name === 'Int' && !size!.slicingArguments!.includes(arg.name)) {
+          problems.push(`${at}: Int argument ${arg.name} is not among its slicingArguments`);
+        }
       }
       const defaulted = field.args.some(
         (a) => a.defaultValue !== undefined && size?.slicingArguments?.includes(a.name),

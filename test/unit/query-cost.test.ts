@@ -199,6 +199,18 @@ describe('the schema’s cost directives', () => {
     );
   });
 
+  it('refuses a sliced field’s Int argument that is not among its slicing arguments (a `last` beside `first`)', () => {
+    const schema = sdl(`
+      type Page { nodes: [Int!]! }
+      type Query {
+        page(first: Int = 10, last: Int): Page! @listSize(slicingArguments: ["first"], sizedFields: ["nodes"])
+      }
+    `);
+    expect(() => checkCostDirectives(schema)).toThrow(
+      'Query.page: Int argument last is not among its slicingArguments',
+    );
+  });
+
   it('refuses @cost where the model does not read it or the spec forbids it, and weights that are no numbers', () => {
     const schema = sdl(`
       interface Named { name: String @cost(weight: "1") }
