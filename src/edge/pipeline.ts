@@ -65,13 +65,13 @@ import { socketsPerAddress, upgradeHost, upgradeOrigin, upgradePath, type Upgrad
  *   5  parse           Apollo Server, with parseOptions (tokens)     parseOperation, with the same options
  *   6  validate        Apollo Server                                 validate
  *   7  limits          queryLimitsGuard: depth, aliases (query-limits.ts)
- *   8  cost            queryLimitsGuard: cost (query-cost.ts)
+ *   8  cost            queryLimitsGuard: cost from the schema's @cost/@listSize (query-cost.ts)
  *   9  input hygiene   inputHygiene (input-hygiene.ts)
  *   10 id bounds       idBounds (id-bounds.ts)
  *   11 rate limit      rateLimitMutations (rate-limit.ts): last, so an operation refused before costs no token
  *   12 access          the schema's access rules, at each root field (src/auth/access.ts)
  *   13 execute         Apollo Server                                 graphql-ws, subscriptions sharing results
- *   14 response policy responsePolicy: errors formatted, warnings in extensions (response-policy.ts)
+ *   14 response policy responsePolicy: errors formatted, cost and warnings in extensions (response-policy.ts)
  *   15 telemetry       metrics, one log line, spans (operation-telemetry.ts, operation-metrics.ts); HTTP counts
  *                      every answer first, refusals included
  *
