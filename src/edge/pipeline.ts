@@ -96,7 +96,7 @@ export type Edge = {
 /** The policies both transports share, made once per server. */
 export type Steps = ReturnType<typeof edgeSteps>;
 
-export function edgeSteps({ services, logger }: Edge) {
+export function edgeSteps({ schema, services, logger }: Edge) {
   const { config, metrics, tracing } = services;
   const originAllowed = originPolicy(config.corsOrigins);
   return {
@@ -116,16 +116,16 @@ export function edgeSteps({ services, logger }: Edge) {
     jsonBody: express.json({ limit: config.bodyLimitBytes }),
     httpSpans: httpOperationSpans(tracing),
     parseOptions: parseOptions(config.queryLimits),
-    guards: operationGuards(services),
+    guards: operationGuards(services, schema),
     response: responsePolicy(logger),
     wsTelemetry: wsOperationTelemetry({ metrics, logger, tracing }),
   };
 }
 
 /** Steps 7 to 11: run on the parsed, validated operation with its variables, before it executes. */
-function operationGuards({ config }: Services): OperationGuard[] {
+function operationGuards({ config }: Services, schema: GraphQLSchema): OperationGuard[] {
   return [
-    queryLimitsGuard(config.queryLimits),
+    queryLimitsGuard(config.queryLimits, schema),
     inputHygiene,
     idBounds(config.inputLimits.idLength),
     rateLimitMutations(config.rateLimit),

@@ -85,18 +85,16 @@ export function measure(schema: GraphQLSchema, document: DocumentNode): Measures
   return measures;
 }
 
-/** Refuses an operation over the depth, aliases or cost limit (in that order: the cheapest checks first). */
-export function queryLimitsGuard(limits: QueryLimits): OperationGuard {
-  const costs = new WeakMap<GraphQLSchema, ReturnType<typeof operationCosts>>();
-  const costsFor = (schema: GraphQLSchema) => {
-    let cost = costs.get(schema);
-    if (!cost) costs.set(schema, (cost = operationCosts(schema, costModel(schema))));
-    return cost;
-  };
+/**
+ * Refuses an operation over the depth, aliases or cost limit (in that order: the cheapest checks first). The cost
+ * model is made here, once per server, so a schema whose cost directives it refuses stops the server at start.
+ */
+export function queryLimitsGuard(limits: QueryLimits, schema: GraphQLSchema): OperationGuard {
+  const costs = operationCosts(schema, costModel(schema));
   // Depth and aliases depend on the document alone, and Apollo Server hands a repeated query the same parsed
   // document: each operation is measured once (the operation node is the key, and goes with its document).
   const measured = new WeakMap<OperationDefinitionNode, Measures>();
-  return ({ schema, document, operation, variables, context }) => {
+  return ({ document, operation, variables, context }) => {
     let measures = measured.get(operation);
     if (!measures) measured.set(operation, (measures = measure(schema, onlyOperation(document, operation))));
     const { depth, aliases } = measures;
@@ -108,7 +106,7 @@ export function queryLimitsGuard(limits: QueryLimits): OperationGuard {
       const message = `The query has ${aliases} aliases; the limit is ${limits.maxAliases} (QUERY_MAX_ALIASES)`;
       throw new QueryTooComplex('aliases', limits.maxAliases, aliases, message);
     }
-    const cost = costsFor(schema)(document, operation, variables);
+    const cost = costs(document, operation, variables);
     // A subscription's events go out without it: the bytes would be paid on every event of the fan-out.
     if (operation.operation !== 'subscription' && Number.isFinite(cost)) {
       context.cost = { requestedQueryCost: cost, maxQueryCost: limits.maxCost };

@@ -8,7 +8,7 @@ import { QueryTooComplex } from '../../src/shared/errors';
 
 const schema = buildSchema();
 const limits: QueryLimits = { maxDepth: 5, maxCost: 1000, maxAliases: 2, maxTokens: 50 };
-const guard = queryLimitsGuard(limits);
+const guard = queryLimitsGuard(limits, schema);
 
 function measured(query: string) {
   const document = parse(query);
@@ -76,7 +76,7 @@ describe('the query limits guard', () => {
   });
 
   it('refuses a document too large to cost without saying how costly it is', () => {
-    const aliases = queryLimitsGuard({ ...limits, maxAliases: 10_000, maxCost: 1_000_000 });
+    const aliases = queryLimitsGuard({ ...limits, maxAliases: 10_000, maxCost: 1_000_000 }, schema);
     const query = `{ ${Array.from({ length: 5001 }, (_, i) => `a${i}: viewer { role }`).join(' ')} }`;
     expect(refusal(query, {}, {} as GraphQLContext, aliases)).toEqual({
       code: 'QUERY_TOO_COMPLEX',
@@ -127,7 +127,7 @@ describe('the token limit', () => {
 
 describe('the default limits', () => {
   const defaults = loadConfig({}).queryLimits;
-  const byDefault = queryLimitsGuard(defaults);
+  const byDefault = queryLimitsGuard(defaults, schema);
   const passes = (query: string) => {
     const document = parse(query, parseOptions(defaults));
     byDefault({
