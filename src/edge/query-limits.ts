@@ -31,11 +31,11 @@ import { costModel, onlyOperation } from './query-cost';
  * Defaults (src/config.ts), against what the project's own clients send (tests, bench, IDE, live page):
  * - depth 20: real queries are at most 6 deep; the standard introspection query (GraphiQL's, Apollo Sandbox's) is
  *   15, its 9-level `ofType` chain included. 200 levels of order → customer → orders is 602.
- * - cost 20,000 (objects, at the directives' list sizes): a page of 1000 events with their whole envelope (edges and nodes) is 3,002;
- *   an order page with its items, history and the customer's 10 last orders with theirs 2,128; orders(first: 100)
- *   with items and customer 1,201; the introspection query 3,011. Four hops of customer → orders(first: 20) are
- *   185,263. Real queries select about 5 values per object, so this bounds a response near where the earlier
- *   limit of 100,000 values did.
+ * - cost 20,000 (objects, at the directives' list sizes): a page of 1000 events with their whole envelope, through
+ *   edges, is 3,002; an order page with its items, history and the customer's 10 last orders with theirs 2,128;
+ *   orders(first: 100) with items and customer 1,201; the introspection query 3,011. Four hops of customer →
+ *   orders(first: 20) are 185,263. Real queries select 3 to 5 values per object (an order page 3.4, an events page
+ *   4), so this bounds a response about where the earlier limit of 100,000 values did.
  * - aliases 20: no real query uses any; an alias flood needs hundreds.
  * - tokens 5,000: the introspection query is 184 tokens, real queries under 100; enough for 300 aliases to be
  *   refused as aliases rather than as tokens.
