@@ -34,7 +34,7 @@ import { costModel, onlyOperation } from './query-cost';
  * - cost 20,000 (objects, at the directives' list sizes): a page of 1000 events with their whole envelope, through
  *   edges, is 3,002; an order page with its items, history and the customer's 10 last orders with theirs 2,128;
  *   orders(first: 100) with items and customer 1,201; the introspection query 3,011. Four hops of customer →
- *   orders(first: 20) are 185,263, three of orders(first: 50) 132,652: refused. So the heaviest real query has a
+ *   orders(first: 20) are 185,263, three of orders(first: 50) 132,653: refused. So the heaviest real query has a
  *   margin of 6×. (The responses of these queries hold 2 to 13 values per object; the large lists are bounded in
  *   bytes besides: EVENTS_PAGE_BYTES, ORDER_ITEMS_PER_RESPONSE.)
  * - aliases 20: no real query uses any; an alias flood needs hundreds.

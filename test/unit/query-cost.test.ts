@@ -57,9 +57,10 @@ describe('the cost of a query, from the schema’s @cost and @listSize directive
     );
   });
 
-  it('multiplies through nesting: 3 hops of customer → orders(first: 20) cost 9,263, 4 hops 185,263', () => {
+  it('multiplies through nesting: 3 hops of customer → orders(first: 20) cost 9,263, 4 hops 185,263, 3 of 50 132,653', () => {
     expect(cost(nested(3, 20))).toBe(9_263);
     expect(cost(nested(4, 20))).toBe(185_263);
+    expect(cost(nested(3, 50))).toBe(132_653);
   });
 
   it('adds up aliases', () => {
