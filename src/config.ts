@@ -56,7 +56,7 @@ const schema = z.object({
     .max(64 * 2 ** 20)
     .default(2 ** 20),
   QUERY_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(20),
-  QUERY_MAX_COST: z.coerce.number().int().min(1).max(1e12).default(100_000),
+  QUERY_MAX_COST: z.coerce.number().int().min(1).max(1e12).default(20_000),
   QUERY_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(20),
   QUERY_MAX_TOKENS: z.coerce.number().int().min(10).max(1_000_000).default(5000),
   EVENTS_PAGE_BYTES: z.coerce
@@ -65,6 +65,7 @@ const schema = z.object({
     .min(1024)
     .max(256 * 2 ** 20)
     .default(2 * 2 ** 20),
+  ORDER_ITEMS_PER_RESPONSE: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
   WS_MAX_PAYLOAD_BYTES: z.coerce
     .number()
     .int()
@@ -186,6 +187,8 @@ export type Config = Readonly<{
   queryLimits: Readonly<{ maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number }>;
   /** The most an `events` query page holds, as JSON (fewer events than `first` when they are large). */
   eventsPageBytes: number;
+  /** The most items the orders pages of one response hold together (the query cost counts 10 per order). */
+  orderItemsPerResponse: number;
   /** Largest WebSocket frame (connection_init included); a larger one closes the socket. */
   wsMaxPayloadBytes: number;
   wsLimits: WsLimits;
@@ -310,6 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTokens: e.QUERY_MAX_TOKENS,
     }),
     eventsPageBytes: e.EVENTS_PAGE_BYTES,
+    orderItemsPerResponse: e.ORDER_ITEMS_PER_RESPONSE,
     wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
     wsLimits: Object.freeze({
       operationsPerSocket: e.WS_MAX_SUBSCRIPTIONS,

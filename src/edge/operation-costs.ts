@@ -13,7 +13,7 @@ const COSTS_PER_OPERATION = 64;
 
 /** How an operation's cost depends on its variables, found once per operation. */
 type Shape = {
-  /** The variables that can change the cost: those in a `first` argument or an @skip / @include condition. */
+  /** The variables that can change the cost: those in a slicing argument or an @skip / @include condition. */
   scaling: string[];
   /** Costs already computed, by the values of the scaling variables (and which variables are null). */
   costs: Map<string, number>;
@@ -22,7 +22,7 @@ type Shape = {
 /**
  * The cost model of a schema (query-cost.ts) with its answers kept per operation. Apollo Server hands a repeated query the same
  * parsed document (its document store), so the operation node is the key; the cost is walked again only for values
- * of the variables that can change it. Those are the ones in a `first` argument or an @skip / @include condition;
+ * of the variables that can change it. Those are the ones in a slicing argument (`first`) or an @skip / @include condition;
  * besides them only the variables' validity moves the model's answer (variables that do not coerce cost 0, as does
  * a field whose non-null argument is given a null variable), so the key also holds which variables are null, and an
  * operation whose variables do not coerce costs 0 without a walk. An operation such as `order(id: $id)` is thus
@@ -36,7 +36,10 @@ export function operationCosts(schema: GraphQLSchema, model: CostModel) {
     variables: Readonly<Record<string, unknown>>,
   ): number => {
     let shape = shapes.get(operation);
-    if (!shape) shapes.set(operation, (shape = { scaling: scalingVariables(document, operation), costs: new Map() }));
+    if (!shape) {
+      const scaling = scalingVariables(document, operation, model.slicingArguments);
+      shapes.set(operation, (shape = { scaling, costs: new Map() }));
+    }
     let key = '';
     const definitions = operation.variableDefinitions ?? [];
     if (definitions.length > 0) {
@@ -57,8 +60,12 @@ export function operationCosts(schema: GraphQLSchema, model: CostModel) {
   };
 }
 
-/** The variables used in any `first` argument or @skip / @include directive of the document (a superset is safe). */
-function scalingVariables(document: DocumentNode, operation: OperationDefinitionNode): string[] {
+/** The variables used in any slicing argument or @skip / @include directive of the document (a superset is safe). */
+function scalingVariables(
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  slicingArguments: ReadonlySet<string>,
+): string[] {
   const names = new Set<string>();
   const collect = (node: Parameters<typeof visit>[0]) =>
     visit(node, {
@@ -68,7 +75,7 @@ function scalingVariables(document: DocumentNode, operation: OperationDefinition
     });
   visit(onlyOperation(document, operation), {
     [Kind.ARGUMENT](argument) {
-      if (argument.name.value === 'first') collect(argument.value);
+      if (slicingArguments.has(argument.name.value)) collect(argument.value);
     },
     [Kind.DIRECTIVE](directive) {
       if (directive.name.value === 'skip' || directive.name.value === 'include') collect(directive);

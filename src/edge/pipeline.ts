@@ -66,13 +66,13 @@ import { socketsPerAddress, upgradeHost, upgradeOrigin, upgradePath, type Upgrad
  *   5  parse           Apollo Server, with parseOptions (tokens)     parseOperation, with the same options
  *   6  validate        Apollo Server                                 validate
  *   7  limits          queryLimitsGuard: depth, aliases (query-limits.ts)
- *   8  cost            queryLimitsGuard: cost (query-cost.ts)
+ *   8  cost            queryLimitsGuard: cost from the schema's @cost/@listSize (query-cost.ts)
  *   9  input hygiene   inputHygiene (input-hygiene.ts)
  *   10 id bounds       idBounds (id-bounds.ts)
  *   11 rate limit      rateLimitMutations (rate-limit.ts): last, so an operation refused before costs no token
  *   12 access          the schema's access rules, at each root field (src/auth/access.ts)
  *   13 execute         Apollo Server                                 graphql-ws, subscriptions sharing results
- *   14 response policy responsePolicy: errors formatted, warnings in extensions (response-policy.ts)
+ *   14 response policy responsePolicy: errors formatted, cost and warnings in extensions (response-policy.ts)
  *   15 telemetry       metrics, one log line, spans (operation-telemetry.ts, operation-metrics.ts); HTTP counts
  *                      every answer first, refusals included
  *
@@ -97,7 +97,7 @@ export type Edge = {
 /** The policies both transports share, made once per server. */
 export type Steps = ReturnType<typeof edgeSteps>;
 
-export function edgeSteps({ services, logger }: Edge) {
+export function edgeSteps({ schema, services, logger }: Edge) {
   const { config, metrics, tracing } = services;
   const originAllowed = originPolicy(config.corsOrigins);
   return {
@@ -117,16 +117,16 @@ export function edgeSteps({ services, logger }: Edge) {
     jsonBody: express.json({ limit: config.bodyLimitBytes }),
     httpSpans: httpOperationSpans(tracing),
     parseOptions: parseOptions(config.queryLimits),
-    guards: operationGuards(services),
+    guards: operationGuards(services, schema),
     response: responsePolicy(logger),
     wsTelemetry: wsOperationTelemetry({ metrics, logger, tracing }),
   };
 }
 
 /** Steps 7 to 11: run on the parsed, validated operation with its variables, before it executes. */
-function operationGuards({ config }: Services): OperationGuard[] {
+function operationGuards({ config }: Services, schema: GraphQLSchema): OperationGuard[] {
   return [
-    queryLimitsGuard(config.queryLimits, config.inputLimits),
+    queryLimitsGuard(config.queryLimits, schema),
     inputHygiene,
     idBounds(config.inputLimits.idLength),
     rateLimitMutations(config.rateLimit),
@@ -204,7 +204,7 @@ export function wsSteps(
     },
     onNext: (ctx, id, _payload, args, result) => {
       const context = args.contextValue as GraphQLContext;
-      if (!result.errors && context.warnings.length === 0) {
+      if (!result.errors && context.warnings.length === 0 && context.cost === undefined) {
         telemetry.next(ctx, id, result);
         return undefined;
       }

@@ -1,97 +1,266 @@
+import { collectFields, collectSubFields, getDirective } from '@graphql-tools/utils';
 import {
+  getArgumentValues,
   getNamedType,
+  getNullableType,
+  getVariableValues,
   GraphQLError,
   isAbstractType,
   isEnumType,
   isInputObjectType,
   isInterfaceType,
+  isIntrospectionType,
   isLeafType,
   isListType,
-  isNonNullType,
   isObjectType,
   Kind,
-  validate,
+  SchemaMetaFieldDef,
+  TypeMetaFieldDef,
   type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
   type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLObjectType,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import { createComplexityRule, type ComplexityEstimator } from 'graphql-query-complexity';
-import { MAX_EVENTS_PAGE, MAX_ORDERS_PAGE } from '../graphql-kit/pages';
-import { MAX_NODE_IDS } from '../graphql/node';
 
 /**
- * The cost of an operation is the most field values its response can hold: every field counts 1, and what a list
- * holds counts once per element it can have. So cost ≤ QUERY_MAX_COST bounds the values in the response (and the
- * rows and resolver calls behind them) whatever the data, and nesting multiplies as it does at run time:
+ * The cost of an operation, computed from schema.graphql's `@cost` and `@listSize` directives alone (the IBM GraphQL
+ * Cost Directives, https://ibm.github.io/graphql-specs/cost-spec.html), as gateways that read them compute it
+ * (Apollo Router's demand control, Hot Chocolate, Grafbase): so a client can know an operation's cost before sending
+ * it, and the schema is the one place the model is written.
  *
- *   orders(first: 50) { nodes { items { productId } } }  =  1 + 50 × (1 + (1 + 1000 × 1))  =  50,101
+ * - A field costs its weight: its own `@cost`, else its type's, else 1 for an object, interface or union and 0 for a
+ *   scalar or enum (a scalar is read with its object); plus the `@cost` of each argument it is given; never below 0.
+ * - An object's field also costs what it selects; an abstract type's, the most any of its object types would.
+ * - A list costs its length times one element. The length: the largest slicing argument given (a default when
+ *   absent or null, as the resolvers read it), else `assumedSize`. With `sizedFields`, that length belongs to those
+ *   fields of the returned object (a connection's `edges` and `nodes`), which are then counted that many times.
  *
- * How long a list can be:
- * - A field with a `first` argument (the connections `orders`, `events`, `Customer.orders`) holds at most `first`
- *   items (the schema's default when it is absent or null, as in the resolvers), and never more than the page cap
- *   its resolver enforces (a larger `first` is refused with BAD_USER_INPUT before anything is read). Its
- *   `nodes`/`edges` are then counted once per item: the multiplication happened at the connection (`pageInfo` and
- *   `totalCount` are counted per item too, a small overestimate that keeps the rule to one line; a totalCount is
- *   one value, which the database counts from the status counts or on an index).
- * - A list without `first` counts at its most, from what the domain allows (listSizes() below): upper bounds, not
- *   typical sizes, or a client could first fill orders to the cap and then read 100× what the limit meant to allow.
- * - Introspection lists are sized from the schema (introspectionSizes() below).
- * - Any other list (one added to the schema later without a size here) counts FALLBACK_LIST_SIZE.
- * The one exception to "at its most" is `Event.payload` (on every event type): a JSON object in one value, counted
- * as a typical payload (LEAF_WEIGHTS) rather than the largest one (an OrderPlaced with 1000 items), which would
- * price every page of the log out of reach.
+ *   orders(first: 100) { nodes { id items { productId } customer { name } } }  =  1 + 100 × (1 + 10 × 1 + 1)  =  1,201
+ *
+ * Introspection types cannot carry directives: their lists count at their average length in this schema
+ * (introspectionSizes()).
  */
-export type ListSizes = Readonly<{ itemsPerOrder: number }>;
-
-/** A list with no `first` and no entry in listSizes(). */
-export const FALLBACK_LIST_SIZE = 100;
-
-/** The page caps the resolvers enforce (pages.ts). */
-export const PAGE_CAPS: Readonly<Record<string, number>> = {
-  'Query.events': MAX_EVENTS_PAGE,
-  'Query.orders': MAX_ORDERS_PAGE,
-  'Customer.orders': MAX_ORDERS_PAGE,
+export type CostModel = {
+  /**
+   * The cost of a document's one operation (see onlyOperation) with these (raw) variables. Infinity when the
+   * document is too large to cost (more than MAX_COSTED_FIELDS fields once fragments are expanded). Variables that
+   * do not coerce cost 0, and so do fields whose arguments cannot be coerced: execution refuses them (or the whole
+   * operation) before any resolver runs.
+   */
+  cost(document: DocumentNode, variables: Readonly<Record<string, unknown>>): number;
+  /** Every argument name that sizes a list somewhere in the schema: the only arguments whose values move a cost. */
+  slicingArguments: ReadonlySet<string>;
 };
 
-/**
- * An OrderPlaced with two items: customerId, totalAmount and productId, quantity, unitPrice per item (and the item
- * objects).
- */
-const TYPICAL_PAYLOAD = 10;
+// Abstract types are costed once per object type they may be, so a walk is bounded rather than assumed linear; a
+// document whose walk goes beyond this is refused as too costly to count.
+const MAX_COSTED_FIELDS = 10_000;
 
-/** Leaves worth more than one value. */
-export const LEAF_WEIGHTS: Readonly<Record<string, number>> = {
-  'Event.payload': TYPICAL_PAYLOAD,
-};
+type ListSize = { assumedSize?: number; slicingArguments?: string[]; sizedFields?: string[] };
 
-/** The most elements each list without `first` can have, keyed `Type.field`. */
-export function listSizes({ itemsPerOrder }: ListSizes): Readonly<Record<string, number>> {
+/** A list's length handed from a field with `sizedFields` to those fields of the object it returns. */
+type Sized = { fields: readonly string[]; length: number };
+
+class TooLarge extends Error {}
+
+/** The document with only this operation and the fragments it may use: the other operations are not run. */
+export function onlyOperation(document: DocumentNode, operation: OperationDefinitionNode): DocumentNode {
   return {
-    // The domain's cap on items per order (MAX_ITEMS_PER_ORDER), for the order and for the event that placed it.
-    'Order.items': itemsPerOrder,
-    'OrderPlaced.items': itemsPerOrder,
-    // OrderPlaced carries at least one item, so at most itemsPerOrder − 1 ItemAdded follow; then OrderPaid and one
-    // of OrderShipped / OrderCancelled.
-    'Query.orderHistory': itemsPerOrder + 2,
-    // One per id asked for, and nodes(ids:) takes at most this many.
-    'Query.nodes': MAX_NODE_IDS,
-    // One row per OrderStatus value.
-    'Query.orderStatusCounts': 4,
-    // One row per projector: the service has two (orders, customers); room for a few more.
-    'Query.projections': 10,
+    kind: Kind.DOCUMENT,
+    definitions: document.definitions.filter((d) => d === operation || d.kind === Kind.FRAGMENT_DEFINITION),
   };
 }
 
+/** The cost model of a schema whose directives checkCostDirectives() accepts (it is checked here, once). */
+export function costModel(schema: GraphQLSchema): CostModel {
+  checkCostDirectives(schema);
+  const introspection = introspectionSizes(schema);
+  // The directives are read once per schema element: a walk asks for them at every field.
+  const listSize = once(
+    (field: GraphQLField<unknown, unknown>) => getDirective(schema, field, 'listSize')?.[0] as ListSize | undefined,
+  );
+  const weight = once((owner: Parameters<typeof getDirective>[1]) => {
+    const cost = getDirective(schema, owner, 'cost')?.[0] as { weight: string } | undefined;
+    return cost === undefined ? undefined : Number(cost.weight);
+  });
+  const typeWeight = (type: GraphQLNamedType) => weight(type) ?? (isLeafType(type) ? 0 : 1);
+  const slicingArguments = new Set(allFields(schema).flatMap((f) => listSize(f)?.slicingArguments ?? []));
+
+  return {
+    slicingArguments,
+    cost(document, rawVariables) {
+      const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+      if (!operation) return 0;
+      const { coerced: variables, errors } = getVariableValues(
+        schema,
+        operation.variableDefinitions ?? [],
+        rawVariables,
+      );
+      if (errors) return 0;
+      const fragments: Record<string, FragmentDefinitionNode> = {};
+      for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+      let costed = 0;
+
+      const selections = (type: GraphQLObjectType, fields: Map<string, FieldNode[]>, sized?: Sized): number => {
+        let total = 0;
+        for (const nodes of fields.values()) {
+          const name = nodes[0]!.name.value;
+          if (name === '__typename') continue;
+          const field =
+            name === '__schema' ? SchemaMetaFieldDef : name === '__type' ? TypeMetaFieldDef : type.getFields()[name];
+          // Validation has run: an unknown field cannot reach this.
+          total += fieldCost(type, field!, nodes, sized?.fields.includes(name) ? sized.length : undefined);
+        }
+        return total;
+      };
+
+      const fieldCost = (
+        parent: GraphQLObjectType,
+        field: GraphQLField<unknown, unknown>,
+        nodes: FieldNode[],
+        sizedLength: number | undefined,
+      ): number => {
+        if (++costed > MAX_COSTED_FIELDS) throw new TooLarge();
+        let args: Record<string, unknown>;
+        try {
+          args = getArgumentValues(field, nodes[0]!, variables);
+        } catch (error) {
+          if (error instanceof GraphQLError) return 0;
+          throw error;
+        }
+        const named = getNamedType(field.type);
+        let own = weight(field) ?? typeWeight(named);
+        for (const arg of field.args) if (args[arg.name] != null) own += weight(arg) ?? 0;
+        const size = listSize(field);
+        const length = isListType(getNullableType(field.type))
+          ? (sizedLength ?? listLength(parent, field, args, size, introspection))
+          : 1;
+        const sized = size?.sizedFields
+          ? { fields: size.sizedFields, length: slicedLength(field, args, size) }
+          : undefined;
+        let selected = 0;
+        if (isObjectType(named)) selected = selections(named, subFields(named, nodes), sized);
+        else if (isAbstractType(named))
+          for (const type of schema.getPossibleTypes(named))
+            selected = Math.max(selected, selections(type, subFields(type, nodes), sized));
+        return length * (Math.max(0, own) + selected);
+      };
+
+      const subFields = (type: GraphQLObjectType, nodes: FieldNode[]) =>
+        collectSubFields(schema, fragments, variables, type, nodes).fields;
+
+      const root = schema.getRootType(operation.operation);
+      if (!root) return 0;
+      try {
+        const { fields } = collectFields(schema, fragments, variables, root, operation.selectionSet);
+        // Introspection sizes are averages, so a cost may have a fraction.
+        return Math.ceil(selections(root, fields));
+      } catch (error) {
+        if (error instanceof TooLarge) return Infinity;
+        throw error;
+      }
+    },
+  };
+}
+
+function once<K extends object, V>(read: (key: K) => V): (key: K) => V {
+  const known = new Map<K, V>();
+  return (key) => {
+    if (!known.has(key)) known.set(key, read(key));
+    return known.get(key)!;
+  };
+}
+
+/** A list field's length when its parent did not size it. */
+function listLength(
+  parent: GraphQLObjectType,
+  field: GraphQLField<unknown, unknown>,
+  args: Record<string, unknown>,
+  size: ListSize | undefined,
+  introspection: Readonly<Record<string, number>>,
+): number {
+  if (!isIntrospectionType(parent)) return slicedLength(field, args, size!);
+  const length = introspection[`${parent.name}.${field.name}`];
+  if (length === undefined) throw new Error(`no size for the introspection list ${parent.name}.${field.name}`);
+  return length;
+}
+
+/** The largest slicing argument given (its default when absent or null), else the assumed size. */
+function slicedLength(field: GraphQLField<unknown, unknown>, args: Record<string, unknown>, size: ListSize): number {
+  const given = (size.slicingArguments ?? []).map((name) => {
+    const value = args[name] ?? field.args.find((a) => a.name === name)?.defaultValue;
+    return typeof value === 'number' ? Math.max(0, value) : undefined;
+  });
+  const lengths = given.filter((n) => n !== undefined);
+  return lengths.length > 0 ? Math.max(...lengths) : size.assumedSize!;
+}
+
+function allFields(schema: GraphQLSchema): GraphQLField<unknown, unknown>[] {
+  return Object.values(schema.getTypeMap())
+    .filter((t) => !isIntrospectionType(t) && (isObjectType(t) || isInterfaceType(t)))
+    .flatMap((t) => Object.values((t as GraphQLObjectType).getFields()));
+}
+
 /**
- * A command appends one event today; room for commands that append a few. Every mutation's result (each command's
- * payload type, and the interfaces fragments read them through) is a CommandResult.
+ * Refuses a schema whose directives leave a cost undefined, or say what this model does not read: every list field
+ * has a length (`assumedSize`, or a slicing argument with a default) or is sized by every field returning its type
+ * (`sizedFields`); sized fields are lists and slicing arguments exist, and a sliced field has no other Int argument;
+ * weights are numbers; no `@cost` on an input field (the model weighs arguments, not what an input holds) nor on an
+ * interface's field (the spec forbids it).
  */
-function commandEventSizes(schema: GraphQLSchema): Record<string, number> {
-  const commandResult = schema.getType('CommandResult');
-  if (!isInterfaceType(commandResult)) return {};
-  const { objects, interfaces } = schema.getImplementations(commandResult);
-  return Object.fromEntries([commandResult, ...objects, ...interfaces].map((type) => [`${type.name}.events`, 10]));
+export function checkCostDirectives(schema: GraphQLSchema): void {
+  const problems: string[] = [];
+  const types = Object.values(schema.getTypeMap()).filter((t) => !isIntrospectionType(t));
+  const listSize = (field: GraphQLField<unknown, unknown>) =>
+    getDirective(schema, field, 'listSize')?.[0] as ListSize | undefined;
+  const fields = allFields(schema);
+  for (const type of types) {
+    const cost = getDirective(schema, type, 'cost')?.[0] as { weight: string } | undefined;
+    if (cost && !Number.isFinite(Number(cost.weight))) problems.push(`${type.name}: @cost weight is no number`);
+    if (isInputObjectType(type))
+      for (const field of Object.values(type.getFields()))
+        if (getDirective(schema, field, 'cost')) problems.push(`${type.name}.${field.name}: @cost on an input field`);
+    if (!isObjectType(type) && !isInterfaceType(type)) continue;
+    for (const field of Object.values(type.getFields())) {
+      const at = `${type.name}.${field.name}`;
+      const size = listSize(field);
+      const cost = getDirective(schema, field, 'cost')?.[0] as { weight: string } | undefined;
+      if (cost && isInterfaceType(type)) problems.push(`${at}: @cost on an interface's field`);
+      if (cost && !Number.isFinite(Number(cost.weight))) problems.push(`${at}: @cost weight is no number`);
+      const returned = getNamedType(field.type);
+      const returnedFields = isObjectType(returned) || isInterfaceType(returned) ? returned.getFields() : {};
+      for (const name of size?.sizedFields ?? []) {
+        const sized = returnedFields[name];
+        if (!sized || !isListType(getNullableType(sized.type))) problems.push(`${at}: sized field ${name} is no list`);
+      }
+      for (const name of size?.slicingArguments ?? []) {
+        if (!field.args.some((a) => a.name === name)) problems.push(`${at}: no slicing argument ${name}`);
+      }
+      // A page size the directive does not name would go uncounted (a `last` beside `first`): every Int argument
+      // of a sliced field slices it.
+      for (const arg of size?.slicingArguments ? field.args : []) {
+        if (getNamedType(arg.type).name === 'Int' && !size!.slicingArguments!.includes(arg.name)) {
+          problems.push(`${at}: Int argument ${arg.name} is not among its slicingArguments`);
+        }
+      }
+      const defaulted = field.args.some(
+        (a) => a.defaultValue !== undefined && size?.slicingArguments?.includes(a.name),
+      );
+      if (size && size.assumedSize === undefined && !defaulted) {
+        problems.push(`${at}: @listSize with neither assumedSize nor a slicing argument with a default`);
+      }
+      if (!isListType(getNullableType(field.type)) || size?.assumedSize !== undefined || defaulted) continue;
+      const returning = fields.filter((f) => getNamedType(f.type) === type);
+      if (returning.length === 0 || !returning.every((f) => listSize(f)?.sizedFields?.includes(field.name))) {
+        problems.push(`${at}: a list with no @listSize, and not sized by every field returning ${type.name}`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new Error(`schema.graphql's cost directives: ${problems.join('; ')}`);
 }
 
 /**
@@ -119,110 +288,5 @@ function introspectionSizes(schema: GraphQLSchema): Record<string, number> {
     '__Field.args': average(fields.map((f) => f.args.length)),
     '__Directive.args': average(directives.map((d) => d.args.length)),
     '__Directive.locations': average(directives.map((d) => d.locations.length)),
-  };
-}
-
-/** A connection's lists (`nodes`, `edges`) were counted `first` times at the connection field. */
-function isConnection(typeName: string): boolean {
-  return typeName.endsWith('Connection');
-}
-
-/** LEAF_WEIGHTS, with `Event.payload`'s weight for the payload of every event type (selected in a fragment on it). */
-function leafWeights(schema: GraphQLSchema): Readonly<Record<string, number>> {
-  const event = schema.getType('Event');
-  const types = event && isAbstractType(event) ? schema.getPossibleTypes(event) : [];
-  return {
-    ...LEAF_WEIGHTS,
-    ...Object.fromEntries(types.map((type) => [`${type.name}.payload`, TYPICAL_PAYLOAD])),
-  };
-}
-
-/** graphql-query-complexity's estimator for the model above. */
-function listSizeEstimator(
-  sizes: Readonly<Record<string, number>>,
-  weights: Readonly<Record<string, number>>,
-): ComplexityEstimator {
-  return ({ type, field, args, childComplexity }) => {
-    const key = `${type.name}.${field.name}`;
-    const leaf = isLeafType(getNamedType(field.type));
-    // One element: a leaf is a value (or its weight); an object is what it selects.
-    const element = leaf ? (weights[key] ?? 1) : childComplexity;
-    const length = listLength(key, field, args, type.name, sizes);
-    if (length === undefined) return leaf ? element : 1 + element;
-    return 1 + length * element;
-  };
-}
-
-/** How many elements the field can return, or undefined if it is not a list (nor a connection). */
-function listLength(
-  key: string,
-  field: GraphQLField<unknown, unknown>,
-  args: Record<string, unknown>,
-  parentType: string,
-  sizes: Readonly<Record<string, number>>,
-): number | undefined {
-  const first = field.args.find((a) => a.name === 'first');
-  if (first) {
-    const given = args.first ?? first.defaultValue;
-    if (typeof given !== 'number') return FALLBACK_LIST_SIZE;
-    return Math.min(Math.max(0, given), PAGE_CAPS[key] ?? Infinity);
-  }
-  if (!isListType(isNonNullType(field.type) ? field.type.ofType : field.type)) return undefined;
-  if (isConnection(parentType)) return 1;
-  return sizes[key] ?? FALLBACK_LIST_SIZE;
-}
-
-// graphql-query-complexity re-walks a fragment at every spread, so a few nested fragments could make it walk an
-// exponential tree; it stops at this many selections, and such a document is refused as too costly.
-const MAX_QUERY_NODES = 10_000;
-const TOO_MANY_NODES = 'Query exceeds the maximum allowed number of nodes.';
-
-export type CostModel = {
-  /**
-   * The cost of a document's one operation (see onlyOperation) with these (raw) variables. Infinity when the
-   * document is too large to cost (more than MAX_QUERY_NODES selections once fragments are expanded). Fields whose
-   * arguments cannot be coerced count 0: execution refuses them (or the whole operation, for a bad variable) before
-   * any resolver runs.
-   */
-  cost(document: DocumentNode, variables: Readonly<Record<string, unknown>>): number;
-};
-
-/** The document with only this operation and the fragments it may use: the other operations are not run. */
-export function onlyOperation(document: DocumentNode, operation: OperationDefinitionNode): DocumentNode {
-  return {
-    kind: Kind.DOCUMENT,
-    definitions: document.definitions.filter((d) => d === operation || d.kind === Kind.FRAGMENT_DEFINITION),
-  };
-}
-
-/** The cost model for one schema (introspection sizes are read from it once). */
-export function costModel(schema: GraphQLSchema, domain: ListSizes): CostModel {
-  const estimator = listSizeEstimator(
-    { ...introspectionSizes(schema), ...commandEventSizes(schema), ...listSizes(domain) },
-    leafWeights(schema),
-  );
-  return {
-    cost(document, variables) {
-      let cost = 0;
-      try {
-        // The rule reports argument and variable errors, which execution reports in its own terms: ignored here.
-        validate(schema, document, [
-          createComplexityRule({
-            maximumComplexity: Number.MAX_SAFE_INTEGER,
-            estimators: [estimator],
-            variables: variables as Record<string, unknown>,
-            maxQueryNodes: MAX_QUERY_NODES,
-            onComplete: (complexity) => {
-              cost = complexity;
-            },
-          }),
-        ]);
-      } catch (error) {
-        if (error instanceof GraphQLError && error.message === TOO_MANY_NODES) return Infinity;
-        throw error;
-      }
-      // Introspection sizes are averages, so a cost may have a fraction.
-      return Math.ceil(cost);
-    },
   };
 }

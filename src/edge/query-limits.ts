@@ -12,7 +12,7 @@ import type { Config } from '../config';
 import { QueryTooComplex } from '../shared/errors';
 import type { OperationGuard } from './operation-guards';
 import { operationCosts } from './operation-costs';
-import { costModel, onlyOperation, type ListSizes } from './query-cost';
+import { costModel, onlyOperation } from './query-cost';
 
 /**
  * Query limits (docs/api.md, "Limits"): depth, cost, aliases and tokens, each refused before execution with
@@ -24,15 +24,19 @@ import { costModel, onlyOperation, type ListSizes } from './query-cost';
  *   (@escape.tech/graphql-armor-max-tokens does the same count but only as an envelop plugin replacing the parse
  *   function, which Apollo Server does not let one do.)
  * - depth and aliases: measured by @escape.tech/graphql-armor-max-depth / -max-aliases, compared here.
- * - cost: query-cost.ts (graphql-query-complexity with an estimator that multiplies by `first`).
+ * - cost: query-cost.ts (from schema.graphql's @cost and @listSize directives). A query's or mutation's cost and
+ *   the limit are put in its context, so its response carries them in `extensions.cost` (response-policy.ts).
  * Depth, aliases and cost are an OperationGuard: they run on the parsed, validated operation with its variables.
  *
  * Defaults (src/config.ts), against what the project's own clients send (tests, bench, IDE, live page):
  * - depth 20: real queries are at most 6 deep; the standard introspection query (GraphiQL's, Apollo Sandbox's) is
  *   15, its 9-level `ofType` chain included. 200 levels of order → customer → orders is 602.
- * - cost 100,000: the heaviest real query, a page of 1000 events with their whole envelope (test/e2e/commands), is
- *   ~31,000; an order page with its items, history and the customer's 10 last orders with theirs ~40,000; the
- *   introspection query ~8,400. Four hops of customer → orders(first: 20) are 345,263.
+ * - cost 20,000 (objects, at the directives' list sizes): a page of 1000 events with their whole envelope, through
+ *   edges, is 3,002; an order page with its items, history and the customer's 10 last orders with theirs 2,128;
+ *   orders(first: 100) with items and customer 1,201; the introspection query 3,011. Four hops of customer →
+ *   orders(first: 20) are 185,263, three of orders(first: 50) 132,653: refused. So the heaviest real query has a
+ *   margin of 6×. (The responses of these queries hold 2 to 13 values per object; the large lists are bounded in
+ *   bytes besides: EVENTS_PAGE_BYTES, ORDER_ITEMS_PER_RESPONSE.)
  * - aliases 20: no real query uses any; an alias flood needs hundreds.
  * - tokens 5,000: the introspection query is 184 tokens, real queries under 100; enough for 300 aliases to be
  *   refused as aliases rather than as tokens.
@@ -82,18 +86,16 @@ export function measure(schema: GraphQLSchema, document: DocumentNode): Measures
   return measures;
 }
 
-/** Refuses an operation over the depth, aliases or cost limit (in that order: the cheapest checks first). */
-export function queryLimitsGuard(limits: QueryLimits, listSizes: ListSizes): OperationGuard {
-  const costs = new WeakMap<GraphQLSchema, ReturnType<typeof operationCosts>>();
-  const costsFor = (schema: GraphQLSchema) => {
-    let cost = costs.get(schema);
-    if (!cost) costs.set(schema, (cost = operationCosts(schema, costModel(schema, listSizes))));
-    return cost;
-  };
+/**
+ * Refuses an operation over the depth, aliases or cost limit (in that order: the cheapest checks first). The cost
+ * model is made here, once per server, so a schema whose cost directives it refuses stops the server at start.
+ */
+export function queryLimitsGuard(limits: QueryLimits, schema: GraphQLSchema): OperationGuard {
+  const costs = operationCosts(schema, costModel(schema));
   // Depth and aliases depend on the document alone, and Apollo Server hands a repeated query the same parsed
   // document: each operation is measured once (the operation node is the key, and goes with its document).
   const measured = new WeakMap<OperationDefinitionNode, Measures>();
-  return ({ schema, document, operation, variables }) => {
+  return ({ document, operation, variables, context }) => {
     let measures = measured.get(operation);
     if (!measures) measured.set(operation, (measures = measure(schema, onlyOperation(document, operation))));
     const { depth, aliases } = measures;
@@ -105,11 +107,15 @@ export function queryLimitsGuard(limits: QueryLimits, listSizes: ListSizes): Ope
       const message = `The query has ${aliases} aliases; the limit is ${limits.maxAliases} (QUERY_MAX_ALIASES)`;
       throw new QueryTooComplex('aliases', limits.maxAliases, aliases, message);
     }
-    const cost = costsFor(schema)(document, operation, variables);
+    const cost = costs(document, operation, variables);
+    // A subscription's events go out without it: the bytes would be paid on every event of the fan-out.
+    if (operation.operation !== 'subscription' && Number.isFinite(cost)) {
+      context.cost = { requestedQueryCost: cost, maxQueryCost: limits.maxCost };
+    }
     if (cost > limits.maxCost) {
       const actual = Number.isFinite(cost) ? cost : undefined;
-      const values = actual === undefined ? 'too many values' : `up to ${actual} values`;
-      const message = `The query may return ${values} (see query-cost.ts); the limit is ${limits.maxCost} (QUERY_MAX_COST)`;
+      const costs = actual === undefined ? 'too much to count' : actual;
+      const message = `The query costs ${costs} (see docs/api.md, Query cost); the limit is ${limits.maxCost} (QUERY_MAX_COST)`;
       throw new QueryTooComplex('cost', limits.maxCost, actual, message);
     }
   };

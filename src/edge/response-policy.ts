@@ -5,13 +5,13 @@ import { formatError } from './errors';
 
 /**
  * How a response reaches a client, the same over HTTP (Apollo Server) and graphql-ws: every error through the one
- * formatter (documented codes, internals logged and hidden), and the operation's warnings in `extensions`.
+ * formatter (documented codes, internals logged and hidden), and the operation's cost and warnings in `extensions`.
  */
 export type ResponsePolicy = {
   /** One error as the client sees it; anything that is not a GraphQLError is an internal error. */
   error(error: unknown): GraphQLFormattedError;
   errors(errors: readonly unknown[]): GraphQLFormattedError[];
-  /** The extensions a result goes out with: its own, plus the operation's warnings when it has any. */
+  /** The extensions a result goes out with: its own, plus the operation's cost and its warnings when it has them. */
   extensions(
     extensions: Record<string, unknown> | undefined,
     context: GraphQLContext,
@@ -29,7 +29,9 @@ export function responsePolicy(logger: Logger): ResponsePolicy {
   return {
     error,
     errors: (errors) => errors.map(error),
-    extensions: (extensions, context) =>
-      context.warnings.length > 0 ? { ...extensions, warnings: context.warnings } : extensions,
+    extensions(extensions, { cost, warnings }) {
+      if (cost === undefined && warnings.length === 0) return extensions;
+      return { ...extensions, ...(cost && { cost }), ...(warnings.length > 0 && { warnings }) };
+    },
   };
 }

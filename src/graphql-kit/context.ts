@@ -6,6 +6,9 @@ import type { Services } from '../services';
 /** A non-fatal note for the client, sent in the response's `extensions.warnings`. */
 export type Warning = { code: string; message: string; [detail: string]: unknown };
 
+/** What `extensions.cost` says: the operation's cost, computed before it ran, and the most an operation may cost. */
+export type QueryCost = { requestedQueryCost: number; maxQueryCost: number };
+
 /** Per-operation context: the app's services, who is asking, per-request state (loaders), and warnings. */
 export type GraphQLContext = {
   services: Services;
@@ -27,6 +30,8 @@ export type GraphQLContext = {
    */
   perRequest<T>(make: (context: GraphQLContext) => T): T;
   warnings: Warning[];
+  /** A query's or mutation's cost (docs/api.md, Query cost) and the limit, for the response's `extensions.cost`. */
+  cost?: QueryCost;
   /** The commands this operation sent, in order, with the ids they were given (its log line names them). */
   commands: CommandIds[];
   /**

@@ -10,7 +10,8 @@ export const MAX_ORDERS_PAGE = 500;
 
 /**
  * The page size `first` asks for (`fallback` when absent): 0 to `max`, refused otherwise before anything is read.
- * The query-cost model counts a page at this size (query-cost.ts), so both read the caps from here.
+ * The query cost counts a page at `first` as given (schema.graphql's `@listSize`, as a gateway reading it would), so
+ * one beyond the cap is refused either here or, when it costs more than QUERY_MAX_COST, before it runs.
  */
 export function pageSize(first: number | null | undefined, fallback: number, max: number): number {
   const limit = first ?? fallback;

@@ -12,6 +12,7 @@ import { InvalidInput } from '../shared/errors';
 import { atScale, multiply } from '../shared/money';
 import { orderAggregate, type OrderCommands, type OrderOutcome } from './commands';
 import { ORDER, ORDER_EVENT_TYPES } from './events';
+import { withinItemBudget } from './items-budget';
 import { orderLoader } from './loaders';
 import { orderItemModel } from './models';
 import { listOrders, orderStatusCounts, type OrderListFilter, type OrderRecord } from './read-model';
@@ -29,7 +30,10 @@ const orderPayload = { order: (outcome: OrderOutcome) => outcome.state };
 
 const SERVED: ReadonlySet<string> = new Set(ORDER_EVENT_TYPES);
 
-/** A page of the orders a caller may see (a customer: their own), with its total count when the query asks. */
+/**
+ * A page of the orders a caller may see (a customer: their own), with its total count when the query asks, within
+ * the response's budget of items (items-budget.ts).
+ */
 async function orderPage(
   context: GraphQLContext,
   info: GraphQLResolveInfo,
@@ -39,13 +43,14 @@ async function orderPage(
 ) {
   const limit = pageSize(first, 20, MAX_ORDERS_PAGE);
   await readsShowWrites(context);
-  return listOrders(
+  const page = await listOrders(
     context.services.reads,
     { ...filter, owner: context.owner },
     limit,
     after ? decodeCursor(after) : undefined,
     { withTotal: selects(info, 'totalCount') },
   );
+  return withinItemBudget(page, context, info);
 }
 
 /** The orders slice's API, over its commands. */

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { startChildServer, type ChildServer } from '../support/child-server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { unlistedCodes } from '../support/error-codes';
-import { startTestServer, type TestServer } from '../support/server';
+import { startTestServer, withoutCost, type GraphQLResponse, type TestServer } from '../support/server';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BODY_LIMIT = 4096;
@@ -113,7 +113,11 @@ describe('errors on every path', () => {
       'Application/JSON;charset="UTF-8"',
     ]) {
       const answer = await send(server.app.url, { headers: { 'content-type': contentType }, body });
-      expect({ contentType, status: answer.status, body: JSON.parse(answer.text) }).toEqual({
+      expect({
+        contentType,
+        status: answer.status,
+        body: withoutCost(JSON.parse(answer.text) as GraphQLResponse),
+      }).toEqual({
         contentType,
         status: 200,
         body: { data: { __typename: 'Query' } },

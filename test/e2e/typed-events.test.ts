@@ -10,9 +10,7 @@ import { collect } from '../support/subscriptions';
 
 let server: TestServer;
 beforeAll(async () => {
-  // The cost model counts every OrderPlaced at the most items an order may have (query-cost.ts), so a history
-  // selecting every item's fields costs more than the default limit allows; the cost is not what this file tests.
-  server = await startTestServer({ QUERY_MAX_COST: '100000000' });
+  server = await startTestServer();
 });
 afterAll(() => server.close());
 

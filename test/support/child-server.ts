@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { createAuthenticator } from '../../src/auth/authenticator';
-import { TEST_JWT_SECRET } from './server';
+import { TEST_JWT_SECRET, withoutCost, type GraphQLResponse } from './server';
 
 export type ChildServer = {
   url: string;
@@ -70,11 +70,12 @@ export async function adminToken(): Promise<string> {
   return auth.mint!({ sub: 'test-admin', role: 'admin', expiresIn: '1h' });
 }
 
+/** One operation POSTed as an admin, its response less its `extensions.cost` (as `server.gql` answers). */
 export async function gqlAt(url: string, query: string, variables?: Record<string, unknown>): Promise<any> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${await adminToken()}` },
     body: JSON.stringify({ query, variables }),
   });
-  return res.json();
+  return withoutCost((await res.json()) as GraphQLResponse);
 }

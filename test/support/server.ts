@@ -22,7 +22,8 @@ export type TestServer = {
   sql: Pool;
   /**
    * POSTs one operation to /graphql with fetch, as an admin unless `headers` carries its own `authorization`
-   * (an empty one sends none: an anonymous caller). Throws if an error's code or rule is not in the schema's enums.
+   * (an empty one sends none: an anonymous caller). The response less its `extensions.cost` (withoutCost). Throws if
+   * an error's code or rule is not in the schema's enums.
    */
   gql<T = Record<string, any>>(
     query: string,
@@ -80,7 +81,7 @@ export async function startTestServer(
         }),
         body: JSON.stringify({ query, variables }),
       });
-      const body = (await res.json()) as GraphQLResponse<any>;
+      const body = withoutCost((await res.json()) as GraphQLResponse<any>);
       expectListedCodes(body.errors);
       return body;
     },
@@ -132,7 +133,19 @@ function withoutEmpty(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== ''));
 }
 
-/** Runs one query or mutation over graphql-ws and resolves with its single result. */
+/**
+ * A response without the `extensions.cost` every query and mutation carries (test/e2e/query-cost.test.ts holds it
+ * there), so that tests state the data, errors and warnings they are about; `extensions` goes when nothing else
+ * is in it.
+ */
+export function withoutCost<T>(response: GraphQLResponse<T>): GraphQLResponse<T> {
+  if (response.extensions?.cost === undefined) return response;
+  const { cost: _cost, ...extensions } = response.extensions;
+  const { extensions: _all, ...rest } = response;
+  return Object.keys(extensions).length > 0 ? { ...rest, extensions } : rest;
+}
+
+/** Runs one query or mutation over graphql-ws and resolves with its single result, less its `extensions.cost`. */
 export function wsRequest<T = Record<string, any>>(
   client: WsClient,
   query: string,
@@ -144,7 +157,7 @@ export function wsRequest<T = Record<string, any>>(
       { query, variables },
       {
         next: (value) => {
-          result = value as GraphQLResponse<T>;
+          result = withoutCost(value as GraphQLResponse<T>);
         },
         error: (error) => reject(unlistedError(error) ?? error),
         complete: () => {

@@ -4,13 +4,14 @@ import { costModel, type CostModel } from '../../src/edge/query-cost';
 import { buildSchema } from '../../src/graphql/schema';
 
 const schema = buildSchema();
-const plain = costModel(schema, { itemsPerOrder: 1000 });
+const plain = costModel(schema);
 
 /** The cost model, counting how often it walks a document. */
 function countingModel(): CostModel & { walks: number } {
-  const model = costModel(schema, { itemsPerOrder: 1000 });
+  const model = costModel(schema);
   const counting = {
     walks: 0,
+    slicingArguments: model.slicingArguments,
     cost: (...args: Parameters<CostModel['cost']>) => {
       counting.walks++;
       return model.cost(...args);

@@ -8,7 +8,7 @@ import { QueryTooComplex } from '../../src/shared/errors';
 
 const schema = buildSchema();
 const limits: QueryLimits = { maxDepth: 5, maxCost: 1000, maxAliases: 2, maxTokens: 50 };
-const guard = queryLimitsGuard(limits, { itemsPerOrder: 1000 });
+const guard = queryLimitsGuard(limits, schema);
 
 function measured(query: string) {
   const document = parse(query);
@@ -16,11 +16,16 @@ function measured(query: string) {
 }
 
 /** What the guard refuses the operation with: `extensions` as the client would see them, or 'passed'. */
-function refusal(query: string, variables: Record<string, unknown> = {}): Record<string, unknown> | 'passed' {
+function refusal(
+  query: string,
+  variables: Record<string, unknown> = {},
+  context = {} as GraphQLContext,
+  by = guard,
+): Record<string, unknown> | 'passed' {
   const document = parse(query);
   const operation = getOperationAST(document)!;
   try {
-    guard({ schema, document, operation, variables, context: {} as GraphQLContext });
+    by({ schema, document, operation, variables, context });
     return 'passed';
   } catch (error) {
     if (!(error instanceof QueryTooComplex)) throw error;
@@ -66,19 +71,36 @@ describe('the query limits guard', () => {
 
   it('refuses a query that may cost more than maxCost, with `first` taken from the variables', () => {
     const query = 'query ($n: Int) { orders(first: $n) { nodes { id } } }';
-    expect(refusal(query, { n: 499 })).toBe('passed');
-    expect(refusal(query, { n: 500 })).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 'cost', max: 1000, actual: 1001 });
+    expect(refusal(query, { n: 999 })).toBe('passed');
+    expect(refusal(query, { n: 1000 })).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 'cost', max: 1000, actual: 1001 });
   });
 
   it('refuses a document too large to cost without saying how costly it is', () => {
-    const fragments = Array.from({ length: 16 }, (_, i) => `fragment F${i + 1} on Order { ...F${i} ...F${i} }`).join(
-      '\n',
-    );
-    expect(refusal(`{ orders(first: 1) { nodes { ...F16 } } }\nfragment F0 on Order { id }\n${fragments}`)).toEqual({
+    const aliases = queryLimitsGuard({ ...limits, maxAliases: 10_000, maxCost: 1_000_000 }, schema);
+    const query = `{ ${Array.from({ length: 5001 }, (_, i) => `a${i}: viewer { role }`).join(' ')} }`;
+    expect(refusal(query, {}, {} as GraphQLContext, aliases)).toEqual({
       code: 'QUERY_TOO_COMPLEX',
       limit: 'cost',
-      max: 1000,
+      max: 1_000_000,
     });
+  });
+
+  it('leaves a query’s or mutation’s cost and the limit in its context for the response, refused or not', () => {
+    const passed = {} as GraphQLContext;
+    expect(refusal('{ orders(first: 3) { nodes { id } } }', {}, passed)).toBe('passed');
+    expect(passed.cost).toEqual({ requestedQueryCost: 4, maxQueryCost: 1000 });
+    const refused = {} as GraphQLContext;
+    expect(refusal('{ orders(first: 1000) { nodes { id } } }', {}, refused)).toMatchObject({ limit: 'cost' });
+    expect(refused.cost).toEqual({ requestedQueryCost: 1001, maxQueryCost: 1000 });
+    const mutation = {} as GraphQLContext;
+    expect(refusal('mutation { payOrder(input: { orderId: "o" }) { version } }', {}, mutation)).toBe('passed');
+    expect(mutation.cost).toEqual({ requestedQueryCost: 1, maxQueryCost: 1000 });
+  });
+
+  it('leaves none for a subscription, whose every event would carry it', () => {
+    const context = {} as GraphQLContext;
+    expect(refusal('subscription { ordersChanged { id } }', {}, context)).toBe('passed');
+    expect(context.cost).toBeUndefined();
   });
 });
 
@@ -105,7 +127,7 @@ describe('the token limit', () => {
 
 describe('the default limits', () => {
   const defaults = loadConfig({}).queryLimits;
-  const byDefault = queryLimitsGuard(defaults, { itemsPerOrder: 1000 });
+  const byDefault = queryLimitsGuard(defaults, schema);
   const passes = (query: string) => {
     const document = parse(query, parseOptions(defaults));
     byDefault({
