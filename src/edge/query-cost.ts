@@ -17,7 +17,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { createComplexityRule, type ComplexityEstimator } from 'graphql-query-complexity';
-import { MAX_EVENTS_PAGE, MAX_ORDERS_PAGE } from '../graphql-kit/pages';
+import { DEFAULT_PAGE, MAX_CUSTOMERS_PAGE, MAX_EVENTS_PAGE, MAX_ORDERS_PAGE } from '../graphql-kit/pages';
 import { MAX_NODE_IDS } from '../graphql/node';
 
 /**
@@ -28,9 +28,10 @@ import { MAX_NODE_IDS } from '../graphql/node';
  *   orders(first: 50) { nodes { items { productId } } }  =  1 + 50 × (1 + (1 + 1000 × 1))  =  50,101
  *
  * How long a list can be:
- * - A field with a `first` argument (the connections `orders`, `events`, `Customer.orders`) holds at most `first`
- *   items (the schema's default when it is absent or null, as in the resolvers), and never more than the page cap
- *   its resolver enforces (a larger `first` is refused with BAD_USER_INPUT before anything is read). Its
+ * - A field with a `first` argument (the connections `orders`, `events`, `Customer.orders`, `customers`) holds at
+ *   most `first` (or `last`) items (the schema's default, or DEFAULT_PAGE, when both are absent or null, as in the
+ *   resolvers), and never more than the page cap its resolver enforces (a larger one is refused with
+ *   BAD_USER_INPUT before anything is read). Its
  *   `nodes`/`edges` are then counted once per item: the multiplication happened at the connection (`pageInfo` and
  *   `totalCount` are counted per item too, a small overestimate that keeps the rule to one line; a totalCount is
  *   one value, which the database counts from the status counts or on an index).
@@ -52,6 +53,7 @@ export const PAGE_CAPS: Readonly<Record<string, number>> = {
   'Query.events': MAX_EVENTS_PAGE,
   'Query.orders': MAX_ORDERS_PAGE,
   'Customer.orders': MAX_ORDERS_PAGE,
+  'Query.customers': MAX_CUSTOMERS_PAGE,
 };
 
 /** Leaves worth more than one value. */
@@ -138,7 +140,8 @@ function listLength(
 ): number | undefined {
   const first = field.args.find((a) => a.name === 'first');
   if (first) {
-    const given = args.first ?? first.defaultValue;
+    // `last` pages backward by as many (the resolvers refuse both at once); without either, the default page.
+    const given = args.first ?? args.last ?? first.defaultValue ?? DEFAULT_PAGE;
     if (typeof given !== 'number') return FALLBACK_LIST_SIZE;
     return Math.min(Math.max(0, given), PAGE_CAPS[key] ?? Infinity);
   }

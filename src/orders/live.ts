@@ -4,6 +4,7 @@ import { NotFound } from '../shared/errors';
 import type { LiveReadModel } from '../subscriptions/read-model-feed';
 import { ORDER } from './events';
 import { orderLoader } from './loaders';
+import { matchesOrderFilter } from './order-filter';
 import { ORDER_EVENT_TYPES, ordersProjector } from './projector';
 import { findOrdersThroughPrisma, ORDER_MODEL, type OrderRecord } from './read-model';
 
@@ -37,13 +38,10 @@ export const orderLiveResolvers: Resolvers = {
     ordersChanged: {
       subscribe: (_parent, { filter }, { services, owner }) => {
         // A customer's changes are their own orders', whatever customer the filter names.
-        const others = owner !== undefined && filter?.customerId != null && filter.customerId !== owner;
-        const customerId = owner ?? filter?.customerId;
-        const status = filter?.status;
+        const list = { ...filter, owner };
         return services.readModelFeed.watch(
           ORDER_MODEL,
-          (order) =>
-            !others && (!customerId || order.customerId === customerId) && (!status || order.status === status),
+          (order) => matchesOrderFilter(order, list),
           services.config.subscriptionBuffer,
         );
       },

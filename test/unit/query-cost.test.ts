@@ -45,6 +45,14 @@ describe('the cost of a query (the most field values its response can hold)', ()
     expect(cost('{ events { nodes { eventId } } }')).toBe(1 + 50 * 2);
   });
 
+  it('counts `last` as `first`: a backward page of orders, customers or a customer’s orders holds as many', () => {
+    const query = 'query ($n: Int) { orders(last: $n) { nodes { id } } }';
+    expect(cost(query, { n: 7 })).toBe(1 + 7 * 2);
+    expect(cost(query, {})).toBe(1 + 20 * 2);
+    expect(cost('{ customers(last: 100000) { nodes { id } } }')).toBe(1 + 500 * 2);
+    expect(cost('{ customer(id: "c") { orders(last: 3) { nodes { id } } } }')).toBe(1 + (1 + 3 * 2));
+  });
+
   it('counts a `first` above the resolver’s page cap at the cap, since the resolver refuses it before reading', () => {
     expect(cost('{ events(first: 100000) { nodes { eventId } } }')).toBe(1 + 1000 * 2);
     expect(cost('{ orders(first: 100000) { nodes { id } } }')).toBe(1 + 500 * 2);
