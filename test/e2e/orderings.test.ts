@@ -122,6 +122,7 @@ beforeAll(async () => {
   const all = await ok(`{ orders(first: 500) { ${ORDER_PAGE} } }`);
   rows = all.orders.edges.map((e: { node: OrderRow }) => e.node);
   expect(rows).toHaveLength(12);
+  expect(new Set(rows.map((r) => r.updatedAt)).size).toBe(9);
 });
 
 const readOrders =
@@ -275,6 +276,8 @@ describe('customers', () => {
       (e: { node: CustomerRow }) => e.node,
     );
     expect(all).toHaveLength(8);
+    expect(new Set(all.map((c) => c.registeredAt)).size).toBe(6);
+    expect(new Set(all.map((c) => c.name)).size).toBe(7);
   });
 
   const readCustomers = (variables: Record<string, unknown>) => async (args: Record<string, unknown>) =>
@@ -298,8 +301,10 @@ describe('customers', () => {
     async (field, direction) => {
       const expected = sorted(all, CUSTOMER_KEYS[field]!, direction === 'DESC').map((r) => r.id);
       const read = readCustomers({ orderBy: { field, direction } });
-      expect((await walk(read, false, 3)).map((n) => n.id)).toEqual(expected);
-      expect((await walk(read, true, 3)).map((n) => n.id)).toEqual(expected);
+      for (const size of [1, 3]) {
+        expect((await walk(read, false, size)).map((n) => n.id)).toEqual(expected);
+        expect((await walk(read, true, size)).map((n) => n.id)).toEqual(expected);
+      }
     },
   );
 
