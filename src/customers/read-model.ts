@@ -1,4 +1,4 @@
-import { readKeysetPage, SqlParams, type Ordering, type PageRequest } from '../db/keyset';
+import { readKeysetPage, SqlParams, type Ordering, type PageRequest } from '../projections/keyset';
 import type { Reads } from '../db/reads';
 import { Prisma, type Customer, type CustomerOrder } from '../generated/prisma/client';
 import { ident, tableStatements, type Column } from '../projections/table-columns';
@@ -174,9 +174,9 @@ export type CustomerPage = {
 const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
- * A page of customers sorted by `sort`, keyset-paginated on it (db/keyset.ts). `search` matches part of the name
- * or the email, case-insensitively: ILIKE on both, which the trigram indexes on each serve (pg_trgm) when the text
- * has 3 characters or more. With `withTotal`, the matching customers are counted in the same statement: row by
+ * A page of customers sorted by `sort`, keyset-paginated on it (projections/keyset.ts). `search` matches part of
+ * the name or the email, case-insensitively: ILIKE on both, which the trigram indexes on each serve (pg_trgm) when
+ * the text has 3 characters or more. With `withTotal`, the matching customers are counted in the same statement: row by
  * row, on the indexes the filter allows (customers have no counts table).
  */
 export async function listCustomers(

@@ -7,7 +7,7 @@ import type { CustomerModel } from './models';
 import { answerWithOwnWrite } from '../graphql-kit/read-your-writes';
 import type { CustomerCommands } from './commands';
 import { customerLoader } from './loaders';
-import { parsesAs } from '../db/keyset';
+import { parsesAs } from '../projections/keyset';
 import { encodeKeysetCursor, keysetKey, readKeysetCursor } from '../graphql-kit/cursor';
 import { MAX_CUSTOMERS_PAGE, pageInfo, pageRequest, selects, type PagingArgs } from '../graphql-kit/pages';
 import { readsShowWrites } from '../graphql-kit/read-your-writes';

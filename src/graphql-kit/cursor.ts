@@ -62,7 +62,7 @@ export function readKeysetCursor(cursor: string): { ordering: string; key: strin
   return { ordering: ordering!, key };
 }
 
-/** A keyset cursor's key for a list sorted by `ordering`: one of another ordering, or a key that `parses` refuses, is refused. */
+/** A keyset cursor's key for a list sorted by `ordering`: one of another ordering, or an unparsable key, is refused. */
 export function keysetKey(
   keyset: { ordering: string; key: string[] },
   ordering: string,

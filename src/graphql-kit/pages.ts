@@ -1,6 +1,6 @@
 import { collectSubFields } from '@graphql-tools/utils';
 import { getNamedType, isObjectType, type GraphQLResolveInfo } from 'graphql';
-import type { PageRequest } from '../db/keyset';
+import type { PageRequest } from '../projections/keyset';
 import type { PageInfo } from '../generated/graphql';
 import { InvalidInput } from '../shared/errors';
 

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../db/prisma';
-import { readKeysetPage, SqlParams, type Ordering, type PageRequest } from '../db/keyset';
+import { readKeysetPage, SqlParams, type Ordering, type PageRequest } from '../projections/keyset';
 import type { Reads } from '../db/reads';
 import { Prisma, type Order } from '../generated/prisma/client';
 import { ident, tableStatements, type Column } from '../projections/table-columns';
@@ -169,9 +169,9 @@ export type OrderPage = {
 };
 
 /**
- * A page of orders sorted by `sort`, keyset-paginated on it (db/keyset.ts: pages never overlap or skip, ties
- * included). One status is an equality the (status, key, id) indexes serve; several are a list the planner reads
- * on the key's index or on the status index and sorts, whichever it finds cheaper.
+ * A page of orders sorted by `sort`, keyset-paginated on it (projections/keyset.ts: pages never overlap or skip,
+ * ties included). One status is an equality the (status, key, id) indexes serve; several are a list the planner
+ * reads on the key's index or on the status index and sorts, whichever it finds cheaper.
  *
  * With `withTotal`, the count of every matching order is read in the same statement as the page, so from the same
  * snapshot: a batch the projector commits meanwhile cannot make them disagree. Without a customer or a date, the

@@ -4,7 +4,7 @@ import type { Resolvers } from '../generated/graphql';
 import { customerLoader } from '../customers/loaders';
 import { commandMeta as meta } from '../graphql-kit/command-meta';
 import type { GraphQLContext } from '../graphql-kit/context';
-import { parsesAs } from '../db/keyset';
+import { parsesAs } from '../projections/keyset';
 import { decodeCursor, encodeCursor, encodeKeysetCursor, keysetKey, readKeysetCursor } from '../graphql-kit/cursor';
 import { MAX_ORDERS_PAGE, pageInfo, pageRequest, selects, type PagingArgs } from '../graphql-kit/pages';
 import { answerWithOwnWrite, readsShowWrites } from '../graphql-kit/read-your-writes';

@@ -1,6 +1,6 @@
 import { Pool, type QueryConfig, type QueryResultRow } from 'pg';
 import { CUSTOMER_SORTS, listCustomers, type CustomerSortField } from '../../src/customers/read-model';
-import type { Ordering } from '../../src/db/keyset';
+import type { Ordering } from '../../src/projections/keyset';
 import type { Reads } from '../../src/db/reads';
 import { ROW_TYPES } from '../../src/projections/table-columns';
 import { listOrders, ORDER_SORTS, type OrderSortField } from '../../src/orders/read-model';

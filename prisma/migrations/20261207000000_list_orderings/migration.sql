@@ -1,9 +1,9 @@
 -- The orderings `orders` and `customers` offer (issue 23), each an index on (sort key, id) so that a page is one
--- index range read forwards or backwards (keyset pagination: src/db/keyset.ts), also behind the filters that
--- narrow a list to one customer, one status or the active/inactive customers. test/integration/query-plans.test.ts
--- checks each plan. (PLACED_AT already has its indexes: placed_position, unique, with and without customer_id and
--- status before it.) Plain CREATE INDEX: the query tables are written by their projector only, which waits
--- for the build; the whole file is one transaction, which CONCURRENTLY cannot run in.
+-- index range read forwards or backwards (keyset pagination: src/projections/keyset.ts), also behind the filters
+-- that narrow a list to one customer, one status or the active/inactive customers;
+-- test/integration/query-plans.test.ts checks each plan. (PLACED_AT already has its indexes: placed_position,
+-- unique, alone and behind customer_id and status.) Plain CREATE INDEX: the query tables are written by their
+-- projector only, which waits for the build; the whole file is one transaction, which CONCURRENTLY cannot run in.
 
 CREATE INDEX "orders_updated_at_id_idx" ON "orders" ("updated_at", "id");
 CREATE INDEX "orders_customer_id_updated_at_id_idx" ON "orders" ("customer_id", "updated_at", "id");

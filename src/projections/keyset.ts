@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { QueryResultRow } from 'pg';
-import { ROW_TYPES } from '../projections/table-columns';
-import type { Reads } from './reads';
+import { ROW_TYPES } from './table-columns';
+import type { Reads } from '../db/reads';
 
 /** A column of an ordering: its SQL name and the row field the page's SELECT reads it into. */
 export type KeyColumn = { column: string; field: string };
