@@ -9,10 +9,10 @@ import { customerOf, statusesOf, type OrderListFilter } from './order-filter';
 import { ORDER_STATUSES, type OrderState, type OrderStatus } from './state';
 
 /**
- * The orders query tables, one row per order and a count per status:
- * their columns, the row codec, the projector's loads and writes and the API's reads, in one place. The projector
- * writes on its batch connection and the API reads with `pg` (db/reads.ts says why); both read rows in the shape
- * of Prisma's `Order`, so one codec turns either into an OrderRecord.
+ * The orders query tables, one row per order and a count per status: their columns, the row codec, the projector's
+ * loads and writes and the API's reads, in one place. The projector writes on its batch connection and the API
+ * reads with `pg` (db/reads.ts says why); both read rows in the shape of Prisma's `Order`, so one codec turns either
+ * into an OrderRecord.
  */
 export const ORDER_TABLES = { orders: 'orders', statusCounts: 'order_status_counts' } as const;
 
