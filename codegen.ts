@@ -35,6 +35,7 @@ const config: CodegenConfig = {
           Customer: '../customers/models#CustomerModel',
           Viewer: '../auth/principal#Principal',
           OrderConnection: '../orders/read-model#OrderPage as OrderConnectionModel',
+          CustomerConnection: '../customers/read-model#CustomerPage as CustomerConnectionModel',
           Projection: '../projections/runner#ProjectionReport',
           Relay: '../relay/relay#RelayReport',
           // Every command's payload is its aggregate's outcome: the payload types differ for clients only.

@@ -17,6 +17,8 @@ export const customersSlice: Slice = {
   // A customer reads only themselves (customerLoader is scoped to context.owner), in `customer` and `viewer` alike.
   access: {
     'Query.customer': EVERYONE,
+    // The list of every customer is the shop's, not a customer's.
+    'Query.customers': STAFF,
     'Query.viewer': EVERYONE,
     'Mutation.registerCustomer': STAFF,
     'Mutation.deactivateCustomer': STAFF,

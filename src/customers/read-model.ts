@@ -1,3 +1,4 @@
+import { readKeysetPage, SqlParams, type Ordering, type PageRequest } from '../projections/keyset';
 import type { Reads } from '../db/reads';
 import { Prisma, type Customer, type CustomerOrder } from '../generated/prisma/client';
 import { ident, tableStatements, type Column } from '../projections/table-columns';
@@ -121,4 +122,95 @@ export async function findCustomersByIds(db: Reads, ids: readonly string[], owne
       ? await customers.loadWhere(db, table, 'read-by-ids', 'id = ANY($1)', [ids])
       : await customers.loadWhere(db, table, 'read-own-by-ids', 'id = ANY($1) AND id = $2', [ids, owner]);
   return rows.map(toRecord);
+}
+
+export type CustomerListFilter = { active?: boolean | null; search?: string | null };
+export type CustomerSortField = 'REGISTERED_AT' | 'NAME';
+export type CustomerSort = { field: CustomerSortField; descending: boolean };
+
+/** The longest search text (a longer one is refused before anything is read). */
+export const MAX_SEARCH_LENGTH = 100;
+/** The longest id and name a cursor may carry: anything longer is no cursor this server issued. */
+const MAX_CURSOR_ID = 64;
+const MAX_CURSOR_NAME = 1000;
+const MILLISECONDS = /^\d{1,15}$/;
+
+/**
+ * The orderings the API offers, each on (key, id) so that ties page exactly, served by an index on (key, id) and
+ * (active, key, id) (migration 20261207000000_list_orderings).
+ */
+export const CUSTOMER_SORTS: Readonly<Record<CustomerSortField, Ordering<Customer>>> = {
+  REGISTERED_AT: {
+    columns: [
+      { column: 'registered_at', field: 'registeredAt' },
+      { column: 'id', field: 'id' },
+    ],
+    // The column keeps milliseconds, as a Date does: the key is exact.
+    keyOf: (row) => [String(row.registeredAt.getTime()), row.id],
+    parse: ([ms, id]) =>
+      MILLISECONDS.test(ms!) && id!.length <= MAX_CURSOR_ID ? [new Date(Number(ms)), id] : undefined,
+  },
+  NAME: {
+    columns: [
+      { column: 'name', field: 'name' },
+      { column: 'id', field: 'id' },
+    ],
+    keyOf: (row) => [row.name, row.id],
+    parse: ([name, id]) => (name!.length <= MAX_CURSOR_NAME && id!.length <= MAX_CURSOR_ID ? [name, id] : undefined),
+  },
+};
+
+export type CustomerPage = {
+  customers: CustomerRecord[];
+  /** Each customer's sort key (as CUSTOMER_SORTS reads it), for its cursor. */
+  keys: string[][];
+  sort: CustomerSortField;
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  /** Every customer the filter matches, when asked for. */
+  totalCount?: number;
+};
+
+/** `text` as a LIKE pattern matching it anywhere: its own wildcards and escapes taken literally. */
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * A page of customers sorted by `sort`, keyset-paginated on it (projections/keyset.ts). `search` matches part of
+ * the name or the email, case-insensitively: ILIKE on both, which the trigram indexes on each serve (pg_trgm) when
+ * the text has 3 characters or more. With `withTotal`, the matching customers are counted in the same statement: row by
+ * row, on the indexes the filter allows (customers have no counts table).
+ */
+export async function listCustomers(
+  db: Reads,
+  filter: CustomerListFilter,
+  sort: CustomerSort,
+  page: PageRequest,
+  { withTotal = false } = {},
+): Promise<CustomerPage> {
+  const params = new SqlParams();
+  const where: string[] = [];
+  if (filter.active != null) where.push(`active = ${params.add(filter.active)}`);
+  if (filter.search != null) {
+    const pattern = params.add(containing(filter.search));
+    where.push(`(name ILIKE ${pattern} OR email ILIKE ${pattern})`);
+  }
+  const table = ident(CUSTOMER_TABLES.customers);
+  const { rows, ...standing } = await readKeysetPage<Customer>(db, {
+    from: table,
+    select: customers.columns,
+    where,
+    params,
+    ordering: CUSTOMER_SORTS[sort.field],
+    descending: sort.descending,
+    page,
+    count: withTotal
+      ? `SELECT count(*) FROM ${table} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`
+      : undefined,
+  });
+  return {
+    ...standing,
+    customers: rows.map(toRecord),
+    keys: rows.map(CUSTOMER_SORTS[sort.field].keyOf),
+    sort: sort.field,
+  };
 }

@@ -9,14 +9,27 @@ import type { OrderPage } from './read-model';
  * together. Per result, not per page, since pages nest (each order's customer's orders) and a per-page bound would
  * multiply with them. A page ends with the order that spends the budget, so a result's first page holds at least
  * one order and a result at most one order beyond the budget; a page read once it is spent holds none. Either says
- * `hasNextPage: true`: the client reads on from `endCursor`, or asks for an emptied page again in a query of its own.
+ * so the way the page goes: forward (`first`), it keeps its first orders and says `hasNextPage: true`, and the client
+ * reads on from `endCursor`; backward (`last`), it keeps the orders nearest `before`, its last ones, and says
+ * `hasPreviousPage: true`, and the client reads on from `startCursor`. An emptied page is asked for again in a
+ * query of its own.
  */
-export function withinItemBudget(page: OrderPage, context: GraphQLContext, info: GraphQLResolveInfo): OrderPage {
+export function withinItemBudget(
+  page: OrderPage,
+  backward: boolean,
+  context: GraphQLContext,
+  info: GraphQLResolveInfo,
+): OrderPage {
   const budget = resultBudget(context, info);
+  const inReadingOrder = backward ? [...page.orders].reverse() : page.orders;
   let kept = 0;
-  while (kept < page.orders.length && budget.left > 0) budget.left -= page.orders[kept++]!.items.length;
+  while (kept < inReadingOrder.length && budget.left > 0) budget.left -= inReadingOrder[kept++]!.items.length;
   if (kept === page.orders.length) return page;
-  return { ...page, orders: page.orders.slice(0, kept), hasNextPage: true };
+  if (backward) {
+    const from = page.orders.length - kept;
+    return { ...page, orders: page.orders.slice(from), keys: page.keys.slice(from), hasPreviousPage: true };
+  }
+  return { ...page, orders: page.orders.slice(0, kept), keys: page.keys.slice(0, kept), hasNextPage: true };
 }
 
 type Budget = { left: number };

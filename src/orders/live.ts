@@ -7,8 +7,9 @@ import type { LiveReadModel } from '../subscriptions/read-model-feed';
 import type { SubscriberTooSlow } from '../subscriptions/row-updates';
 import { ORDER, ORDER_EVENT_TYPES } from './events';
 import { orderLoader } from './loaders';
+import { matchesOrderFilter, type OrderListFilter } from './order-filter';
 import { ordersProjector } from './projector';
-import { findOrdersThroughPrisma, listOrders, ORDER_MODEL, type OrderRecord } from './read-model';
+import { findOrdersThroughPrisma, listOrders, ORDER_MODEL, type OrderRecord, type OrderSort } from './read-model';
 
 /** The orders table as subscribers follow it: an order's events change its row, which the orders projector writes. */
 export const ORDERS_LIVE: LiveReadModel<OrderRecord> = {
@@ -22,15 +23,16 @@ export const ORDERS_LIVE: LiveReadModel<OrderRecord> = {
 type OrderListMessage = ListChange<OrderRecord> | LiveListTooLarge | SubscriberTooSlow;
 
 /**
- * Whether an order belongs to a filtered live list, as `orders(filter:)` decides it (read-model.ts, listOrders):
- * for a customer (`owner`), their own orders only, whatever customer the filter names.
+ * The list a subscriber follows, as `orders(filter:)` reads it (order-filter.ts): for a customer (`owner`), their own
+ * orders only, whatever customer the filter names.
  */
-function inFilter(filter: OrderFilter | null | undefined, owner: string | undefined): (order: OrderRecord) => boolean {
-  const others = owner !== undefined && filter?.customerId != null && filter.customerId !== owner;
-  const customerId = owner ?? filter?.customerId;
-  const status = filter?.status;
-  return (order) => !others && (!customerId || order.customerId === customerId) && (!status || order.status === status);
-}
+const listOf = (filter: OrderFilter | null | undefined, owner: string | undefined): OrderListFilter => ({
+  ...filter,
+  owner,
+});
+
+/** A live list's first rows come newest first, as `orders` without `orderBy`. */
+const NEWEST_FIRST: OrderSort = { field: 'PLACED_AT', descending: true };
 
 /**
  * `orderChanged`, `ordersChanged` and `orderListChanged`: each scoped to context.owner for a customer (their own
@@ -55,20 +57,27 @@ export const orderLiveResolvers: Resolvers = {
       resolve: liveRow,
     },
     ordersChanged: {
-      subscribe: (_parent, { filter }, { services, owner }) =>
-        services.readModelFeed.watch(ORDER_MODEL, inFilter(filter, owner), services.config.subscriptionBuffer),
+      subscribe: (_parent, { filter }, { services, owner }) => {
+        const list = listOf(filter, owner);
+        return services.readModelFeed.watch(
+          ORDER_MODEL,
+          (order) => matchesOrderFilter(order, list),
+          services.config.subscriptionBuffer,
+        );
+      },
       resolve: liveRow,
     },
     orderListChanged: {
       // The first rows are the `orders` query's, newest first, one more than the list may hold to know it is over.
       subscribe: (_parent, { filter }, { services, owner }) => {
         const { subscriptionBuffer, liveListLimit } = services.config;
+        const list = listOf(filter, owner);
         return services.readModelFeed.watchList(
           ORDER_MODEL,
-          inFilter(filter, owner),
+          (order) => matchesOrderFilter(order, list),
           { waiting: subscriptionBuffer, list: liveListLimit },
           async () => {
-            const page = await listOrders(services.reads, { ...filter, owner }, liveListLimit);
+            const page = await listOrders(services.reads, list, NEWEST_FIRST, { size: liveListLimit, backward: false });
             if (page.hasNextPage) throw liveListTooLarge(liveListLimit);
             return page.orders;
           },

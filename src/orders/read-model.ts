@@ -1,17 +1,19 @@
 import type { PrismaClient } from '../db/prisma';
+import { readKeysetPage, SqlParams, type Ordering, type PageRequest } from '../projections/keyset';
 import type { Reads } from '../db/reads';
 import { Prisma, type Order } from '../generated/prisma/client';
-import { ident, ROW_TYPES, tableStatements, type Column } from '../projections/table-columns';
+import { ident, tableStatements, type Column } from '../projections/table-columns';
 import { readModel, type ProjectionTx } from '../projections/types';
 import type { OrderItem } from './events';
 import { atScale } from '../shared/money';
+import { customerOf, statusesOf, type OrderListFilter } from './order-filter';
 import { itemAtScale, ORDER_STATUSES, type OrderState, type OrderStatus } from './state';
 
 /**
- * The orders query tables, one row per order (newest first by the OrderPlaced position) and a count per status:
- * their columns, the row codec, the projector's loads and writes and the API's reads, in one place. The projector
- * writes on its batch connection and the API reads with `pg` (db/reads.ts says why); both read rows in the shape
- * of Prisma's `Order`, so one codec turns either into an OrderRecord.
+ * The orders query tables, one row per order and a count per status: their columns, the row codec, the projector's
+ * loads and writes and the API's reads, in one place. The projector writes on its batch connection and the API
+ * reads with `pg` (db/reads.ts says why); both read rows in the shape of Prisma's `Order`, so one codec turns either
+ * into an OrderRecord.
  */
 export const ORDER_TABLES = { orders: 'orders', statusCounts: 'order_status_counts' } as const;
 
@@ -125,74 +127,113 @@ export async function findOrdersThroughPrisma(prisma: PrismaClient, ids: readonl
   return rows.map(toRecord);
 }
 
-/** `owner`: a customer's list, whatever customer the filter names (another's reads as empty). */
-export type OrderListFilter = { customerId?: string | null; status?: OrderStatus | null; owner?: string };
+export type OrderSortField = 'PLACED_AT' | 'UPDATED_AT' | 'TOTAL';
+export type OrderSort = { field: OrderSortField; descending: boolean };
+
+/** The longest id a cursor may carry (ids are UUIDs); anything longer is no cursor this server issued. */
+const MAX_CURSOR_ID = 64;
+const MILLISECONDS = /^\d{1,15}$/;
+const DECIMAL = /^-?\d{1,40}(\.\d{1,20})?$/;
+const DIGITS = /^\d{1,19}$/;
+
+const sortedBy = (column: string, field: keyof Order & string) => [
+  { column, field },
+  { column: 'id', field: 'id' },
+];
+
+/**
+ * The orderings the API offers, each served by an index on (key, id), (customer_id, key, id) and (status, key,
+ * id) (migration 20261207000000_list_orderings). PLACED_AT is the OrderPlaced event's log position, unique on its
+ * own, so its cursor is the position (as every cursor issued before orderings existed).
+ */
+export const ORDER_SORTS: Readonly<Record<OrderSortField, Ordering<Order>>> = {
+  PLACED_AT: {
+    columns: [{ column: 'placed_position', field: 'placedPosition' }],
+    keyOf: (row) => [row.placedPosition.toString()],
+    parse: ([position]) => (DIGITS.test(position!) && BigInt(position!) < 2n ** 63n ? [position] : undefined),
+  },
+  UPDATED_AT: {
+    columns: sortedBy('updated_at', 'updatedAt'),
+    // The column keeps milliseconds, as a Date does: the key is exact.
+    keyOf: (row) => [String(row.updatedAt.getTime()), row.id],
+    parse: ([ms, id]) =>
+      MILLISECONDS.test(ms!) && id!.length <= MAX_CURSOR_ID ? [new Date(Number(ms)), id] : undefined,
+  },
+  TOTAL: {
+    columns: sortedBy('total_amount', 'totalAmount'),
+    // Every digit the column holds, without an exponent: the key is exact.
+    keyOf: (row) => [row.totalAmount.toFixed(), row.id],
+    parse: ([amount, id]) => (DECIMAL.test(amount!) && id!.length <= MAX_CURSOR_ID ? [amount, id] : undefined),
+  },
+};
 
 export type OrderPage = {
   orders: OrderRecord[];
+  /** Each order's sort key (as ORDER_SORTS reads it), for its cursor. */
+  keys: string[][];
+  sort: OrderSortField;
   hasNextPage: boolean;
-  /** The order at `after` matches the filter: it precedes the page. */
   hasPreviousPage: boolean;
   /** Every order the filter matches, when asked for. */
   totalCount?: number;
 };
 
-type PageRow = Order & { total?: string };
-
 /**
- * Newest first, keyset-paginated on the OrderPlaced position (unique, so pages never overlap or skip); `after` is
- * the position of the last order of the previous page. The page's read starts at the order at `after` itself: one
- * more row tells whether it still matches (hasPreviousPage), as one more at the end tells whether a page follows.
+ * A page of orders sorted by `sort`, keyset-paginated on it (projections/keyset.ts: pages never overlap or skip,
+ * ties included). One status is an equality the (status, key, id) indexes serve; several are a list the planner
+ * reads on the key's index or on the status index and sorts, whichever it finds cheaper.
  *
  * With `withTotal`, the count of every matching order is read in the same statement as the page, so from the same
- * snapshot: a batch the projector commits meanwhile cannot make them disagree. Without a customer, the status
- * counts answer (at most four rows); by customer, the customer's rows are counted on their index. Both are this
- * projector's own tables, which move together in the batch that writes the rows (customers.order_count is the
- * customers projector's, behind its own checkpoint, and may disagree with these rows).
+ * snapshot: a batch the projector commits meanwhile cannot make them disagree. Without a customer or a date, the
+ * status counts answer (at most four rows); with a customer, its rows are counted on (customer_id, ...); with a
+ * date, the rows in the range are counted on (created_at) or (customer_id, created_at). All are this projector's
+ * own tables, which move together in the batch that writes the rows (customers.order_count is the customers
+ * projector's, behind its own checkpoint, and may disagree with these rows).
  */
 export async function listOrders(
   db: Reads,
   filter: OrderListFilter,
-  first: number,
-  after?: bigint,
+  sort: OrderSort,
+  page: PageRequest,
   { withTotal = false } = {},
 ): Promise<OrderPage> {
-  if (filter.owner !== undefined && filter.customerId != null && filter.customerId !== filter.owner) {
-    return { orders: [], hasNextPage: false, hasPreviousPage: false, totalCount: withTotal ? 0 : undefined };
+  const statuses = statusesOf(filter);
+  const customerId = customerOf(filter);
+  if (customerId === null || statuses?.length === 0) {
+    const none = { orders: [], keys: [], sort: sort.field, hasNextPage: false, hasPreviousPage: false };
+    return { ...none, totalCount: withTotal ? 0 : undefined };
   }
-  const customerId = filter.owner ?? filter.customerId ?? undefined;
-  const status = filter.status ?? undefined;
-  const values: unknown[] = [first + (after === undefined ? 1 : 2)];
-  const param = (value: unknown) => `$${values.push(value)}`;
-  const byCustomer = customerId === undefined ? [] : [`customer_id = ${param(customerId)}`];
-  const byStatus = status === undefined ? [] : [`status = ${param(status)}`];
-  const fromAfter = after === undefined ? [] : [`placed_position <= ${param(after)}`];
-  const where = (conditions: string[]) => (conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '');
+  const params = new SqlParams();
+  const byCustomer = customerId === undefined ? [] : [`customer_id = ${params.add(customerId)}`];
+  const byStatus =
+    statuses === undefined
+      ? []
+      : statuses.length === 1
+        ? [`status = ${params.add(statuses[0])}`]
+        : [`status = ANY(${params.add(statuses)})`];
+  const byDate = [
+    ...(filter.placedAfter ? [`created_at >= ${params.add(filter.placedAfter)}`] : []),
+    ...(filter.placedBefore ? [`created_at < ${params.add(filter.placedBefore)}`] : []),
+  ];
+  const where = [...byCustomer, ...byStatus, ...byDate];
   const orderRows = ident(ORDER_TABLES.orders);
-  const page = `SELECT ${orders.columns} FROM ${orderRows} ${where([...byCustomer, ...byStatus, ...fromAfter])}
-    ORDER BY placed_position DESC LIMIT $1`;
   const count =
-    customerId === undefined
-      ? `SELECT coalesce(sum(count), 0) FROM ${ident(ORDER_TABLES.statusCounts)} ${where(byStatus)}`
-      : `SELECT count(*) FROM ${orderRows} ${where([...byCustomer, ...byStatus])}`;
-  // Every row of the page carries the total; an empty page is one row of nulls that carries it alone.
-  const text = withTotal
-    ? `SELECT p.*, t.total::text AS total FROM (${count}) AS t(total) LEFT JOIN LATERAL (${page}) AS p ON true
-       ORDER BY p."placedPosition" DESC`
-    : page;
-  // One prepared statement per shape of the filter.
-  const shape = [byCustomer, byStatus, fromAfter].map((c) => c.length).join('');
-  const name = `orders-page:${shape}${withTotal ? '+total' : ''}`;
-  const { rows: read } = await db.query<PageRow>({ name, text, values, types: ROW_TYPES });
-  const rows = read.filter((row) => row.id !== null);
-  const hasPreviousPage = after !== undefined && rows[0]?.placedPosition === after;
-  const rest = hasPreviousPage ? rows.slice(1) : rows;
-  return {
-    orders: rest.slice(0, first).map(({ total: _total, ...row }) => toRecord(row)),
-    hasNextPage: rest.length > first,
-    hasPreviousPage,
-    totalCount: withTotal ? Number(read[0]!.total) : undefined,
-  };
+    customerId === undefined && byDate.length === 0
+      ? `SELECT coalesce(sum(count), 0) FROM ${ident(ORDER_TABLES.statusCounts)}
+         ${byStatus.length > 0 ? `WHERE ${byStatus.join(' AND ')}` : ''}`
+      : `SELECT count(*) FROM ${orderRows} WHERE ${where.join(' AND ')}`;
+  const read = await readKeysetPage<Order>(db, {
+    from: orderRows,
+    select: orders.columns,
+    where,
+    params,
+    ordering: ORDER_SORTS[sort.field],
+    descending: sort.descending,
+    page,
+    count: withTotal ? count : undefined,
+  });
+  const { rows, ...standing } = read;
+  return { ...standing, orders: rows.map(toRecord), keys: rows.map(ORDER_SORTS[sort.field].keyOf), sort: sort.field };
 }
 
 /** Every status, in lifecycle order, with 0 where no order is in it (the table keeps no rows for zero). */

@@ -4,8 +4,9 @@ import type { Resolvers } from '../generated/graphql';
 import { customerLoader } from '../customers/loaders';
 import { commandMeta as meta } from '../graphql-kit/command-meta';
 import type { GraphQLContext } from '../graphql-kit/context';
-import { decodeCursor, encodeCursor } from '../graphql-kit/cursor';
-import { MAX_ORDERS_PAGE, pageInfo, pageSize, selects } from '../graphql-kit/pages';
+import { parsesAs } from '../projections/keyset';
+import { decodeCursor, encodeCursor, encodeKeysetCursor, keysetKey, readKeysetCursor } from '../graphql-kit/cursor';
+import { MAX_ORDERS_PAGE, pageInfo, pageRequest, selects, type PagingArgs } from '../graphql-kit/pages';
 import { answerWithOwnWrite, readsShowWrites } from '../graphql-kit/read-your-writes';
 import { money } from '../graphql-kit/money';
 import { InvalidInput } from '../shared/errors';
@@ -15,7 +16,8 @@ import { ORDER, ORDER_EVENT_TYPES } from './events';
 import { withinItemBudget } from './items-budget';
 import { orderLoader } from './loaders';
 import { orderItemModel } from './models';
-import { listOrders, orderStatusCounts, type OrderListFilter, type OrderRecord } from './read-model';
+import type { OrderListFilter } from './order-filter';
+import { listOrders, ORDER_SORTS, orderStatusCounts, type OrderPage, type OrderSortField } from './read-model';
 
 /** Only what identifies the command's target: the input's metadata must not count as "different input". */
 const onOrder = (input: { orderId: string; expectedVersion?: number | null }) => ({
@@ -23,7 +25,24 @@ const onOrder = (input: { orderId: string; expectedVersion?: number | null }) =>
   expectedVersion: input.expectedVersion,
 });
 
-const orderCursor = (order: OrderRecord) => encodeCursor(order.placedPosition);
+/** An order's cursor in its page's ordering: PLACED_AT's is the position, as before orderings existed. */
+function orderCursor(page: OrderPage, index: number): string {
+  const key = page.keys[index]!;
+  return page.sort === 'PLACED_AT' ? encodeCursor(BigInt(key[0]!)) : encodeKeysetCursor(`orders.${page.sort}`, key);
+}
+
+/** A cursor's key for orders sorted by `sort`: a cursor of another ordering, or none of ours, is refused. */
+const cursorKeyFor = (sort: OrderSortField) => (cursor: string, field: 'after' | 'before') => {
+  const keyset = readKeysetCursor(cursor);
+  if (keyset === undefined) {
+    const position = decodeCursor(cursor, field);
+    if (sort === 'PLACED_AT') return [position.toString()];
+    throw new InvalidInput(`${field} is a cursor of orders sorted by PLACED_AT: use it with that orderBy`, field);
+  }
+  return keysetKey(keyset, `orders.${sort}`, (key) => parsesAs(ORDER_SORTS[sort], key), field);
+};
+
+type OrderPageArgs = PagingArgs & { orderBy?: { field: OrderSortField; direction: 'ASC' | 'DESC' } | null };
 
 /** Every order command's payload type (each mutation has its own, for clients): the order as the command left it. */
 const orderPayload = { order: (outcome: OrderOutcome) => outcome.state };
@@ -38,26 +57,25 @@ async function orderPage(
   context: GraphQLContext,
   info: GraphQLResolveInfo,
   filter: OrderListFilter,
-  first: number | null | undefined,
-  after: string | null | undefined,
+  args: OrderPageArgs,
 ) {
-  const limit = pageSize(first, 20, MAX_ORDERS_PAGE);
+  const sort = {
+    field: args.orderBy?.field ?? 'PLACED_AT',
+    descending: (args.orderBy?.direction ?? 'DESC') === 'DESC',
+  };
+  const page = pageRequest(args, MAX_ORDERS_PAGE, cursorKeyFor(sort.field));
   await readsShowWrites(context);
-  const page = await listOrders(
-    context.services.reads,
-    { ...filter, owner: context.owner },
-    limit,
-    after ? decodeCursor(after) : undefined,
-    { withTotal: selects(info, 'totalCount') },
-  );
-  return withinItemBudget(page, context, info);
+  const read = await listOrders(context.services.reads, { ...filter, owner: context.owner }, sort, page, {
+    withTotal: selects(info, 'totalCount'),
+  });
+  return withinItemBudget(read, page.backward, context, info);
 }
 
 /** The orders slice's API, over its commands. */
 export const orderResolvers = (orders: OrderCommands): Resolvers => ({
   Query: {
     order: (_parent, { id }, context) => orderLoader(context).load(id),
-    orders: (_parent, { filter, first, after }, context, info) => orderPage(context, info, filter ?? {}, first, after),
+    orders: (_parent, { filter, ...args }, context, info) => orderPage(context, info, filter ?? {}, args),
     async orderStatusCounts(_parent, _args, context) {
       await readsShowWrites(context);
       return orderStatusCounts(context.services.reads);
@@ -109,8 +127,8 @@ export const orderResolvers = (orders: OrderCommands): Resolvers => ({
     customer: (order, _args, context) => customerLoader(context).load(order.customerId),
   },
   Customer: {
-    orders: (customer, { status, first, after }, context, info) =>
-      orderPage(context, info, { customerId: customer.id, status }, first, after),
+    orders: (customer, { status, statuses, placedAfter, placedBefore, ...args }, context, info) =>
+      orderPage(context, info, { customerId: customer.id, status, statuses, placedAfter, placedBefore }, args),
   },
   // An item may come from an event written before amounts followed their currency: atScale gives it its decimals.
   OrderItem: {
@@ -120,9 +138,14 @@ export const orderResolvers = (orders: OrderCommands): Resolvers => ({
     lineTotal: (item) => multiply(item.unitPrice, item.quantity, item.currency),
   },
   OrderConnection: {
-    edges: (page) => page.orders.map((node) => ({ node, cursor: orderCursor(node) })),
+    edges: (page) => page.orders.map((node, index) => ({ node, cursor: orderCursor(page, index) })),
     nodes: (page) => page.orders,
-    pageInfo: (page) => pageInfo(page.orders, orderCursor, page),
+    pageInfo: (page) =>
+      pageInfo(
+        page.orders.map((_order, index) => index),
+        (index) => orderCursor(page, index),
+        page,
+      ),
     totalCount(page) {
       // orderPage reads the count with the page whenever the operation selects it, so it is here when asked for.
       if (page.totalCount === undefined) throw new Error('the page of orders was read without its count');

@@ -64,6 +64,11 @@ const OPERATIONS: Record<string, Operation> = {
     run: async ({ customerId }) => ['query ($id: ID!) { customer(id: $id) { id } }', { id: customerId }],
     expect: ANYONE_OWN('null'),
   },
+  'Query.customers': {
+    // Staff find Alice by name, whichever customer the row acts for: a customer is refused before any read.
+    run: async () => ['query { customers(filter: { search: "ALICE" }) { nodes { id } } }', {}],
+    expect: STAFF_ONLY,
+  },
   'Query.viewer': {
     run: async () => ['{ viewer { subject role } }', {}],
     expect: ANYONE_OWN('ok'),

@@ -106,6 +106,19 @@ describe('with the default limits', () => {
     expect(rest.nodes).toHaveLength(1);
     expect(rest.pageInfo.hasNextPage).toBe(false);
     expect(new Set([...page.nodes, ...rest.nodes].map((o) => o.id)).size).toBe(11);
+
+    // Backward, the page keeps the orders nearest `before` (its last ones) and says there are more before them.
+    const backward = `query ($before: String) {
+      customer(id: "${customerId}") { orders(last: 100, before: $before) { nodes { id } pageInfo { hasPreviousPage startCursor } } }
+    }`;
+    const last = (await server.gql(backward)).data!.customer.orders;
+    expect(last.nodes.map((o: { id: string }) => o.id)).toEqual(
+      [...page.nodes, ...rest.nodes].slice(1).map((o) => o.id),
+    );
+    expect(last.pageInfo.hasPreviousPage).toBe(true);
+    const earliest = (await server.gql(backward, { before: last.pageInfo.startCursor })).data!.customer.orders;
+    expect(earliest.nodes.map((o: { id: string }) => o.id)).toEqual([page.nodes[0]!.id]);
+    expect(earliest.pageInfo.hasPreviousPage).toBe(false);
   }, 60_000);
 });
 
