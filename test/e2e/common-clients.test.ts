@@ -94,6 +94,26 @@ const NODE = gql`
   }
 `;
 
+const TRAIL = gql`
+  query Trail($orderId: ID!) {
+    orderHistory(orderId: $orderId) {
+      id
+      eventType
+      ... on OrderPlaced {
+        total {
+          amount
+          currencyCode
+        }
+      }
+      ... on OrderPaid {
+        amount {
+          amount
+        }
+      }
+    }
+  }
+`;
+
 const EVENTS = gql`
   subscription Events($filter: EventFilter, $after: String) {
     events(filter: $filter, after: $after) {
@@ -217,6 +237,30 @@ describe('Apollo Client 4', () => {
       itemCount: 1,
     });
     const fromCache = await client.query({ query: NODE, variables: { id: orderId }, fetchPolicy: 'cache-only' });
+    expect(fromCache.data).toEqual(fromNetwork.data);
+  });
+
+  it('returns the fields of fragments on event types, from the network and the cache', async () => {
+    const orderId = await placeOrder(await registerCustomer('Trail'));
+    await server.gql(`mutation($input: PayOrderInput!) { payOrder(input: $input) { aggregateId } }`, {
+      input: { orderId },
+    });
+    const fromNetwork = await client.query({ query: TRAIL, variables: { orderId }, fetchPolicy: 'network-only' });
+    expect((fromNetwork.data as any).orderHistory).toEqual([
+      {
+        __typename: 'OrderPlaced',
+        id: expect.any(String),
+        eventType: 'OrderPlaced',
+        total: { __typename: 'Money', amount: '2.50', currencyCode: 'EUR' },
+      },
+      {
+        __typename: 'OrderPaid',
+        id: expect.any(String),
+        eventType: 'OrderPaid',
+        amount: { __typename: 'Money', amount: '2.50' },
+      },
+    ]);
+    const fromCache = await client.query({ query: TRAIL, variables: { orderId }, fetchPolicy: 'cache-only' });
     expect(fromCache.data).toEqual(fromNetwork.data);
   });
 
