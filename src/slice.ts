@@ -27,6 +27,11 @@ export type Slice = {
   /** Its aggregate's type (a value of the schema's AggregateType) and every event type it appends (of EventType). */
   aggregateType: string;
   eventTypes: readonly string[];
+  /**
+   * The personal data in its events' payloads: for each event type that carries any, its fields that a person typed
+   * or that identify one (names, emails, free-text reasons). What may be forgotten and what the bus must not carry.
+   */
+  personalFields: Readonly<Record<string, readonly string[]>>;
   /** The current schema version of each of its event types, and how older payloads are upcast to it. */
   events: EventSchemas;
   /** The projectors that keep this slice's query tables. */

@@ -15,6 +15,12 @@ export type CustomerEvent = EventsOf<typeof CUSTOMER_PAYLOADS>;
 /** Every customer event type. */
 export const CUSTOMER_EVENT_TYPES = Object.keys(CUSTOMER_PAYLOADS) as readonly CustomerEvent['type'][];
 
+/** A customer's name and email identify them; a deactivation's reason is free text about them. */
+export const CUSTOMER_PERSONAL_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  CustomerRegistered: ['name', 'email'],
+  CustomerDeactivated: ['reason'],
+};
+
 /** Every customer event is still at schema version 1. */
 export const CUSTOMER_EVENT_SCHEMAS: EventSchemas = {};
 

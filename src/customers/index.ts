@@ -1,7 +1,7 @@
 import { EVERYONE, STAFF } from '../auth/access';
 import type { Slice } from '../slice';
 import { customerCommands } from './commands';
-import { CUSTOMER, CUSTOMER_EVENT_SCHEMAS, CUSTOMER_EVENT_TYPES } from './events';
+import { CUSTOMER, CUSTOMER_EVENT_SCHEMAS, CUSTOMER_EVENT_TYPES, CUSTOMER_PERSONAL_FIELDS } from './events';
 import { customerEventResolvers } from './event-resolvers';
 import { customerLoader } from './loaders';
 import { customerResolvers } from './resolvers';
@@ -11,6 +11,7 @@ export const customersSlice: Slice = {
   name: 'customers',
   aggregateType: CUSTOMER,
   eventTypes: CUSTOMER_EVENT_TYPES,
+  personalFields: CUSTOMER_PERSONAL_FIELDS,
   events: CUSTOMER_EVENT_SCHEMAS,
   // Its query tables are kept by the orders slice's customersProjector, which reads order events too.
   projectors: [],

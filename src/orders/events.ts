@@ -35,6 +35,11 @@ export const ORDER_EVENT_TYPES = Object.keys(ORDER_PAYLOADS) as readonly OrderEv
  */
 export const LEGACY_CURRENCY = 'EUR';
 
+/** A cancellation's reason is free text, typed by the customer or about them; nothing else in an order is personal. */
+export const ORDER_PERSONAL_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  OrderCancelled: ['reason'],
+};
+
 /** OrderPlaced is at schema version 2; the other order events have not changed since version 1. */
 export const ORDER_EVENT_SCHEMAS: EventSchemas = {
   OrderPlaced: {

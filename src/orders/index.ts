@@ -1,7 +1,7 @@
 import { EVERYONE, STAFF } from '../auth/access';
 import type { Slice } from '../slice';
 import { orderCommands } from './commands';
-import { ORDER, ORDER_EVENT_SCHEMAS, ORDER_EVENT_TYPES } from './events';
+import { ORDER, ORDER_EVENT_SCHEMAS, ORDER_EVENT_TYPES, ORDER_PERSONAL_FIELDS } from './events';
 import { orderEventResolvers } from './event-resolvers';
 import { orderLiveResolvers, ORDERS_LIVE } from './live';
 import { orderLoader } from './loaders';
@@ -14,6 +14,7 @@ export const ordersSlice: Slice = {
   name: 'orders',
   aggregateType: ORDER,
   eventTypes: ORDER_EVENT_TYPES,
+  personalFields: ORDER_PERSONAL_FIELDS,
   events: ORDER_EVENT_SCHEMAS,
   // The customers' figures (order count, lifetime totals) fold order events into the customers slice's tables,
   // so their projector lives on this side of the one-way orders → customers dependency.
