@@ -9,9 +9,10 @@ export const EXCHANGE = 'orderstream.events';
 
 /**
  * Publishes to RabbitMQ's topic exchange `orderstream.events` on one confirm channel, whose order is the order the
- * broker routes in. An exchange stores nothing: messages are kept in the queues consumers bind, for as long as they
- * say (`x-message-ttl`, `x-max-length`, policies), so `retentionMs` has nothing to apply to here. A connection or channel that fails is dropped, never reused: the next `connect()` opens another.
+ * broker routes in. A connection or channel that fails is dropped, never reused: the next `connect()` opens another.
  * (amqplib's own recovery is not used: it would hide a lost channel's unconfirmed messages behind a new channel.)
+ * `retentionMs` has nothing to apply to here: an exchange stores nothing, and messages wait in the queues consumers
+ * declare, for as long as they say (`x-message-ttl`, `x-max-length`, an operator's policy).
  */
 export function amqpPublisher(url: string, options: PublisherOptions): BusPublisher {
   const window = options.window ?? DEFAULT_WINDOW;

@@ -359,8 +359,7 @@ describeIfAvailable(natsServerAvailable(), 'the nats-server binary')('to NATS, w
     for await (const message of feed) {
       const headers = message.headers ? [...message.headers.keys()].map((k) => `${k}: ${message.headers!.get(k)}`) : [];
       const text = `${message.subject}\n${headers.join('\n')}\n${message.string()}`;
-      const envelope = message.json<RawMessage['envelope']>();
-      if (envelope.eventId) messages.push({ text, envelope });
+      messages.push({ text, envelope: message.json<RawMessage['envelope']>() });
       if (message.seq >= state.last_seq) break;
     }
     await feed.close();
