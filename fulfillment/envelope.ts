@@ -2,8 +2,9 @@ import { z } from 'zod';
 
 /**
  * The event envelope as orderstream publishes it on the bus (docs/api.md, "The event bus"): the same fields as the
- * GraphQL `Event`, position as a string. Checked field by field on arrival: a message that does not match is
- * refused for good (it would not match on redelivery either), never half-processed.
+ * GraphQL `Event`, position as a string, the payload without its personal fields. Checked field by field on
+ * arrival: a message that does not match is refused for good (it would not match on redelivery either), never
+ * half-processed. `personalDataOmitted` is not read: an OrderPaid has no personal field, and shipping needs none.
  */
 export const envelopeSchema = z.object({
   eventId: z.uuid(),

@@ -29,7 +29,7 @@ import type { Projector } from './projections/types';
 import type { ProjectionOptions } from './projections/projector-processor';
 import { createHttpServer } from './edge/http-server';
 import type { Services } from './services';
-import { EVENT_SCHEMAS, PROJECTORS, SLICES } from './slices';
+import { EVENT_SCHEMAS, PERSONAL_FIELDS, PROJECTORS, SLICES } from './slices';
 
 const RELAY_STATES: readonly RelayState[] = ['PUBLISHING', 'IDLE', 'RETRYING', 'FOLLOWING', 'STOPPED'];
 
@@ -173,7 +173,7 @@ export async function startOrderstream(
         window: tailer,
         checkpoints,
         leadership,
-        publisher: createPublisher(bus.url, { logger }),
+        publisher: createPublisher(bus.url, { logger, personalFields: PERSONAL_FIELDS, retentionMs: bus.retentionMs }),
         logger,
         tracing,
         options: {

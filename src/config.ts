@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_INPUT_LIMITS as D, unsafeLimits, type InputLimits } from './shared/input-limits';
 import { isCurrencyCode, withdrawal } from './shared/currencies';
 import { Decimal } from './shared/money';
+import { parseDuration } from './shared/duration';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** OTEL_TRACES_SAMPLER's values, as the OpenTelemetry specification names them. */
@@ -17,6 +18,9 @@ const TRACES_SAMPLERS = [
 
 /** 30 days: as long as the tokens `npm start` prints and `npm run token` makes by default. */
 export const DEFAULT_MAX_TOKEN_LIFETIME_S = 30 * 24 * 3600;
+
+/** How long the NATS stream keeps a message, at least and at most (JetStream counts it in int64 nanoseconds). */
+const BUS_RETENTION_MS = { min: 60_000, max: 3650 * 86_400_000 } as const;
 
 /** The OpenTelemetry specification reads an empty variable as an unset one. */
 const otlpUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional());
@@ -97,6 +101,21 @@ const schema = z.object({
   BUS_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   BUS_RETRY_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   BUS_MAX_RETRY_MS: z.coerce.number().int().min(10).max(600_000).default(30_000),
+  BUS_RETENTION: z
+    .string()
+    .default('P7D')
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms !== undefined && ms >= BUS_RETENTION_MS.min && ms <= BUS_RETENTION_MS.max) return ms;
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          ms === undefined
+            ? 'must be an ISO 8601 duration such as P7D or PT12H (weeks, days, hours, minutes, seconds), or milliseconds'
+            : 'must be at least one minute (PT1M) and at most 3650 days (P3650D)',
+      });
+      return z.NEVER;
+    }),
   // Traces (docs/operations.md, "Traces"): the standard OpenTelemetry variables; no endpoint, no tracing.
   OTEL_SDK_DISABLED: z.string().optional(),
   OTEL_TRACES_EXPORTER: z
@@ -209,7 +228,16 @@ export type Config = Readonly<{
   auth: AuthConfig;
   /** Admits a Prometheus scraper to GET /metrics without a JWT. */
   metricsToken: string | undefined;
-  bus: Readonly<{ url: string; batchSize: number; retryMs: number; maxRetryMs: number }> | undefined;
+  bus:
+    | Readonly<{
+        url: string;
+        batchSize: number;
+        retryMs: number;
+        maxRetryMs: number;
+        /** How long the NATS stream keeps a message (its `max_age`); RabbitMQ's queues are their consumers'. */
+        retentionMs: number;
+      }>
+    | undefined;
 }>;
 
 /**
@@ -348,6 +376,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           batchSize: e.BUS_BATCH_SIZE,
           retryMs: e.BUS_RETRY_MS,
           maxRetryMs: e.BUS_MAX_RETRY_MS,
+          retentionMs: e.BUS_RETENTION,
         })
       : undefined,
   });

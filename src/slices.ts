@@ -1,5 +1,6 @@
 import { customersSlice } from './customers';
 import { ordersSlice } from './orders';
+import type { PersonalFields } from './bus/envelope';
 import type { EventSchemas } from './eventstore';
 import type { Projector } from './projections/types';
 import type { Slice } from './slice';
@@ -12,3 +13,6 @@ export const PROJECTORS: readonly Projector[] = SLICES.flatMap((slice) => slice.
 
 /** Every slice's event schemas: what the event store writes and reads events as. */
 export const EVENT_SCHEMAS: EventSchemas = Object.assign({}, ...SLICES.map((slice) => slice.events));
+
+/** Every slice's personal fields, by event type (event types are unique across slices): what the bus leaves out. */
+export const PERSONAL_FIELDS: PersonalFields = Object.assign({}, ...SLICES.map((slice) => slice.personalFields));

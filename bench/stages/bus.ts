@@ -4,6 +4,7 @@ import { connect as natsConnect, DeliverPolicy } from 'nats';
 import pino from 'pino';
 import { busMessage } from '../../src/bus/envelope';
 import { createPublisher } from '../../src/bus/publisher';
+import { loadConfig } from '../../src/config';
 import { connectionConfig, createPool } from '../../src/db/pool';
 import { createPrisma } from '../../src/db/prisma';
 import {
@@ -15,7 +16,7 @@ import {
 } from '../../src/eventstore';
 import { Leadership } from '../../src/log/leadership';
 import { Relay } from '../../src/relay/relay';
-import { EVENT_SCHEMAS } from '../../src/slices';
+import { EVENT_SCHEMAS, PERSONAL_FIELDS } from '../../src/slices';
 import { graphqlClient } from '../lib/graphql';
 import { openLoop, waitFor } from '../lib/openloop';
 import { startServer } from '../lib/server';
@@ -75,7 +76,7 @@ async function rawNats(url: string, events: readonly StoredEvent[]): Promise<num
     const started = performance.now();
     const inFlight = new Set<Promise<unknown>>();
     for (const event of events) {
-      const message = busMessage(event);
+      const message = busMessage(event, PERSONAL_FIELDS);
       const ack = js.publish(message.subject, message.body, { msgID: `raw-${message.id}` });
       inFlight.add(ack);
       void ack.finally(() => inFlight.delete(ack));
@@ -95,7 +96,7 @@ async function rawAmqp(url: string, events: readonly StoredEvent[]): Promise<num
     await channel.assertExchange('orderstream.events', 'topic', { durable: true });
     const started = performance.now();
     for (const event of events) {
-      const message = busMessage(event);
+      const message = busMessage(event, PERSONAL_FIELDS);
       const ok = channel.publish('orderstream.events', message.routingKey, message.body, {
         persistent: true,
         messageId: message.id,
@@ -123,7 +124,11 @@ async function relayRun(context: BenchContext, url: string, expected: number): P
     store,
     checkpoints: notifier.channel(CHECKPOINTS_CHANNEL),
     leadership,
-    publisher: createPublisher(url, { logger }),
+    publisher: createPublisher(url, {
+      logger,
+      personalFields: PERSONAL_FIELDS,
+      retentionMs: loadConfig({ BUS_URL: url }).bus!.retentionMs,
+    }),
     logger,
     options: { batchSize: BATCH, pollMs: 50, retryMs: 100, maxRetryMs: 1000 },
   });

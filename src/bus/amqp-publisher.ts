@@ -11,11 +11,13 @@ export const EXCHANGE = 'orderstream.events';
  * Publishes to RabbitMQ's topic exchange `orderstream.events` on one confirm channel, whose order is the order the
  * broker routes in. A connection or channel that fails is dropped, never reused: the next `connect()` opens another.
  * (amqplib's own recovery is not used: it would hide a lost channel's unconfirmed messages behind a new channel.)
+ * `retentionMs` has nothing to apply to here: an exchange stores nothing, and messages wait in the queues consumers
+ * declare, for as long as they say (`x-message-ttl`, `x-max-length`, an operator's policy).
  */
 export function amqpPublisher(url: string, options: PublisherOptions): BusPublisher {
   const window = options.window ?? DEFAULT_WINDOW;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const logger = options.logger;
+  const { logger, personalFields } = options;
   let current: { connection: ChannelModel; channel: ConfirmChannel } | undefined;
   let connecting: Promise<void> | undefined;
 
@@ -73,7 +75,7 @@ export function amqpPublisher(url: string, options: PublisherOptions): BusPublis
       try {
         for (const event of events) {
           await acks.room();
-          const { routingKey, body, id, headers } = busMessage(event);
+          const { routingKey, body, id, headers } = busMessage(event, personalFields);
           let writable = true;
           acks.add(
             new Promise<void>((resolve, reject) => {

@@ -2,6 +2,12 @@ import { z } from 'zod';
 import type { StoredEvent } from '../eventstore/types';
 import { traceContextOf, type TraceContext } from '../observability/tracing';
 
+/**
+ * The personal data in event payloads, by event type: the top-level payload fields a person typed or that identify
+ * one (src/slice.ts, `personalFields`). The bus never carries them.
+ */
+export type PersonalFields = Readonly<Record<string, readonly string[]>>;
+
 /** Where an event goes on the bus, and what it carries (docs/api.md, "The event bus"). */
 export type BusMessage = {
   /** NATS subject: `orderstream.<aggregateType>.<eventType>`. */
@@ -34,6 +40,8 @@ const busEventSchema = z.object({
   timestamp: z.iso.datetime({ offset: true }).transform((iso) => new Date(iso)),
   schemaVersion: z.number().int().positive(),
   payload: z.json(),
+  // Messages published before the bus left personal data out have none: nothing was omitted from them.
+  personalDataOmitted: z.array(z.string()).default([]),
   metadata: z.object({
     correlationId: z.string(),
     causationId: z.string(),
@@ -41,7 +49,10 @@ const busEventSchema = z.object({
   }),
 });
 
-/** An event as a consumer of the bus reads it: the stored envelope without what is not served to clients. */
+/**
+ * An event as a consumer of the bus reads it: the stored envelope without what is not served to clients, and
+ * without its personal data (`personalDataOmitted` names the payload fields left out).
+ */
 export type BusEvent = z.output<typeof busEventSchema>;
 
 /**
@@ -50,11 +61,16 @@ export type BusEvent = z.output<typeof busEventSchema>;
  */
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 
-export function busMessage(event: StoredEvent): BusMessage {
+/**
+ * The message for `event`, its payload without the personal fields its type declares: a consumer that needs them
+ * asks the API, which holds them to the role table (and can forget them), while a broker's copies outlive both.
+ */
+export function busMessage(event: StoredEvent, personalFields: PersonalFields): BusMessage {
   const { aggregateType, eventType } = event;
   if (!TOKEN.test(aggregateType) || !TOKEN.test(eventType)) {
     throw new Error(`Event ${event.eventId} cannot be routed: ${aggregateType}.${eventType} is not two plain tokens`);
   }
+  const { payload, omitted } = withoutPersonalData(event.payload, personalFields[eventType] ?? []);
   const envelope = {
     eventId: event.eventId,
     eventType,
@@ -64,7 +80,8 @@ export function busMessage(event: StoredEvent): BusMessage {
     position: event.position.toString(),
     timestamp: event.timestamp.toISOString(),
     schemaVersion: event.schemaVersion,
-    payload: event.payload,
+    payload,
+    personalDataOmitted: omitted,
     metadata: {
       correlationId: event.metadata.correlationId,
       causationId: event.metadata.causationId,
@@ -78,6 +95,17 @@ export function busMessage(event: StoredEvent): BusMessage {
     id: event.eventId,
     headers: traceContextOf(event.metadata),
   };
+}
+
+/** The payload less `fields`, and which of them it had (an absent optional field is not reported omitted). */
+function withoutPersonalData(payload: unknown, fields: readonly string[]): { payload: unknown; omitted: string[] } {
+  if (fields.length === 0 || typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    return { payload, omitted: [] };
+  }
+  const kept: Record<string, unknown> = { ...payload };
+  const omitted = fields.filter((field) => Object.hasOwn(kept, field));
+  for (const field of omitted) delete kept[field];
+  return { payload: kept, omitted };
 }
 
 /** A message body from either broker as the event it carries; throws if it is not one. */

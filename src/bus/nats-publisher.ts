@@ -38,7 +38,7 @@ const STREAM_NOT_FOUND = 10059;
 export function natsPublisher(url: string, options: PublisherOptions): BusPublisher {
   const window = options.window ?? DEFAULT_WINDOW;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const logger = options.logger;
+  const { logger, personalFields, retentionMs } = options;
   let current: { nc: NatsConnection; js: JetStreamClient } | undefined;
   let connecting: Promise<void> | undefined;
 
@@ -48,12 +48,12 @@ export function natsPublisher(url: string, options: PublisherOptions): BusPublis
     await dropped?.nc.close();
   };
 
-  /** A new connection, with the stream created or checked. */
+  /** A new connection, with the stream created or brought to what it must be. */
   const open = async () => {
     await drop();
     const nc = await connect({ servers: url, reconnect: false, timeout: timeoutMs, name: 'orderstream' });
     try {
-      await ensureStream(await nc.jetstreamManager({ timeout: timeoutMs }), logger);
+      await ensureStream(await nc.jetstreamManager({ timeout: timeoutMs }), retentionMs, logger);
     } catch (error) {
       await nc.close();
       throw error;
@@ -81,7 +81,7 @@ export function natsPublisher(url: string, options: PublisherOptions): BusPublis
       try {
         for (const event of events) {
           await acks.room();
-          const { subject, body, id, headers } = busMessage(event);
+          const { subject, body, id, headers } = busMessage(event, personalFields);
           acks.add(used.js.publish(subject, body, { msgID: id, timeout: timeoutMs, headers: traceHeaders(headers) }));
         }
         await acks.all();
@@ -110,18 +110,28 @@ function traceHeaders(context: TraceContext | undefined): MsgHdrs | undefined {
 }
 
 /**
- * Creates the stream, or adds our subjects to an existing one and raises its duplicate window to ours (an
- * operator's longer window is kept). Its storage cannot change once created: a memory stream only gets a warning.
+ * Creates the stream, or brings an existing one to what the relay needs: our subjects added, the duplicate window
+ * raised to ours (an operator's longer one is kept), and `max_age` set to the retention. The retention is
+ * BUS_RETENTION's, whatever the stream had: a stream made by an earlier release (no age limit) gets it on upgrade,
+ * and a changed BUS_RETENTION applies at the next start. JetStream refuses a duplicate window longer than
+ * `max_age`, so the window is cut to it. Storage cannot change once created: a memory stream only gets a warning.
  */
-async function ensureStream(jsm: JetStreamManager, logger: Logger | undefined): Promise<void> {
-  const wanted = nanos(DUPLICATE_WINDOW_MS);
+async function ensureStream(jsm: JetStreamManager, retentionMs: number, logger: Logger | undefined): Promise<void> {
+  const maxAge = nanos(retentionMs);
+  const window = nanos(DUPLICATE_WINDOW_MS);
   const info = await jsm.streams.info(STREAM).catch((error: unknown) => {
     if (error instanceof NatsError && error.api_error?.err_code === STREAM_NOT_FOUND) return undefined;
     throw error;
   });
   if (!info) {
-    await jsm.streams.add({ name: STREAM, subjects: [SUBJECTS], storage: StorageType.File, duplicate_window: wanted });
-    logger?.info({ stream: STREAM }, 'created the JetStream stream');
+    await jsm.streams.add({
+      name: STREAM,
+      subjects: [SUBJECTS],
+      storage: StorageType.File,
+      max_age: maxAge,
+      duplicate_window: Math.min(window, maxAge),
+    });
+    logger?.info({ stream: STREAM, retentionMs }, 'created the JetStream stream');
     return;
   }
   const { config } = info;
@@ -129,11 +139,22 @@ async function ensureStream(jsm: JetStreamManager, logger: Logger | undefined): 
   if (config.storage !== StorageType.File) {
     logger?.warn({ stream: STREAM, storage: config.storage }, 'the stream does not keep events on disk');
   }
-  if (subjects.includes(SUBJECTS) && config.duplicate_window >= wanted) return;
-  await jsm.streams.update(STREAM, {
-    ...config,
+  const wanted = {
     subjects: subjects.includes(SUBJECTS) ? subjects : [...subjects, SUBJECTS],
-    duplicate_window: Math.max(config.duplicate_window, wanted),
-  });
-  logger?.info({ stream: STREAM }, 'updated the JetStream stream');
+    max_age: maxAge,
+    duplicate_window: Math.min(Math.max(config.duplicate_window, window), maxAge),
+  };
+  if (
+    wanted.subjects === subjects &&
+    config.max_age === wanted.max_age &&
+    config.duplicate_window === wanted.duplicate_window
+  ) {
+    return;
+  }
+  await jsm.streams.update(STREAM, { ...config, ...wanted });
+  logger?.info(
+    // 0 is JetStream's "no age limit": a stream an earlier release made.
+    { stream: STREAM, retentionMs, previousRetentionMs: config.max_age / 1e6 || null },
+    'updated the JetStream stream',
+  );
 }

@@ -5,8 +5,9 @@ import type { BusPublisher, PublisherOptions } from './types';
 export type { BusPublisher, PublisherOptions } from './types';
 
 /** The publisher for `url`'s broker: `nats://` for NATS JetStream, `amqp://` or `amqps://` for RabbitMQ. */
-export function createPublisher(url: string, options: PublisherOptions = {}): BusPublisher {
-  for (const [name, value] of Object.entries({ window: options.window, timeoutMs: options.timeoutMs })) {
+export function createPublisher(url: string, options: PublisherOptions): BusPublisher {
+  const { window, timeoutMs, retentionMs } = options;
+  for (const [name, value] of Object.entries({ window, timeoutMs, retentionMs })) {
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
       throw new RangeError(`${name} must be a positive integer, got ${value}`);
     }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { StoredEvent } from '../eventstore/types';
+import type { PersonalFields } from './envelope';
 
 export type BusPublisher = {
   /** Connects (or checks the connection); idempotent. Creates/asserts the stream or exchange. */
@@ -18,6 +19,13 @@ export type BusPublisher = {
 };
 
 export type PublisherOptions = {
+  /** The payload fields left out of each event type's messages: the personal data, which stays behind the API. */
+  personalFields: PersonalFields;
+  /**
+   * How long the broker keeps a message: the NATS stream's `max_age`, set at every connect (so a stream made
+   * without one, or with another, gets it). RabbitMQ keeps messages in its consumers' queues, which are theirs.
+   */
+  retentionMs: number;
   /** Messages sent but not yet acknowledged, at most. */
   window?: number;
   /** How long the broker may take to answer a connect, or to acknowledge the oldest message in flight. */

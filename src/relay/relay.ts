@@ -107,7 +107,7 @@ export class Relay {
         logger: deps.logger,
         tracing: deps.tracing,
       },
-      { state: (state) => (this.state = STATES[state]) },
+      { state: (state) => (this.state = STATES[state]), leading: () => this.setUp() },
     );
   }
 
@@ -135,6 +135,18 @@ export class Relay {
       lastError: checkpoint?.lastError ?? null,
       lastPublishedAt: this.lastPublishedAt,
     };
+  }
+
+  /**
+   * Connects as soon as this process leads, not at its first publish, so that the broker's side is set up (the
+   * NATS stream's retention among it) while nothing is appended too: an upgraded stream's older messages then age
+   * out on time. A failure here is logged; the first publish connects again, and retries.
+   */
+  private setUp(): void {
+    const { publisher, logger } = this.deps;
+    publisher
+      .connect()
+      .catch((error: unknown) => logger.warn({ err: error, relay: this.name }, 'the broker is not reachable yet'));
   }
 
   /** An operator's restart from `position`: the events after it are published again (consumers deduplicate). */

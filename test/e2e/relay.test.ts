@@ -1,6 +1,6 @@
 import { connect as amqpConnect } from 'amqplib';
 import { randomUUID } from 'node:crypto';
-import { connect as natsConnect, type NatsConnection } from 'nats';
+import { connect as natsConnect, nanos, StorageType, type NatsConnection } from 'nats';
 import {
   AMQP_URL as AMQP,
   amqpAvailable,
@@ -11,6 +11,7 @@ import {
   PrivateNatsServer,
 } from '../support/brokers';
 import { eventually } from '../support/eventually';
+import { DUPLICATE_WINDOW_MS, STREAM } from '../../src/bus/nats-publisher';
 import { startTestServer, type TestServer } from '../support/server';
 
 // The relay (docs/api.md, "The event bus"): the real server with BUS_URL set publishes every event of its log, in log order, to a
@@ -88,6 +89,74 @@ async function readNats(nc: NatsConnection, mine: Set<string>, count: number): P
   }
   await messages.close();
   return received;
+}
+
+/**
+ * A customer and an order whose events carry personal data (a name, an email, a cancellation's and a deactivation's
+ * reasons), each value unique to this call, to search the broker's messages for.
+ */
+async function personalTrail(server: TestServer): Promise<{ secrets: string[]; aggregates: string[] }> {
+  const tag = randomUUID();
+  const [name, email, cancelled, deactivated] = [
+    `Private Person ${tag}`,
+    `private.${tag}@example.com`,
+    `Cancelled because ${tag} moved house`,
+    `Closed at the request of ${tag}`,
+  ];
+  const customer = await server.gql(
+    'mutation ($n: String!, $e: String!) { registerCustomer(input: { name: $n, email: $e }) { aggregateId } }',
+    { n: name, e: email },
+  );
+  const customerId = customer.data!.registerCustomer.aggregateId as string;
+  const order = await server.gql(
+    'mutation ($c: ID!) { placeOrder(input: { customerId: $c, items: [{ productId: "p", quantity: 1, unitPrice: "2.00" }] }) { aggregateId } }',
+    { c: customerId },
+  );
+  const orderId = order.data!.placeOrder.aggregateId as string;
+  const done = await server.gql(
+    `mutation ($o: ID!, $r: String!, $c: ID!, $d: String!) {
+      cancelOrder(input: { orderId: $o, reason: $r }) { version }
+      deactivateCustomer(input: { customerId: $c, reason: $d }) { version }
+    }`,
+    { o: orderId, r: cancelled, c: customerId, d: deactivated },
+  );
+  expect(done.errors).toBeUndefined();
+  // The API still serves them (to whoever the role table lets see them): the bus is what leaves them out.
+  const served = await server.gql(
+    'query ($c: ID!, $o: ID!) { c: events(filter: { aggregateId: $c }) { nodes { payload } } o: events(filter: { aggregateId: $o }) { nodes { payload } } }',
+    { c: customerId, o: orderId },
+  );
+  const payloads = JSON.stringify(served.data);
+  for (const secret of [name, email, cancelled, deactivated]) expect(payloads).toContain(secret);
+  return { secrets: [name, email, cancelled, deactivated], aggregates: [customerId, orderId] };
+}
+
+/** The personal fields each of the trail's event types leaves out, as a consumer reads them off the envelope. */
+const OMITTED: Record<string, string[]> = {
+  CustomerRegistered: ['name', 'email'],
+  CustomerDeactivated: ['reason'],
+  OrderPlaced: [],
+  OrderCancelled: ['reason'],
+};
+
+/** A message as raw text (body and headers): what a search for personal data must not find anything in. */
+type RawMessage = {
+  text: string;
+  envelope: { eventId: string; eventType: string; aggregateId: string } & Record<string, unknown>;
+};
+
+function expectNoPersonalData(messages: RawMessage[], trail: { secrets: string[]; aggregates: string[] }): void {
+  const found = messages.flatMap((m) =>
+    trail.secrets.filter((secret) => m.text.includes(secret)).map((secret) => `${m.envelope.eventId}: ${secret}`),
+  );
+  expect(found).toEqual([]);
+  const ours = messages.filter((m) => trail.aggregates.includes(m.envelope.aggregateId));
+  expect(ours.map((m) => m.envelope.eventType).sort()).toEqual(Object.keys(OMITTED).sort());
+  for (const { envelope } of ours) {
+    const omitted = OMITTED[envelope.eventType]!;
+    expect([envelope.eventType, envelope.personalDataOmitted]).toEqual([envelope.eventType, omitted]);
+    for (const field of omitted) expect(envelope.payload).not.toHaveProperty(field);
+  }
 }
 
 describeIfAvailable(natsAvailable(), `NATS at ${NATS}`)('to NATS JetStream', () => {
@@ -221,5 +290,121 @@ describeIfAvailable(natsServerAvailable(), 'the nats-server binary')('through a 
       await fetch(`${server.app.url}/readyz`, { headers: await server.as({ role: 'admin' }) })
     ).json();
     expect(ready).toMatchObject({ status: 'ready', relay: { name: 'relay:nats', lag: 0 } });
+  });
+});
+
+describeIfAvailable(natsServerAvailable(), 'the nats-server binary')('to a NATS stream an earlier release made', () => {
+  let nats: PrivateNatsServer;
+  let server: TestServer;
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    nats = await PrivateNatsServer.create();
+    nc = await natsConnect({ servers: nats.url });
+    // The stream as an earlier release made it, with no age limit, and a message in it from then.
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({
+      name: STREAM,
+      subjects: ['orderstream.>'],
+      storage: StorageType.File,
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+    });
+    await nc.jetstream().publish('orderstream.Customer.CustomerRegistered', '{"from":"an earlier release"}');
+    server = await startTestServer({ BUS_URL: nats.url, BUS_RETENTION: 'P3D' });
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await server?.close();
+    await nats?.dispose();
+  });
+
+  it('gives it BUS_RETENTION as its max_age at start, before any event, keeping what it holds', async () => {
+    const jsm = await nc.jetstreamManager();
+    await eventually(async () => {
+      const { config, state } = await jsm.streams.info(STREAM);
+      expect(config.max_age).toBe(nanos(3 * 24 * 3_600_000));
+      expect(state.messages).toBe(1);
+    });
+    const { rows } = await server.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
+    expect(rows[0]!.n).toBe(0);
+  });
+});
+
+describeIfAvailable(natsServerAvailable(), 'the nats-server binary')('to NATS, without personal data', () => {
+  let nats: PrivateNatsServer;
+  let server: TestServer;
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    nats = await PrivateNatsServer.create();
+    nc = await natsConnect({ servers: nats.url });
+    server = await startTestServer({ BUS_URL: nats.url });
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await server?.close();
+    await nats?.dispose();
+  });
+
+  it('publishes no name, email or reason: every message in the stream searched, body and headers', async () => {
+    const trail = await personalTrail(server);
+    const expected = await eventIdsOf(server, trail.aggregates);
+    await eventually(async () => {
+      const { data } = await server.gql('{ relays { lag } }');
+      expect(data!.relays[0].lag).toBe(0);
+    }, 30_000);
+    const jsm = await nc.jetstreamManager();
+    const { state } = await jsm.streams.info(STREAM);
+    const consumer = await nc.jetstream().consumers.get(STREAM);
+    const messages: RawMessage[] = [];
+    const feed = await consumer.consume();
+    for await (const message of feed) {
+      const headers = message.headers ? [...message.headers.keys()].map((k) => `${k}: ${message.headers!.get(k)}`) : [];
+      const text = `${message.subject}\n${headers.join('\n')}\n${message.string()}`;
+      messages.push({ text, envelope: message.json<RawMessage['envelope']>() });
+      if (message.seq >= state.last_seq) break;
+    }
+    await feed.close();
+    expect(new Set(messages.filter((m) => expected.has(m.envelope.eventId)).map((m) => m.envelope.eventId))).toEqual(
+      expected,
+    );
+    expectNoPersonalData(messages, trail);
+  });
+});
+
+describeIfAvailable(amqpAvailable(), `RabbitMQ at ${AMQP}`)('to RabbitMQ, without personal data', () => {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer({ BUS_URL: AMQP });
+  });
+  afterAll(() => server?.close());
+
+  it('publishes no name, email or reason: every message routed while it ran searched, body and headers', async () => {
+    const connection = await amqpConnect(AMQP);
+    const channel = await connection.createChannel();
+    try {
+      await channel.assertExchange('orderstream.events', 'topic', { durable: true });
+      const { queue } = await channel.assertQueue(`relay-personal-${randomUUID()}`, { exclusive: true });
+      await channel.bindQueue(queue, 'orderstream.events', '#');
+      const messages: RawMessage[] = [];
+      await channel.consume(
+        queue,
+        (message) => {
+          if (!message) return;
+          const body = message.content.toString();
+          const text = `${message.fields.routingKey}\n${JSON.stringify(message.properties)}\n${body}`;
+          messages.push({ text, envelope: JSON.parse(body) as RawMessage['envelope'] });
+        },
+        { noAck: true },
+      );
+      const trail = await personalTrail(server!);
+      const expected = await eventIdsOf(server!, trail.aggregates);
+      await eventually(async () => {
+        const ids = new Set(messages.map((m) => m.envelope.eventId));
+        expect([...expected].filter((id) => !ids.has(id))).toEqual([]);
+      }, 30_000);
+      expectNoPersonalData(messages, trail);
+    } finally {
+      await channel.close().catch(() => undefined);
+      await connection.close();
+    }
   });
 });

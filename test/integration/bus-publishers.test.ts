@@ -4,8 +4,10 @@ import { connect, nanos, type NatsConnection } from 'nats';
 import { EXCHANGE } from '../../src/bus/amqp-publisher';
 import { busMessage, parseBusMessage, type BusEvent } from '../../src/bus/envelope';
 import { DUPLICATE_WINDOW_MS, STREAM } from '../../src/bus/nats-publisher';
-import { createPublisher, type BusPublisher } from '../../src/bus/publisher';
+import { createPublisher, type BusPublisher, type PublisherOptions } from '../../src/bus/publisher';
+import { loadConfig } from '../../src/config';
 import type { StoredEvent } from '../../src/eventstore/types';
+import { PERSONAL_FIELDS } from '../../src/slices';
 import {
   AMQP_URL,
   NATS_SERVER_BIN,
@@ -24,6 +26,13 @@ const RUN = randomBytes(4).toString('hex');
 const types: string[] = [];
 const aggregateType = () => types[types.push(`Test${RUN}x${types.length + 1}`) - 1]!;
 let position = 0n;
+
+/** The test events' `note` is their personal data, as a slice would declare it; the retention is the default. */
+const BUS: PublisherOptions = {
+  personalFields: { Opened: ['note'], Changed: ['note'] },
+  retentionMs: loadConfig({ BUS_URL: NATS_URL }).bus!.retentionMs,
+};
+const DAY_MS = 86_400_000;
 
 /** `perAggregate` events of each of `aggregates` aggregates, interleaved, in log order. */
 function storedEvents(type: string, aggregates: number, perAggregate: number): StoredEvent[] {
@@ -49,7 +58,11 @@ function storedEvents(type: string, aggregates: number, perAggregate: number): S
   return events;
 }
 
-const onTheBus = ({ ownerId: _ownerId, ...event }: StoredEvent): BusEvent => event as BusEvent;
+/** What a consumer reads of `event`: no owner, no note (BUS's personal field), and the note named as left out. */
+function onTheBus({ ownerId: _ownerId, payload, ...event }: StoredEvent): BusEvent {
+  const { note: _note, ...kept } = payload as Record<string, unknown>;
+  return { ...event, payload: kept, personalDataOmitted: ['note'] } as BusEvent;
+}
 
 /**
  * What the contract promises a consumer that drops repeats of an eventId: every event, as the log has it, each
@@ -119,7 +132,7 @@ const distinctIds = (messages: readonly amqp.ConsumeMessage[]) =>
 describe('the bus message', () => {
   it('carries the envelope that parseBusMessage reads back, at its subject and routing key', () => {
     const [event] = storedEvents('Order', 1, 1);
-    const message = busMessage(event!);
+    const message = busMessage(event!, BUS.personalFields);
     expect(message).toMatchObject({
       subject: 'orderstream.Order.Opened',
       routingKey: 'Order.Opened',
@@ -132,26 +145,66 @@ describe('the bus message', () => {
     expect(parseBusMessage(message.body)).toEqual(onTheBus(event!));
   });
 
+  it('leaves out the personal fields the slices declare, and names them in personalDataOmitted', () => {
+    const [event] = storedEvents('Customer', 1, 1);
+    const name = `Ada ${RUN}`;
+    const email = `ada.${RUN}@example.com`;
+    const reason = `moved to ${RUN}`;
+    const bodyOf = (eventType: string, payload: unknown) =>
+      busMessage({ ...event!, eventType, payload }, PERSONAL_FIELDS).body.toString();
+
+    const registered = bodyOf('CustomerRegistered', { name, email });
+    expect(registered).not.toContain(name);
+    expect(registered).not.toContain(email);
+    expect(JSON.parse(registered)).toMatchObject({ payload: {}, personalDataOmitted: ['name', 'email'] });
+    expect(parseBusMessage(registered)).toMatchObject({ payload: {}, personalDataOmitted: ['name', 'email'] });
+
+    const cancelled = bodyOf('OrderCancelled', { reason });
+    expect(cancelled).not.toContain(reason);
+    expect(JSON.parse(cancelled)).toMatchObject({ payload: {}, personalDataOmitted: ['reason'] });
+    expect(JSON.parse(bodyOf('CustomerDeactivated', { reason }))).toMatchObject({
+      payload: {},
+      personalDataOmitted: ['reason'],
+    });
+
+    // A field the event did not have is not reported left out; an event without personal data is served whole.
+    expect(JSON.parse(bodyOf('OrderCancelled', {}))).toMatchObject({ payload: {}, personalDataOmitted: [] });
+    const amount = { amount: { amount: '12.50', currencyCode: 'EUR' } };
+    expect(JSON.parse(bodyOf('OrderPaid', amount))).toMatchObject({ payload: amount, personalDataOmitted: [] });
+    // The stored event keeps them: the bus copies, it does not strip the log.
+    const stored = { ...event!, eventType: 'CustomerRegistered', payload: { name, email } };
+    busMessage(stored, PERSONAL_FIELDS);
+    expect(stored.payload).toEqual({ name, email });
+  });
+
+  it('reads a message from before personal data was left out as one with nothing omitted', () => {
+    const [event] = storedEvents('Order', 1, 1);
+    const { personalDataOmitted: _omitted, ...older } = JSON.parse(busMessage(event!, {}).body.toString());
+    expect(parseBusMessage(JSON.stringify(older))).toMatchObject({ payload: event!.payload, personalDataOmitted: [] });
+  });
+
   it('refuses an event whose types would not make a plain subject', () => {
     const [event] = storedEvents('Order', 1, 1);
-    expect(() => busMessage({ ...event!, eventType: 'Order.Paid' })).toThrow(/cannot be routed/);
-    expect(() => busMessage({ ...event!, aggregateType: 'Order>' })).toThrow(/cannot be routed/);
+    expect(() => busMessage({ ...event!, eventType: 'Order.Paid' }, BUS.personalFields)).toThrow(/cannot be routed/);
+    expect(() => busMessage({ ...event!, aggregateType: 'Order>' }, BUS.personalFields)).toThrow(/cannot be routed/);
   });
 
   it('is refused by parseBusMessage when it is not an envelope', () => {
     const [event] = storedEvents('Order', 1, 1);
-    const json = JSON.parse(busMessage(event!).body.toString());
+    const json = JSON.parse(busMessage(event!, BUS.personalFields).body.toString());
     expect(() => parseBusMessage(JSON.stringify({ ...json, position: 12 }))).toThrow();
     expect(() => parseBusMessage(JSON.stringify({ ...json, metadata: undefined }))).toThrow();
     expect(() => parseBusMessage('not json')).toThrow();
   });
 
   it('is chosen by the URL scheme, with sane options', () => {
-    expect(createPublisher('nats://127.0.0.1:4222').kind).toBe('nats');
-    expect(createPublisher('amqp://guest:guest@127.0.0.1').kind).toBe('amqp');
-    expect(createPublisher('amqps://broker.example').kind).toBe('amqp');
-    expect(() => createPublisher('kafka://broker.example')).toThrow(/nats:\/\/, amqp:\/\/ or amqps:\/\//);
-    expect(() => createPublisher('nats://127.0.0.1', { window: 0 })).toThrow(/window must be a positive integer/);
+    expect(createPublisher('nats://127.0.0.1:4222', BUS).kind).toBe('nats');
+    expect(createPublisher('amqp://guest:guest@127.0.0.1', BUS).kind).toBe('amqp');
+    expect(createPublisher('amqps://broker.example', BUS).kind).toBe('amqp');
+    expect(() => createPublisher('kafka://broker.example', BUS)).toThrow(/nats:\/\/, amqp:\/\/ or amqps:\/\//);
+    expect(() => createPublisher('nats://127.0.0.1', { ...BUS, window: 0 })).toThrow(
+      /window must be a positive integer/,
+    );
   });
 });
 
@@ -160,7 +213,7 @@ describeIfAvailable(natsAvailable(), `NATS at ${NATS_URL}`)('the NATS JetStream 
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    publisher = createPublisher(NATS_URL);
+    publisher = createPublisher(NATS_URL, BUS);
     await publisher.connect();
     nc = await connect({ servers: NATS_URL });
   });
@@ -194,7 +247,7 @@ describeIfAvailable(natsAvailable(), `NATS at ${NATS_URL}`)('the NATS JetStream 
     await publisher.publish(events);
     await publisher.publish(events.slice(50, 120));
     expect(await readStream(nc, type)).toHaveLength(events.length);
-    const { subject, body, id } = busMessage(events[0]!);
+    const { subject, body, id } = busMessage(events[0]!, BUS.personalFields);
     const ack = await nc.jetstream().publish(subject, body, { msgID: id });
     expect(ack.duplicate).toBe(true);
   });
@@ -204,6 +257,7 @@ describeIfAvailable(natsAvailable(), `NATS at ${NATS_URL}`)('the NATS JetStream 
     expect(config.subjects).toContain('orderstream.>');
     expect(config.storage).toBe('file');
     expect(config.duplicate_window).toBeGreaterThanOrEqual(nanos(DUPLICATE_WINDOW_MS));
+    expect(config.max_age).toBe(nanos(BUS.retentionMs));
   });
 });
 
@@ -220,18 +274,51 @@ describeIfAvailable(natsServerAvailable(), `nats-server at ${NATS_SERVER_BIN}`)(
       await server?.dispose();
     });
 
-    it('adds its subjects and duplicate window to a stream that exists without them', async () => {
+    it('creates the stream with the retention as its max_age, and applies a changed retention at the next connect', async () => {
       const nc = await connect({ servers: server.url });
-      const publisher = createPublisher(server.url);
+      const jsm = await nc.jetstreamManager();
+      const connectWith = async (retentionMs: number) => {
+        const publisher = createPublisher(server.url, { ...BUS, retentionMs });
+        try {
+          await publisher.connect();
+        } finally {
+          await publisher.close();
+        }
+        return (await jsm.streams.info(STREAM)).config;
+      };
+      try {
+        await jsm.streams.delete(STREAM).catch(() => false);
+        expect(await connectWith(3 * DAY_MS)).toMatchObject({
+          max_age: nanos(3 * DAY_MS),
+          duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+        });
+        expect(await connectWith(30 * DAY_MS)).toMatchObject({ max_age: nanos(30 * DAY_MS) });
+        // JetStream refuses a duplicate window longer than max_age: a retention shorter than ours cuts it.
+        expect(await connectWith(60_000)).toMatchObject({ max_age: nanos(60_000), duplicate_window: nanos(60_000) });
+        expect(await connectWith(BUS.retentionMs)).toMatchObject({
+          max_age: nanos(BUS.retentionMs),
+          duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+        });
+      } finally {
+        await nc.close();
+      }
+    });
+
+    it('adds its subjects, duplicate window and max_age to a stream that exists without them', async () => {
+      const nc = await connect({ servers: server.url });
+      const publisher = createPublisher(server.url, BUS);
       try {
         const jsm = await nc.jetstreamManager();
         await jsm.streams.delete(STREAM).catch(() => false);
         await jsm.streams.add({ name: STREAM, subjects: ['elsewhere.>'], duplicate_window: nanos(10_000) });
         await nc.jetstream().publish('elsewhere.kept', 'kept');
+        // As an earlier release made it: no age limit.
+        expect((await jsm.streams.info(STREAM)).config.max_age).toBe(0);
         await publisher.connect();
         const { config, state } = await jsm.streams.info(STREAM);
         expect(config.subjects).toEqual(['elsewhere.>', 'orderstream.>']);
         expect(config.duplicate_window).toBe(nanos(DUPLICATE_WINDOW_MS));
+        expect(config.max_age).toBe(nanos(BUS.retentionMs));
         expect(state.messages).toBe(1);
       } finally {
         await publisher.close();
@@ -242,7 +329,7 @@ describeIfAvailable(natsServerAvailable(), `nats-server at ${NATS_SERVER_BIN}`)(
     it('fails fast while the broker is down, and loses nothing once it is back', async () => {
       const type = aggregateType();
       const timeoutMs = 2_000;
-      const publisher = createPublisher(server.url, { timeoutMs });
+      const publisher = createPublisher(server.url, { ...BUS, timeoutMs });
       const [before, during, after] = [
         storedEvents(type, 4, 50),
         storedEvents(type, 10, 500),
@@ -297,7 +384,7 @@ describeIfAvailable(natsServerAvailable(), `nats-server at ${NATS_SERVER_BIN}`)(
     it('fails a batch within its timeout when the broker hangs, and loses nothing once it answers again', async () => {
       const type = aggregateType();
       const timeoutMs = 500;
-      const publisher = createPublisher(server.url, { timeoutMs });
+      const publisher = createPublisher(server.url, { ...BUS, timeoutMs });
       const [before, during] = [storedEvents(type, 4, 50), storedEvents(type, 4, 50)];
       try {
         await publisher.connect();
@@ -334,7 +421,7 @@ describeIfAvailable(amqpAvailable(), `RabbitMQ at ${AMQP_URL}`)('the RabbitMQ pu
   let publisher: BusPublisher;
 
   beforeAll(async () => {
-    publisher = createPublisher(AMQP_URL);
+    publisher = createPublisher(AMQP_URL, BUS);
     await publisher.connect();
   });
 
@@ -395,7 +482,7 @@ describeIfAvailable(amqpAvailable(), `RabbitMQ at ${AMQP_URL}`)('the RabbitMQ pu
     const cutter = await TcpCutter.create({ host: hostname, port: Number(port) || 5672 });
     const url = new URL(AMQP_URL);
     url.host = `127.0.0.1:${cutter.port}`;
-    return { cutter, publisher: createPublisher(url.toString(), { timeoutMs }) };
+    return { cutter, publisher: createPublisher(url.toString(), { ...BUS, timeoutMs }) };
   }
 
   it('fails a batch whose connection is cut, reconnects, and the republished batch arrives in order', async () => {
