@@ -51,8 +51,8 @@ export async function heldAggregates(
   if (aggregateIds.length === 0) return new Map();
   const { rows } = await tx.query<{ aggregate_id: string; event_id: string }>({
     name: 'parked-heads',
-    text: `SELECT aggregate_id::text, event_id::text FROM parked_events
-           WHERE processor = $1 AND rebuild = $2 AND held_behind IS NULL AND aggregate_id = ANY($3::uuid[])`,
+    text: `SELECT aggregate_id, event_id::text FROM parked_events
+           WHERE processor = $1 AND rebuild = $2 AND held_behind IS NULL AND aggregate_id = ANY($3::text[])`,
     values: [processor, rebuild, aggregateIds],
   });
   return new Map(rows.map((r) => [r.aggregate_id, r.event_id]));
@@ -68,7 +68,7 @@ export async function park(
   await tx.query({
     name: 'parked-insert',
     text: `INSERT INTO parked_events (processor, rebuild, event_id, aggregate_id, position, error, held_behind, attempts)
-           SELECT $1, $2, * FROM unnest($3::uuid[], $4::uuid[], $5::bigint[], $6::text[], $7::uuid[], $8::int[])
+           SELECT $1, $2, * FROM unnest($3::uuid[], $4::text[], $5::bigint[], $6::text[], $7::uuid[], $8::int[])
            ON CONFLICT DO NOTHING`,
     values: [
       processor,
@@ -153,7 +153,7 @@ export async function swapInRebuildParked(tx: Statements, processor: string): Pr
   });
 }
 
-const SELECT_ROW = `SELECT event_id::text AS "eventId", aggregate_id::text AS "aggregateId", position::text AS position,
+const SELECT_ROW = `SELECT event_id::text AS "eventId", aggregate_id AS "aggregateId", position::text AS position,
   error, held_behind::text AS "heldBehind", first_attempt_at AS "firstAttemptAt", last_attempt_at AS "lastAttemptAt",
   attempts FROM parked_events`;
 

@@ -6,7 +6,7 @@ CREATE TABLE "parked_events" (
     "processor" TEXT NOT NULL,
     "rebuild" BOOLEAN NOT NULL DEFAULT false,
     "event_id" UUID NOT NULL,
-    "aggregate_id" UUID NOT NULL,
+    "aggregate_id" TEXT NOT NULL,
     "position" BIGINT NOT NULL,
     "error" TEXT NOT NULL,
     "held_behind" UUID,
