@@ -381,10 +381,12 @@ export class Processor<R = unknown> {
       wake?.sent(false);
       if (error instanceof CheckpointMoved) return this.lostLead('checkpoint moved under this processor');
       if (isTransient(error)) throw error;
-      const [only] = page.events;
-      if (page.events.length <= 1 && only && this.options.onError !== 'stop') return this.parkEvent(from, page, only, error);
-      if (page.events.length <= 1) throw new HandlerFailed(only, error);
-      // Find the event at fault: everything before it is applied, the checkpoint stops just before it.
+      if (page.events.length <= 1) {
+        const [only] = page.events;
+        if (only && this.options.onError !== 'stop') return this.parkEvent(from, page, only, error);
+        throw new HandlerFailed(only, error);
+      }
+      // Find the event at fault: everything before it is applied; it is parked, or the checkpoint stops before it.
       let position = from;
       for (const event of page.events) {
         if (!this.leads) return;
