@@ -6,7 +6,9 @@ import type { Statements } from './commit';
  * Every statement on `parked_events`: the events a processor could not apply and went past, and the later events
  * of their aggregates held behind them. Each aggregate has at most one head (a row without `held_behind`, the one
  * whose own fold failed); its later events wait behind it, so an aggregate's events are applied in log order or
- * not at all. Rows of a rebuild under way (`rebuild`) are its own, and replace the live ones at its swap.
+ * not at all. Rows of a rebuild under way (`rebuild`) are its own, and replace the live ones at its swap. A skipped
+ * row (`skipped_at`) is an operator's decision to drop its event, kept so that a rebuild drops it too; nothing else
+ * sees it.
  */
 
 export type ParkedRow = {
@@ -29,13 +31,25 @@ export const heldError = (head: string) => `behind ${head}`;
 
 /** The live rows of a processor, in log order. */
 export async function readParked(db: Db, processor: string): Promise<ParkedRow[]> {
-  const rows = await db.parkedEvent.findMany({ where: { processor, rebuild: false }, orderBy: { position: 'asc' } });
-  return rows.map(({ processor: _p, rebuild: _r, ...row }) => row);
+  const rows = await db.parkedEvent.findMany({
+    where: { processor, rebuild: false, skippedAt: null },
+    orderBy: { position: 'asc' },
+  });
+  return rows.map(({ processor: _p, rebuild: _r, skippedAt: _s, ...row }) => row);
 }
 
 /** Whether a processor has any rows, live or of a rebuild: a leader that has none need not look for holds. */
 export async function hasParked(db: Db, processor: string): Promise<boolean> {
-  return (await db.parkedEvent.count({ where: { processor }, take: 1 })) > 0;
+  return (await db.parkedEvent.count({ where: { processor, skippedAt: null }, take: 1 })) > 0;
+}
+
+/** The events an operator skipped: a rebuild drops them as the live projector did. */
+export async function skippedEvents(db: Db, processor: string): Promise<Set<string>> {
+  const rows = await db.parkedEvent.findMany({
+    where: { processor, rebuild: false, skippedAt: { not: null } },
+    select: { eventId: true },
+  });
+  return new Set(rows.map((r) => r.eventId));
 }
 
 /**
@@ -52,7 +66,8 @@ export async function heldAggregates(
   const { rows } = await tx.query<{ aggregate_id: string; event_id: string }>({
     name: 'parked-heads',
     text: `SELECT aggregate_id, event_id::text FROM parked_events
-           WHERE processor = $1 AND rebuild = $2 AND held_behind IS NULL AND aggregate_id = ANY($3::text[])`,
+           WHERE processor = $1 AND rebuild = $2 AND held_behind IS NULL AND skipped_at IS NULL
+             AND aggregate_id = ANY($3::text[])`,
     values: [processor, rebuild, aggregateIds],
   });
   return new Map(rows.map((r) => [r.aggregate_id, r.event_id]));
@@ -90,7 +105,7 @@ const EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
 export async function parkedEvent(tx: Statements, processor: string, eventId: string): Promise<ParkedRow | undefined> {
   if (!EVENT_ID.test(eventId)) return undefined;
   const { rows } = await tx.query<ParkedRow>({
-    text: `${SELECT_ROW} WHERE processor = $1 AND NOT rebuild AND event_id = $2`,
+    text: `${SELECT_ROW} WHERE processor = $1 AND NOT rebuild AND skipped_at IS NULL AND event_id = $2`,
     values: [processor, eventId],
   });
   return rows[0] && toRow(rows[0]);
@@ -99,10 +114,20 @@ export async function parkedEvent(tx: Statements, processor: string, eventId: st
 /** The live rows of one aggregate, in log order: its head first, then the events held behind it. */
 export async function parkedOfAggregate(tx: Statements, processor: string, aggregateId: string): Promise<ParkedRow[]> {
   const { rows } = await tx.query<ParkedRow>({
-    text: `${SELECT_ROW} WHERE processor = $1 AND NOT rebuild AND aggregate_id = $2 ORDER BY position`,
+    text: `${SELECT_ROW} WHERE processor = $1 AND NOT rebuild AND skipped_at IS NULL AND aggregate_id = $2
+           ORDER BY position`,
     values: [processor, aggregateId],
   });
   return rows.map(toRow);
+}
+
+/** An operator dropped the event: its row stays, as the record a rebuild reads, and leaves every other view. */
+export async function markSkipped(tx: Statements, processor: string, eventId: string): Promise<void> {
+  await tx.query({
+    text: `UPDATE parked_events SET skipped_at = now(), held_behind = NULL
+           WHERE processor = $1 AND NOT rebuild AND event_id = $2`,
+    values: [processor, eventId],
+  });
 }
 
 export async function unpark(tx: Statements, processor: string, eventIds: readonly string[]): Promise<void> {
@@ -144,9 +169,15 @@ export async function clearRebuildParked(db: Db, processor: string): Promise<voi
   await db.parkedEvent.deleteMany({ where: { processor, rebuild: true } });
 }
 
-/** At the swap (same transaction): the rebuild's rows replace the live ones, as its tables replace theirs. */
+/**
+ * At the swap (same transaction): the rebuild's rows replace the live ones, as its tables replace theirs; the
+ * skipped stay (the rebuild dropped those events too, so it has no row of its own for them).
+ */
 export async function swapInRebuildParked(tx: Statements, processor: string): Promise<void> {
-  await tx.query({ text: 'DELETE FROM parked_events WHERE processor = $1 AND NOT rebuild', values: [processor] });
+  await tx.query({
+    text: 'DELETE FROM parked_events WHERE processor = $1 AND NOT rebuild AND skipped_at IS NULL',
+    values: [processor],
+  });
   await tx.query({
     text: 'UPDATE parked_events SET rebuild = false WHERE processor = $1 AND rebuild',
     values: [processor],

@@ -13,7 +13,7 @@ import {
   recordRebuildProgress,
   requestRebuildAgain,
 } from '../log/checkpoints';
-import { clearRebuildParked, heldError, park, swapInRebuildParked, type Parking } from '../log/parked';
+import { clearRebuildParked, heldError, park, skippedEvents, swapInRebuildParked, type Parking } from '../log/parked';
 import type { StoredEvent } from '../eventstore';
 import type { CheckpointRow, Projector } from './types';
 
@@ -85,12 +85,15 @@ export async function rebuildProjector(host: RebuildHost, checkpoint: Checkpoint
   logger.info({ projector: name, from: checkpoint.version, to: projector.version }, 'rebuilding projector');
   await createShadowTables(prisma, projector);
   await clearRebuildParked(prisma, name);
+  // From here on operators cannot skip (see resolveParked): the skipped events read below are all there will be.
   await markRebuilding(prisma, name);
   let position = 0n;
   let events = 0;
   const shadow = (t: string) => (projector.tables.includes(t) ? shadowName(t) : t);
   // The rebuild alone writes its parked rows, from the start of the log: what it parked is known here.
   const heads = new Map<string, string>();
+  // What an operator skipped, the rebuild drops too.
+  const skipped = await skippedEvents(prisma, name);
   // The progress goes out right behind the projector's last writes, and COMMIT behind it.
   const commit = (batch: readonly StoredEvent[], to: bigint, count: number, failed?: Parking) =>
     commitBatch(host.batchPool, {
@@ -99,6 +102,7 @@ export async function rebuildProjector(host: RebuildHost, checkpoint: Checkpoint
         const held: Parking[] = failed ? [failed] : [];
         const free: StoredEvent[] = [];
         for (const event of failed ? [] : batch) {
+          if (skipped.has(event.eventId)) continue;
           const head = heads.get(event.aggregateId);
           if (head === undefined) free.push(event);
           else held.push({ event, error: heldError(head), heldBehind: head });

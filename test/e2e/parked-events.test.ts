@@ -229,11 +229,22 @@ describe('PROJECTION_ON_ERROR=park (the default)', () => {
     expect(gone.errors![0]!.extensions!.code).toBe('NOT_FOUND');
   });
 
-  it('a rebuild that meets the event parks it the same way, and holds its order behind it', async () => {
+  it('a rebuild that meets the event parks it the same way, holds its order behind it, and drops the skipped', async () => {
     const customerId = await registered(server);
     const orderId = randomUUID();
     const [placedId, paidId] = await appendRaw(server, [placed(orderId, customerId, REFUSED), paid(orderId, 2)]);
     await eventually(async () => expect(await parkedOf(server, 'orders', orderId)).toHaveLength(2));
+    const skippedOrder = randomUUID();
+    const [, addedId] = await appendRaw(server, [
+      placed(skippedOrder, customerId, '5.00'),
+      { aggregateId: skippedOrder, version: 2, type: 'ItemAdded', payload: { item: { productId: 'x', quantity: 0 } } },
+      paid(skippedOrder, 3),
+    ]);
+    await eventually(async () => expect(await parkedOf(server, 'orders', skippedOrder)).toHaveLength(2));
+    const skip = await server.gql(`mutation ($e: ID!) { skipParked(projection: "orders", eventId: $e) { name } }`, {
+      e: addedId,
+    });
+    expect(skip.errors).toBeUndefined();
     const before = await parkedCount(server, 'orders');
     const other = await placedAndPaid(server, customerId);
     await caughtUp(server);
@@ -246,6 +257,9 @@ describe('PROJECTION_ON_ERROR=park (the default)', () => {
     ]);
     expect(await order(server, orderId)).toBeNull();
     expect(await order(server, other)).toMatchObject({ status: 'PAID', version: 2 });
+    // The operator's skip holds for the rebuilt tables too: the event is dropped, not parked again.
+    expect(await parkedOf(server, 'orders', skippedOrder)).toEqual([]);
+    expect(await order(server, skippedOrder)).toMatchObject({ status: 'PAID', version: 3, itemCount: 1 });
   });
 });
 

@@ -2,6 +2,7 @@
 -- transaction that moves the processor's checkpoint beyond its event. `held_behind` names the parked event of the
 -- same aggregate that this one waits behind (its own fold never failed): an aggregate's events are applied in order
 -- or not at all. `rebuild` rows belong to a rebuild under way and replace the live ones when its tables swap in.
+-- A row with `skipped_at` is an operator's decision to drop its event: kept, so that a rebuild drops it too.
 CREATE TABLE "parked_events" (
     "processor" TEXT NOT NULL,
     "rebuild" BOOLEAN NOT NULL DEFAULT false,
@@ -13,6 +14,7 @@ CREATE TABLE "parked_events" (
     "first_attempt_at" TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
     "last_attempt_at" TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
     "attempts" INTEGER NOT NULL DEFAULT 1,
+    "skipped_at" TIMESTAMPTZ(3),
 
     CONSTRAINT "parked_events_pkey" PRIMARY KEY ("processor", "rebuild", "event_id")
 );
