@@ -243,10 +243,13 @@ export class Processor<R = unknown> {
     // and then for what operators change (retry, rebuild, restart), at once when asked.
     if (!this.checkpoint) {
       this.checkpoint = await ensureCheckpoint(prisma, name, this.options.version);
-      this.mayHaveParked = await hasParked(prisma, name);
+      this.mayHaveParked = this.handler.kind === 'in-transaction' && (await hasParked(prisma, name));
       this.checkedAt = Date.now();
     } else if (this.refreshRequested || Date.now() - this.checkedAt > CHECKPOINT_REFRESH_MS) {
-      if (this.refreshRequested) this.mayHaveParked = await hasParked(prisma, name);
+      // An operator's retry or skip asks for this: it may have resolved the last of them.
+      if (this.refreshRequested && this.handler.kind === 'in-transaction') {
+        this.mayHaveParked = await hasParked(prisma, name);
+      }
       this.refreshRequested = false;
       this.checkpoint = await readCheckpoint(prisma, name);
       this.checkedAt = Date.now();

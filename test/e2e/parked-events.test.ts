@@ -229,6 +229,26 @@ describe('PROJECTION_ON_ERROR=park (the default)', () => {
     expect(gone.errors![0]!.extensions!.code).toBe('NOT_FOUND');
   });
 
+  it('refuses to retry or skip while the projection rebuilds: the rebuild replaces its parked events', async () => {
+    const customerId = await registered(server);
+    const orderId = randomUUID();
+    const [placedId] = await appendRaw(server, [placed(orderId, customerId, REFUSED)]);
+    await eventually(async () => expect(await parkedOf(server, 'orders', orderId)).toHaveLength(1));
+    // As a rebuild marks it while it runs (the live batches go on meanwhile); restored below.
+    await server.sql.query(`UPDATE projection_checkpoints SET status = 'REBUILDING' WHERE name = 'orders'`);
+    try {
+      for (const mutation of ['retryParked', 'skipParked']) {
+        const res = await server.gql(`mutation ($e: ID!) { ${mutation}(projection: "orders", eventId: $e) { name } }`, {
+          e: placedId,
+        });
+        expect(res.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+      }
+    } finally {
+      await server.sql.query(`UPDATE projection_checkpoints SET status = 'RUNNING' WHERE name = 'orders'`);
+    }
+    expect(await parkedOf(server, 'orders', orderId)).toEqual([expect.objectContaining({ attempts: 1 })]);
+  });
+
   it('a rebuild that meets the event parks it the same way, holds its order behind it, and drops the skipped', async () => {
     const customerId = await registered(server);
     const orderId = randomUUID();
