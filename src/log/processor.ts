@@ -154,8 +154,9 @@ export class Processor<R = unknown> {
   private readonly unsubscribe: (() => void)[] = [];
   /**
    * Whether this processor may have parked events, so that a batch must look for aggregates held behind one. Read
-   * when it starts to lead and when asked to refresh; set when it parks. Only the leader parks, and an operator
-   * only removes rows, so false is never wrong for long enough to matter: a batch then holds nothing.
+   * when it starts to lead and when asked to refresh; set when it parks. Only the leader parks (its rebuild too, in
+   * the same steps), and an operator only removes rows, so false cannot turn wrong while this process leads; true
+   * once none remain costs a look per batch until the next refresh.
    */
   private mayHaveParked = true;
 
