@@ -37,6 +37,7 @@ const config: CodegenConfig = {
           OrderConnection: '../orders/read-model#OrderPage as OrderConnectionModel',
           CustomerConnection: '../customers/read-model#CustomerPage as CustomerConnectionModel',
           Projection: '../projections/runner#ProjectionReport',
+          ParkedEvent: '../log/parked#ParkedRow',
           Relay: '../relay/relay#RelayReport',
           // Every command's payload is its aggregate's outcome: the payload types differ for clients only.
           OrderCommandResult: '../orders/commands#OrderOutcome',

@@ -143,11 +143,13 @@ export async function startOrderstream(
       tracing,
       projectors,
       batchDone: (projector, seconds) => metrics.batchDone(projector, seconds),
+      parked: (projector) => metrics.eventParked(projector),
       options: {
         batchSize: config.projectionBatchSize,
         rebuildBatchSize: config.rebuildBatchSize,
         batchBytes: config.projectionBatchBytes,
         pollMs: config.projectionPollMs,
+        onError: config.projectionOnError,
         ...options.projection,
       },
     });

@@ -41,6 +41,7 @@ const schema = z.object({
   READ_MODEL_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   PROJECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   PROJECTION_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  PROJECTION_ON_ERROR: z.enum(['park', 'stop'], 'must be park or stop').default('park'),
   PROJECTION_BATCH_BYTES: z.coerce
     .number()
     .int()
@@ -192,6 +193,11 @@ export type Config = Readonly<{
   rebuildBatchSize: number;
   /** The most a projector batch (live or rebuild) holds, as JSON, whatever its number of events. */
   projectionBatchBytes: number;
+  /**
+   * What a projector does with an event it cannot apply: park it (its aggregate's later events held behind it) and
+   * go on, or stop FAILED before it until an operator retries.
+   */
+  projectionOnError: 'park' | 'stop';
   /** Orders with undelivered changes an orderChanged/ordersChanged subscription may have before it is ended as too slow. */
   subscriptionBuffer: number;
   /** Orders an orderListChanged subscription's list may hold (its first rows, and as it grows). */
@@ -329,6 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     projectionPollMs: e.PROJECTION_POLL_MS,
     rebuildBatchSize: e.REBUILD_BATCH_SIZE,
     projectionBatchBytes: e.PROJECTION_BATCH_BYTES,
+    projectionOnError: e.PROJECTION_ON_ERROR,
     subscriptionBuffer: e.SUBSCRIPTION_BUFFER,
     liveListLimit: e.LIVE_LIST_LIMIT,
     subscriptionWindow: e.SUBSCRIPTION_WINDOW,

@@ -17,6 +17,8 @@ export const projectionAccess: AccessRules = {
   'Query.projections': STAFF,
   'Mutation.rebuildProjection': ADMIN,
   'Mutation.retryProjection': ADMIN,
+  'Mutation.retryParked': ADMIN,
+  'Mutation.skipParked': ADMIN,
 };
 
 export const projectionResolvers: Resolvers = {
@@ -34,11 +36,22 @@ export const projectionResolvers: Resolvers = {
       await context.services.projections.retry(name);
       return reportOf(context, name);
     },
+    async retryParked(_parent, { projection, eventId }, context) {
+      known(context, projection);
+      await context.services.projections.resolveParked(projection, eventId, 'retry');
+      return reportOf(context, projection);
+    },
+    async skipParked(_parent, { projection, eventId }, context) {
+      known(context, projection);
+      await context.services.projections.resolveParked(projection, eventId, 'skip');
+      return reportOf(context, projection);
+    },
   },
   Projection: {
     checkpoint: (p) => p.position,
     failedEventId: (p) => p.failedEventId,
     rebuildEvents: (p) => (p.rebuildEvents === null ? null : Number(p.rebuildEvents)),
     runsHere: (p) => p.leader,
+    parked: (p, _args, { services }) => services.projections.parked(p.name),
   },
 };

@@ -159,3 +159,16 @@ export async function resetCheckpoint(db: Db, name: string, position: bigint): P
   });
   return count === 1;
 }
+
+/**
+ * Holds a processor's checkpoint row until the transaction ends: its batches, which move the row first thing, wait
+ * meanwhile (an operator's retry or skip of a parked event takes turns with them). Its status; undefined when
+ * there is no row.
+ */
+export async function lockCheckpoint(tx: Statements, name: string): Promise<ProjectionStatus | undefined> {
+  const { rows } = await tx.query<{ status: string }>({
+    text: 'SELECT status FROM projection_checkpoints WHERE name = $1 FOR UPDATE',
+    values: [name],
+  });
+  return rows[0] && toStatus(rows[0].status);
+}

@@ -17,6 +17,7 @@ import {
 } from './checkpoints';
 import { CheckpointMoved, commitBatch, type BatchEffect, type Statements } from './commit';
 import type { Leadership } from './leadership';
+import { hasParked, heldAggregates, heldError, park, type Parking } from './parked';
 import { ConsumerLoop } from './loop';
 import type { LogWindow } from './tailer';
 
@@ -29,7 +30,9 @@ export type Handler<R> = InTransactionHandler<R> | AfterEffectHandler;
 /**
  * Exactly once: the effect is statements, sent in the transaction that moves the checkpoint (compare-and-set on
  * where this processor left it), so a crash anywhere leaves all of a batch or none of it. A batch that throws is
- * split to find the event at fault: the processor is then FAILED just before it, until an operator retries it.
+ * split to find the event at fault; that event is then parked (its aggregate's later events held behind it) and
+ * the processor goes on, or, with `onError: 'stop'`, the processor is FAILED just before it until an operator
+ * retries it.
  */
 export type InTransactionHandler<R> = {
   kind: 'in-transaction';
@@ -72,6 +75,11 @@ export type ProcessorOptions = {
   span?(events: readonly StoredEvent[], from: bigint, to: bigint): { name: string; spec: SpanSpec };
   /** Test seam: runs inside a batch's transaction after its writes and the checkpoint, before COMMIT. */
   beforeCommit?(tx: Statements): Promise<void>;
+  /**
+   * What an in-transaction processor does with an event it cannot apply (a failure that is not the database's
+   * being away, which is retried): park it and go on (the default), or stop FAILED before it.
+   */
+  onError?: 'park' | 'stop';
 };
 
 /** What a processor runs on. Nothing here is request-scoped: a processor can run in any thread that has these. */
@@ -107,6 +115,8 @@ export type ProcessorHooks<R> = {
   batchDone?(seconds: number): void;
   /** Marked FAILED (it stays stopped until an operator retries it). */
   failed?(): void;
+  /** An event it could not apply was parked, in the transaction that moved the checkpoint past it. */
+  parked?(event: StoredEvent): void;
   state?(state: ProcessorState): void;
 };
 
@@ -142,6 +152,13 @@ export class Processor<R = unknown> {
   /** How many events the next batch asks for (see nextReadSize). */
   private readSize: number;
   private readonly unsubscribe: (() => void)[] = [];
+  /**
+   * Whether this processor may have parked events, so that a batch must look for aggregates held behind one. Read
+   * when it starts to lead and when asked to refresh; set when it parks. Only the leader parks (its rebuild too, in
+   * the same steps), and an operator only removes rows, so false cannot turn wrong while this process leads; true
+   * once none remain costs a look per batch until the next refresh.
+   */
+  private mayHaveParked = true;
 
   constructor(
     private readonly handler: Handler<R>,
@@ -227,8 +244,13 @@ export class Processor<R = unknown> {
     // and then for what operators change (retry, rebuild, restart), at once when asked.
     if (!this.checkpoint) {
       this.checkpoint = await ensureCheckpoint(prisma, name, this.options.version);
+      this.mayHaveParked = this.handler.kind === 'in-transaction' && (await hasParked(prisma, name));
       this.checkedAt = Date.now();
     } else if (this.refreshRequested || Date.now() - this.checkedAt > CHECKPOINT_REFRESH_MS) {
+      // An operator's retry or skip asks for this: it may have resolved the last of them.
+      if (this.refreshRequested && this.handler.kind === 'in-transaction') {
+        this.mayHaveParked = await hasParked(prisma, name);
+      }
       this.refreshRequested = false;
       this.checkpoint = await readCheckpoint(prisma, name);
       this.checkedAt = Date.now();
@@ -352,7 +374,7 @@ export class Processor<R = unknown> {
           ]);
           return advanced;
         },
-        apply: (tx) => handler.apply(page.events, tx),
+        apply: (tx) => this.applyUnheld(handler, page.events, tx),
         beforeCommit,
       });
       if (this.checkpoint) this.checkpoint = { ...this.checkpoint, position: to };
@@ -363,8 +385,12 @@ export class Processor<R = unknown> {
       wake?.sent(false);
       if (error instanceof CheckpointMoved) return this.lostLead('checkpoint moved under this processor');
       if (isTransient(error)) throw error;
-      if (page.events.length <= 1) throw new HandlerFailed(page.events[0], error);
-      // Find the event at fault: everything before it is applied, the checkpoint stops just before it.
+      if (page.events.length <= 1) {
+        const [only] = page.events;
+        if (only && this.options.onError !== 'stop') return this.parkEvent(from, page, only, error);
+        throw new HandlerFailed(only, error);
+      }
+      // Find the event at fault: everything before it is applied; it is parked, or the checkpoint stops before it.
       let position = from;
       for (const event of page.events) {
         if (!this.leads) return;
@@ -372,6 +398,66 @@ export class Processor<R = unknown> {
         position = event.position;
       }
     }
+  }
+
+  /**
+   * The handler's effect for the events of aggregates nobody holds; the others are held behind their aggregate's
+   * parked event, in the same transaction. The look for holds goes out after the checkpoint's move, which waits for
+   * an operator's retry or skip holding that row: it sees what they resolved.
+   */
+  private async applyUnheld(
+    handler: InTransactionHandler<R>,
+    events: readonly StoredEvent[],
+    tx: Statements,
+  ): Promise<BatchEffect<R>> {
+    if (!this.mayHaveParked || events.length === 0) return handler.apply(events, tx);
+    const heads = await heldAggregates(tx, this.name, false, [...new Set(events.map((e) => e.aggregateId))]);
+    if (heads.size === 0) return handler.apply(events, tx);
+    const held: Parking[] = [];
+    const free: StoredEvent[] = [];
+    for (const event of events) {
+      const head = heads.get(event.aggregateId);
+      if (head === undefined) free.push(event);
+      else held.push({ event, error: heldError(head), heldBehind: head });
+    }
+    const effect = await handler.apply(free, tx);
+    return {
+      result: effect.result,
+      write: (statements) => Promise.all([effect.write(statements), park(statements, this.name, false, held)]),
+    };
+  }
+
+  /**
+   * `event` (a page of its own) cannot be applied: the checkpoint moves past it in the transaction that parks it,
+   * and its aggregate's later events are held behind it from the next batch on.
+   */
+  private async parkEvent(from: bigint, page: LogPage, event: StoredEvent, reason: unknown): Promise<void> {
+    const error = reason instanceof Error ? reason.message : String(reason);
+    const to = page.scannedTo;
+    await commitBatch(this.deps.batchPool!, {
+      guard: (tx) => advanceCheckpoint(tx, this.name, from, to),
+      apply: () =>
+        Promise.resolve({ write: (tx) => park(tx, this.name, false, [{ event, error, heldBehind: null }]), result: 0 }),
+    }).catch((e: unknown) => {
+      if (e instanceof CheckpointMoved) return this.lostLead('checkpoint moved under this processor');
+      throw e;
+    });
+    if (!this.leads) return;
+    this.mayHaveParked = true;
+    if (this.checkpoint) this.checkpoint = { ...this.checkpoint, position: to };
+    this.deps.logger.error(
+      {
+        processor: this.name,
+        eventId: event.eventId,
+        aggregateId: event.aggregateId,
+        position: event.position.toString(),
+        correlationId: event.metadata?.correlationId,
+        err: reason,
+      },
+      'processor parked an event it cannot apply; its aggregate waits behind it, the rest goes on',
+    );
+    this.hooks.parked?.(event);
+    this.hooks.committed?.(to, undefined);
   }
 
   /** The effect first; the checkpoint moves only once it has succeeded. */

@@ -54,6 +54,12 @@ export function createMetrics(logger: Logger, states: MetricStates) {
     labelNames: ['event_type'] as const,
     registers,
   });
+  const eventsParked = new Counter({
+    name: 'orderstream_projection_events_parked_total',
+    help: 'Events a projector could not apply and parked (live or rebuilding), by projector',
+    labelNames: ['projector'] as const,
+    registers,
+  });
   const batchDuration = new Histogram({
     name: 'orderstream_projection_batch_duration_seconds',
     help: 'Duration of each committed projector batch (read-model writes and checkpoint in one transaction)',
@@ -216,6 +222,9 @@ export function createMetrics(logger: Logger, states: MetricStates) {
     },
     eventsAppended(eventTypes: readonly string[]): void {
       for (const eventType of eventTypes) eventsAppended.inc({ event_type: eventType });
+    },
+    eventParked(projector: string): void {
+      eventsParked.inc({ projector });
     },
     batchDone(projector: string, seconds: number): void {
       batchDuration.observe({ projector }, seconds);

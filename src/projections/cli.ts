@@ -8,6 +8,7 @@ import { createEventStore, EVENTS_CHANNEL, Notifier } from '../eventstore';
 import { createLogger } from '../logger';
 import { readCheckpoint, requestRebuild, clearFailure, readCheckpoints } from '../log/checkpoints';
 import { Leadership } from '../log/leadership';
+import { readParked } from '../log/parked';
 import type { Processor } from '../log/processor';
 import { projectorProcessor } from './projector-processor';
 
@@ -42,9 +43,11 @@ async function main(): Promise<void> {
   try {
     if (command === 'status') {
       for (const row of await readCheckpoints(prisma)) {
+        const parked = (await readParked(prisma, row.name)).filter((p) => p.heldBehind === null).length;
         console.log(
           `${row.name.padEnd(12)} v${row.version} ${row.status.padEnd(10)} checkpoint ${row.position}` +
-            (row.lastError ? `  error: ${row.lastError} (event ${row.failedEventId})` : ''),
+            (row.lastError ? `  error: ${row.lastError} (event ${row.failedEventId})` : '') +
+            (parked > 0 ? `  parked: ${parked} (see projections { parked })` : ''),
         );
       }
       return;
@@ -81,6 +84,7 @@ async function main(): Promise<void> {
             rebuildBatchSize: config.rebuildBatchSize,
             batchBytes: config.projectionBatchBytes,
             pollMs: 200,
+            onError: config.projectionOnError,
           },
         },
         { committed: () => undefined },

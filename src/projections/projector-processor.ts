@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/prisma';
-import type { EventStore, WakeUps } from '../eventstore';
+import type { EventStore, StoredEvent, WakeUps } from '../eventstore';
 import type { Statements } from '../log/commit';
 import type { Leadership } from '../log/leadership';
 import { Processor } from '../log/processor';
@@ -24,6 +24,8 @@ export type ProjectionOptions = {
   pollMs: number;
   /** Test seam: runs inside a batch's transaction after the projector's writes and the checkpoint, before commit. */
   beforeCommit?: (projector: string, tx: Statements) => Promise<void>;
+  /** PROJECTION_ON_ERROR: park an event a projector cannot apply and go on (default), or stop FAILED before it. */
+  onError?: 'park' | 'stop';
 };
 
 export type ProjectorDeps = {
@@ -43,6 +45,7 @@ export type ProjectorHooks = {
   committed(position: bigint, changes: readonly ReadModelChange[]): void;
   leading?(): void;
   failed?(): void;
+  parked?(event: StoredEvent): void;
   batchDone?(seconds: number): void;
   rebuildProgress?(events: number, position: bigint): void;
 };
@@ -80,11 +83,13 @@ export function projectorProcessor(
       maxRetryMs: 1000,
       span: () => ({ name: `project ${projector.name}`, spec: { attributes: { [ATTR_PROJECTOR]: projector.name } } }),
       beforeCommit: beforeCommit && ((tx) => beforeCommit(projector.name, tx)),
+      onError: options.onError,
     },
     deps,
     {
       leading: hooks.leading,
       failed: hooks.failed,
+      parked: hooks.parked,
       batchDone: hooks.batchDone,
       committed: (position, changes) => hooks.committed(position, changes ?? []),
       beforeBatch: async (checkpoint) => {
@@ -105,6 +110,8 @@ export function projectorProcessor(
             stopping: () => processor.stopping,
             catchUpLive: (from) => processor.batch(from),
             fail: (reason) => processor.fail(reason),
+            onError: options.onError,
+            parked: hooks.parked,
             progress: hooks.rebuildProgress,
           },
           checkpoint,

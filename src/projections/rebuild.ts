@@ -13,6 +13,8 @@ import {
   recordRebuildProgress,
   requestRebuildAgain,
 } from '../log/checkpoints';
+import { clearRebuildParked, heldError, park, skippedEvents, swapInRebuildParked, type Parking } from '../log/parked';
+import type { StoredEvent } from '../eventstore';
 import type { CheckpointRow, Projector } from './types';
 
 const SUFFIX = '__rebuild';
@@ -66,6 +68,9 @@ export type RebuildHost = {
   catchUpLive(from: bigint): Promise<unknown>;
   /** Marks the projector FAILED with this error. */
   fail(reason: unknown): Promise<void>;
+  /** PROJECTION_ON_ERROR: an event the new code cannot apply is parked (and the rebuild goes on), or fails it. */
+  onError?: 'park' | 'stop';
+  parked?(event: StoredEvent): void;
   progress?(events: number, position: bigint): void;
 };
 
@@ -79,10 +84,34 @@ export async function rebuildProjector(host: RebuildHost, checkpoint: Checkpoint
   const name = projector.name;
   logger.info({ projector: name, from: checkpoint.version, to: projector.version }, 'rebuilding projector');
   await createShadowTables(prisma, projector);
+  await clearRebuildParked(prisma, name);
+  // From here on operators cannot skip (see resolveParked): the skipped events read below are all there will be.
   await markRebuilding(prisma, name);
   let position = 0n;
   let events = 0;
   const shadow = (t: string) => (projector.tables.includes(t) ? shadowName(t) : t);
+  // The rebuild alone writes its parked rows, from the start of the log: what it parked is known here.
+  const heads = new Map<string, string>();
+  // What an operator skipped, the rebuild drops too.
+  const skipped = await skippedEvents(prisma, name);
+  // The progress goes out right behind the projector's last writes, and COMMIT behind it.
+  const commit = (batch: readonly StoredEvent[], to: bigint, count: number, failed?: Parking) =>
+    commitBatch(host.batchPool, {
+      apply: async (client) => {
+        const tx = { client, table: shadow };
+        const held: Parking[] = failed ? [failed] : [];
+        const free: StoredEvent[] = [];
+        for (const event of failed ? [] : batch) {
+          if (skipped.has(event.eventId)) continue;
+          const head = heads.get(event.aggregateId);
+          if (head === undefined) free.push(event);
+          else held.push({ event, error: heldError(head), heldBehind: head });
+        }
+        const effect = await projector.apply(free, tx);
+        return { write: () => Promise.all([effect.write(tx), park(client, name, true, held)]), result: undefined };
+      },
+      close: (client) => recordRebuildProgress(client, name, to, count),
+    });
   try {
     for (;;) {
       if (!host.mayGoOn()) return undefined;
@@ -99,23 +128,36 @@ export async function rebuildProjector(host: RebuildHost, checkpoint: Checkpoint
         }
       }
       try {
-        // The progress goes out right behind the projector's last writes, and COMMIT behind it.
-        await commitBatch(host.batchPool, {
-          apply: async (client) => {
-            const tx = { client, table: shadow };
-            const batch = await projector.apply(page.events, tx);
-            return { write: () => batch.write(tx), result: undefined };
-          },
-          close: (client) => recordRebuildProgress(client, name, page.scannedTo, events + page.events.length),
-        });
+        await commit(page.events, page.scannedTo, events + page.events.length);
       } catch (error) {
         if (isTransient(error)) throw error;
-        // The new code fails on the log: keep serving the old tables, record the failure, and rebuild again once
-        // an operator retries.
-        await host.fail(error);
-        await requestRebuildAgain(prisma, name, projector.version);
-        await dropShadowTables(prisma, projector);
-        return undefined;
+        if (host.onError === 'stop') {
+          // The new code fails on the log: keep serving the old tables, record the failure, and rebuild again once
+          // an operator retries.
+          await host.fail(error);
+          await requestRebuildAgain(prisma, name, projector.version);
+          await dropShadowTables(prisma, projector);
+          await clearRebuildParked(prisma, name);
+          return undefined;
+        }
+        // One event at a time, to park the one at fault (and hold its aggregate's later ones) as a live batch does.
+        let count = events;
+        for (const event of page.events) {
+          count++;
+          try {
+            await commit([event], event.position, count);
+          } catch (failure) {
+            if (isTransient(failure)) throw failure;
+            const message = failure instanceof Error ? failure.message : String(failure);
+            await commit([], event.position, count, { event, error: message, heldBehind: null });
+            heads.set(event.aggregateId, event.eventId);
+            logger.error(
+              { projector: name, eventId: event.eventId, err: failure },
+              'rebuild parked an event it cannot apply; its aggregate waits behind it, the rest goes on',
+            );
+            host.parked?.(event);
+          }
+        }
       }
       events += page.events.length;
       position = page.scannedTo;
@@ -124,7 +166,10 @@ export async function rebuildProjector(host: RebuildHost, checkpoint: Checkpoint
       if (live && live.status !== 'FAILED') await host.catchUpLive(live.position);
     }
   } finally {
-    if (host.stopping()) await dropShadowTables(prisma, projector).catch(() => undefined);
+    if (host.stopping()) {
+      await dropShadowTables(prisma, projector).catch(() => undefined);
+      await clearRebuildParked(prisma, name).catch(() => undefined);
+    }
   }
 }
 
@@ -132,6 +177,7 @@ async function swap(host: RebuildHost, livePosition: bigint, position: bigint): 
   const { projector } = host;
   await inBatchTransaction(host.batchPool, async (client) => {
     await swapInShadowTables(client, projector);
+    await swapInRebuildParked(client, projector.name);
     const completed = await completeRebuild(client, projector.name, {
       livePosition,
       position,

@@ -11,6 +11,8 @@ import type { LogWindow } from '../log/tailer';
 import { projectorProcessor, type ProjectionOptions } from './projector-processor';
 import type { CheckpointRow, Projector, ReadModel } from './types';
 import { WrittenRows } from './written-rows';
+import { readParked, type ParkedRow } from '../log/parked';
+import { resolveParked, type Resolution } from './parked-events';
 
 export type RunnerDeps = {
   prisma: PrismaClient;
@@ -29,6 +31,8 @@ export type RunnerDeps = {
   options: ProjectionOptions;
   /** After each committed live batch: how long its transaction took (metrics). */
   batchDone?(projector: string, seconds: number): void;
+  /** A projector (live or rebuilding) parked an event it cannot apply (metrics). */
+  parked?(projector: string): void;
 };
 
 export type ProjectionReport = CheckpointRow & { lag: number; leader: boolean };
@@ -74,6 +78,7 @@ export class ProjectionRunner {
           },
           leading: () => this.written.forget(name),
           batchDone: deps.batchDone && ((seconds) => deps.batchDone!(name, seconds)),
+          parked: () => deps.parked?.(name),
           failed: () => {
             this.fence.markFailed(name);
             // Other instances re-read the checkpoints when poked while their reads wait for it.
@@ -134,6 +139,18 @@ export class ProjectionRunner {
     if (cleared) this.fence.retried(name);
     this.processors.forEach((w) => w.refresh());
     return cleared;
+  }
+
+  /** The events a projector has parked (and held behind them), in log order. */
+  parked(name: string): Promise<ParkedRow[]> {
+    return readParked(this.deps.prisma, name);
+  }
+
+  /** An operator's retry or skip of a parked event (see resolveParked); the projector looks at its holds again. */
+  async resolveParked(name: string, eventId: string, how: Resolution): Promise<void> {
+    const projector = this.deps.projectors.find((p) => p.name === name)!;
+    await resolveParked({ batchPool: this.deps.batchPool, store: this.deps.store, projector }, eventId, how);
+    this.processors.forEach((w) => w.refresh());
   }
 
   async rebuild(name: string): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { buildSchema, type GraphQLObjectType } from 'graphql';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'graphql-ws';
@@ -77,7 +78,7 @@ const OPERATIONS: Record<string, Operation> = {
     run: async () => ['{ orderStatusCounts { status count } }', {}],
     expect: STAFF_ONLY,
   },
-  'Query.projections': { run: async () => ['{ projections { name } }', {}], expect: STAFF_ONLY },
+  'Query.projections': { run: async () => ['{ projections { name parked { eventId } } }', {}], expect: STAFF_ONLY },
   'Query.orderHistory': {
     run: async ({ fresh }) => [
       'query ($id: ID!) { orderHistory(orderId: $id) { eventId } }',
@@ -173,6 +174,15 @@ const OPERATIONS: Record<string, Operation> = {
   'Mutation.retryProjection': {
     run: async () => ['mutation { retryProjection(name: "orders") { name } }', {}],
     expect: ADMIN_ONLY,
+  },
+  // Nothing is parked here: an admitted caller finds no such event.
+  'Mutation.retryParked': {
+    run: async () => [`mutation { retryParked(projection: "orders", eventId: "${randomUUID()}") { name } }`, {}],
+    expect: { ...ADMIN_ONLY, admin: 'NOT_FOUND' },
+  },
+  'Mutation.skipParked': {
+    run: async () => [`mutation { skipParked(projection: "orders", eventId: "${randomUUID()}") { name } }`, {}],
+    expect: { ...ADMIN_ONLY, admin: 'NOT_FOUND' },
   },
 };
 

@@ -96,6 +96,8 @@ describe('a projector transaction killed mid-batch', () => {
   });
 });
 
+// PROJECTION_ON_ERROR=stop: how a projector stopped on an event before parking, and still can
+// (test/e2e/parked-events.test.ts: the default, park).
 describe('a projector that throws on an event', () => {
   let server: TestServer;
   let refuse: string | undefined = 'OrderPaid';
@@ -105,7 +107,7 @@ describe('a projector that throws on an event', () => {
     // A wait as long as the test's own timeout: a read that waited for the failed projector would never answer in
     // time, so the answers below prove that nobody waits for it.
     server = await startTestServer(
-      { READ_MODEL_WAIT_MS: '60000' },
+      { READ_MODEL_WAIT_MS: '60000', PROJECTION_ON_ERROR: 'stop' },
       { db, projectors: [...PROJECTORS, probeProjector({ failOn: () => refuse })] },
     );
   });
@@ -209,7 +211,7 @@ describe('a projector whose last write fails in the database, its COMMIT already
         };
       },
     };
-    server = await startTestServer({}, { db, projectors: [...PROJECTORS, sqlProbe] });
+    server = await startTestServer({ PROJECTION_ON_ERROR: 'stop' }, { db, projectors: [...PROJECTORS, sqlProbe] });
   });
   afterAll(() => server.close());
 

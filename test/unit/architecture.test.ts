@@ -181,6 +181,7 @@ const HOMES: Record<string, string> = {
   processed_commands: 'eventstore/',
   snapshots: 'eventstore/snapshots.ts',
   projection_checkpoints: 'log/checkpoints.ts',
+  parked_events: 'log/parked.ts',
   orders: 'orders/read-model.ts',
   order_status_counts: 'orders/read-model.ts',
   customers: 'customers/read-model.ts',
