@@ -1,6 +1,6 @@
 import { customersSlice } from './customers';
 import { ordersSlice } from './orders';
-import type { EventSchemas } from './eventstore';
+import type { EventSchemas, PersonalFields } from './eventstore';
 import type { Projector } from './projections/types';
 import type { Slice } from './slice';
 
@@ -12,3 +12,6 @@ export const PROJECTORS: readonly Projector[] = SLICES.flatMap((slice) => slice.
 
 /** Every slice's event schemas: what the event store writes and reads events as. */
 export const EVENT_SCHEMAS: EventSchemas = Object.assign({}, ...SLICES.map((slice) => slice.events));
+
+/** Every slice's personal fields: what the event store encrypts under a customer's key and forgets with it. */
+export const PERSONAL_FIELDS: PersonalFields = Object.assign({}, ...SLICES.map((slice) => slice.personalFields));
