@@ -73,6 +73,24 @@ export class DataKeys {
     return found;
   }
 
+  /** Which of these subjects were forgotten (their key deleted). */
+  async erasedAmong(subjectIds: readonly string[]): Promise<Set<string>> {
+    const erased = new Set<string>();
+    const missing: string[] = [];
+    for (const id of subjectIds) {
+      const cached = this.bySubject.get(id);
+      if (!cached) missing.push(id);
+      else if ('erased' in cached) erased.add(id);
+    }
+    if (missing.length > 0) {
+      const rows = await this.db.$queryRaw<Row[]>`
+        SELECT subject_id, key_id::text, wrapped_key, master_key_id FROM data_keys
+        WHERE subject_id = ANY(${missing}::text[])`;
+      for (const row of rows) if ('erased' in this.remember(this.unwrap(row))) erased.add(row.subject_id);
+    }
+    return erased;
+  }
+
   /**
    * Deletes the subject's key, keeping the row as its tombstone (one is written for a subject that never had a key:
    * what is appended for it later is then stored without personal fields too). Idempotent. In `db`, a transaction,

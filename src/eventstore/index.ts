@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { PrismaClient } from '../db/prisma';
 import { tracedAppend } from './append';
 import { AppendQueue } from './group-commit';
+import { forgetSubject } from './erasure';
 import { countEvents, logHead, readLog } from './log-reader';
 import { findProcessedCommand } from './processed-commands';
 import { readEvents } from './read-events';
@@ -128,5 +129,12 @@ export function createEventStore(
       });
     },
     onAppended: (fn: (wake: Wake) => void) => wakeUps.onWake(fn),
+    /** Events read earlier and kept (the live window's), with the erasures made since honoured. */
+    honourErasures: async (events: StoredEvent[]) => (personal ? personal.honourErasures(events) : events),
+    /** Erases a customer's personal data wherever the store holds it (erasure.ts): what forgetCustomer runs. */
+    forgetSubject: async (subjectId: string) => {
+      if (!personal) throw new Error('this event store seals no personal data, so it cannot forget any');
+      await forgetSubject(prisma, personal, subjectId);
+    },
   };
 }

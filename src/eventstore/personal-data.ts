@@ -46,7 +46,7 @@ function openValue(keys: ReadonlyMap<string, DataKey>, enc: Enc, context: string
 export class PersonalData {
   constructor(
     readonly keys: DataKeys,
-    private readonly fields: PersonalFields,
+    readonly fields: PersonalFields,
   ) {}
 
   /** The events with their personal fields sealed under the subject's key (made on its first use). */
@@ -93,6 +93,28 @@ export class PersonalData {
         }
       }
       return { ...event, payload, personalDataErased: erased || (event.personalDataErased ?? false) };
+    });
+  }
+
+  /**
+   * Events revealed earlier (kept in memory, as the live window keeps them), as a read now would serve them: the
+   * personal fields of a subject forgotten since then null. Only events that still show personal data are looked
+   * at, their subjects' keys in one look-up, most from the cache.
+   */
+  async honourErasures(events: readonly StoredEvent[]): Promise<StoredEvent[]> {
+    const subjectOf = (e: StoredEvent) => e.ownerId ?? e.aggregateId;
+    const showing = (e: StoredEvent) =>
+      !e.personalDataErased &&
+      this.present(e.eventType, e.payload).some((f) => (e.payload as Record<string, unknown>)[f] !== null);
+    const subjects = [...new Set(events.filter(showing).map(subjectOf))];
+    if (subjects.length === 0) return [...events];
+    const erased = await this.keys.erasedAmong(subjects);
+    if (erased.size === 0) return [...events];
+    return events.map((event) => {
+      if (!erased.has(subjectOf(event)) || !showing(event)) return event;
+      const payload = { ...(event.payload as Record<string, unknown>) };
+      for (const field of this.present(event.eventType, payload)) payload[field] = null;
+      return { ...event, payload, personalDataErased: true };
     });
   }
 

@@ -126,3 +126,9 @@ export async function loadStream(
   events.sort((a, b) => a.version - b.version);
   return { snapshot, events };
 }
+
+/** Deletes the snapshots of every aggregate `ownerId` owns: a forgotten customer's, sealed under a deleted key. */
+export async function deleteSnapshotsOf(db: Db, ownerId: string): Promise<void> {
+  await db.$executeRaw`
+    DELETE FROM snapshots WHERE aggregate_id IN (SELECT DISTINCT aggregate_id FROM events WHERE owner_id = ${ownerId})`;
+}

@@ -26,6 +26,7 @@ const activeCustomer: CustomerState = {
   registeredAt,
   updatedAt: registeredAt,
   deactivatedAt: null,
+  forgottenAt: null,
 };
 const deactivatedAt = new Date('2026-01-01T10:00:00.000Z');
 const inactiveCustomer: CustomerState = {

@@ -16,3 +16,8 @@ CREATE TABLE "data_keys" (
 CREATE UNIQUE INDEX "data_keys_key_id_key" ON "data_keys" ("key_id");
 -- Rotation rewraps the keys a master key other than the current one wrapped.
 CREATE INDEX "data_keys_master_key_id_idx" ON "data_keys" ("master_key_id");
+
+-- A forgotten customer's row keeps their orders' figures, without their name and email: those are written as ''
+-- (never a registered customer's: both are required text), which the API serves as null. Not NULL itself, so that
+-- the NAME ordering's keyset reads ((name, id) compared as a row, on its index) keep every customer in order.
+ALTER TABLE "customers" ADD COLUMN "forgotten_at" TIMESTAMPTZ(3);
