@@ -78,7 +78,8 @@ export class PersonalData {
     const keys = keyIds.length > 0 ? await this.keys.byIds(keyIds) : new Map<string, DataKey>();
     return events.map((event) => {
       const present = this.present(event.eventType, event.payload);
-      if (present.length === 0) return { ...event, personalDataErased: event.personalDataErased ?? false };
+      // Most events carry nothing personal: handed on as read, with no copy (personalDataErased unset is false).
+      if (present.length === 0) return event;
       const payload = { ...(event.payload as Record<string, unknown>) };
       let erased = false;
       for (const field of present) {
