@@ -99,6 +99,15 @@ describe('order decider', () => {
         .thenRefused(notFound(CUSTOMER_ID));
     });
 
+    it('rejects an order for a forgotten customer, active or not', () => {
+      const at = new Date('2026-01-02T00:00:00Z');
+      for (const customer of [activeCustomer, inactiveCustomer]) {
+        given()
+          .when(placeOrder([input('book', 1, '1.00')], { ...customer, name: null, email: null, forgottenAt: at }))
+          .thenRefused(ruleViolation('CUSTOMER_FORGOTTEN'));
+      }
+    });
+
     it('rejects an order for a deactivated customer', () => {
       given()
         .when(placeOrder([input('book', 1, '1.00')], inactiveCustomer))
