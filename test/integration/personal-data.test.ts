@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { DataKeys, PersonalData, createEventStore, EVENTS_CHANNEL, type EventStore } from '../../src/eventstore';
 import { newDataKey } from '../../src/eventstore/field-cipher';
-import { masterKeys } from '../../src/eventstore/master-keys';
+import { masterKey, masterKeys } from '../../src/eventstore/master-keys';
 import { EVENT_SCHEMAS, PERSONAL_FIELDS } from '../../src/slices';
 import { openStore, type StoreFixture } from '../support/event-store';
 
@@ -132,3 +135,27 @@ it('rotates the master key: every data key rewrapped, readable with the new key 
   const before = storeWith(new DataKeys(f.prisma, masterKeys(OLD)));
   await expect(before.readStream(id)).rejects.toThrow(/neither DATA_KEY nor in DATA_KEY_PREVIOUS/);
 });
+
+it('rotates with one command: npm run keys -- rotate, DATA_KEY the new key, DATA_KEY_PREVIOUS the old', async () => {
+  const id = await register(storeWith(new DataKeys(f.prisma, masterKeys(NEW))), 'Frances Allen', 'frances@example.com');
+  const NEWER = newDataKey();
+  const root = path.resolve(__dirname, '../..');
+  const { stdout } = await promisify(execFile)(
+    path.join(root, 'node_modules/.bin/tsx'),
+    [path.join(root, 'src/eventstore/cli.ts'), 'rotate'],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        DATABASE_URL: f.db.url,
+        DATA_KEY: NEWER.toString('hex'),
+        DATA_KEY_PREVIOUS: `${NEW.toString('base64')},${OLD.toString('base64')}`,
+      },
+    },
+  );
+  expect(stdout).toMatch(/^rewrapped [1-9]\d* data keys with the current DATA_KEY$/m);
+  const masters = await f.pool.query('SELECT DISTINCT master_key_id FROM data_keys WHERE wrapped_key IS NOT NULL');
+  expect(masters.rows).toEqual([{ master_key_id: masterKey(NEWER).id }]);
+  const after = storeWith(new DataKeys(f.prisma, masterKeys(NEWER)));
+  expect((await after.readStream(id))[0]!.payload).toEqual({ name: 'Frances Allen', email: 'frances@example.com' });
+}, 60_000);
