@@ -12,7 +12,15 @@ import { migrate } from './db/migrate';
 import { connectionConfig, createPool } from './db/pool';
 import { createPrisma } from './db/prisma';
 import { queryTableReads } from './db/reads';
-import { CHECKPOINTS_CHANNEL, createEventStore, EVENTS_CHANNEL, Notifier } from './eventstore';
+import {
+  CHECKPOINTS_CHANNEL,
+  createEventStore,
+  DataKeys,
+  EVENTS_CHANNEL,
+  Notifier,
+  PersonalData,
+  resolveMasterKeys,
+} from './eventstore';
 import { buildSchema } from './graphql/schema';
 import { createPublisher } from './bus/publisher';
 import { createMetrics } from './observability/metrics';
@@ -112,10 +120,12 @@ export async function startOrderstream(
     const prisma = createPrisma(pool, options.onQuery);
     cleanups.push(() => prisma.$disconnect());
     const metrics = createMetrics(logger, { projection: PROJECTION_STATUSES, relay: RELAY_STATES });
+    const dataKeys = new DataKeys(prisma, await resolveMasterKeys(config.dataKeys, config.dataDir));
     const store = createEventStore(prisma, pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS, {
       appended: (eventTypes) => metrics.eventsAppended(eventTypes),
       tracing,
       onQuery: options.onQuery,
+      personalData: new PersonalData(dataKeys, PERSONAL_FIELDS),
     });
     await notifier.listen();
     // Every processor's commit sends it; readers and read-your-writes waits hear it, in every instance.

@@ -137,6 +137,18 @@ const schema = z.object({
   AUTH_MAX_TOKEN_LIFETIME: z.coerce.number().int().min(60).default(DEFAULT_MAX_TOKEN_LIFETIME_S),
   // A scraper's bearer token for GET /metrics (an admin JWT works too); unset, only admin JWTs are admitted.
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // The master key that wraps every customer's data key (docs/operations.md, "Personal data"); the previous ones
+  // still unwrap keys that `npm run keys -- rotate` has not rewrapped yet.
+  DATA_KEY: z.string().transform(masterKey).optional(),
+  DATA_KEY_PREVIOUS: z
+    .string()
+    .transform((list, ctx) =>
+      list
+        .split(',')
+        .filter((k) => k.trim() !== '')
+        .map((k) => masterKey(k.trim(), ctx)),
+    )
+    .optional(),
   // Input bounds (src/shared/input-limits.ts); their product is checked against what the read models hold.
   MAX_NAME_LENGTH: z.coerce.number().int().min(1).max(10_000).default(D.nameLength),
   MAX_EMAIL_LENGTH: z.coerce.number().int().min(6).max(10_000).default(D.emailLength),
@@ -234,6 +246,8 @@ export type Config = Readonly<{
   auth: AuthConfig;
   /** Admits a Prometheus scraper to GET /metrics without a JWT. */
   metricsToken: string | undefined;
+  /** DATA_KEY (undefined: a development key kept under the data folder) and DATA_KEY_PREVIOUS, 32 bytes each. */
+  dataKeys: Readonly<{ current: Buffer | undefined; previous: readonly Buffer[] }>;
   bus:
     | Readonly<{
         url: string;
@@ -283,6 +297,16 @@ export type TracingConfig = Readonly<{
 
 export class ConfigError extends Error {}
 
+/** A 32-byte master key written as 64 hex digits or as base64 (standard or URL-safe). */
+function masterKey(text: string, ctx: z.RefinementCtx): Buffer {
+  const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+  if (key.length !== 32 || (!/^[0-9a-fA-F]{64}$/.test(text) && !/^[A-Za-z0-9+/_-]+={0,2}$/.test(text))) {
+    ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, as 64 hex digits or base64' });
+    return Buffer.alloc(0);
+  }
+  return key;
+}
+
 /** Reads the environment once; a bad value throws one line that names the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
@@ -311,6 +335,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { mode: 'development' };
   if (keys.mode === 'development' && e.NODE_ENV === 'production') {
     throw new ConfigError('NODE_ENV=production needs AUTH_JWT_SECRET or AUTH_JWKS_URL: callers must authenticate');
+  }
+  if (!e.DATA_KEY && e.NODE_ENV === 'production') {
+    throw new ConfigError('NODE_ENV=production needs DATA_KEY: personal data must not be keyed by a file beside it');
   }
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError(
@@ -377,6 +404,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTokenLifetimeS: e.AUTH_MAX_TOKEN_LIFETIME,
     }),
     metricsToken: e.METRICS_TOKEN,
+    dataKeys: Object.freeze({ current: e.DATA_KEY, previous: Object.freeze(e.DATA_KEY_PREVIOUS ?? []) }),
     bus: e.BUS_URL
       ? Object.freeze({
           url: e.BUS_URL,

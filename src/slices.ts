@@ -1,7 +1,6 @@
 import { customersSlice } from './customers';
 import { ordersSlice } from './orders';
-import type { PersonalFields } from './bus/envelope';
-import type { EventSchemas } from './eventstore';
+import type { EventSchemas, PersonalFields } from './eventstore';
 import type { Projector } from './projections/types';
 import type { Slice } from './slice';
 
@@ -14,5 +13,8 @@ export const PROJECTORS: readonly Projector[] = SLICES.flatMap((slice) => slice.
 /** Every slice's event schemas: what the event store writes and reads events as. */
 export const EVENT_SCHEMAS: EventSchemas = Object.assign({}, ...SLICES.map((slice) => slice.events));
 
-/** Every slice's personal fields, by event type (event types are unique across slices): what the bus leaves out. */
+/**
+ * Every slice's personal fields, by event type (event types are unique across slices): what the event store encrypts
+ * under a customer's key and forgets with it, and what the bus leaves out.
+ */
 export const PERSONAL_FIELDS: PersonalFields = Object.assign({}, ...SLICES.map((slice) => slice.personalFields));

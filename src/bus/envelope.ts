@@ -1,12 +1,7 @@
 import { z } from 'zod';
+import type { PersonalFields } from '../eventstore/personal-data';
 import type { StoredEvent } from '../eventstore/types';
 import { traceContextOf, type TraceContext } from '../observability/tracing';
-
-/**
- * The personal data in event payloads, by event type: the top-level payload fields a person typed or that identify
- * one (src/slice.ts, `personalFields`). The bus never carries them.
- */
-export type PersonalFields = Readonly<Record<string, readonly string[]>>;
 
 /** Where an event goes on the bus, and what it carries (docs/api.md, "The event bus"). */
 export type BusMessage = {

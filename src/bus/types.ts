@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { StoredEvent } from '../eventstore/types';
-import type { PersonalFields } from './envelope';
+import type { PersonalFields } from '../eventstore/personal-data';
 
 export type BusPublisher = {
   /** Connects (or checks the connection); idempotent. Creates/asserts the stream or exchange. */

@@ -15,7 +15,8 @@ import { evolveCustomer, type CustomerState } from './state';
 export const customerAggregate: Aggregate<CustomerState | null, CustomerEvent> = {
   type: CUSTOMER,
   // 2: the state is the customer as clients read it (version 1 snapshots held a domain state and a view).
-  snapshotVersion: 2,
+  // 3: with forgottenAt.
+  snapshotVersion: 3,
   initial: null,
   decode: decodeCustomerEvent,
   ownerOf: (customerId) => customerId,
@@ -57,6 +58,27 @@ export function customerCommands(store: EventStore, options: CommandOptions) {
         expectedVersion,
         decide: (state) =>
           decideCustomer({ type: 'DeactivateCustomer', reason: input.reason ?? undefined }, state, options.limits),
+        meta,
+      });
+    },
+    /**
+     * Erases the customer's personal data: their data key is deleted first (every event sealed under it, theirs and
+     * their orders', then reads its personal fields as null), then CustomerForgotten is recorded. Run again, it
+     * deletes nothing more and records nothing more; one that failed after the deletion is completed by the next.
+     */
+    forget(input: { customerId: string }, meta: CommandMeta) {
+      return run({
+        aggregate: customerAggregate,
+        aggregateId: input.customerId,
+        commandType: 'ForgetCustomer',
+        input,
+        creates: false,
+        idField: 'customerId',
+        decide: async (state) => {
+          const events = decideCustomer({ type: 'ForgetCustomer' }, state, options.limits);
+          await store.forgetSubject(input.customerId);
+          return events;
+        },
         meta,
       });
     },

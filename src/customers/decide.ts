@@ -6,7 +6,8 @@ import type { CustomerState } from './state';
 
 export type RegisterCustomer = { type: 'RegisterCustomer'; name: string; email: string };
 export type DeactivateCustomer = { type: 'DeactivateCustomer'; reason?: string };
-export type CustomerCommand = RegisterCustomer | DeactivateCustomer;
+export type ForgetCustomer = { type: 'ForgetCustomer' };
+export type CustomerCommand = RegisterCustomer | DeactivateCustomer | ForgetCustomer;
 
 /**
  * Deliberately modest: one "@" with something before it, no whitespace, a dot in the domain with something on
@@ -43,6 +44,10 @@ export function decideCustomer(
       const reason = optionalText(command.reason, 'reason', { max: limits.reasonLength, multiline: true });
       return [{ type: 'CustomerDeactivated', data: reason ? { reason } : {} }];
     }
+    case 'ForgetCustomer':
+      if (!state) throw new RuleViolation('CUSTOMER_NOT_REGISTERED', 'The customer is not registered');
+      // Forgetting again records nothing more.
+      return state.forgottenAt ? [] : [{ type: 'CustomerForgotten', data: {} }];
     default:
       return assertNever(command);
   }

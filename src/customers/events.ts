@@ -6,8 +6,11 @@ export const CUSTOMER = 'Customer';
 
 /** Each customer event's payload as it is now (CUSTOMER_EVENT_SCHEMAS): the events' types are read off these. */
 const CUSTOMER_PAYLOADS = {
-  CustomerRegistered: z.object({ name: z.string(), email: z.string() }),
-  CustomerDeactivated: z.object({ reason: z.string().optional() }),
+  // Personal fields read as null once their customer is forgotten (the store serves them so).
+  CustomerRegistered: z.object({ name: z.string().nullable(), email: z.string().nullable() }),
+  CustomerDeactivated: z.object({ reason: z.string().nullish() }),
+  /** The customer's personal data was erased (their data key deleted): see forgetCustomer. */
+  CustomerForgotten: z.object({}),
 };
 
 export type CustomerEvent = EventsOf<typeof CUSTOMER_PAYLOADS>;

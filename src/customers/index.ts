@@ -1,4 +1,4 @@
-import { EVERYONE, STAFF } from '../auth/access';
+import { ADMIN, EVERYONE, STAFF } from '../auth/access';
 import type { Slice } from '../slice';
 import { customerCommands } from './commands';
 import { CUSTOMER, CUSTOMER_EVENT_SCHEMAS, CUSTOMER_EVENT_TYPES, CUSTOMER_PERSONAL_FIELDS } from './events';
@@ -23,6 +23,8 @@ export const customersSlice: Slice = {
     'Query.viewer': EVERYONE,
     'Mutation.registerCustomer': STAFF,
     'Mutation.deactivateCustomer': STAFF,
+    // Erasure is irreversible: an admin's decision (GDPR Art. 17 requests go through the operator).
+    'Mutation.forgetCustomer': ADMIN,
   },
   resolvers: ({ store, commands }) => ({
     ...customerResolvers(customerCommands(store, commands)),

@@ -41,6 +41,7 @@ const CUSTOMER_COLUMNS: readonly Column<Customer>[] = [
   ['registered_at', 'registeredAt', 'timestamptz'],
   ['updated_at', 'updatedAt', 'timestamptz'],
   ['deactivated_at', 'deactivatedAt', 'timestamptz'],
+  ['forgotten_at', 'forgottenAt', 'timestamptz'],
 ];
 const MEMO_COLUMNS: readonly Column<CustomerOrder>[] = [
   ['order_id', 'orderId', 'text'],
@@ -67,9 +68,18 @@ function toTotals(json: unknown): Totals {
   return totals;
 }
 
+/** A forgotten customer's name and email are stored as '' (see the data_keys migration) and read as null. */
 function toRecord(c: Customer): CustomerRecord {
-  return { ...c, lifetimeTotals: toTotals(c.lifetimeTotals) };
+  const erased = c.forgottenAt !== null;
+  return {
+    ...c,
+    name: erased ? null : c.name,
+    email: erased ? null : c.email,
+    lifetimeTotals: toTotals(c.lifetimeTotals),
+  };
 }
+
+const toRow = (c: CustomerRecord) => ({ ...c, name: c.name ?? '', email: c.email ?? '' });
 
 /** The batch's customers as the table has them now (those it does not know yet are missing). */
 /**
@@ -110,7 +120,7 @@ export async function writeCustomers(
       tx.table(CUSTOMER_TABLES.orders),
       changedMemos.map((m) => ({ ...m, paidAmount: new Prisma.Decimal(m.paidAmount) })),
     ),
-    customers.upsert(tx.client, tx.table(CUSTOMER_TABLES.customers), changed),
+    customers.upsert(tx.client, tx.table(CUSTOMER_TABLES.customers), changed.map(toRow)),
   ]);
 }
 
@@ -155,7 +165,7 @@ export const CUSTOMER_SORTS: Readonly<Record<CustomerSortField, Ordering<Custome
       { column: 'name', field: 'name' },
       { column: 'id', field: 'id' },
     ],
-    keyOf: (row) => [row.name, row.id],
+    keyOf: (row) => [row.name ?? '', row.id],
     parse: ([name, id]) => (name!.length <= MAX_CURSOR_NAME && id!.length <= MAX_CURSOR_ID ? [name, id] : undefined),
   },
 };

@@ -97,9 +97,12 @@ export const customerResolvers = (customers: CustomerCommands): Resolvers => ({
           meta(input, context),
         ),
       ),
+    forgetCustomer: async (_parent, { input }, context) =>
+      answerWithOwnWrite(context, await customers.forget({ customerId: input.customerId }, meta(input, context))),
   },
   RegisterCustomerPayload: customerPayload,
   DeactivateCustomerPayload: customerPayload,
+  ForgetCustomerPayload: customerPayload,
   CustomerConnection: {
     edges: (page) => page.customers.map((node, index) => ({ node, cursor: customerCursor(page, index) })),
     nodes: (page) => page.customers,

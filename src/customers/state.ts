@@ -7,14 +7,17 @@ import type { CustomerEvent } from './events';
  */
 export type CustomerState = {
   id: string;
-  name: string;
-  email: string;
+  /** Null once the customer is forgotten. */
+  name: string | null;
+  email: string | null;
   active: boolean;
   deactivationReason: string | null;
   version: number;
   registeredAt: Date;
   updatedAt: Date;
   deactivatedAt: Date | null;
+  /** When the customer's personal data was erased (forgetCustomer); they can place no more orders. */
+  forgottenAt: Date | null;
 };
 
 export function evolveCustomer(state: CustomerState | null, event: Recorded<CustomerEvent>): CustomerState | null {
@@ -31,6 +34,7 @@ export function evolveCustomer(state: CustomerState | null, event: Recorded<Cust
         registeredAt: at,
         updatedAt: at,
         deactivatedAt: null,
+        forgottenAt: null,
       };
     case 'CustomerDeactivated':
       if (!state) return null;
@@ -41,6 +45,18 @@ export function evolveCustomer(state: CustomerState | null, event: Recorded<Cust
         version: event.version,
         updatedAt: at,
         deactivatedAt: at,
+      };
+    case 'CustomerForgotten':
+      if (!state) return null;
+      // Their events read as null from now on, but a state folded before (a query table row) still holds them.
+      return {
+        ...state,
+        name: null,
+        email: null,
+        deactivationReason: null,
+        version: event.version,
+        updatedAt: at,
+        forgottenAt: at,
       };
     default:
       return assertNever(event);

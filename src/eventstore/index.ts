@@ -2,13 +2,23 @@ import type { Pool } from 'pg';
 import type { PrismaClient } from '../db/prisma';
 import { tracedAppend } from './append';
 import { AppendQueue } from './group-commit';
+import { forgetSubject } from './erasure';
 import { countEvents, logHead, readLog } from './log-reader';
 import { findProcessedCommand } from './processed-commands';
 import { readEvents } from './read-events';
-import { ownsStream, readStream, type StreamRange } from './read-stream';
-import { loadSnapshot, loadStream, saveSnapshot, type NewSnapshot, type SnapshotFit } from './snapshots';
+import { ownerOf, ownsStream, readStream, type StreamRange } from './read-stream';
+import type { PersonalData } from './personal-data';
+import {
+  encode,
+  loadSnapshot,
+  loadStream,
+  revive,
+  saveSnapshot,
+  type NewSnapshot,
+  type SnapshotFit,
+} from './snapshots';
 import { TRACING_OFF, type Tracing } from '../observability/tracing';
-import type { AppendRequest, EventFilter } from './types';
+import type { AppendRequest, EventFilter, StoredEvent } from './types';
 import { upcasting, type EventSchemas } from './upcasting';
 import type { Wake, WakeUps } from './wakeups';
 
@@ -17,6 +27,9 @@ export type { StreamRange } from './read-stream';
 export type { LoadedStream, NewSnapshot, Snapshot, SnapshotFit } from './snapshots';
 export * from './types';
 export type { EventSchemas, Upcaster } from './upcasting';
+export { DataKeys } from './data-keys';
+export { resolveMasterKeys, type MasterKeys } from './master-keys';
+export { PersonalData, type PersonalFields } from './personal-data';
 export {
   CHECKPOINTS_CHANNEL,
   EVENTS_CHANNEL,
@@ -44,46 +57,84 @@ export function createEventStore(
    * `appended`: after each committed append, with its events' types (metrics; the store names no metrics library).
    * `tracing`: each append is a span, whose context the events' metadata records.
    * `onQuery`: sees the SQL of every log read (sent with `pg`, so Prisma's query log has not got them).
+   * `personalData`: personal fields are sealed on append and revealed on every read, snapshots sealed whole
+   * (without it, as in tests of the store alone, payloads are stored as given).
    */
-  hooks: { appended?(eventTypes: readonly string[]): void; tracing?: Tracing; onQuery?(sql: string): void } = {},
+  hooks: {
+    appended?(eventTypes: readonly string[]): void;
+    tracing?: Tracing;
+    onQuery?(sql: string): void;
+    personalData?: PersonalData;
+  } = {},
 ) {
   const { currentVersion, upcast } = upcasting(schemas);
   const queue = new AppendQueue(prisma, wakeUps);
+  const personal = hooks.personalData;
+  // Every read passes here: the stored form (sealed, at its schema version) becomes what readers fold.
+  const reveal = async (events: StoredEvent[]) => (personal ? await personal.reveal(events) : events).map(upcast);
   return {
     async append(request: AppendRequest) {
-      const events = request.events.map((e) => ({
+      const plain = request.events.map((e) => ({
         ...e,
         schemaVersion: e.schemaVersion ?? currentVersion(e.eventType),
       }));
+      // A stream with no owner is its own subject.
+      const events = personal ? await personal.seal(plain, request.ownerId ?? request.aggregateId) : plain;
       // Appends that arrive while one is under way go together in the next statement (group-commit.ts), which
       // carries its own NOTIFY when none of this process's is under way.
       const result = await tracedAppend({ ...request, events }, hooks.tracing ?? TRACING_OFF, (traced) =>
         queue.append(traced),
       );
       hooks.appended?.(events.map((e) => e.eventType));
-      return result;
+      // The command folds what it appended: the stored envelopes, revealed as the next load will reveal them.
+      return { ...result, events: await reveal(result.events) };
     },
-    readStream: async (aggregateId: string, range?: StreamRange) =>
-      (await readStream(pool, aggregateId, range)).map(upcast),
+    readStream: async (aggregateId: string, range?: StreamRange) => reveal(await readStream(pool, aggregateId, range)),
     /** Whether a customer owns the aggregate (its latest event's owner): the command side's check before a load. */
     ownsStream: (aggregateId: string, ownerId: string) => ownsStream(prisma, aggregateId, ownerId),
     readEvents: async (eventIds: readonly string[], ownerId?: string) =>
-      (await readEvents(prisma, eventIds, ownerId)).map(upcast),
+      reveal(await readEvents(prisma, eventIds, ownerId)),
     readLog: async (after: bigint, limit: number, filter?: EventFilter) => {
       const page = await readLog(pool, after, limit, filter, hooks.onQuery);
-      return { ...page, events: page.events.map(upcast) };
+      return { ...page, events: await reveal(page.events) };
     },
     logHead: () => logHead(prisma),
     countEvents: (after: bigint, upTo: bigint, eventTypes?: readonly string[]) =>
       countEvents(prisma, after, upTo, eventTypes),
     findProcessedCommand: (scope: string, commandId: string) => findProcessedCommand(prisma, scope, commandId),
-    loadSnapshot: (aggregateId: string) => loadSnapshot(prisma, aggregateId),
+    loadSnapshot: async (aggregateId: string) => {
+      const snapshot = await loadSnapshot(prisma, aggregateId);
+      if (!snapshot || !personal) return snapshot;
+      const opened = await personal.openState(snapshot.state, aggregateId);
+      return opened && { ...snapshot, state: revive(opened.state) };
+    },
     /** The latest fitting snapshot and the events after it, upcast, in one round trip (a command's load). */
     loadStream: async (aggregateId: string, fit: SnapshotFit, range?: { toVersion?: number; readFrom?: number }) => {
-      const loaded = await loadStream(pool, aggregateId, fit, range);
-      return { ...loaded, events: loaded.events.map(upcast) };
+      let loaded = await loadStream(pool, aggregateId, fit, range);
+      if (loaded.snapshot && personal) {
+        const opened = await personal.openState(loaded.snapshot.state, aggregateId);
+        if (opened) loaded = { ...loaded, snapshot: { ...loaded.snapshot, state: revive(opened.state) } };
+        // Sealed under a key since deleted: no snapshot version matches -1, so the stream is read from its start.
+        else loaded = await loadStream(pool, aggregateId, { ...fit, snapshotVersion: -1 }, range);
+      }
+      return { ...loaded, events: await reveal(loaded.events) };
     },
-    saveSnapshot: (snapshot: NewSnapshot) => saveSnapshot(prisma, snapshot),
+    saveSnapshot: async (snapshot: NewSnapshot) => {
+      if (!personal) return saveSnapshot(prisma, snapshot);
+      const subject = (await ownerOf(prisma, snapshot.aggregateId)) ?? snapshot.aggregateId;
+      const tagged: unknown = JSON.parse(encode(snapshot.state));
+      return saveSnapshot(prisma, {
+        ...snapshot,
+        state: await personal.sealState(tagged, subject, snapshot.aggregateId),
+      });
+    },
     onAppended: (fn: (wake: Wake) => void) => wakeUps.onWake(fn),
+    /** Events read earlier and kept (the live window's), with the erasures made since honoured. */
+    honourErasures: async (events: StoredEvent[]) => (personal ? personal.honourErasures(events) : events),
+    /** Erases a customer's personal data wherever the store holds it (erasure.ts): what forgetCustomer runs. */
+    forgetSubject: async (subjectId: string) => {
+      if (!personal) throw new Error('this event store seals no personal data, so it cannot forget any');
+      await forgetSubject(prisma, personal, subjectId);
+    },
   };
 }

@@ -43,3 +43,10 @@ export async function ownsStream(db: Db, aggregateId: string, ownerId: string): 
     WHERE aggregate_id = ${aggregateId} ORDER BY version DESC LIMIT 1`;
   return rows[0]?.owned === true;
 }
+
+/** The owner its latest event records, or null (no owner, or no stream): whose key a snapshot of it is sealed with. */
+export async function ownerOf(db: Db, aggregateId: string): Promise<string | null> {
+  const rows = await db.$queryRaw<{ owner_id: string | null }[]>`
+    SELECT owner_id FROM events WHERE aggregate_id = ${aggregateId} ORDER BY version DESC LIMIT 1`;
+  return rows[0]?.owner_id ?? null;
+}

@@ -21,7 +21,7 @@ export type NewSnapshot = Omit<Snapshot, 'takenAt'>;
  * JSON keeps neither Dates nor bigints, and states and views hold both (timestamps, positions): they are stored
  * tagged and revived on load, so a state read from a snapshot equals the one that was saved.
  */
-function encode(state: unknown): string {
+export function encode(state: unknown): string {
   return JSON.stringify(state, function (this: Record<string, unknown>, key, value: unknown) {
     const raw = this[key];
     if (raw instanceof Date) return { $date: raw.toISOString() };
@@ -31,7 +31,7 @@ function encode(state: unknown): string {
 }
 
 /** The tagged Dates and bigints of `encode`, revived in the JSON the client has already parsed. */
-function revive(value: unknown): unknown {
+export function revive(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(revive);
   const entries = Object.entries(value);
@@ -125,4 +125,10 @@ export async function loadStream(
   // UNION ALL promises no order: the versions are sorted here rather than by a sort over the whole union.
   events.sort((a, b) => a.version - b.version);
   return { snapshot, events };
+}
+
+/** Deletes the snapshots of every aggregate `ownerId` owns: a forgotten customer's, sealed under a deleted key. */
+export async function deleteSnapshotsOf(db: Db, ownerId: string): Promise<void> {
+  await db.$executeRaw`
+    DELETE FROM snapshots WHERE aggregate_id IN (SELECT DISTINCT aggregate_id FROM events WHERE owner_id = ${ownerId})`;
 }

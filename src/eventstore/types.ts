@@ -29,6 +29,8 @@ export type StoredEvent = {
   metadata: EventMetadata;
   /** The customer whose data this event is (their reads are scoped to it), or null. Not served to clients. */
   ownerId: string | null;
+  /** Its personal fields read as null: their subject was forgotten (see personal-data.ts). Set by the store's reads. */
+  personalDataErased?: boolean;
 };
 
 /** A page of the global log, as the gap-safe reader returns it. */

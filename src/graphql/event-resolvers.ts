@@ -58,6 +58,8 @@ export const eventAccess: AccessRules = { 'Query.events': EVERYONE };
 const envelope = {
   id: (event: StoredEvent) => event.eventId,
   cursor: eventCursor,
+  // Set by the store's reads; an event no read revealed (a store sealing nothing) has none erased.
+  personalDataErased: (event: StoredEvent) => event.personalDataErased ?? false,
   // A customer sees the correlation ids they sent as they sent them; staff see them namespaced.
   metadata: ({ metadata }: StoredEvent, _args: unknown, { owner }: GraphQLContext) =>
     owner === undefined ? metadata : { ...metadata, correlationId: correlationIdSeenBy(owner, metadata.correlationId) },

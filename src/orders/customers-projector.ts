@@ -16,6 +16,7 @@ import { evolveCustomer } from '../customers/state';
 export const CUSTOMER_PROJECTOR_EVENT_TYPES = [
   'CustomerRegistered',
   'CustomerDeactivated',
+  'CustomerForgotten',
   'OrderPlaced',
   'OrderPaid',
   'OrderCancelled',

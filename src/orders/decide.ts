@@ -34,6 +34,9 @@ export function decideOrder(
     case 'PlaceOrder': {
       if (state) throw new RuleViolation('ORDER_ALREADY_PLACED', 'The order has already been placed');
       if (!command.customer) throw new NotFound('Customer', command.customerId);
+      if (command.customer.forgottenAt) {
+        throw new RuleViolation('CUSTOMER_FORGOTTEN', 'A forgotten customer cannot place orders');
+      }
       if (!command.customer.active) {
         throw new RuleViolation('CUSTOMER_INACTIVE', 'A deactivated customer cannot place orders');
       }

@@ -20,7 +20,8 @@ const ORDER_PAYLOADS = {
   ItemAdded: z.object({ item: orderItem }),
   OrderPaid: z.object({ amount: moneySchema }),
   OrderShipped: z.object({}),
-  OrderCancelled: z.object({ reason: z.string().optional() }),
+  // Null once the order's customer is forgotten (the store serves it so).
+  OrderCancelled: z.object({ reason: z.string().nullish() }),
 };
 
 export type OrderEvent = EventsOf<typeof ORDER_PAYLOADS>;

@@ -84,9 +84,24 @@ export async function writeOrders(
   tx: ProjectionTx,
   changed: readonly OrderRecord[],
   moves: ReadonlyMap<OrderStatus, number>,
+  /** Customers forgotten: their orders' cancellation reasons are erased, after the upsert (same connection). */
+  forgotten: readonly string[] = [],
 ): Promise<void> {
   const counts = tx.table(ORDER_TABLES.statusCounts);
-  const writes = [orders.upsert(tx.client, tx.table(ORDER_TABLES.orders), changed.map(toRow))];
+  const table = tx.table(ORDER_TABLES.orders);
+  const writes = [orders.upsert(tx.client, table, changed.map(toRow))];
+  if (forgotten.length > 0) {
+    writes.push(
+      tx.client
+        .query({
+          name: `orders-forget:${table}`,
+          text: `UPDATE "${table}" SET cancellation_reason = NULL
+            WHERE customer_id = ANY($1::text[]) AND cancellation_reason IS NOT NULL`,
+          values: [forgotten],
+        })
+        .then(() => undefined),
+    );
+  }
   const deltas = [...moves].filter(([, n]) => n !== 0).map(([status, count]) => ({ status, count }));
   if (deltas.length > 0) {
     writes.push(

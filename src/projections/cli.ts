@@ -1,10 +1,10 @@
-import { EVENT_SCHEMAS, PROJECTORS } from '../slices';
+import { EVENT_SCHEMAS, PERSONAL_FIELDS, PROJECTORS } from '../slices';
 import { loadConfig } from '../config';
 import { runningEmbeddedUrl, startEmbeddedPostgres } from '../db/embedded';
 import { migrate } from '../db/migrate';
 import { connectionConfig, createPool } from '../db/pool';
 import { createPrisma } from '../db/prisma';
-import { createEventStore, EVENTS_CHANNEL, Notifier } from '../eventstore';
+import { createEventStore, DataKeys, EVENTS_CHANNEL, Notifier, PersonalData, resolveMasterKeys } from '../eventstore';
 import { createLogger } from '../logger';
 import { readCheckpoint, requestRebuild, clearFailure, readCheckpoints } from '../log/checkpoints';
 import { Leadership } from '../log/leadership';
@@ -62,7 +62,11 @@ async function main(): Promise<void> {
     if (command !== 'rebuild') throw new Error(USAGE);
 
     const notifier = new Notifier(pool, connectionConfig(databaseUrl), logger);
-    const store = createEventStore(prisma, pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS);
+    // A rebuild reads personal fields as the service does: in the clear, or null where a customer was forgotten.
+    const dataKeys = new DataKeys(prisma, await resolveMasterKeys(config.dataKeys, config.dataDir));
+    const store = createEventStore(prisma, pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS, {
+      personalData: new PersonalData(dataKeys, PERSONAL_FIELDS),
+    });
     const total = await store.countEvents(-1n, await store.logHead(), projector.eventTypes);
     if (!(await readCheckpoint(prisma, projector.name)) || !(await requestRebuild(prisma, projector.name))) {
       throw new Error(`${name} has never run here; start the service once first`);

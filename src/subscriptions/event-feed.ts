@@ -82,7 +82,10 @@ export class EventFeed implements AsyncIterableIterator<StoredEvent> {
         return;
       }
     } else if (recent.length > 0) {
-      this.ready = recent.filter((event) => matchesFilter(this.filter, event));
+      // The window keeps events as they were read: a customer forgotten since then must not be shown from it.
+      const ready = await this.store.honourErasures(recent.filter((event) => matchesFilter(this.filter, event)));
+      if (this.closed) return;
+      this.ready = ready;
       this.last = recent.at(-1)!.position;
       return;
     }

@@ -122,6 +122,13 @@ const OPERATIONS: Record<string, Operation> = {
     ],
     expect: STAFF_ONLY,
   },
+  'Mutation.forgetCustomer': {
+    run: async ({ fresh }) => [
+      'mutation ($id: ID!) { forgetCustomer(input: { customerId: $id }) { aggregateId } }',
+      { id: (await fresh()).newCustomerId },
+    ],
+    expect: ADMIN_ONLY,
+  },
   'Mutation.placeOrder': {
     run: async ({ customerId }) => [
       'mutation ($c: ID!, $i: [OrderItemInput!]!) { placeOrder(input: { customerId: $c, items: $i }) { aggregateId } }',

@@ -113,6 +113,7 @@ describe('per-mutation payloads', () => {
       'AddItemPayload',
       'CancelOrderPayload',
       'DeactivateCustomerPayload',
+      'ForgetCustomerPayload',
       'PayOrderPayload',
       'PlaceOrderPayload',
       'RegisterCustomerPayload',
@@ -132,7 +133,7 @@ describe('per-mutation payloads', () => {
     expect({ ...data.customer, possibleTypes: names(data.customer.possibleTypes) }).toEqual({
       kind: 'INTERFACE',
       interfaces: [{ name: 'CommandResult' }],
-      possibleTypes: ['DeactivateCustomerPayload', 'RegisterCustomerPayload'],
+      possibleTypes: ['DeactivateCustomerPayload', 'ForgetCustomerPayload', 'RegisterCustomerPayload'],
     });
     expect(data.payload).toEqual({
       kind: 'OBJECT',

@@ -1,8 +1,17 @@
 import { Pool } from 'pg';
 import { connectionConfig } from '../../src/db/pool';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma';
-import { createEventStore, EVENTS_CHANNEL, Notifier, type EventStore, type StoredEvent } from '../../src/eventstore';
-import { EVENT_SCHEMAS } from '../../src/slices';
+import {
+  createEventStore,
+  DataKeys,
+  EVENTS_CHANNEL,
+  Notifier,
+  PersonalData,
+  type EventStore,
+  type MasterKeys,
+  type StoredEvent,
+} from '../../src/eventstore';
+import { EVENT_SCHEMAS, PERSONAL_FIELDS } from '../../src/slices';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export type StoreFixture = {
@@ -11,13 +20,18 @@ export type StoreFixture = {
   prisma: PrismaClient;
   notifier: Notifier;
   store: EventStore;
+  /** With `masterKeys`: the data keys the store seals personal fields with. */
+  dataKeys?: DataKeys;
   close(): Promise<void>;
 };
 
 const quiet = { warn: () => undefined };
 
-/** A real event store on a database of the test file's own, reading and writing events as the app does. */
-export async function openStore(): Promise<StoreFixture> {
+/**
+ * A real event store on a database of the test file's own, reading and writing events as the app does; with
+ * `masterKeys`, sealing personal fields as the app does too.
+ */
+export async function openStore(options: { masterKeys?: MasterKeys } = {}): Promise<StoreFixture> {
   const db = await createTestDatabase();
   const pool = new Pool({ ...connectionConfig(db.url), max: 40 });
   // pool.end() resolves before its clients' connections have closed, so dropping the database (WITH FORCE) right
@@ -26,13 +40,17 @@ export async function openStore(): Promise<StoreFixture> {
   pool.on('error', () => undefined);
   const notifier = new Notifier(pool, connectionConfig(db.url), quiet);
   const prisma = createPrisma(pool);
-  const store = createEventStore(prisma, pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS);
+  const dataKeys = options.masterKeys && new DataKeys(prisma, options.masterKeys);
+  const store = createEventStore(prisma, pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS, {
+    personalData: dataKeys && new PersonalData(dataKeys, PERSONAL_FIELDS),
+  });
   return {
     db,
     pool,
     prisma,
     notifier,
     store,
+    dataKeys,
     async close() {
       await notifier.close();
       await prisma.$disconnect();

@@ -17,8 +17,10 @@ export class FakeLog {
 
   /** The read side of an `EventStore` over this log (the rest of the store is not there: a test never needs it). */
   get store(): EventStore {
-    const store: Pick<EventStore, 'readLog' | 'logHead' | 'onAppended'> = {
+    const store: Pick<EventStore, 'readLog' | 'logHead' | 'onAppended' | 'honourErasures'> = {
       readLog: async (after, limit, filter) => this.readLog(after, limit, filter),
+      // Nobody is forgotten here.
+      honourErasures: async (events) => events,
       logHead: async () => this.head,
       onAppended: (fn) => {
         this.appended.add(fn);

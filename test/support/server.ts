@@ -53,6 +53,7 @@ export async function startTestServer(
     PORT: '0',
     LOG_LEVEL: 'silent',
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    DATA_KEY: TEST_DATA_KEY,
     ...env,
   });
   const app = await startOrderstream(config, createLogger(config.logLevel), options);
@@ -109,6 +110,8 @@ export async function startTestServer(
 
 /** The secret every test server signs and checks tokens with (HS256 wants at least 32 bytes). */
 export const TEST_JWT_SECRET = 'orderstream-test-secret-0123456789abcdef';
+/** The master key of test servers (DATA_KEY), rather than a development key written into the worktree. */
+export const TEST_DATA_KEY = Buffer.alloc(32, 7).toString('base64');
 
 /** The client, its operations' errors (results' and `error` messages') recorded when the schema does not list them. */
 function checkingCodes(client: WsClient, unlisted: string[]): WsClient {

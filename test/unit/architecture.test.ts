@@ -180,6 +180,7 @@ const HOMES: Record<string, string> = {
   events: 'eventstore/',
   processed_commands: 'eventstore/',
   snapshots: 'eventstore/snapshots.ts',
+  data_keys: 'eventstore/data-keys.ts',
   projection_checkpoints: 'log/checkpoints.ts',
   parked_events: 'log/parked.ts',
   orders: 'orders/read-model.ts',

@@ -16,6 +16,8 @@ const registered: CustomerEvent = {
   data: { name: 'Ada Lovelace', email: 'ada@example.com' },
 };
 const deactivated: CustomerEvent = { type: 'CustomerDeactivated', data: { reason: 'moved away' } };
+const forgotten: CustomerEvent = { type: 'CustomerForgotten', data: {} };
+const forget: CustomerCommand = { type: 'ForgetCustomer' };
 
 const register = (name: string, email: string): CustomerCommand => ({ type: 'RegisterCustomer', name, email });
 const deactivate = (reason?: string): CustomerCommand =>
@@ -126,6 +128,21 @@ describe('customer decider', () => {
     });
   });
 
+  describe('forgetCustomer', () => {
+    it('forgets a registered customer, active or not', () => {
+      given(registered).when(forget).thenEvents([forgotten]);
+      given(registered, deactivated).when(forget).thenEvents([forgotten]);
+    });
+
+    it('records nothing more for a customer already forgotten', () => {
+      given(registered, forgotten).when(forget).thenEvents([]);
+    });
+
+    it('rejects forgetting a customer that was never registered', () => {
+      given().when(forget).thenRefused(ruleViolation('CUSTOMER_NOT_REGISTERED'));
+    });
+  });
+
   describe('evolveCustomer', () => {
     it('folds registration and deactivation into an inactive customer that keeps its name, email and registration', () => {
       const registeredAt = recorded(registered, 1).timestamp;
@@ -140,6 +157,20 @@ describe('customer decider', () => {
         registeredAt,
         updatedAt: deactivatedAt,
         deactivatedAt,
+        forgottenAt: null,
+      });
+    });
+
+    it('folds a forgotten customer without name, email or reason, keeping the rest', () => {
+      const forgottenAt = recorded(forgotten, 3).timestamp;
+      expect(given(registered, deactivated, forgotten).state).toMatchObject({
+        name: null,
+        email: null,
+        active: false,
+        deactivationReason: null,
+        version: 3,
+        registeredAt: recorded(registered, 1).timestamp,
+        forgottenAt,
       });
     });
 

@@ -130,6 +130,7 @@ describe('the customer fold', () => {
         registeredAt: atVersion(1),
         updatedAt: atVersion(2),
         deactivatedAt: atVersion(2),
+        forgottenAt: null,
       },
     });
   });

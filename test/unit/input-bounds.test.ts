@@ -22,6 +22,7 @@ const activeCustomer: CustomerState = {
   registeredAt: new Date(0),
   updatedAt: new Date(0),
   deactivatedAt: null,
+  forgottenAt: null,
 };
 
 /** Hostile shapes for a 1 MB string: the classic backtracking traps and characters that are costly to scan. */

@@ -26,6 +26,7 @@ const activeCustomer: CustomerState = {
   registeredAt,
   updatedAt: registeredAt,
   deactivatedAt: null,
+  forgottenAt: null,
 };
 const deactivatedAt = new Date('2026-01-01T10:00:00.000Z');
 const inactiveCustomer: CustomerState = {
@@ -96,6 +97,15 @@ describe('order decider', () => {
       given()
         .when(placeOrder([input('book', 1, '1.00')], unknownCustomer))
         .thenRefused(notFound(CUSTOMER_ID));
+    });
+
+    it('rejects an order for a forgotten customer, active or not', () => {
+      const at = new Date('2026-01-02T00:00:00Z');
+      for (const customer of [activeCustomer, inactiveCustomer]) {
+        given()
+          .when(placeOrder([input('book', 1, '1.00')], { ...customer, name: null, email: null, forgottenAt: at }))
+          .thenRefused(ruleViolation('CUSTOMER_FORGOTTEN'));
+      }
     });
 
     it('rejects an order for a deactivated customer', () => {

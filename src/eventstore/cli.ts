@@ -1,0 +1,47 @@
+import { loadConfig } from '../config';
+import { runningEmbeddedUrl, startEmbeddedPostgres } from '../db/embedded';
+import { migrate } from '../db/migrate';
+import { createPool } from '../db/pool';
+import { createPrisma } from '../db/prisma';
+import { DataKeys } from './data-keys';
+import { resolveMasterKeys } from './master-keys';
+
+const USAGE = `usage: npm run keys -- <command>
+  rotate   rewrap every customer's data key with DATA_KEY (the keys it replaces listed in DATA_KEY_PREVIOUS)`;
+
+/**
+ * Operator commands for the data keys, on the service's database: DATABASE_URL, or the embedded PostgreSQL of a
+ * running `npm start` (or, when none runs, one this command starts on the data folder). Rotation runs beside the
+ * service: it reads keys wrapped by either master key until every one is rewrapped.
+ */
+async function main(): Promise<void> {
+  const [command] = process.argv.slice(2);
+  if (command !== 'rotate') {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  const config = loadConfig();
+  let databaseUrl = config.databaseUrl ?? (await runningEmbeddedUrl(config.dataDir));
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!databaseUrl) {
+    const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, database: 'orderstream' });
+    databaseUrl = embedded.url;
+    stopEmbedded = () => embedded.stop();
+  }
+  await migrate(databaseUrl);
+  const pool = createPool(databaseUrl, 2);
+  const prisma = createPrisma(pool);
+  try {
+    const keys = new DataKeys(prisma, await resolveMasterKeys(config.dataKeys, config.dataDir));
+    console.log(`rewrapped ${await keys.rotate()} data keys with the current DATA_KEY`);
+  } finally {
+    await prisma.$disconnect();
+    await pool.end();
+    await stopEmbedded?.();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});
