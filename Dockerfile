@@ -3,7 +3,7 @@
 # `node --import tsx fulfillment/main.ts`. README.md, "Running in containers".
 #   docker build -t orderstream .
 # The runtime always has DATABASE_URL (the embedded PostgreSQL of `npm start` is for a developer's machine) and, with
-# NODE_ENV=production, needs AUTH_JWT_SECRET or AUTH_JWKS_URL.
+# NODE_ENV=production, needs AUTH_JWT_SECRET or AUTH_JWKS_URL, and DATA_KEY.
 
 # The Node.js the project is developed and tested on (package.json engines: >= 20.19).
 ARG NODE_VERSION=20.20

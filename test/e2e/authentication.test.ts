@@ -11,7 +11,14 @@ import { expectListedCodes } from '../support/error-codes';
 import { signingKey, signWith, type SigningKey } from '../support/jwks-server';
 import { startJwksOrderstream, type JwksOrderstream } from '../support/jwks-orderstream';
 import { collect } from '../support/subscriptions';
-import { startTestServer, TEST_JWT_SECRET, wsRequest, type GraphQLResponse, type TestServer } from '../support/server';
+import {
+  startTestServer,
+  TEST_DATA_KEY,
+  TEST_JWT_SECRET,
+  wsRequest,
+  type GraphQLResponse,
+  type TestServer,
+} from '../support/server';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'orderstream';
@@ -495,8 +502,9 @@ describe('configuration', () => {
   });
 
   it('accepts production with either AUTH_JWT_SECRET or AUTH_JWKS_URL, and refuses both', () => {
-    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: TEST_JWT_SECRET }).auth.mode).toBe('secret');
-    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://idp.test/jwks.json' }).auth.mode).toBe('jwks');
+    const production = { NODE_ENV: 'production', DATA_KEY: TEST_DATA_KEY };
+    expect(loadConfig({ ...production, AUTH_JWT_SECRET: TEST_JWT_SECRET }).auth.mode).toBe('secret');
+    expect(loadConfig({ ...production, AUTH_JWKS_URL: 'https://idp.test/jwks.json' }).auth.mode).toBe('jwks');
     expect(() => loadConfig({ AUTH_JWT_SECRET: TEST_JWT_SECRET, AUTH_JWKS_URL: 'https://idp.test/jwks.json' })).toThrow(
       new ConfigError('Invalid environment variables AUTH_JWT_SECRET and AUTH_JWKS_URL: set one of them, not both'),
     );
@@ -516,6 +524,7 @@ describe('configuration', () => {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_ENV: 'production',
+      DATA_KEY: TEST_DATA_KEY,
       DATABASE_URL: process.env.ORDERSTREAM_TEST_SERVER_URL,
       PORT: '0',
       DATA_DIR: path.join(os.tmpdir(), 'orderstream-auth-test-never-used'),

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { startChildServer, type ChildServer } from '../support/child-server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { unlistedCodes } from '../support/error-codes';
-import { startTestServer, withoutCost, type GraphQLResponse, type TestServer } from '../support/server';
+import { startTestServer, TEST_DATA_KEY, withoutCost, type GraphQLResponse, type TestServer } from '../support/server';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BODY_LIMIT = 4096;
@@ -134,7 +134,11 @@ describe('the log of refused requests', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     // NODE_ENV=production: Express prints the stack of an unhandled error to stderr outside of `test`.
-    child = await startChildServer(db.url, { NODE_ENV: 'production', BODY_LIMIT_BYTES: String(BODY_LIMIT) });
+    child = await startChildServer(db.url, {
+      NODE_ENV: 'production',
+      DATA_KEY: TEST_DATA_KEY,
+      BODY_LIMIT_BYTES: String(BODY_LIMIT),
+    });
     let partial = '';
     child.process.stdout!.on('data', (chunk: Buffer) => {
       const text = partial + chunk.toString();

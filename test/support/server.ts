@@ -110,6 +110,7 @@ export async function startTestServer(
 
 /** The secret every test server signs and checks tokens with (HS256 wants at least 32 bytes). */
 export const TEST_JWT_SECRET = 'orderstream-test-secret-0123456789abcdef';
+
 /** The master key of test servers (DATA_KEY), rather than a development key written into the worktree. */
 export const TEST_DATA_KEY = Buffer.alloc(32, 7).toString('base64');
 
