@@ -6,7 +6,7 @@ import { createAuthenticator } from './auth/authenticator';
 import { developmentTokens, type DevelopmentTokens } from './auth/development';
 import { customerCommands } from './customers/commands';
 import { CUSTOMER } from './customers/events';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
 import { connectionConfig, createPool } from './db/pool';
@@ -121,6 +121,15 @@ export async function startOrderstream(
     cleanups.push(() => prisma.$disconnect());
     const metrics = createMetrics(logger, { projection: PROJECTION_STATUSES, relay: RELAY_STATES });
     const dataKeys = new DataKeys(prisma, await resolveMasterKeys(config.dataKeys, config.dataDir));
+    // Refused here rather than found by the first read of a sealed event, which would retry it for ever while every
+    // processor and subscription waits behind it.
+    const unknownMasters = await dataKeys.unknownMasterKeys();
+    if (unknownMasters.length > 0) {
+      throw new ConfigError(
+        `DATA_KEY: the database's data keys are wrapped by master key ${unknownMasters.join(', ')}, which is neither ` +
+          `DATA_KEY nor in DATA_KEY_PREVIOUS: start with the key they were wrapped by (or it in DATA_KEY_PREVIOUS)`,
+      );
+    }
     const store = createEventStore(prisma, pool, notifier.channel(EVENTS_CHANNEL), EVENT_SCHEMAS, {
       appended: (eventTypes) => metrics.eventsAppended(eventTypes),
       tracing,

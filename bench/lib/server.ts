@@ -40,6 +40,8 @@ type Options = {
   readyTimeoutMs?: number;
 };
 
+const BENCH_DATA_KEY = randomBytes(32).toString('base64');
+
 /** Starts `node --import tsx src/main.ts` as a child process on a free port and waits until /readyz answers 200. */
 export async function startServer(options: Options): Promise<ServerProcess> {
   const port = await freePort();
@@ -52,6 +54,9 @@ export async function startServer(options: Options): Promise<ServerProcess> {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     AUTH_JWT_SECRET: secret,
+    // Production refuses to start without a master key for personal data; every start of the run uses the same one,
+    // or a restarted server could not read the keys the first one wrapped.
+    DATA_KEY: BENCH_DATA_KEY,
     ...options.env,
   };
   const auth = await createAuthenticator({ mode: 'secret', secret }, '');

@@ -34,6 +34,16 @@ export class DataKeys {
     private readonly masters: MasterKeys,
   ) {}
 
+  /**
+   * The master keys the table's data keys are wrapped by that this service was not given (neither DATA_KEY nor in
+   * DATA_KEY_PREVIOUS): with any, the keys they wrap cannot be read, and neither can any event sealed under them.
+   */
+  async unknownMasterKeys(): Promise<string[]> {
+    const rows = await this.db.$queryRaw<{ master_key_id: string }[]>`
+      SELECT DISTINCT master_key_id FROM data_keys WHERE master_key_id IS NOT NULL`;
+    return rows.map((row) => row.master_key_id).filter((id) => !this.masters.byId.has(id));
+  }
+
   /** The key to encrypt a subject's fields with (made now if it has none), or an erased one once forgotten. */
   async forSubject(subjectId: string): Promise<DataKey> {
     const cached = this.bySubject.get(subjectId);
