@@ -36,8 +36,9 @@ class Params {
  * Builds the one statement of an append. The stream-version step is a data-modifying CTE `stream(version)` that
  * yields one row (the new version) when the expected version holds (and no newer transaction held the stream
  * meanwhile: HELD_BY_NEWER) and none otherwise; the events and the command record select from it, so a failed
- * check writes nothing. An append with conditions on other streams takes the group's statement instead. With `notify`, the statement also sends that NOTIFY
- * (PostgreSQL delivers it at the commit), rather than a statement and a transaction of its own after it.
+ * check writes nothing. With `notify`, the statement also sends that NOTIFY (PostgreSQL delivers it at the commit),
+ * rather than a statement and a transaction of its own after it. An append with conditions on other streams
+ * (`expectStreams`) takes the group's statement instead (see appendRows).
  */
 export function appendStatement(
   request: AppendRequest,
