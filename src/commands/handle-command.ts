@@ -20,6 +20,7 @@ import { idempotencyScope } from './caller-scope';
 import { commandIds, type CommandIds } from './command-ids';
 import type { Lanes } from './lanes';
 import { loadAggregate } from './load';
+import { OtherStreams } from './other-streams';
 
 /** Who sent a command and how it relates to others: becomes the events' metadata. */
 export type CommandMeta = {
@@ -48,7 +49,11 @@ export type Command<S, E extends DomainEvent> = {
   /** The input field that named an existing aggregate (e.g. `orderId`), for errors about it. */
   idField?: string;
   expectedVersion?: number | null;
-  decide(state: S): E[] | Promise<E[]>;
+  /**
+   * The events the command records, given its aggregate's state. `others` loads any other aggregate the decision
+   * depends on: the append then commits only if each is still at the version read (a lost race is retried).
+   */
+  decide(state: S, others: OtherStreams): E[] | Promise<E[]>;
   /**
    * Whether the caller may act on the loaded aggregate; one it may not is answered exactly as a missing one
    * (NOT_FOUND), before anything else about it (its version) is compared or told. A customer's command has already
@@ -88,8 +93,9 @@ export type CommandOptions = {
 };
 
 /**
- * load → decide → append. A command without an expectedVersion that loses a race to another writer is re-read
- * and re-decided, up to `retries` times; with one, the conflict is the client's to resolve.
+ * load → decide → append. A command without an expectedVersion that loses a race to another writer (of its own
+ * stream, or of another stream its decision read) is re-read and re-decided, up to `retries` times; with one, the
+ * conflict is the client's to resolve.
  */
 export async function handleCommand<S, E extends DomainEvent>(
   store: EventStore,
@@ -195,13 +201,15 @@ async function attemptOnce<S, E extends DomainEvent>(
   if (expected !== undefined && expected !== null && expected !== loaded.version) {
     throw new ConcurrencyConflict(command.aggregateId, expected, loaded.version);
   }
-  const decided = await command.decide(loaded.state);
+  const others = new OtherStreams(store, command.aggregateId);
+  const decided = await command.decide(loaded.state, others);
   // Nothing to record (the aggregate is already as asked): answer with it as it stands, appending nothing.
   if (decided.length === 0) return unchanged(store, command, loaded);
   const appended = await store.append({
     aggregateId: command.aggregateId,
     aggregateType: command.aggregate.type,
     expectedVersion: command.creates ? 'no-stream' : loaded.version,
+    ...(others.conditions.length > 0 && { expectStreams: others.conditions }),
     events: decided.map((e) => ({ eventType: e.type, payload: e.data })),
     metadata,
     command: idempotency && { ...idempotency, commandType: command.commandType },

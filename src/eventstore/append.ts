@@ -13,16 +13,12 @@ import {
   ATTR_EXPECTED_VERSION,
 } from '../observability/attributes';
 import { TRACING_OFF, type Tracing } from '../observability/tracing';
-import { AppError, ConcurrencyConflict } from '../shared/errors';
+import { AppError } from '../shared/errors';
+import { groupStatement } from './group-statement';
+import { conflict, DuplicateCommand, HELD_ATTEMPTS, refusal } from './refusal';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows';
-import type { AppendRequest, AppendResult, ExpectedVersion } from './types';
-
-/** Another request with the same commandId committed first; the caller returns that request's result. */
-export class DuplicateCommand extends Error {
-  constructor(readonly commandId: string) {
-    super(`command ${commandId} was already processed`);
-  }
-}
+import { HELD_BY_NEWER, type Notification } from './statement-parts';
+import type { AppendRequest, AppendResult } from './types';
 
 /** Positions pack (transaction id, index within the transaction) into a bigint: see the first migration. */
 export const MAX_EVENTS_PER_APPEND = 65535;
@@ -36,14 +32,13 @@ class Params {
   }
 }
 
-/** A NOTIFY the append's statement sends itself, at its commit (see WakeUps.send). */
-export type Notification = { channel: string; payload: string };
-
 /**
  * Builds the one statement of an append. The stream-version step is a data-modifying CTE `stream(version)` that
- * yields one row (the new version) when the expected version holds and none otherwise; the events and the command
- * record select from it, so a failed check writes nothing. With `notify`, the statement also sends that NOTIFY
- * (PostgreSQL delivers it at the commit), rather than a statement and a transaction of its own after it.
+ * yields one row (the new version) when the expected version holds (and no newer transaction held the stream
+ * meanwhile: HELD_BY_NEWER) and none otherwise; the events and the command record select from it, so a failed
+ * check writes nothing. With `notify`, the statement also sends that NOTIFY (PostgreSQL delivers it at the commit),
+ * rather than a statement and a transaction of its own after it. An append with conditions on other streams
+ * (`expectStreams`) takes the group's statement instead (see appendRows).
  */
 export function appendStatement(
   request: AppendRequest,
@@ -57,8 +52,9 @@ export function appendStatement(
   const expected = request.expectedVersion;
   let stream: string;
   if (expected === 'any') {
-    stream = `INSERT INTO streams (aggregate_id, aggregate_type, version) VALUES (${id}, ${type}, ${count})
-      ON CONFLICT (aggregate_id) DO UPDATE SET version = streams.version + EXCLUDED.version, updated_at = now()
+    stream = `INSERT INTO streams AS s (aggregate_id, aggregate_type, version) VALUES (${id}, ${type}, ${count})
+      ON CONFLICT (aggregate_id) DO UPDATE SET version = s.version + EXCLUDED.version, updated_at = now()
+      WHERE NOT ${HELD_BY_NEWER}
       RETURNING version`;
   } else if (expected === 'no-stream' || expected === 0) {
     stream = `INSERT INTO streams (aggregate_id, aggregate_type, version) VALUES (${id}, ${type}, ${count})
@@ -66,8 +62,8 @@ export function appendStatement(
   } else {
     // Under READ COMMITTED a concurrent writer of the same row makes this wait, then re-check the version against
     // the committed row: exactly one of two writers with the same expected version matches.
-    stream = `UPDATE streams SET version = version + ${count}, updated_at = now()
-      WHERE aggregate_id = ${id} AND version = ${p.add(expected, 'int')} RETURNING version`;
+    stream = `UPDATE streams s SET version = version + ${count}, updated_at = now()
+      WHERE aggregate_id = ${id} AND version = ${p.add(expected, 'int')} AND NOT ${HELD_BY_NEWER} RETURNING version`;
   }
   const base = '(pg_current_xact_id()::text::bigint << 16)';
   let command = '';
@@ -139,6 +135,7 @@ export async function tracedAppend(
   if (count === 0 || count > MAX_EVENTS_PER_APPEND) {
     throw new RangeError(`an append takes 1 to ${MAX_EVENTS_PER_APPEND} events, got ${count}`);
   }
+  checkConditions(request);
   if (!tracing.enabled) return write(request);
   const spec = {
     kind: SpanKind.CLIENT,
@@ -160,16 +157,53 @@ export async function tracedAppend(
   );
 }
 
+/**
+ * Conditions name other streams, each once, at a version it has reached: a stream that does not exist has no row to
+ * hold, so "not there yet" is no condition this store can keep.
+ */
+function checkConditions(request: AppendRequest): void {
+  const ids = new Set<string>([request.aggregateId]);
+  for (const { aggregateId, version } of request.expectStreams ?? []) {
+    if (ids.has(aggregateId)) {
+      throw new RangeError(`an append's conditions name other streams, each once: ${aggregateId} is named twice`);
+    }
+    if (!Number.isSafeInteger(version) || version < 1) {
+      throw new RangeError(`a condition expects a version from 1 on, got ${version} for ${aggregateId}`);
+    }
+    ids.add(aggregateId);
+  }
+}
+
+/**
+ * The append's statement, sent and answered: the single append's (appendStatement) or, with conditions on other
+ * streams, the group's (groupStatement) with this one member. A refused append is told why (refusal) or, refused
+ * only because a newer transaction held its stream meanwhile, made again.
+ */
 export async function appendRows(db: Db, request: AppendRequest, notify?: Notification): Promise<AppendResult> {
-  const query = appendStatement(
-    request,
-    request.events.map(() => randomUUID()),
-    notify,
-  );
-  let rows: EventRow[];
+  for (let attempt = 1; ; attempt++) {
+    const rows = await appendOnce(db, request, notify);
+    if (rows.length > 0) {
+      const events = rows.map(toStoredEvent);
+      const last = events[events.length - 1]!;
+      return { events, version: last.version, position: last.position };
+    }
+    const why = await refusal(db, request);
+    if (why !== 'again') throw why;
+    if (attempt === HELD_ATTEMPTS) throw await conflict(db, request.aggregateId, request.expectedVersion);
+  }
+}
+
+async function appendOnce(db: Db, request: AppendRequest, notify?: Notification): Promise<EventRow[]> {
+  const query = request.expectStreams?.length
+    ? groupStatement([request], notify)
+    : appendStatement(
+        request,
+        request.events.map(() => randomUUID()),
+        notify,
+      );
   try {
-    // Unsafe only in name: the text is this module's, in one of twelve fixed forms; every value is a parameter.
-    rows = await db.$queryRawUnsafe<EventRow[]>(query.text, ...query.values);
+    // Unsafe only in name: the text is this module's or the group's, in fixed forms; every value is a parameter.
+    return await db.$queryRawUnsafe<EventRow[]>(query.text, ...query.values);
   } catch (error) {
     if (sqlState(error) === '23505') {
       const constraint = violatedConstraint(error);
@@ -180,14 +214,4 @@ export async function appendRows(db: Db, request: AppendRequest, notify?: Notifi
     }
     throw error;
   }
-  if (rows.length === 0) throw await conflict(db, request.aggregateId, request.expectedVersion);
-  const events = rows.map(toStoredEvent);
-  const last = events[events.length - 1]!;
-  return { events, version: last.version, position: last.position };
-}
-
-export async function conflict(db: Db, aggregateId: string, expected: ExpectedVersion): Promise<ConcurrencyConflict> {
-  const stream = await db.stream.findUnique({ where: { aggregateId }, select: { version: true } });
-  const expectedNumber = typeof expected === 'number' ? expected : 0;
-  return new ConcurrencyConflict(aggregateId, expectedNumber, stream?.version ?? 0);
 }

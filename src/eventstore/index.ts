@@ -22,7 +22,8 @@ import type { AppendRequest, EventFilter, StoredEvent } from './types';
 import { upcasting, type EventSchemas } from './upcasting';
 import type { Wake, WakeUps } from './wakeups';
 
-export { DuplicateCommand, MAX_EVENTS_PER_APPEND } from './append';
+export { MAX_EVENTS_PER_APPEND } from './append';
+export { DuplicateCommand } from './refusal';
 export type { StreamRange } from './read-stream';
 export type { LoadedStream, NewSnapshot, Snapshot, SnapshotFit } from './snapshots';
 export * from './types';

@@ -73,10 +73,18 @@ export type EventFilter = {
  */
 export type CommandRecord = { scope: string; commandId: string; commandType: string; requestHash: string };
 
+/** A condition on another stream than the one appended to: it must still be at this version (1 or more). */
+export type StreamCondition = { aggregateId: string; version: number };
+
 export type AppendRequest = {
   aggregateId: string;
   aggregateType: string;
   expectedVersion: ExpectedVersion;
+  /**
+   * Other streams the events were decided on, each at the version the decision read: the append commits only if
+   * every one is still there, checked in its statement, and holds them until it commits (see groupStatement).
+   */
+  expectStreams?: readonly StreamCondition[];
   events: readonly NewEvent[];
   metadata: EventMetadata;
   command?: CommandRecord;

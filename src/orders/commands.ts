@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { fold, type Aggregate } from '../commands/aggregate';
+import type { Aggregate } from '../commands/aggregate';
 import {
   handleCommand,
   type Command,
@@ -66,9 +66,11 @@ export function orderCommands(store: EventStore, options: CommandOptions) {
         commandType: 'PlaceOrder',
         input,
         creates: true,
-        decide: async (state) => {
-          // Read from the customer's stream, not a query table: the write side decides on the log alone.
-          const customer = fold(customerAggregate, await store.readStream(input.customerId)).state;
+        decide: async (state, others) => {
+          // Read from the customer's stream, not a query table: the write side decides on the log alone. The order
+          // is appended only if the customer's stream is still as read, so a deactivation committed meanwhile is
+          // seen by the retry, which refuses the order.
+          const customer = await others.load(customerAggregate, input.customerId);
           return decideOrder(
             {
               type: 'PlaceOrder',

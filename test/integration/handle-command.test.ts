@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { handleCommand, type Command, type CommandOptions } from '../../src/commands/handle-command';
 import { Lanes } from '../../src/commands/lanes';
 import type { OrderEvent } from '../../src/orders/events';
+import { customerAggregate } from '../../src/customers/commands';
 import { orderAggregate } from '../../src/orders/commands';
+import { decideOrder } from '../../src/orders/decide';
 import type { OrderState } from '../../src/orders/state';
 import { DEFAULT_INPUT_LIMITS } from '../../src/shared/input-limits';
 import { openStore, type StoreFixture } from '../support/event-store';
@@ -149,5 +151,78 @@ describe('ownership, checked before the load and the lane', () => {
     } finally {
       checks.mockRestore();
     }
+  });
+});
+
+describe('decisions on other aggregates', () => {
+  /** A customer registered straight through the store (version 1). */
+  async function registered(): Promise<string> {
+    const customerId = randomUUID();
+    await f.store.append({
+      aggregateId: customerId,
+      aggregateType: 'Customer',
+      expectedVersion: 'no-stream',
+      events: [{ eventType: 'CustomerRegistered', payload: { name: 'Ada', email: 'ada@example.com' } }],
+      metadata: { correlationId: 'x', causationId: 'x', userId: null },
+    });
+    return customerId;
+  }
+
+  const deactivate = (customerId: string) =>
+    f.store.append({
+      aggregateId: customerId,
+      aggregateType: 'Customer',
+      expectedVersion: 1,
+      events: [{ eventType: 'CustomerDeactivated', payload: { reason: 'raced' } }],
+      metadata: { correlationId: 'x', causationId: 'x', userId: null },
+    });
+
+  /** Places an order for the customer, which is deactivated between the first read of it and the append. */
+  const placeRacingDeactivation = (customerId: string): Command<OrderState | null, OrderEvent> => {
+    let reads = 0;
+    return {
+      aggregate: orderAggregate,
+      aggregateId: randomUUID(),
+      commandType: 'PlaceOrder',
+      input: {},
+      creates: true,
+      decide: async (state, others) => {
+        const customer = await others.load(customerAggregate, customerId);
+        if (reads++ === 0) await deactivate(customerId);
+        return decideOrder(
+          {
+            type: 'PlaceOrder',
+            customerId,
+            customer,
+            items: [{ productId: 'p', quantity: 1, unitPrice: '1.00' }],
+            currency: 'EUR',
+          },
+          state,
+        );
+      },
+      meta: {},
+    };
+  };
+
+  it('appends only if the other aggregate is still at the version read: the conflict names it', async () => {
+    const customerId = await registered();
+    const command = placeRacingDeactivation(customerId);
+    await expect(handleCommand(f.store, command, options)).rejects.toMatchObject({
+      code: 'CONCURRENCY_CONFLICT',
+      aggregateId: customerId,
+      expectedVersion: 1,
+      actualVersion: 2,
+    });
+    expect(await f.store.readStream(command.aggregateId)).toEqual([]);
+  });
+
+  it('re-reads both and decides again after losing that race', async () => {
+    const customerId = await registered();
+    const command = placeRacingDeactivation(customerId);
+    await expect(handleCommand(f.store, command, { ...options, retries: 1 })).rejects.toMatchObject({
+      code: 'BUSINESS_RULE_VIOLATION',
+      rule: 'CUSTOMER_INACTIVE',
+    });
+    expect(await f.store.readStream(command.aggregateId)).toEqual([]);
   });
 });
