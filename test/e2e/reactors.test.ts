@@ -134,7 +134,7 @@ describe('in one server', () => {
     expect(await cancellations(server.sql, [...open, shipped])).toHaveLength(3);
   });
 
-  it('reports the reactor in /metrics and /readyz', async () => {
+  it('reports the reactor to staff (reactors), in /metrics and in /readyz', async () => {
     const gql: Gql = (q, v) => server.gql(q, v);
     const { customerId, open } = await customerWithOrders(gql);
     expect((await gql(DEACTIVATE, { c: customerId })).errors).toBeUndefined();
@@ -143,6 +143,18 @@ describe('in one server', () => {
       const [report] = await server.app.services.reactors.report();
       expect(report).toMatchObject({ lag: 0, state: 'IDLE', leader: true, lastError: null });
     });
+    const staff = await server.as({ role: 'staff' });
+    const listed = await server.gql('{ reactors { name position lag state runsHere lastError } }', {}, staff);
+    expect(listed.data!.reactors).toEqual([
+      {
+        name: 'cancel-orders-on-deactivation',
+        position: expect.any(String),
+        lag: 0,
+        state: 'IDLE',
+        runsHere: true,
+        lastError: null,
+      },
+    ]);
     const admin = await server.as({ role: 'admin' });
     const metrics = await (await fetch(`${server.app.url}/metrics`, { headers: admin })).text();
     expect(metrics).toMatch(/^orderstream_reactor_lag_events\{reactor="cancel-orders-on-deactivation"\} 0$/m);
