@@ -1,5 +1,6 @@
 import type { Reactor } from '../reactions/types';
 import { orderCommands } from './commands';
+import { ordersProjector } from './projector';
 import { orderIdsOfCustomer } from './read-model';
 import type { OrderStatus } from './state';
 
@@ -20,7 +21,7 @@ export const cancelOrdersOnDeactivation: Reactor = {
   name: 'cancel-orders-on-deactivation',
   eventTypes: ['CustomerDeactivated'],
   async react(event, context) {
-    await context.readModelsPassed(['OrderPlaced', 'OrderPaid', 'OrderShipped', 'OrderCancelled']);
+    await context.readModelsPassed([ordersProjector.name]);
     const orders = orderCommands(context.store, context.commands);
     for (const orderId of await orderIdsOfCustomer(context.reads, event.aggregateId, OPEN)) {
       await context.send(orderId, (meta) => orders.cancel({ orderId }, CUSTOMER_DEACTIVATED, meta));

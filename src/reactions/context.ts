@@ -24,10 +24,10 @@ export function reactionContext(reactor: Reactor, event: StoredEvent, deps: Cont
     store: deps.store,
     commands: deps.commands,
     reads: deps.reads,
-    async readModelsPassed(eventTypes) {
-      const { reached, failed } = await deps.projections.waitFor(
+    async readModelsPassed(projectors) {
+      const { reached, failed } = await deps.projections.waitForProjectors(
         event.position,
-        eventTypes,
+        projectors,
         deps.options.readModelWaitMs,
       );
       if (failed.length > 0)

@@ -11,11 +11,11 @@ export type ReactionContext = {
   commands: CommandOptions;
   reads: Reads;
   /**
-   * Waits until every projector that reads any of `eventTypes` has passed the event reacted to, so that the query
-   * tables show everything appended before it. Throws when one has FAILED or does not get there in time: the
-   * reaction is then tried again later, never run on tables that miss what came first.
+   * Waits until the named projectors (those whose tables the reaction reads) have passed the event reacted to, so
+   * that their tables show everything appended before it. Throws when one has FAILED or does not get there in
+   * time: the reaction is then tried again later, never run on tables that miss what came first.
    */
-  readModelsPassed(eventTypes: readonly string[]): Promise<void>;
+  readModelsPassed(projectors: readonly string[]): Promise<void>;
   /**
    * Sends one command as the caller `system`: its commandId `<reactor>:<eventId>:<key>` (`key` names the command
    * among those this reaction sends, e.g. the aggregate it acts on), its causationId the event, its correlationId
