@@ -40,7 +40,12 @@ export function reactionContext(reactor: Reactor, event: StoredEvent, deps: Cont
         ids: { commandId: `${reactor.name}:${event.eventId}:${key}`, causationId: event.eventId, correlationId },
       };
       try {
-        return await run(meta);
+        const outcome = await run(meta);
+        deps.projections.wrote(
+          outcome.position,
+          outcome.events.map((e) => e.eventType),
+        );
+        return outcome;
       } catch (error) {
         if (!(error instanceof RuleViolation)) throw error;
         deps.logger.info(

@@ -2,6 +2,9 @@ import type { CommandMeta, CommandOptions } from '../commands/handle-command';
 import type { Reads } from '../db/reads';
 import type { EventStore, StoredEvent } from '../eventstore';
 
+/** What a command sent by a reaction answers (a command's outcome): where its events are in the log. */
+export type Sent = { position: bigint; events: readonly { eventType: string }[] };
+
 /**
  * What a reaction to one event works with: the command side a mutation uses, the query tables, and the metadata its
  * commands carry.
@@ -21,9 +24,10 @@ export type ReactionContext = {
    * among those this reaction sends, e.g. the aggregate it acts on), its causationId the event, its correlationId
    * the event's. A command already recorded under that id is answered from the log without appending again (a
    * reaction re-run after a crash); one refused as moot (BUSINESS_RULE_VIOLATION: the aggregate has moved on) is a
-   * no-op, answered undefined.
+   * no-op, answered undefined. What it appends joins this process's read-your-writes fence, as a mutation's does:
+   * reads here then show it.
    */
-  send<T>(key: string, run: (meta: CommandMeta) => Promise<T>): Promise<T | undefined>;
+  send<T extends Sent>(key: string, run: (meta: CommandMeta) => Promise<T>): Promise<T | undefined>;
 };
 
 /**
