@@ -56,7 +56,7 @@ export type ReactorReport = {
 };
 
 /** The checkpoint and lock of a reactor: apart from the projectors' names, which are bare. */
-export const reactorProcessorName = (reactor: Pick<Reactor, 'name'>): string => `reactor:${reactor.name}`;
+const reactorProcessorName = (reactor: Pick<Reactor, 'name'>): string => `reactor:${reactor.name}`;
 
 /**
  * Runs every reactor as an after-effect processor (one leader across instances, on its own leadership
@@ -67,23 +67,26 @@ export const reactorProcessorName = (reactor: Pick<Reactor, 'name'>): string => 
  */
 export class ReactorRunner {
   private readonly leadership: Leadership;
-  private readonly processors: { reactor: Reactor; processor: Processor; state: ReactorState }[];
+  private readonly processors: { reactor: Reactor; processor: Processor }[];
+  /** Each reactor's state as its processor last said (meaningful while this process leads it). */
+  private readonly states = new Map<string, ReactorState>();
 
   constructor(private readonly deps: ReactorRunnerDeps) {
     this.leadership = new Leadership(deps.connection, deps.logger);
-    this.processors = deps.reactors.map((reactor) => {
-      const entry = { reactor, state: 'IDLE' as ReactorState, processor: undefined as unknown as Processor };
-      entry.processor = new Processor(
+    const { options } = deps;
+    this.processors = deps.reactors.map((reactor) => ({
+      reactor,
+      processor: new Processor(
         { kind: 'after-effect', apply: (events) => this.react(reactor, events) },
         {
           name: reactorProcessorName(reactor),
           version: 1,
           eventTypes: reactor.eventTypes,
-          batchSize: deps.options.batchSize,
-          maxBatchSize: deps.options.batchSize,
-          pollMs: deps.options.pollMs,
-          retryMs: deps.options.retryMs,
-          maxRetryMs: deps.options.maxRetryMs,
+          batchSize: options.batchSize,
+          maxBatchSize: options.batchSize,
+          pollMs: options.pollMs,
+          retryMs: options.retryMs,
+          maxRetryMs: options.maxRetryMs,
           span: () => ({ name: `react ${reactor.name}`, spec: {} }),
         },
         {
@@ -95,10 +98,9 @@ export class ReactorRunner {
           logger: deps.logger,
           tracing: deps.tracing,
         },
-        { state: (state) => (entry.state = state) },
-      );
-      return entry;
-    });
+        { state: (state) => this.states.set(reactor.name, state) },
+      ),
+    }));
   }
 
   start(): void {
@@ -113,7 +115,7 @@ export class ReactorRunner {
   async report(): Promise<ReactorReport[]> {
     const head = await this.deps.store.logHead();
     return Promise.all(
-      this.processors.map(async ({ reactor, processor, state }) => {
+      this.processors.map(async ({ reactor, processor }) => {
         const checkpoint = await readCheckpoint(this.deps.prisma, processor.name);
         const position = checkpoint?.position ?? 0n;
         const leader = processor.leads;
@@ -121,7 +123,7 @@ export class ReactorRunner {
           name: reactor.name,
           position,
           lag: head > position ? await this.deps.store.countEvents(position, head, reactor.eventTypes) : 0,
-          state: leader ? state : 'FOLLOWING',
+          state: leader ? (this.states.get(reactor.name) ?? 'IDLE') : 'FOLLOWING',
           leader,
           lastError: checkpoint?.lastError ?? null,
         };
