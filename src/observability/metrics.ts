@@ -9,7 +9,11 @@ export type MetricSources = {
     oldestPendingAt(name: string, after: bigint): Promise<Date | null>;
   };
   relay?: { report(): Promise<{ name: string; position: bigint; lag: number; state: string }> };
-  reactors?: { report(): Promise<{ name: string; position: bigint; lag: number; state: string }[]> };
+  reactors?: {
+    report(): Promise<{ name: string; position: bigint; lag: number; state: string }[]>;
+    /** When the oldest event the reactor has still to react to was appended (null: none). */
+    oldestPendingAt(name: string, after: bigint): Promise<Date | null>;
+  };
   pool?: { totalCount: number; idleCount: number; waitingCount: number };
   webSockets?: () => number;
 };
@@ -100,20 +104,30 @@ export function createMetrics(logger: Logger, states: MetricStates) {
         })
         .finally(() => (pending = undefined)));
   };
-  const projectionReport = shared(async () => {
-    const { projections } = sources;
-    if (!projections) return undefined;
-    const rows = await projections.report();
+  /** Each row with the age of the oldest event its consumer has still to handle (0 when caught up). */
+  const withLagSeconds = async <Row extends { name: string; position: bigint; lag: number }>(
+    rows: Row[],
+    oldestPendingAt: (name: string, after: bigint) => Promise<Date | null>,
+  ) => {
     const now = Date.now();
     return Promise.all(
       rows.map(async (row) => {
-        const oldest = row.lag > 0 ? await projections.oldestPendingAt(row.name, row.position) : null;
+        const oldest = row.lag > 0 ? await oldestPendingAt(row.name, row.position) : null;
         return { ...row, lagSeconds: oldest ? Math.max(0, (now - oldest.getTime()) / 1000) : 0 };
       }),
     );
+  };
+  const projectionReport = shared(async () => {
+    const { projections } = sources;
+    if (!projections) return undefined;
+    return withLagSeconds(await projections.report(), (name, after) => projections.oldestPendingAt(name, after));
   });
   const relayReport = shared(async () => sources.relay?.report());
-  const reactorReport = shared(async () => sources.reactors?.report());
+  const reactorReport = shared(async () => {
+    const { reactors } = sources;
+    if (!reactors) return undefined;
+    return withLagSeconds(await reactors.report(), (name, after) => reactors.oldestPendingAt(name, after));
+  });
 
   const projectionGauge = (
     name: string,
@@ -210,6 +224,11 @@ export function createMetrics(logger: Logger, states: MetricStates) {
   );
   reactorGauge('orderstream_reactor_lag_events', 'Events of its types the reactor has still to react to', (g, r) =>
     g.set({ reactor: r.name }, r.lag),
+  );
+  reactorGauge(
+    'orderstream_reactor_lag_seconds',
+    'Age of the oldest event the reactor has still to react to (0 when caught up)',
+    (g, r) => g.set({ reactor: r.name }, r.lagSeconds),
   );
   new Gauge({
     name: 'orderstream_reactor_state',

@@ -131,6 +131,14 @@ export class ReactorRunner {
     );
   }
 
+  /** When the first event of the reactor's types after `after` was appended; null when there is none yet. */
+  async oldestPendingAt(name: string, after: bigint): Promise<Date | null> {
+    const reactor = this.deps.reactors.find((r) => r.name === name);
+    if (!reactor) return null;
+    const page = await this.deps.store.readLog(after, 1, { eventTypes: reactor.eventTypes });
+    return page.events[0]?.timestamp ?? null;
+  }
+
   /** One event after another, in log order: a later reaction may rely on an earlier one's commands. */
   private async react(reactor: Reactor, events: readonly StoredEvent[]): Promise<void> {
     for (const event of events) {

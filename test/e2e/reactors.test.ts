@@ -158,6 +158,7 @@ describe('in one server', () => {
     const admin = await server.as({ role: 'admin' });
     const metrics = await (await fetch(`${server.app.url}/metrics`, { headers: admin })).text();
     expect(metrics).toMatch(/^orderstream_reactor_lag_events\{reactor="cancel-orders-on-deactivation"\} 0$/m);
+    expect(metrics).toMatch(/^orderstream_reactor_lag_seconds\{reactor="cancel-orders-on-deactivation"\} 0$/m);
     expect(metrics).toMatch(/^orderstream_reactor_state\{reactor="cancel-orders-on-deactivation",state="IDLE"\} 1$/m);
     const ready = (await (await fetch(`${server.app.url}/readyz`, { headers: admin })).json()) as Record<string, any>;
     expect(ready.reactors).toEqual([
