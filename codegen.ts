@@ -40,6 +40,7 @@ const config: CodegenConfig = {
           Projection: '../projections/runner#ProjectionReport',
           ParkedEvent: '../log/parked#ParkedRow',
           Relay: '../relay/relay#RelayReport',
+          Reactor: '../reactions/runner#ReactorReport',
           // Every command's payload is its aggregate's outcome: the payload types differ for clients only.
           OrderCommandResult: '../orders/commands#OrderOutcome',
           PlaceOrderPayload: '../orders/commands#OrderOutcome',

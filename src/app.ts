@@ -29,6 +29,7 @@ import { startTracing as startTracingSdk } from './observability/tracing-sdk';
 import { Lanes } from './commands/lanes';
 import { Leadership } from './log/leadership';
 import { ProjectionRunner } from './projections/runner';
+import { ReactorRunner, type ReactorState } from './reactions/runner';
 import { Relay, type RelayState } from './relay/relay';
 import { ReadModelFeed } from './subscriptions/read-model-feed';
 import { LogTailer } from './log/tailer';
@@ -37,9 +38,10 @@ import type { Projector } from './projections/types';
 import type { ProjectionOptions } from './projections/projector-processor';
 import { createHttpServer } from './edge/http-server';
 import type { Services } from './services';
-import { EVENT_SCHEMAS, PERSONAL_FIELDS, PROJECTORS, SLICES } from './slices';
+import { EVENT_SCHEMAS, PERSONAL_FIELDS, PROJECTORS, REACTORS, SLICES } from './slices';
 
 const RELAY_STATES: readonly RelayState[] = ['PUBLISHING', 'IDLE', 'RETRYING', 'FOLLOWING', 'STOPPED'];
+const REACTOR_STATES: readonly ReactorState[] = ['WORKING', 'IDLE', 'RETRYING', 'FOLLOWING', 'STOPPED'];
 
 /** However many events SUBSCRIPTION_WINDOW allows, the window never holds much more than this of them. */
 const SUBSCRIPTION_WINDOW_BYTES = 64 * 2 ** 20;
@@ -119,7 +121,11 @@ export async function startOrderstream(
     cleanups.push(() => notifier.close());
     const prisma = createPrisma(pool, options.onQuery);
     cleanups.push(() => prisma.$disconnect());
-    const metrics = createMetrics(logger, { projection: PROJECTION_STATUSES, relay: RELAY_STATES });
+    const metrics = createMetrics(logger, {
+      projection: PROJECTION_STATUSES,
+      relay: RELAY_STATES,
+      reactor: REACTOR_STATES,
+    });
     const dataKeys = new DataKeys(prisma, await resolveMasterKeys(config.dataKeys, config.dataDir));
     // Refused here rather than found by the first read of a sealed event, which would retry it for ever while every
     // processor and subscription waits behind it.
@@ -211,21 +217,6 @@ export async function startOrderstream(
       });
       relay = running;
     }
-    const auth = await createAuthenticator(config.auth, config.dataDir);
-    metrics.watch({ projections, relay, pool });
-    const services: Services = {
-      config,
-      auth,
-      relay,
-      prisma,
-      reads: queryTableReads(pool, options.onQuery),
-      store,
-      projections,
-      tailer,
-      readModelFeed,
-      metrics,
-      tracing,
-    };
     const { commandRetries: retries, snapshotEvery, inputLimits: limits } = config;
     // The command side reports what it shrugs off (a snapshot it could not save) to the log.
     const sliceDeps = {
@@ -239,6 +230,46 @@ export async function startOrderstream(
         tracing,
         lanes: new Lanes(),
       },
+    };
+    const reads = queryTableReads(pool, options.onQuery);
+    // Reactors send their commands through the same command side as the mutations, lanes included.
+    const reactors = new ReactorRunner({
+      prisma,
+      store,
+      window: tailer,
+      checkpoints,
+      connection: connectionConfig(databaseUrl),
+      logger,
+      tracing,
+      reads,
+      commands: sliceDeps.commands,
+      projections: projections.fence,
+      reactors: REACTORS,
+      options: {
+        batchSize: config.projectionBatchSize,
+        pollMs: config.projectionPollMs,
+        retryMs: 500,
+        maxRetryMs: 30_000,
+        readModelWaitMs: config.readModelWaitMs,
+      },
+    });
+    reactors.start();
+    cleanups.push(() => reactors.stop());
+    const auth = await createAuthenticator(config.auth, config.dataDir);
+    metrics.watch({ projections, relay, reactors, pool });
+    const services: Services = {
+      config,
+      auth,
+      relay,
+      prisma,
+      reads,
+      store,
+      projections,
+      reactors,
+      tailer,
+      readModelFeed,
+      metrics,
+      tracing,
     };
     const built = buildSchema(
       SLICES.map((slice) => ({

@@ -6,6 +6,7 @@ import type { EventStore } from './eventstore';
 import type { Metrics } from './observability/metrics';
 import type { Tracing } from './observability/tracing';
 import type { ProjectionRunner } from './projections/runner';
+import type { ReactorRunner } from './reactions/runner';
 import type { Relay } from './relay/relay';
 import type { ReadModelFeed } from './subscriptions/read-model-feed';
 import type { LogTailer } from './log/tailer';
@@ -23,6 +24,8 @@ export type Services = {
   reads: Reads;
   store: EventStore;
   projections: ProjectionRunner;
+  /** The reactors (rules that send commands on events), each run by one instance. */
+  reactors: ReactorRunner;
   /** Publishes the log to the event bus; only with BUS_URL set. */
   relay?: Relay;
   /** This process's one reader of the live log, feeding every `events` subscription. */

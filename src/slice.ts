@@ -4,6 +4,7 @@ import type { EventSchemas, EventStore } from './eventstore';
 import type { Resolvers } from './generated/graphql';
 import type { GraphQLContext } from './graphql-kit/context';
 import type { Projector } from './projections/types';
+import type { Reactor } from './reactions/types';
 import type { LiveReadModel } from './subscriptions/read-model-feed';
 import type { LiveRow } from './subscriptions/row-updates';
 
@@ -36,6 +37,8 @@ export type Slice = {
   events: EventSchemas;
   /** The projectors that keep this slice's query tables. */
   projectors: readonly Projector[];
+  /** The rules that act on its events by sending commands (src/reactions): run beside the projectors. */
+  reactors: readonly Reactor[];
   /** Who may run each of its operations (its root fields): see src/auth/access.ts. */
   access: AccessRules;
   /** The slice's part of the GraphQL API (its commands are made here, so nothing else holds them). */

@@ -2,6 +2,7 @@ import { customersSlice } from './customers';
 import { ordersSlice } from './orders';
 import type { EventSchemas, PersonalFields } from './eventstore';
 import type { Projector } from './projections/types';
+import type { Reactor } from './reactions/types';
 import type { Slice } from './slice';
 
 /** Every slice of the domain: the one list the app, the schema and the projections CLI read. */
@@ -9,6 +10,12 @@ export const SLICES: readonly Slice[] = [ordersSlice, customersSlice];
 
 /** Every projector the app runs. A new one catches up from the start of the log on its first start. */
 export const PROJECTORS: readonly Projector[] = SLICES.flatMap((slice) => slice.projectors);
+
+/**
+ * Every reactor the app runs. A new one starts at the beginning of the log, as a projector does: its rule holds for
+ * every event already recorded too (an upgrade cancels the open orders of customers deactivated before it).
+ */
+export const REACTORS: readonly Reactor[] = SLICES.flatMap((slice) => slice.reactors);
 
 /** Every slice's event schemas: what the event store writes and reads events as. */
 export const EVENT_SCHEMAS: EventSchemas = Object.assign({}, ...SLICES.map((slice) => slice.events));

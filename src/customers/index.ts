@@ -15,6 +15,8 @@ export const customersSlice: Slice = {
   events: CUSTOMER_EVENT_SCHEMAS,
   // Its query tables are kept by the orders slice's customersProjector, which reads order events too.
   projectors: [],
+  // A deactivation's effect on orders is the orders slice's reactor (customers never reaches into orders).
+  reactors: [],
   // A customer reads only themselves (customerLoader is scoped to context.owner), in `customer` and `viewer` alike.
   access: {
     'Query.customer': EVERYONE,

@@ -2,6 +2,7 @@ import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import { pendingMigrations } from '../db/migrate';
 import type { PrismaClient } from '../db/prisma';
+import type { ReactorRunner } from '../reactions/runner';
 import type { Relay } from '../relay/relay';
 import type { Services } from '../services';
 import { operatorAccess } from './operator-access';
@@ -9,9 +10,13 @@ import { operatorAccess } from './operator-access';
 /**
  * /healthz: the process is up. /readyz: the database answers and every migration is applied. A probe needs no
  * token and learns only that: the status code, and `ready` or `not ready`. Why not, which migrations, and the
- * relay's state and last error (which may name a broker's host) are for operators: METRICS_TOKEN or an admin's JWT.
+ * relay's and the reactors' state and last error (which may name a broker's host) are for operators: METRICS_TOKEN or
+ * an admin's JWT.
  */
-export function healthRouter(services: Pick<Services, 'prisma' | 'relay' | 'auth' | 'config'>, logger: Logger): Router {
+export function healthRouter(
+  services: Pick<Services, 'prisma' | 'relay' | 'reactors' | 'auth' | 'config'>,
+  logger: Logger,
+): Router {
   const standing = operatorAccess(services.auth, services.config.metricsToken);
   const isOperator = async (authorization: string | undefined) => {
     if (authorization === undefined) return false;
@@ -28,7 +33,7 @@ export function healthRouter(services: Pick<Services, 'prisma' | 'relay' | 'auth
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (req, res) => {
-    const { ready, body } = await readiness(services.prisma, services.relay, logger, {
+    const { ready, body } = await readiness(services.prisma, services.relay, services.reactors, logger, {
       details: await isOperator(req.headers.authorization),
     });
     res.setHeader('cache-control', 'no-store');
@@ -40,6 +45,7 @@ export function healthRouter(services: Pick<Services, 'prisma' | 'relay' | 'auth
 async function readiness(
   prisma: PrismaClient,
   relay: Relay | undefined,
+  reactors: ReactorRunner,
   logger: Logger,
   { details }: { details: boolean },
 ): Promise<{ ready: boolean; body: Record<string, unknown> }> {
@@ -48,10 +54,14 @@ async function readiness(
     const ready = pending.length === 0;
     if (!details) return { ready, body: { status: ready ? 'ready' : 'not ready' } };
     // The relay is reported, not required: a broker outage pauses publishing, never the API.
-    const relayReport = relay ? { relay: await relayDetails(relay) } : {};
+    // So are the reactors: one that retries holds back its rule's commands, not the API.
+    const processors = {
+      ...(relay ? { relay: await relayDetails(relay) } : {}),
+      reactors: await reactorDetails(reactors),
+    };
     return {
       ready,
-      body: ready ? { status: 'ready', ...relayReport } : { status: 'migrations pending', pending, ...relayReport },
+      body: ready ? { status: 'ready', ...processors } : { status: 'migrations pending', pending, ...processors },
     };
   } catch (error) {
     // The driver's message names hosts and ports: for the log, not for whoever asks.
@@ -63,4 +73,14 @@ async function readiness(
 async function relayDetails(relay: Relay) {
   const { name, state, lag, lastError, position } = await relay.report();
   return { name, state, lag, lastError, position: position.toString() };
+}
+
+async function reactorDetails(reactors: ReactorRunner) {
+  return (await reactors.report()).map(({ name, state, lag, lastError, position }) => ({
+    name,
+    state,
+    lag,
+    lastError,
+    position: position.toString(),
+  }));
 }

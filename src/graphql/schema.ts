@@ -5,6 +5,7 @@ import { parse, type GraphQLSchema } from 'graphql';
 import { withAccessRules, type AccessRules } from '../auth/access';
 import type { Resolvers } from '../generated/graphql';
 import { projectionAccess, projectionResolvers } from './projection-resolvers';
+import { reactorAccess, reactorResolvers } from './reactor-resolvers';
 import { relayAccess, relayResolvers } from './relay-resolvers';
 import type { NodeLookup } from '../slice';
 import { eventAccess, eventResolvers } from './event-resolvers';
@@ -40,6 +41,7 @@ export function buildSchema(slices?: readonly SliceApi[]): GraphQLSchema {
       nodeResolvers(slices?.flatMap((slice) => slice.nodes) ?? [], served),
       projectionResolvers,
       relayResolvers,
+      reactorResolvers,
       subscriptionResolvers(served),
       ...(slices ?? []).map((slice) => slice.resolvers),
     ],
@@ -57,6 +59,7 @@ export function buildSchema(slices?: readonly SliceApi[]): GraphQLSchema {
       nodeAccess,
       projectionAccess,
       relayAccess,
+      reactorAccess,
       subscriptionAccess,
       ...slices.map((slice) => slice.access),
     ),

@@ -51,6 +51,11 @@ export class ProjectionProgress {
     return this.waitForTargets(new Map(this.readersOf(eventTypes).map((name) => [name, position])), timeoutMs);
   }
 
+  /** Waits as waitFor does until each of the named projectors has processed the log up to `position`. */
+  waitForProjectors(position: bigint, names: readonly string[], timeoutMs: number): Promise<WaitOutcome> {
+    return this.waitForTargets(new Map(names.map((name) => [name, position])), timeoutMs);
+  }
+
   /** A command in this process committed events of these types, the last at `position`. */
   wrote(position: bigint, eventTypes: readonly string[]): void {
     for (const name of this.readersOf(eventTypes)) {

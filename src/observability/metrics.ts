@@ -9,6 +9,11 @@ export type MetricSources = {
     oldestPendingAt(name: string, after: bigint): Promise<Date | null>;
   };
   relay?: { report(): Promise<{ name: string; position: bigint; lag: number; state: string }> };
+  reactors?: {
+    report(): Promise<{ name: string; position: bigint; lag: number; state: string }[]>;
+    /** When the oldest event the reactor has still to react to was appended (null: none). */
+    oldestPendingAt(name: string, after: bigint): Promise<Date | null>;
+  };
   pool?: { totalCount: number; idleCount: number; waitingCount: number };
   webSockets?: () => number;
 };
@@ -17,10 +22,10 @@ export type MetricSources = {
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
- * Every value the projector and relay state gauges can take, named by the app: this layer sits below the projectors
+ * Every value the projector, relay and reactor state gauges can take, named by the app: this layer sits below the projectors
  * and the relay, so it does not import their vocabularies.
  */
-export type MetricStates = { projection: readonly string[]; relay: readonly string[] };
+export type MetricStates = { projection: readonly string[]; relay: readonly string[]; reactor: readonly string[] };
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -99,19 +104,30 @@ export function createMetrics(logger: Logger, states: MetricStates) {
         })
         .finally(() => (pending = undefined)));
   };
-  const projectionReport = shared(async () => {
-    const { projections } = sources;
-    if (!projections) return undefined;
-    const rows = await projections.report();
+  /** Each row with the age of the oldest event its consumer has still to handle (0 when caught up). */
+  const withLagSeconds = async <Row extends { name: string; position: bigint; lag: number }>(
+    rows: Row[],
+    oldestPendingAt: (name: string, after: bigint) => Promise<Date | null>,
+  ) => {
     const now = Date.now();
     return Promise.all(
       rows.map(async (row) => {
-        const oldest = row.lag > 0 ? await projections.oldestPendingAt(row.name, row.position) : null;
+        const oldest = row.lag > 0 ? await oldestPendingAt(row.name, row.position) : null;
         return { ...row, lagSeconds: oldest ? Math.max(0, (now - oldest.getTime()) / 1000) : 0 };
       }),
     );
+  };
+  const projectionReport = shared(async () => {
+    const { projections } = sources;
+    if (!projections) return undefined;
+    return withLagSeconds(await projections.report(), (name, after) => projections.oldestPendingAt(name, after));
   });
   const relayReport = shared(async () => sources.relay?.report());
+  const reactorReport = shared(async () => {
+    const { reactors } = sources;
+    if (!reactors) return undefined;
+    return withLagSeconds(await reactors.report(), (name, after) => reactors.oldestPendingAt(name, after));
+  });
 
   const projectionGauge = (
     name: string,
@@ -185,6 +201,45 @@ export function createMetrics(logger: Logger, states: MetricStates) {
       const report = await relayReport();
       if (report)
         for (const state of states.relay) this.set({ relay: report.name, state }, report.state === state ? 1 : 0);
+    },
+  });
+
+  const reactorGauge = (
+    name: string,
+    help: string,
+    set: (gauge: Gauge<'reactor'>, row: NonNullable<Awaited<ReturnType<typeof reactorReport>>>[number]) => void,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['reactor'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        for (const row of (await reactorReport()) ?? []) set(this, row);
+      },
+    });
+  reactorGauge('orderstream_reactor_position', 'Log position of the reactor checkpoint', (g, r) =>
+    g.set({ reactor: r.name }, Number(r.position)),
+  );
+  reactorGauge('orderstream_reactor_lag_events', 'Events of its types the reactor has still to react to', (g, r) =>
+    g.set({ reactor: r.name }, r.lag),
+  );
+  reactorGauge(
+    'orderstream_reactor_lag_seconds',
+    'Age of the oldest event the reactor has still to react to (0 when caught up)',
+    (g, r) => g.set({ reactor: r.name }, r.lagSeconds),
+  );
+  new Gauge({
+    name: 'orderstream_reactor_state',
+    help: 'The reactor state: 1 for the current one',
+    labelNames: ['reactor', 'state'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const row of (await reactorReport()) ?? []) {
+        for (const state of states.reactor) this.set({ reactor: row.name, state }, row.state === state ? 1 : 0);
+      }
     },
   });
 

@@ -6,6 +6,7 @@ import { orderEventResolvers } from './event-resolvers';
 import { orderLiveResolvers, ORDERS_LIVE } from './live';
 import { orderLoader } from './loaders';
 import { customersProjector } from './customers-projector';
+import { cancelOrdersOnDeactivation } from './deactivation-reactor';
 import { ordersProjector } from './projector';
 import { orderResolvers } from './resolvers';
 
@@ -19,6 +20,8 @@ export const ordersSlice: Slice = {
   // The customers' figures (order count, lifetime totals) fold order events into the customers slice's tables,
   // so their projector lives on this side of the one-way orders → customers dependency.
   projectors: [ordersProjector, customersProjector],
+  // A customer's deactivation (a customers event) cancels their open orders: orders reacts, customers never knows.
+  reactors: [cancelOrdersOnDeactivation],
   // A customer's reads and commands reach only their own orders (scoped to context.owner in SQL and in commands).
   access: {
     'Query.order': EVERYONE,

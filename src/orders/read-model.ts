@@ -260,3 +260,17 @@ export async function orderStatusCounts(db: Reads): Promise<{ status: OrderStatu
   const counts = new Map(rows.map((r) => [r.status, Number(r.count)]));
   return ORDER_STATUSES.map((status) => ({ status, count: counts.get(status) ?? 0 }));
 }
+
+/** The ids of a customer's orders in these statuses, as the orders table has them. */
+export async function orderIdsOfCustomer(
+  db: Reads,
+  customerId: string,
+  statuses: readonly OrderStatus[],
+): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>({
+    name: 'order-ids-of-customer',
+    text: `SELECT id FROM ${ident(ORDER_TABLES.orders)} WHERE customer_id = $1 AND status = ANY($2::text[]) ORDER BY id`,
+    values: [customerId, statuses],
+  });
+  return rows.map((r) => r.id);
+}

@@ -170,6 +170,10 @@ const OPERATIONS: Record<string, Operation> = {
     run: async () => ['{ relays { name } }', {}],
     expect: { ...STAFF_ONLY, staff: 'empty', admin: 'empty' },
   },
+  'Query.reactors': {
+    run: async () => ['{ reactors { name } }', {}],
+    expect: STAFF_ONLY,
+  },
   'Mutation.restartRelay': {
     run: async () => ['mutation { restartRelay(from: "0") { name } }', {}],
     expect: { ...ADMIN_ONLY, admin: 'NOT_FOUND' },

@@ -19,7 +19,10 @@ async function ok(query: string, variables: Record<string, unknown> = {}) {
   return res.data!;
 }
 
-/** A customer with a paid order and a cancelled one (its reason typed by them), and what is personal about them. */
+/**
+ * A customer with a paid (and shipped) order and a cancelled one (its reason typed by them), and what is personal
+ * about them. Shipped, the paid order is left as it is by the deactivation, which cancels open orders.
+ */
 async function customerWithOrders(tag: string) {
   const personal = {
     name: `Ada Forgettable ${tag}`,
@@ -38,6 +41,7 @@ async function customerWithOrders(tag: string) {
     ).placeOrder.aggregateId as string;
   const paid = await place();
   await ok('mutation ($o: ID!) { payOrder(input: { orderId: $o }) { version } }', { o: paid });
+  await ok('mutation ($o: ID!) { shipOrder(input: { orderId: $o }) { version } }', { o: paid });
   const cancelled = await place();
   await ok('mutation ($o: ID!, $r: String) { cancelOrder(input: { orderId: $o, reason: $r }) { version } }', {
     o: cancelled,
@@ -108,6 +112,7 @@ it('erases the personal fields from every read, keeps the orders and totals, and
   ).toMatchObject([
     { eventType: 'OrderPlaced', total: { amount: '7.50', currencyCode: 'EUR' } },
     { eventType: 'OrderPaid', amount: { amount: '7.50' }, personalDataErased: false },
+    { eventType: 'OrderShipped', personalDataErased: false },
   ]);
 
   // The query tables: the customer without name, email or reason, with the same orders and totals.

@@ -27,8 +27,11 @@ async function eventuallyItems<T>(items: T[], done: (items: T[]) => boolean, tim
 type Lead = Record<string, boolean>;
 async function leads(server: ChildServer): Promise<Lead | undefined> {
   try {
-    const res = await gqlAt(server.url, '{ projections { name runsHere } }');
-    return Object.fromEntries(res.data.projections.map((p: any) => [p.name, p.runsHere]));
+    const res = await gqlAt(server.url, '{ projections { name runsHere } reactors { name runsHere } }');
+    return Object.fromEntries([
+      ...res.data.projections.map((p: any) => [p.name, p.runsHere]),
+      ...res.data.reactors.map((r: any) => [`reactor:${r.name}`, r.runsHere]),
+    ]);
   } catch {
     return undefined; // a killed instance
   }
@@ -100,7 +103,7 @@ it('delivers to a subscriber on one instance the events and read-model changes o
   await client.dispose();
 }, 60_000);
 
-it('runs each projector in exactly one of two processes, and the other takes over when the leader is killed', async () => {
+it('runs each projector and reactor in exactly one of two processes, and the other takes over when the leader is killed', async () => {
   const overlaps: string[] = [];
   let sampling = true;
   const sampler = (async () => {
@@ -111,7 +114,7 @@ it('runs each projector in exactly one of two processes, and the other takes ove
     }
   })();
 
-  // Both instances serve writes and reads; each projector is led by exactly one of them.
+  // Both instances serve writes and reads; each projector and reactor is led by exactly one of them.
   const registered = await gqlAt(
     a.url,
     `mutation { registerCustomer(input: { name: "M", email: "m@example.com" }) { aggregateId } }`,
@@ -119,7 +122,9 @@ it('runs each projector in exactly one of two processes, and the other takes ove
   const customerId = registered.data.registerCustomer.aggregateId;
   for (let i = 0; i < 10; i++) await placeOrderAt(i % 2 ? a.url : b.url, customerId);
   const [la, lb] = [await leads(a), await leads(b)];
-  for (const name of ['orders', 'customers']) expect([la![name], lb![name]].filter(Boolean)).toHaveLength(1);
+  for (const name of ['orders', 'customers', 'reactor:cancel-orders-on-deactivation']) {
+    expect([la![name], lb![name]].filter(Boolean)).toHaveLength(1);
+  }
 
   // Kill -9 whichever leads `orders`: no shutdown, its advisory locks go with its connection.
   const [leader, survivor] = la!.orders ? [a, b] : [b, a];

@@ -5,6 +5,7 @@ import { orderAggregate } from '../../src/orders/commands';
 import { Decimal } from '../../src/shared/money';
 import { DEFAULT_INPUT_LIMITS as LIMITS } from '../../src/shared/input-limits';
 import { caughtUp, projections } from '../support/read-model';
+import { eventually } from '../support/eventually';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../support/server';
 
 // Random sequences of valid and hostile commands, sent over HTTP to the real server: whatever the API accepts,
@@ -174,8 +175,17 @@ async function send(cmd: Command, customers: string[], orders: string[]): Promis
   expect(res.extensions?.warnings).toBeUndefined();
   seen.accepted++;
   const id = Object.values(res.data!)[0].aggregateId as string;
+  // A deactivation's cancellations come after it, from the reactor: the next command's log head waits for them.
+  if (cmd.kind === 'deactivate') await reactionsSettled();
   if (cmd.kind === 'register') customers.push(id);
   if (cmd.kind === 'place') orders.push(id);
+}
+
+/** The reactors have reacted to everything in the log: their commands are appended. */
+async function reactionsSettled(): Promise<void> {
+  await eventually(async () => {
+    for (const reactor of await server.app.services.reactors.report()) expect(reactor.lag).toBe(0);
+  });
 }
 
 async function streamOf(id: string) {

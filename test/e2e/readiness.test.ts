@@ -72,7 +72,7 @@ describe.each([
   ['the metrics token', async () => `Bearer ${METRICS_TOKEN}`],
   ['an admin token', async () => (await server.as({ role: 'admin' })).authorization],
 ])('with %s', (_who, authorization) => {
-  it('reports the relay, its state and its last error', async () => {
+  it('reports the relay and the reactors, their state and last error', async () => {
     const { status, body } = await readyz(await authorization());
     expect(status).toBe(200);
     expect(body).toEqual({
@@ -84,6 +84,15 @@ describe.each([
         position: expect.any(String),
         lastError: expect.any(String),
       },
+      reactors: [
+        {
+          name: 'cancel-orders-on-deactivation',
+          state: expect.any(String),
+          lag: expect.any(Number),
+          position: expect.any(String),
+          lastError: null,
+        },
+      ],
     });
   });
 

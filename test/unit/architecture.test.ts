@@ -90,7 +90,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['slice.ts'],
   ['graphql-kit'],
   ['services.ts'],
-  ['subscriptions', 'relay'],
+  ['subscriptions', 'relay', 'reactions'],
   ['projections'],
   ['log'],
   ['bus', 'commands'],

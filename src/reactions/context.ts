@@ -1,0 +1,59 @@
+import type { CommandMeta, CommandOptions } from '../commands/handle-command';
+import type { Reads } from '../db/reads';
+import type { EventStore, StoredEvent } from '../eventstore';
+import type { ProjectionProgress } from '../log/fence';
+import { RuleViolation } from '../shared/errors';
+import type { ReactionContext, Reactor } from './types';
+
+/** The caller every reactor's commands are recorded as (metadata.userId), and the scope of their commandIds. */
+export const SYSTEM_USER = 'system';
+
+type ContextDeps = {
+  store: EventStore;
+  commands: CommandOptions;
+  reads: Reads;
+  projections: ProjectionProgress;
+  logger: { info(obj: object, msg: string): void };
+  options: { readModelWaitMs: number };
+};
+
+/** The context of `reactor`'s reaction to `event`: every command it sends is derived from the event. */
+export function reactionContext(reactor: Reactor, event: StoredEvent, deps: ContextDeps): ReactionContext {
+  const correlationId = event.metadata.correlationId;
+  return {
+    store: deps.store,
+    commands: deps.commands,
+    reads: deps.reads,
+    async readModelsPassed(projectors) {
+      const { reached, failed } = await deps.projections.waitForProjectors(
+        event.position,
+        projectors,
+        deps.options.readModelWaitMs,
+      );
+      if (failed.length > 0)
+        throw new Error(`the ${failed.join(' and ')} projector FAILED before event ${event.eventId}`);
+      if (!reached) throw new Error(`the query tables had not passed event ${event.eventId} yet`);
+    },
+    async send(key, run) {
+      const meta: CommandMeta = {
+        userId: SYSTEM_USER,
+        ids: { commandId: `${reactor.name}:${event.eventId}:${key}`, causationId: event.eventId, correlationId },
+      };
+      try {
+        const outcome = await run(meta);
+        deps.projections.wrote(
+          outcome.position,
+          outcome.events.map((e) => e.eventType),
+        );
+        return outcome;
+      } catch (error) {
+        if (!(error instanceof RuleViolation)) throw error;
+        deps.logger.info(
+          { reactor: reactor.name, eventId: event.eventId, key, rule: error.rule, err: error.message },
+          'reaction refused as moot: nothing to do',
+        );
+        return undefined;
+      }
+    },
+  };
+}
