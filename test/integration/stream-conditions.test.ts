@@ -158,11 +158,15 @@ it("holds a named stream: an append to it waits for the holder's commit, and a h
   const mover = await openTransaction();
   const moving = appendStatement(request(d, 1), [randomUUID()]);
   expect((await mover.query(moving.text, moving.values)).rows).toHaveLength(1);
-  const conditional = f.store.append(request(randomUUID(), 'no-stream', [{ aggregateId: d, version: 1 }]));
+  // The expectation is attached at once: the refusal may come while the test still awaits the mover's end, and a
+  // rejection nobody handles by then fails the test however it is handled later.
+  const refused = expect(
+    f.store.append(request(randomUUID(), 'no-stream', [{ aggregateId: d, version: 1 }])),
+  ).rejects.toMatchObject({ aggregateId: d, expectedVersion: 1, actualVersion: 2 });
   await waitingForLocks(1);
   await mover.query('COMMIT');
   await mover.end();
-  await expect(conditional).rejects.toMatchObject({ aggregateId: d, expectedVersion: 1, actualVersion: 2 });
+  await refused;
 });
 
 it('refuses an append to a stream that a newer transaction held while it waited, which commits after it', async () => {
