@@ -3,7 +3,7 @@ import { dumpData } from '../support/dump';
 import { caughtUp } from '../support/read-model';
 import { startTestServer, type TestServer } from '../support/server';
 
-// What forgetting a customer leaves in the database (issue 24): a dump of every table's rows holds no name, email
+// What forgetting a customer leaves in the database: a dump of every table's rows holds no name, email
 // or reason of theirs. (Rows an earlier release wrote in the clear: upgrade-personal-data.test.ts.)
 
 let server: TestServer;

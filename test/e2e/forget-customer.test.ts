@@ -2,7 +2,7 @@ import { rebuild } from '../support/read-model';
 import { startTestServer, type TestServer } from '../support/server';
 import { collect } from '../support/subscriptions';
 
-// forgetCustomer (issue 24): the customer's data key is deleted, and from then on every read (the log, an order's
+// forgetCustomer: the customer's data key is deleted, and from then on every read (the log, an order's
 // history, the query tables, a rebuild of them, a live subscription) serves their personal fields as null, while
 // their orders, amounts and history stay; and no table holds the name, email or a reason in the clear.
 
