@@ -48,11 +48,8 @@ type Event = {
   metadata: { correlationId: string; causationId: string; userId: string | null };
 };
 
-async function ok(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) {
-  const res = await server.gql(query, variables, headers);
-  expect(res.errors).toBeUndefined();
-  return res.data!;
-}
+const ok = (query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) =>
+  server.ok(query, variables, headers);
 
 type Page = {
   edges: { cursor: string; node: { eventId: string; position: string } }[];

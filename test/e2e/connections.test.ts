@@ -24,11 +24,8 @@ type Page = { edges: { cursor: string; node: { id: string } }[]; pageInfo: PageI
 
 const PAGE = 'edges { cursor node { id } } pageInfo { startCursor endCursor hasNextPage hasPreviousPage }';
 
-async function ok(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) {
-  const res = await server.gql(query, variables, headers);
-  expect(res.errors).toBeUndefined();
-  return res.data!;
-}
+const ok = (query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) =>
+  server.ok(query, variables, headers);
 
 async function register(name: string): Promise<string> {
   const data = await ok(

@@ -13,11 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function ok(query: string, variables: Record<string, unknown> = {}) {
-  const res = await server.gql(query, variables);
-  expect(res.errors).toBeUndefined();
-  return res.data!;
-}
+const ok = (query: string, variables?: Record<string, unknown>) => server.ok(query, variables);
 
 const forget = (customerId: string) =>
   ok('mutation ($c: ID!) { forgetCustomer(input: { customerId: $c }) { version } }', { c: customerId });

@@ -13,11 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function ok(query: string, variables: Record<string, unknown> = {}) {
-  const res = await server.gql(query, variables);
-  expect(res.errors).toBeUndefined();
-  return res.data!;
-}
+const ok = (query: string, variables?: Record<string, unknown>) => server.ok(query, variables);
 
 /**
  * A customer with a paid (and shipped) order and a cancelled one (its reason typed by them), and what is personal

@@ -25,11 +25,8 @@ const PAGE_INFO = 'pageInfo { startCursor endCursor hasNextPage hasPreviousPage 
 const ORDER_PAGE = `edges { cursor node { id status totalAmount createdAt updatedAt } } ${PAGE_INFO}`;
 const CUSTOMER_PAGE = `edges { cursor node { id name email active registeredAt } } ${PAGE_INFO}`;
 
-async function ok(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) {
-  const res = await server.gql(query, variables, headers);
-  expect(res.errors).toBeUndefined();
-  return res.data!;
-}
+const ok = (query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) =>
+  server.ok(query, variables, headers);
 
 function refusal(res: GraphQLResponse) {
   return { code: res.errors?.[0]?.extensions?.code, field: res.errors?.[0]?.extensions?.field };

@@ -30,6 +30,12 @@ export type TestServer = {
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
   ): Promise<GraphQLResponse<T>>;
+  /** `gql`, expecting no errors: the response's data. */
+  ok(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<Record<string, any>>;
   /**
    * A graphql-ws client on the same URL, as an admin unless `connectionParams` say otherwise. Every error its
    * operations receive is checked against the schema's enums; `close()` throws if one was not listed.
@@ -68,23 +74,29 @@ export async function startTestServer(
   const adminAuthorization = async () => (admin ??= `Bearer ${await token({ role: 'admin' })}`);
   const sql = new Pool({ connectionString: db.url, max: 4 });
   sql.on('error', () => undefined);
+  const gql: TestServer['gql'] = async (query, variables, headers = {}) => {
+    const res = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: withoutEmpty({
+        'content-type': 'application/json',
+        ...('authorization' in headers ? {} : { authorization: await adminAuthorization() }),
+        ...headers,
+      }),
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = withoutCost((await res.json()) as GraphQLResponse<any>);
+    expectListedCodes(body.errors);
+    return body;
+  };
   return {
     app,
     db,
     sql,
-    async gql(query, variables, headers = {}) {
-      const res = await fetch(`${app.url}/graphql`, {
-        method: 'POST',
-        headers: withoutEmpty({
-          'content-type': 'application/json',
-          ...('authorization' in headers ? {} : { authorization: await adminAuthorization() }),
-          ...headers,
-        }),
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = withoutCost((await res.json()) as GraphQLResponse<any>);
-      expectListedCodes(body.errors);
-      return body;
+    gql,
+    async ok(query, variables, headers) {
+      const res = await gql(query, variables, headers);
+      expect(res.errors).toBeUndefined();
+      return res.data!;
     },
     ws(connectionParams) {
       const client = createClient({
