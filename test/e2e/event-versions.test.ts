@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { caughtUp, rebuild } from '../support/read-model';
+import { appendRaw } from '../support/raw-events';
 import { startTestServer, type TestServer } from '../support/server';
 import { collect } from '../support/subscriptions';
 
@@ -18,27 +19,20 @@ beforeAll(async () => {
     `mutation { registerCustomer(input: { name: "Legacy", email: "legacy@example.com" }) { aggregateId } }`,
   );
   customerId = res.data!.registerCustomer.aggregateId;
-  const client = await server.sql.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(`INSERT INTO streams (aggregate_id, aggregate_type, version) VALUES ($1, 'Order', 2)`, [
-      orderId,
-    ]);
-    await client.query(
-      `INSERT INTO events (position, event_id, aggregate_id, aggregate_type, version, event_type, schema_version, payload, metadata)
-       VALUES ((pg_current_xact_id()::text::bigint << 16) + 1, gen_random_uuid(), $1, 'Order', 1, 'OrderPlaced', 1, $2, $4),
-              ((pg_current_xact_id()::text::bigint << 16) + 2, gen_random_uuid(), $1, 'Order', 2, 'ItemAdded', 1, $3, $4)`,
-      [
-        orderId,
-        { customerId, items: [{ productId: 'book', quantity: 2, unitPrice: '29.99' }], totalAmount: '59.98' },
-        { item: { productId: 'pen', quantity: 1, unitPrice: '0.50' } },
-        { correlationId: 'legacy', causationId: 'legacy', userId: null },
-      ],
-    );
-    await client.query('COMMIT');
-  } finally {
-    client.release();
-  }
+  await appendRaw(server.sql, [
+    {
+      aggregateId: orderId,
+      version: 1,
+      type: 'OrderPlaced',
+      payload: { customerId, items: [{ productId: 'book', quantity: 2, unitPrice: '29.99' }], totalAmount: '59.98' },
+    },
+    {
+      aggregateId: orderId,
+      version: 2,
+      type: 'ItemAdded',
+      payload: { item: { productId: 'pen', quantity: 1, unitPrice: '0.50' } },
+    },
+  ]);
   await caughtUp(server);
 });
 afterAll(() => server.close());

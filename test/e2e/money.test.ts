@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { caughtUp, rebuild } from '../support/read-model';
+import { appendRaw } from '../support/raw-events';
 import { startTestServer, type TestServer } from '../support/server';
 
 // Money with its currency, through the real server: amounts in each currency's decimals (JPY 0, EUR 2, KWD 3) from
@@ -154,30 +155,20 @@ describe('an order the log holds from before amounts followed their currency', (
   const orderId = randomUUID();
   beforeAll(async () => {
     customerId = await register('Old yen buyer');
-    const client = await server.sql.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(`INSERT INTO streams (aggregate_id, aggregate_type, version) VALUES ($1, 'Order', 1)`, [
-        orderId,
-      ]);
-      await client.query(
-        `INSERT INTO events (position, event_id, aggregate_id, aggregate_type, version, event_type, schema_version, payload, metadata)
-         VALUES ((pg_current_xact_id()::text::bigint << 16) + 1, gen_random_uuid(), $1, 'Order', 1, 'OrderPlaced', 2, $2, $3)`,
-        [
-          orderId,
-          {
-            customerId,
-            items: [{ productId: 'tea', quantity: 2, unitPrice: '2999.00' }],
-            totalAmount: '5998.00',
-            currency: 'JPY',
-          },
-          { correlationId: 'legacy', causationId: 'legacy', userId: null },
-        ],
-      );
-      await client.query('COMMIT');
-    } finally {
-      client.release();
-    }
+    await appendRaw(server.sql, [
+      {
+        aggregateId: orderId,
+        version: 1,
+        type: 'OrderPlaced',
+        schemaVersion: 2,
+        payload: {
+          customerId,
+          items: [{ productId: 'tea', quantity: 2, unitPrice: '2999.00' }],
+          totalAmount: '5998.00',
+          currency: 'JPY',
+        },
+      },
+    ]);
     await caughtUp(server);
   });
 

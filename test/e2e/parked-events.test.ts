@@ -4,6 +4,7 @@ import { PROJECTORS } from '../../src/slices';
 import { eventually } from '../support/eventually';
 import { caughtUp, rebuild } from '../support/read-model';
 import { startTestServer, type TestServer } from '../support/server';
+import { appendRaw, type RawOrderEvent } from '../support/raw-events';
 import { randomUUID } from 'node:crypto';
 
 // A stored event that the projectors' fold refuses (a payload the decoder rejects, written with raw SQL as an
@@ -30,53 +31,14 @@ const withFix = (projector: Projector): Projector => ({
   apply: (events, tx) => projector.apply(events.map(repaired), tx),
 });
 
-type Raw = { aggregateId: string; version: number; type: string; payload: object; schemaVersion?: number };
-
-/** Appends order events in one transaction, as raw SQL would: nothing checks their payloads. */
-async function appendRaw(server: TestServer, events: readonly Raw[]): Promise<string[]> {
-  const client = await server.sql.connect();
-  try {
-    await client.query('BEGIN');
-    for (const e of events) {
-      await client.query(
-        `INSERT INTO streams (aggregate_id, aggregate_type, version) VALUES ($1, 'Order', $2)
-         ON CONFLICT (aggregate_id) DO UPDATE SET version = EXCLUDED.version`,
-        [e.aggregateId, e.version],
-      );
-    }
-    const ids: string[] = [];
-    for (const [i, e] of events.entries()) {
-      const { rows } = await client.query(
-        `INSERT INTO events (position, event_id, aggregate_id, aggregate_type, version, event_type, schema_version, payload, metadata)
-         VALUES ((pg_current_xact_id()::text::bigint << 16) + $1, gen_random_uuid(), $2, 'Order', $3, $4, $5, $6, $7)
-         RETURNING event_id::text AS id`,
-        [
-          i + 1,
-          e.aggregateId,
-          e.version,
-          e.type,
-          e.schemaVersion ?? 1,
-          e.payload,
-          { correlationId: 'raw', causationId: 'raw', userId: null },
-        ],
-      );
-      ids.push(rows[0].id);
-    }
-    await client.query('COMMIT');
-    return ids;
-  } finally {
-    client.release();
-  }
-}
-
-const placed = (aggregateId: string, customerId: string, totalAmount: string): Raw => ({
+const placed = (aggregateId: string, customerId: string, totalAmount: string): RawOrderEvent => ({
   aggregateId,
   version: 1,
   type: 'OrderPlaced',
   schemaVersion: 2,
   payload: { customerId, items: [{ productId: 'a', quantity: 1, unitPrice: '5.00' }], totalAmount, currency: 'EUR' },
 });
-const paid = (aggregateId: string, version: number): Raw => ({
+const paid = (aggregateId: string, version: number): RawOrderEvent => ({
   aggregateId,
   version,
   type: 'OrderPaid',
@@ -150,10 +112,10 @@ describe('PROJECTION_ON_ERROR=park (the default)', () => {
     const customerId = await registered(server);
     const before = await parkedCount(server, 'orders');
     const orderId = randomUUID();
-    const [placedId] = await appendRaw(server, [placed(orderId, customerId, REFUSED)]);
+    const [placedId] = await appendRaw(server.sql, [placed(orderId, customerId, REFUSED)]);
     await eventually(async () => expect(await parkedOf(server, 'orders', orderId)).toHaveLength(1));
     // Written after the projector went past the placement: a later batch holds it.
-    const [paidId] = await appendRaw(server, [paid(orderId, 2)]);
+    const [paidId] = await appendRaw(server.sql, [paid(orderId, 2)]);
     const other = await placedAndPaid(server, customerId);
     await caughtUp(server);
 
@@ -203,7 +165,7 @@ describe('PROJECTION_ON_ERROR=park (the default)', () => {
     const customerId = await registered(server);
     const orderId = randomUUID();
     // One transaction, so one batch: the batch is split to find the event at fault.
-    const [, addedId, paidId] = await appendRaw(server, [
+    const [, addedId, paidId] = await appendRaw(server.sql, [
       placed(orderId, customerId, '5.00'),
       { aggregateId: orderId, version: 2, type: 'ItemAdded', payload: { item: { productId: 'x', quantity: 0 } } },
       paid(orderId, 3),
@@ -232,7 +194,7 @@ describe('PROJECTION_ON_ERROR=park (the default)', () => {
   it('refuses to retry or skip while the projection rebuilds: the rebuild replaces its parked events', async () => {
     const customerId = await registered(server);
     const orderId = randomUUID();
-    const [placedId] = await appendRaw(server, [placed(orderId, customerId, REFUSED)]);
+    const [placedId] = await appendRaw(server.sql, [placed(orderId, customerId, REFUSED)]);
     await eventually(async () => expect(await parkedOf(server, 'orders', orderId)).toHaveLength(1));
     // As a rebuild marks it while it runs (the live batches go on meanwhile); restored below.
     await server.sql.query(`UPDATE projection_checkpoints SET status = 'REBUILDING' WHERE name = 'orders'`);
@@ -252,10 +214,10 @@ describe('PROJECTION_ON_ERROR=park (the default)', () => {
   it('a rebuild that meets the event parks it the same way, holds its order behind it, and drops the skipped', async () => {
     const customerId = await registered(server);
     const orderId = randomUUID();
-    const [placedId, paidId] = await appendRaw(server, [placed(orderId, customerId, REFUSED), paid(orderId, 2)]);
+    const [placedId, paidId] = await appendRaw(server.sql, [placed(orderId, customerId, REFUSED), paid(orderId, 2)]);
     await eventually(async () => expect(await parkedOf(server, 'orders', orderId)).toHaveLength(2));
     const skippedOrder = randomUUID();
-    const [, addedId] = await appendRaw(server, [
+    const [, addedId] = await appendRaw(server.sql, [
       placed(skippedOrder, customerId, '5.00'),
       { aggregateId: skippedOrder, version: 2, type: 'ItemAdded', payload: { item: { productId: 'x', quantity: 0 } } },
       paid(skippedOrder, 3),
@@ -293,7 +255,7 @@ describe('PROJECTION_ON_ERROR=stop', () => {
   it('stops the projector FAILED just before the event, and parks nothing', async () => {
     const customerId = await registered(server);
     const orderId = randomUUID();
-    const [placedId] = await appendRaw(server, [placed(orderId, customerId, REFUSED)]);
+    const [placedId] = await appendRaw(server.sql, [placed(orderId, customerId, REFUSED)]);
     await eventually(async () => {
       const res = await server.gql(`{ projections { name status failedEventId parked { eventId } } }`);
       const orders = res.data!.projections.find((p: { name: string }) => p.name === 'orders');

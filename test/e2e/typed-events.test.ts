@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { heldProjector } from '../support/held-projector';
 import { caughtUp } from '../support/read-model';
+import { appendRaw } from '../support/raw-events';
 import { startTestServer, type TestServer } from '../support/server';
 import { collect } from '../support/subscriptions';
 
@@ -25,11 +26,8 @@ const TYPED = `
   ... on CustomerDeactivated { reason }
 `;
 
-async function ok(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) {
-  const res = await server.gql(query, variables, headers);
-  expect(res.errors).toBeUndefined();
-  return res.data!;
-}
+const ok = (query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) =>
+  server.ok(query, variables, headers);
 
 const REGISTER = `mutation ($n: String!, $e: String!) {
   registerCustomer(input: { name: $n, email: $e }) { aggregateId events { ${TYPED} } }
@@ -200,25 +198,14 @@ it('refuses a type the enum does not have before running anything, as the bad in
 it('shows a version 1 OrderPlaced (stored before orders had a currency) in its current shape', async () => {
   const { customerId } = await history();
   const orderId = randomUUID();
-  const client = await server.sql.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(`INSERT INTO streams (aggregate_id, aggregate_type, version) VALUES ($1, 'Order', 1)`, [
-      orderId,
-    ]);
-    await client.query(
-      `INSERT INTO events (position, event_id, aggregate_id, aggregate_type, version, event_type, schema_version, payload, metadata)
-       VALUES ((pg_current_xact_id()::text::bigint << 16) + 1, gen_random_uuid(), $1, 'Order', 1, 'OrderPlaced', 1, $2, $3)`,
-      [
-        orderId,
-        { customerId, items: [{ productId: 'book', quantity: 2, unitPrice: '29.99' }], totalAmount: '59.98' },
-        { correlationId: 'legacy', causationId: 'legacy', userId: null },
-      ],
-    );
-    await client.query('COMMIT');
-  } finally {
-    client.release();
-  }
+  await appendRaw(server.sql, [
+    {
+      aggregateId: orderId,
+      version: 1,
+      type: 'OrderPlaced',
+      payload: { customerId, items: [{ productId: 'book', quantity: 2, unitPrice: '29.99' }], totalAmount: '59.98' },
+    },
+  ]);
   await caughtUp(server);
   const placedInUsd = orderPlaced(customerId);
   const legacy = {
