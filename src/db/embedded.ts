@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from './free-port';
+import { migrate } from './migrate';
 
 export type EmbeddedDatabase = { url: string; stop(): Promise<void> };
 
@@ -141,4 +142,27 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/**
+ * The database an operator command works on, the service's own: DATABASE_URL, or the embedded PostgreSQL a running
+ * `npm start` serves on this data folder, or (when none runs) one started here on it; migrated. `close` stops only
+ * what it started.
+ */
+export async function operatorDatabase(config: {
+  databaseUrl?: string;
+  dataDir: string;
+}): Promise<{ url: string; close(): Promise<void> }> {
+  const running = config.databaseUrl ?? (await runningEmbeddedUrl(config.dataDir));
+  const started = running
+    ? undefined
+    : await startEmbeddedPostgres({ dataDir: config.dataDir, database: 'orderstream' });
+  const url = running ?? started!.url;
+  try {
+    await migrate(url);
+  } catch (error) {
+    await started?.stop();
+    throw error;
+  }
+  return { url, close: async () => await started?.stop() };
 }

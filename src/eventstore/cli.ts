@@ -1,6 +1,5 @@
 import { loadConfig } from '../config';
-import { runningEmbeddedUrl, startEmbeddedPostgres } from '../db/embedded';
-import { migrate } from '../db/migrate';
+import { operatorDatabase } from '../db/embedded';
 import { createPool } from '../db/pool';
 import { createPrisma } from '../db/prisma';
 import { DataKeys } from './data-keys';
@@ -21,15 +20,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfig();
-  let databaseUrl = config.databaseUrl ?? (await runningEmbeddedUrl(config.dataDir));
-  let stopEmbedded: (() => Promise<void>) | undefined;
-  if (!databaseUrl) {
-    const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, database: 'orderstream' });
-    databaseUrl = embedded.url;
-    stopEmbedded = () => embedded.stop();
-  }
-  await migrate(databaseUrl);
-  const pool = createPool(databaseUrl, 2);
+  const database = await operatorDatabase(config);
+  const pool = createPool(database.url, 2);
   const prisma = createPrisma(pool);
   try {
     const keys = new DataKeys(prisma, await resolveMasterKeys(config.dataKeys, config.dataDir));
@@ -37,7 +29,7 @@ async function main(): Promise<void> {
   } finally {
     await prisma.$disconnect();
     await pool.end();
-    await stopEmbedded?.();
+    await database.close();
   }
 }
 

@@ -1,7 +1,6 @@
 import { EVENT_SCHEMAS, PERSONAL_FIELDS, PROJECTORS } from '../slices';
 import { loadConfig } from '../config';
-import { runningEmbeddedUrl, startEmbeddedPostgres } from '../db/embedded';
-import { migrate } from '../db/migrate';
+import { operatorDatabase } from '../db/embedded';
 import { connectionConfig, createPool } from '../db/pool';
 import { createPrisma } from '../db/prisma';
 import { createEventStore, DataKeys, EVENTS_CHANNEL, Notifier, PersonalData, resolveMasterKeys } from '../eventstore';
@@ -29,14 +28,8 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
-  let databaseUrl = config.databaseUrl ?? (await runningEmbeddedUrl(config.dataDir));
-  let stopEmbedded: (() => Promise<void>) | undefined;
-  if (!databaseUrl) {
-    const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, database: 'orderstream' });
-    databaseUrl = embedded.url;
-    stopEmbedded = () => embedded.stop();
-  }
-  await migrate(databaseUrl);
+  const database = await operatorDatabase(config);
+  const databaseUrl = database.url;
   const pool = createPool(databaseUrl, 4);
   const prisma = createPrisma(pool);
   const batchPool = createPool(databaseUrl, 2, { pipeline: true });
@@ -125,7 +118,7 @@ async function main(): Promise<void> {
     await batchPool.end();
     await prisma.$disconnect();
     await pool.end();
-    await stopEmbedded?.();
+    await database.close();
   }
 }
 
