@@ -1,11 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { listMigrations, migrate, MIGRATIONS_DIR } from '../../src/db/migrate';
+import { createDatabaseBefore, type TestDatabase } from '../support/database';
 import { dumpData } from '../support/dump';
-import { withDatabase } from '../support/global-setup';
 import { caughtUp } from '../support/read-model';
 import { startTestServer, type TestServer } from '../support/server';
 
@@ -14,27 +10,15 @@ import { startTestServer, type TestServer } from '../support/server';
 // forgetting their customer erases their personal fields too (src/eventstore/erasure.ts says why in place).
 
 const DATA_KEYS = '20261207100000_data_keys';
-const serverUrl = () => process.env.ORDERSTREAM_TEST_SERVER_URL!;
-const name = `orderstream_upgrade_${randomBytes(6).toString('hex')}`;
-const url = withDatabase(serverUrl(), name);
 const personal = { name: 'Walter Legacy', email: 'walter.legacy@example.com', reason: 'Walter found it cheaper' };
 const customerId = randomUUID();
 const orderId = randomUUID();
+let db: TestDatabase;
 let server: TestServer;
-
-async function admin(sql: string) {
-  const client = new Client({ connectionString: serverUrl() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Rows as 0.1.0 wrote them: plain payloads, their owner recorded, and snapshots whose states hold the name. */
 async function writeAsPreviousRelease(): Promise<void> {
-  const client = new Client({ connectionString: url });
+  const client = new Client({ connectionString: db.url });
   await client.connect();
   const metadata = { correlationId: 'legacy', causationId: 'legacy', userId: null };
   try {
@@ -83,23 +67,10 @@ async function writeAsPreviousRelease(): Promise<void> {
 }
 
 beforeAll(async () => {
-  await admin(`CREATE DATABASE ${name}`);
-  const earlier = await fs.mkdtemp(path.join(os.tmpdir(), 'orderstream-migrations-'));
-  try {
-    for (const { name: migration } of await listMigrations()) {
-      if (migration >= DATA_KEYS) continue;
-      await fs.cp(path.join(MIGRATIONS_DIR, migration), path.join(earlier, migration), { recursive: true });
-    }
-    await migrate(url, earlier);
-  } finally {
-    await fs.rm(earlier, { recursive: true, force: true });
-  }
+  db = await createDatabaseBefore(DATA_KEYS);
   await writeAsPreviousRelease();
   // The upgraded service: its start applies this release's migrations.
-  server = await startTestServer(
-    {},
-    { db: { url, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) } },
-  );
+  server = await startTestServer({}, { db });
   await caughtUp(server);
 });
 afterAll(() => server?.close());

@@ -1,20 +1,17 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { z } from 'zod';
 import type { Aggregate } from '../../src/commands/aggregate';
 import { handleCommand, type Command, type CommandOptions } from '../../src/commands/handle-command';
-import { listMigrations, migrate, MIGRATIONS_DIR } from '../../src/db/migrate';
+import { listMigrations, migrate } from '../../src/db/migrate';
 import { connectionConfig } from '../../src/db/pool';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma';
 import { createEventStore, EVENTS_CHANNEL, Notifier, type EventStore } from '../../src/eventstore';
 import { eventDecoder, type EventsOf } from '../../src/commands/event-decoder';
 import { DEFAULT_INPUT_LIMITS } from '../../src/shared/input-limits';
 import { commandIds } from '../../src/commands/command-ids';
-import { withDatabase } from '../support/global-setup';
+import { createDatabaseBefore, type TestDatabase } from '../support/database';
 
 // Commands recorded before commandIds were scoped to their caller (migration 20261130000000_command_id_scope):
 // each keeps working for whoever sent it, and for nobody else.
@@ -50,34 +47,16 @@ const note = (text: string, meta: Command<string[], Noted>['meta']): Command<str
   meta,
 });
 
-const serverUrl = () => process.env.ORDERSTREAM_TEST_SERVER_URL!;
-const name = `orderstream_scope_${randomBytes(6).toString('hex')}`;
-const url = () => withDatabase(serverUrl(), name);
+let db: TestDatabase;
+const url = () => db.url;
 let pool: Pool;
 let notifier: Notifier;
 let prisma: PrismaClient;
 let store: EventStore;
-let earlier: string;
-
-async function admin(sql: string) {
-  const client = new Client({ connectionString: serverUrl() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 beforeAll(async () => {
-  await admin(`CREATE DATABASE ${name}`);
   // The migrations before this one, on their own, as a database that has not had it yet would be.
-  earlier = await fs.mkdtemp(path.join(os.tmpdir(), 'orderstream-migrations-'));
-  for (const { name: migration } of await listMigrations()) {
-    if (migration >= SCOPED) continue;
-    await fs.cp(path.join(MIGRATIONS_DIR, migration), path.join(earlier, migration), { recursive: true });
-  }
-  await migrate(url(), earlier);
+  db = await createDatabaseBefore(SCOPED);
   pool = new Pool({ connectionString: url(), max: 4 });
   pool.on('error', () => undefined);
   notifier = new Notifier(pool, connectionConfig(url()), { warn: () => undefined });
@@ -88,8 +67,7 @@ afterAll(async () => {
   await notifier?.close();
   await prisma?.$disconnect();
   await pool?.end();
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  if (earlier) await fs.rm(earlier, { recursive: true, force: true });
+  await db?.drop();
 });
 
 /** A command as the unscoped schema recorded it: its events, and a record keyed by the commandId alone. */
