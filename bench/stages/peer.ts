@@ -75,7 +75,7 @@ const PAGE_FIELDS = 'status totalAmount itemCount updatedAt';
  * under PostGraphile's names (amber names the primary key `rowId`, `id` being the Relay node id) with the items
  * as the jsonb they are stored in.
  */
-const OPERATIONS: Operation[] = [
+export const OPERATIONS: Operation[] = [
   {
     id: 'typename',
     label: '{ __typename }',
@@ -168,7 +168,7 @@ const TYPENAME_PROBE: RequestInit = {
   body: JSON.stringify({ query: '{ __typename }' }),
 };
 
-async function startPeer(context: BenchContext): Promise<ChildProcessServer> {
+export async function startPeer(context: BenchContext): Promise<ChildProcessServer> {
   return startChild({
     script: 'bench/peer/server.ts',
     port: await freePort(),
