@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
 import stableStringify from 'fast-json-stable-stringify';
-import { DuplicateCommand, type EventMetadata, type EventStore, type StoredEvent } from '../eventstore';
+import {
+  DuplicateCommand,
+  ERASED_REQUEST_HASH,
+  type EventMetadata,
+  type EventStore,
+  type StoredEvent,
+} from '../eventstore';
 import {
   ATTR_AGGREGATE_ID,
   ATTR_AGGREGATE_TYPE,
@@ -294,7 +300,9 @@ async function replay<S, E extends DomainEvent>(
 ): Promise<CommandOutcome<S> | undefined> {
   const record = await store.findProcessedCommand(key.scope, key.commandId);
   if (!record) return undefined;
-  if (record.requestHash !== requestHash) throw new IdempotencyConflict(key.commandId);
+  if (record.requestHash !== requestHash && record.requestHash !== ERASED_REQUEST_HASH) {
+    throw new IdempotencyConflict(key.commandId);
+  }
   // Positions pack (transaction id, index within the append), so the command's events are the last `count`
   // versions up to record.version: read them even when a snapshot at or below record.version covers them.
   const count = Number(record.lastPosition - record.firstPosition) + 1;

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../db/prisma';
 import type { PersonalData } from './personal-data';
 import { deleteSnapshotsOf } from './snapshots';
+import { ERASED_REQUEST_HASH } from './types';
 
 /**
  * Forgets a subject (a customer), in one transaction: deletes their data key (its row stays as the tombstone), so
@@ -26,5 +27,10 @@ export async function forgetSubject(prisma: PrismaClient, personal: PersonalData
       }
     }
     await deleteSnapshotsOf(tx, subjectId);
+    await tx.$executeRaw`
+      UPDATE processed_commands SET request_hash = ${ERASED_REQUEST_HASH}
+      WHERE request_hash <> ${ERASED_REQUEST_HASH}
+        AND (aggregate_id = ${subjectId}
+             OR aggregate_id IN (SELECT DISTINCT aggregate_id FROM events WHERE owner_id = ${subjectId}))`;
   });
 }

@@ -73,6 +73,13 @@ export type EventFilter = {
  */
 export type CommandRecord = { scope: string; commandId: string; commandType: string; requestHash: string };
 
+/**
+ * What a processed command's `requestHash` becomes when its subject is forgotten: a hash of the command's input is a
+ * hash of their name and email, which anyone with a guess and the table could confirm. A retry of such a command is
+ * answered from the log without comparing inputs (there is nothing left to compare with).
+ */
+export const ERASED_REQUEST_HASH = 'erased';
+
 /** A condition on another stream than the one appended to: it must still be at this version (1 or more). */
 export type StreamCondition = { aggregateId: string; version: number };
 

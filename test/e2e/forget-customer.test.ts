@@ -167,3 +167,38 @@ it('refuses an unknown customer as NOT_FOUND', async () => {
   const res = await server.gql(FORGET, { c: 'no-such-customer' });
   expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
 });
+
+it("erases the request hashes of the customer's commands, and still answers their retries from the log", async () => {
+  const input = { name: 'Ada Hashed', email: 'ada.hashed@example.com', commandId: 'register-ada-hashed' };
+  const register = 'mutation ($i: RegisterCustomerInput!) { registerCustomer(input: $i) { aggregateId version } }';
+  const customerId = (await ok(register, { i: input })).registerCustomer.aggregateId as string;
+  const orderId = (
+    await ok('mutation ($i: PlaceOrderInput!) { placeOrder(input: $i) { aggregateId } }', {
+      i: { customerId, items: [{ productId: 'pen', quantity: 1, unitPrice: '2.50' }] },
+    })
+  ).placeOrder.aggregateId as string;
+  await ok(
+    'mutation ($o: ID!, $r: String) { cancelOrder(input: { orderId: $o, reason: $r, commandId: "c1" }) { version } }',
+    {
+      o: orderId,
+      r: 'Ada Hashed typed this',
+    },
+  );
+  const hashes = async () =>
+    (
+      await server.sql.query<{ aggregate_id: string; request_hash: string }>(
+        'SELECT aggregate_id, request_hash FROM processed_commands WHERE aggregate_id = ANY($1) ORDER BY aggregate_id',
+        [[customerId, orderId]],
+      )
+    ).rows;
+  expect((await hashes()).map((r) => r.request_hash)).toEqual([
+    expect.stringMatching(/^[0-9a-f]{64}$/),
+    expect.stringMatching(/^[0-9a-f]{64}$/),
+  ]);
+
+  await ok(FORGET, { c: customerId });
+
+  expect((await hashes()).map((r) => r.request_hash)).toEqual(['erased', 'erased']);
+  // The retry is the command already done: its first answer, not a conflict with an input nothing remembers.
+  expect((await ok(register, { i: input })).registerCustomer).toEqual({ aggregateId: customerId, version: 1 });
+});
