@@ -34,11 +34,18 @@ export const MAX_SUBJECT_LENGTH = 255;
 // private-use or unassigned code points. One pass, one code point at a time.
 const VISIBLE = /^(?:(?!\p{Default_Ignorable_Code_Point})[\p{L}\p{M}\p{N}\p{P}\p{S}])+$/u;
 
+/**
+ * The caller the service's own commands are recorded as (metadata.userId), and the scope of their commandIds: no
+ * token may name it, or a caller could take a reaction's commandId before the reaction sends it.
+ */
+export const SYSTEM_USER = 'system';
+
 /** The user a token names: recorded as every event's `metadata.userId`, and shown to people as it is. */
 const subject = z
   .string()
   .max(MAX_SUBJECT_LENGTH)
-  .regex(VISIBLE, 'must be visible characters only: no spaces, control, format or invisible characters');
+  .regex(VISIBLE, 'must be visible characters only: no spaces, control, format or invisible characters')
+  .refine((s) => s !== SYSTEM_USER, `"${SYSTEM_USER}" is the service's own caller: no token may name it`);
 
 /** The claims a token must carry beyond what jose checks (signature, expiry, issuer, audience). */
 export const claims = z

@@ -1,12 +1,10 @@
+import { SYSTEM_USER } from '../auth/principal';
 import type { CommandMeta, CommandOptions } from '../commands/handle-command';
 import type { Reads } from '../db/reads';
 import type { EventStore, StoredEvent } from '../eventstore';
 import type { ProjectionProgress } from '../log/fence';
 import { RuleViolation } from '../shared/errors';
 import type { ReactionContext, Reactor } from './types';
-
-/** The caller every reactor's commands are recorded as (metadata.userId), and the scope of their commandIds. */
-export const SYSTEM_USER = 'system';
 
 type ContextDeps = {
   store: EventStore;

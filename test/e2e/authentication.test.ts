@@ -173,6 +173,8 @@ describe('HTTP', () => {
       ['a sub with an invisible filler letter (U+3164)', () => hs256({ sub: 'admin\u3164', role: 'staff' })],
       ['a sub with a space', () => hs256({ sub: 'ada lovelace', role: 'staff' })],
       ['a sub of 256 characters', () => hs256({ sub: 's'.repeat(256), role: 'staff' })],
+      // The service's own commands (reactions, deadlines) are recorded as `system`, their commandIds in its scope.
+      ['a sub of "system", the service\'s own', () => hs256({ sub: 'system', role: 'admin' })],
     ];
 
     it.each(cases)('%s', async (_name, make) => {
