@@ -14,11 +14,21 @@ export type LoggerOptions = {
 export function createLogger(level: string, options: LoggerOptions = {}): Logger {
   const settings = { level, base: { service: 'orderstream' }, mixin: traceFields };
   if (!options.pretty) return pino(settings);
-  // A transport: pino-pretty is loaded (in a worker thread) only in this mode, and pino flushes it at exit.
-  return pino({
-    ...settings,
-    transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } },
-  });
+  // A transport: pino-pretty is loaded (in a worker thread) only in this mode, and pino flushes it at exit. It is a
+  // development dependency, which a production install (npm ci --omit=dev) leaves out.
+  try {
+    return pino({
+      ...settings,
+      transport: {
+        target: 'pino-pretty',
+        options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' },
+      },
+    });
+  } catch (error) {
+    throw new Error(`LOG_PRETTY needs pino-pretty, a development dependency: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }
 
 function traceFields(): Record<string, string> {

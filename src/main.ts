@@ -2,8 +2,14 @@ import { startOrderstream } from './app';
 import { ConfigError, loadConfig } from './config';
 import { formatDevelopmentTokens } from './auth/development';
 import { createLogger } from './logger';
+import { requiredNode, unsupportedNode } from './node-support';
 
 async function main(): Promise<void> {
+  const tooOld = unsupportedNode(requiredNode());
+  if (tooOld) {
+    console.error(tooOld);
+    process.exit(2);
+  }
   let config;
   try {
     config = loadConfig();

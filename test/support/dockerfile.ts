@@ -111,7 +111,10 @@ export function dockerignore(text: string): (relative: string) => boolean {
 export type StandIns = {
   /** The build context (the repository). */
   context: string;
-  /** Stands in for what `npm ci` installs: linked, not installed again. */
+  /**
+   * Stands in for what `npm ci` installs: linked, not installed again. With `--omit=…`, the packages of it that
+   * npm would keep by the stage's package-lock.json, hard-linked into a tree of their own (installedTree).
+   */
   nodeModules: string;
   ignored: (relative: string) => boolean;
 };
@@ -201,16 +204,68 @@ async function copy(
     }
     const stat = await fs.lstat(origin);
     const destination = intoFolder && !stat.isDirectory() ? path.join(target, path.basename(origin)) : target;
-    await fs.cp(origin, destination, { recursive: true, filter, verbatimSymlinks: true, force: true });
+    // From an earlier stage, a folder is hard-linked rather than copied: the same files, without copying every
+    // production package once more (nothing writes to them).
+    if (from !== undefined && stat.isDirectory()) await linkFiles(origin, destination, () => true);
+    else await fs.cp(origin, destination, { recursive: true, filter, verbatimSymlinks: true, force: true });
   }
 }
 
 async function run(step: string, folder: string, standIns: StandIns): Promise<void> {
   if (/^npm ci(\s|$)/.test(step)) {
-    await fs.symlink(standIns.nodeModules, path.join(folder, 'node_modules'));
+    const target = path.join(folder, 'node_modules');
+    const omit = new Set([...step.matchAll(/\s--omit=(\S+)/g)].map((m) => m[1]!));
+    if (omit.size > 0) await installedTree(folder, omit, standIns.nodeModules, target);
+    else await fs.symlink(standIns.nodeModules, target);
     return;
   }
   const script = /^npm run (\S+)$/.exec(step)?.[1];
   if (script === undefined) throw new Error(`RUN ${step} is not carried out here`);
   await promisify(execFile)('npm', ['run', '--silent', script], { cwd: folder });
+}
+
+type LockEntry = { dev?: boolean; optional?: boolean; devOptional?: boolean; link?: boolean };
+
+/**
+ * What `npm ci --omit=…` leaves in node_modules: the packages of the lockfile in `folder` but those npm omits by
+ * its flags, as npm's Arborist reads them (`dev`: needed only through devDependencies; `optional`; `devOptional`:
+ * through devDependencies or as an optional dependency, so omitted only with both), each one's own files taken
+ * from `from` (its nested node_modules are entries of their own). Hard links, not symlinks: Node resolves a
+ * package's imports from its real path, which must lie in this tree for an omitted package to be missed. Optional
+ * packages of other platforms are absent from `from` and skipped, as npm skips them.
+ */
+export async function installedTree(folder: string, omit: Set<string>, from: string, into: string): Promise<void> {
+  const lock = JSON.parse(await fs.readFile(path.join(folder, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, LockEntry>;
+  };
+  const omitted = (e: LockEntry) =>
+    (e.dev && omit.has('dev')) ||
+    (e.optional && omit.has('optional')) ||
+    (e.devOptional && omit.has('dev') && omit.has('optional'));
+  for (const [key, entry] of Object.entries(lock.packages)) {
+    if (!key.startsWith('node_modules/') || entry.link || omitted(entry)) continue;
+    const relative = key.slice('node_modules/'.length);
+    const source = path.join(from, relative);
+    const found = await fs.stat(source).catch(() => undefined);
+    if (found?.isDirectory()) await linkFiles(source, path.join(into, relative), (name) => name !== 'node_modules');
+  }
+}
+
+/** Hard links of the files under `source` (symlinks copied as they are), in folders `descend` admits. */
+async function linkFiles(source: string, target: string, descend: (folder: string) => boolean): Promise<void> {
+  await fs.mkdir(target, { recursive: true });
+  for (const entry of await fs.readdir(source, { withFileTypes: true })) {
+    const from = path.join(source, entry.name);
+    const to = path.join(target, entry.name);
+    if (entry.isDirectory()) {
+      if (descend(entry.name)) await linkFiles(from, to, descend);
+    } else if (entry.isSymbolicLink()) {
+      await fs.symlink(await fs.readlink(from), to);
+    } else {
+      await fs.link(from, to).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EXDEV') throw error;
+        return fs.copyFile(from, to);
+      });
+    }
+  }
 }

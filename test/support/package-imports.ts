@@ -3,18 +3,21 @@ import { builtinModules } from 'node:module';
 import path from 'node:path';
 import ts from 'typescript';
 
+/** A file that loads a package, and whether it does so only when a path through it runs (`import()`). */
+export type PackageUse = { file: string; dynamic: boolean };
+
 /**
  * The packages the TypeScript files under `folders` load at run time, with the files that load them: static and
- * dynamic imports, re-exports and `require` calls. Imports that tsx erases (`import type`, or only `type` names)
- * are left out, and so are Node's built-in modules.
+ * dynamic imports, re-exports and `require` calls. Imports that the compilers erase (`import type`, or only `type`
+ * names) are left out, and so are Node's built-in modules.
  */
-export function runtimePackages(folders: string[]): Map<string, string[]> {
-  const found = new Map<string, string[]>();
-  const add = (specifier: string, file: string) => {
+export function runtimePackages(folders: string[]): Map<string, PackageUse[]> {
+  const found = new Map<string, PackageUse[]>();
+  const add = (specifier: string, file: string, dynamic = false) => {
     if (specifier.startsWith('.') || specifier.startsWith('node:') || builtinModules.includes(specifier)) return;
     const parts = specifier.split('/');
     const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
-    found.set(name, [...(found.get(name) ?? []), file]);
+    found.set(name, [...(found.get(name) ?? []), { file, dynamic }]);
   };
   for (const file of folders.flatMap((folder) => typeScriptFiles(folder))) {
     const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
@@ -26,7 +29,7 @@ export function runtimePackages(folders: string[]): Map<string, string[]> {
       } else if (ts.isCallExpression(node) && node.arguments.length > 0 && ts.isStringLiteral(node.arguments[0]!)) {
         const dynamicImport = node.expression.kind === ts.SyntaxKind.ImportKeyword;
         const required = ts.isIdentifier(node.expression) && node.expression.text === 'require';
-        if (dynamicImport || required) add(node.arguments[0].text, file);
+        if (dynamicImport || required) add(node.arguments[0].text, file, dynamicImport);
       }
       ts.forEachChild(node, visit);
     };

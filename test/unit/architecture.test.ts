@@ -96,7 +96,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['bus', 'commands'],
   ['eventstore'],
   ['auth', 'observability', 'db'],
-  ['config.ts', 'logger.ts'],
+  ['config.ts', 'logger.ts', 'node-support.ts'],
   ['shared'],
 ];
 
