@@ -1,6 +1,6 @@
 /**
  * System calls per request, orderstream against the peer (PostGraphile 5), for the peer stage's four operations,
- * one client, sequential requests: `npx tsx bench/syscalls.ts` (needs `strace`; `DATABASE_URL` or an embedded
+ * one client, sequential requests: `npm run build && npx tsx bench/syscalls.ts` (needs `strace`; `DATABASE_URL` or an embedded
  * PostgreSQL, as `npm run bench`). On these machines a socket write costs about 0.1 ms of CPU, so what a request
  * costs in system calls is much of what it costs; unlike a rate or a CPU time, a count does not move with what
  * else the machine is doing, so it can be compared on a busy machine and between runs. Writes include what the

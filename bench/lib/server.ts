@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +15,7 @@ export type ServerProcess = {
   /** GraphQL endpoint (HTTP POST, and graphql-ws on the same path). */
   graphqlUrl: string;
   wsUrl: string;
-  /** The server's own process: `node --import tsx` loads TypeScript in-process, so this pid IS the server. */
+  /** The server's own process (`node dist/main.js`): this pid IS the server. */
   pid: number;
   /** Environment the server was started with (the benchmark-relevant part). */
   env: Record<string, string>;
@@ -40,9 +41,12 @@ type Options = {
   readyTimeoutMs?: number;
 };
 
+/** What the image runs (docs/operations.md): the compiled server, not the sources through a TypeScript loader. */
+const SERVER_SCRIPT = 'dist/main.js';
+
 const BENCH_DATA_KEY = randomBytes(32).toString('base64');
 
-/** Starts `node --import tsx src/main.ts` as a child process on a free port and waits until /readyz answers 200. */
+/** Starts `node dist/main.js` as a child process on a free port and waits until /readyz answers 200. */
 export async function startServer(options: Options): Promise<ServerProcess> {
   const port = await freePort();
   const secret = randomBytes(32).toString('base64url');
@@ -61,8 +65,13 @@ export async function startServer(options: Options): Promise<ServerProcess> {
   };
   const auth = await createAuthenticator({ mode: 'secret', secret }, '');
   const authorization = `Bearer ${await auth.mint!({ sub: 'bench', role: 'admin', expiresIn: '12h' })}`;
+  if (!existsSync(path.join(PROJECT_ROOT, SERVER_SCRIPT))) {
+    throw new Error(
+      `${SERVER_SCRIPT} is missing: the bench measures the built server (npm run build; npm run bench builds first)`,
+    );
+  }
   const child = await startChild({
-    script: 'src/main.ts',
+    script: SERVER_SCRIPT,
     port,
     env,
     nodeArgs: options.nodeArgs,
@@ -79,11 +88,11 @@ export async function startServer(options: Options): Promise<ServerProcess> {
   };
 }
 
-/** A TypeScript program of this repository running in a child process of its own, listening on 127.0.0.1. */
+/** A program of this repository running in a child process of its own, listening on 127.0.0.1. */
 export type ChildProcessServer = Pick<ServerProcess, 'url' | 'pid' | 'assertAlive' | 'stop'>;
 
 /**
- * Starts `node --import tsx <script>` from the project root with PORT set, and waits until `ready.path` answers
+ * Starts `node <script>` (through tsx for a `.ts` one) from the project root with PORT set, and waits until `ready.path` answers
  * 200 to a request made with `ready.init` (a GET by default). The pid is the program itself.
  */
 export async function startChild(options: {
@@ -95,7 +104,9 @@ export async function startChild(options: {
   ready: { path: string; init?: RequestInit };
   readyTimeoutMs?: number;
 }): Promise<ChildProcessServer> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.script], {
+  // A TypeScript program of the bench (the peer) runs through tsx; the service runs compiled, as the image runs it.
+  const loader = options.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, options.script], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...options.env, PORT: String(options.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
