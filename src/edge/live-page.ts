@@ -18,16 +18,17 @@ const style = fs.readFileSync(path.join(__dirname, 'pages', 'live.css'), 'utf8')
 const chartCard = (id: string, title: string, unit: string, extra = '') => `
     <section class="card figure" id="${id}" aria-labelledby="${id}-title">
       <div class="head">
-        <h2 id="${id}-title">${title}</h2>
+        <div>
+          <h2 id="${id}-title">${title}</h2>
+          <p class="sub" id="${id}-sub">&nbsp;</p>
+        </div>
         <p class="now"><span id="${id}-now">–</span> <span class="unit">${unit}</span></p>
       </div>
       <div class="chart">
         <span class="top" id="${id}-top" aria-hidden="true"></span>
         <svg id="${id}-chart" role="img" aria-label="${title}: no figures yet"></svg>
       </div>
-      <div class="axis" aria-hidden="true">
-        <span>${LIVE_PAGE_WINDOW_MINUTES} min ago</span><span id="${id}-total"></span><span>now</span>
-      </div>${extra}
+      <div class="axis" aria-hidden="true"><span>${LIVE_PAGE_WINDOW_MINUTES} min ago</span><span>now</span></div>${extra}
     </section>`;
 
 const page = (scriptQuery: string) => `<!doctype html>
@@ -44,7 +45,7 @@ const page = (scriptQuery: string) => `<!doctype html>
       <p class="brand">orderstream</p>
       <h1>Live orders</h1>
     </div>
-    <div id="status" role="status" data-state="connecting">connecting…</div>
+    <div id="status" role="status" data-state="connecting">Connecting…</div>
   </header>
   <form id="login" hidden>
     <label for="token">Token</label>
@@ -55,7 +56,10 @@ const page = (scriptQuery: string) => `<!doctype html>
     <div id="figures">
       <section class="card" id="by-status" aria-labelledby="by-status-title">
         <div class="head">
-          <h2 id="by-status-title">Orders by status</h2>
+          <div>
+            <h2 id="by-status-title">Orders by status</h2>
+            <p class="sub">as the query table has them now</p>
+          </div>
           <p class="now"><span id="counts-total">–</span> <span class="unit">in all</span></p>
         </div>
         <ul id="counts"></ul>

@@ -104,9 +104,9 @@ browserTest(
     expect(await page.textContent('#counts-total')).toBe(String(total));
     expect(await page.getAttribute('#counts li[data-status="SHIPPED"]', 'title')).toContain(`1 of ${total} orders`);
 
-    // Events per second: every event counted is in the window, drawn as a line over more than one point.
+    // Events per second: every event counted is in the window, and drawn.
     await eventually(async () => {
-      expect(await page.textContent('#rate-total')).toBe(`${await eventsCounted(page)} events`);
+      expect(await page.textContent('#rate-sub')).toBe(`${await eventsCounted(page)} events in the last 5 min`);
       expect(await page.getAttribute('#rate-chart path.line.rate', 'd')).toMatch(/^M[\d.,]+L/);
       expect(await page.getAttribute('#rate-chart', 'aria-label')).toMatch(/events per second/i);
     }, 15_000);
@@ -127,6 +127,13 @@ browserTest(
     }, 15_000);
 
     await page.screenshot({ path: path.join(SCREENSHOTS, 'live-page.png'), fullPage: true });
+    // The same page where the reader's system is set to dark.
+    const background = () =>
+      page.evaluate(() => (globalThis as any).getComputedStyle((globalThis as any).document.body).backgroundColor);
+    const light = await background();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await background()).not.toBe(light);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'live-page-dark.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   },
@@ -138,6 +145,10 @@ browserTest('fits a phone’s width: figures above the orders, nothing wider tha
   await page.locator('#lag-legend li').first().waitFor({ timeout: 15_000 });
   const width = await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth);
   expect(width).toBeLessThanOrEqual(390);
+  // The orders' table too, which could scroll within its card: it shows an order's main columns without.
+  await page.locator(`#orders tr[data-id="${await placeOrder()}"]`).waitFor({ timeout: 15_000 });
+  const table = await page.locator('.orders .scroll').evaluate((e: any) => [e.scrollWidth, e.clientWidth]);
+  expect(table[0]).toBeLessThanOrEqual(table[1]);
   const top = (selector: string) => page.locator(selector).evaluate((e: any) => e.getBoundingClientRect().top);
   expect(await top('#by-status')).toBeLessThan(await top('.orders'));
   await page.screenshot({ path: path.join(SCREENSHOTS, 'live-page-phone.png'), fullPage: true });

@@ -7,6 +7,8 @@
 const SVG = 'http://www.w3.org/2000/svg';
 const CHART_WIDTH = 300;
 const CHART_HEIGHT = 100;
+// Room above the top and below the baseline, so that a line at either is seen beside the gridline there.
+const CHART_MARGIN = 3;
 
 /** The smallest of 1, 2, 5, 10, 20, 50, … at or above `value`: a chart's top that reads as a round number. */
 function roundTop(/** @type {number} */ value) {
@@ -26,26 +28,28 @@ function svgElement(name, attributes) {
 
 /**
  * The path through a series' steps (oldest first, spread over the width), broken where a step is null; with
- * `area`, closed down to the baseline under each unbroken run.
+ * `area`, closed down to the baseline under each unbroken run. A step alone between gaps is drawn as a short level
+ * line over the half step before it, so that it shows.
  * @param {(number | null)[]} steps
  * @param {number} top
  * @param {boolean} area
  */
 function pathOf(steps, top, area) {
   const x = (/** @type {number} */ i) => ((i * CHART_WIDTH) / Math.max(steps.length - 1, 1)).toFixed(1);
-  const y = (/** @type {number} */ v) => (CHART_HEIGHT - (Math.min(v, top) * CHART_HEIGHT) / top).toFixed(1);
+  const y = (/** @type {number} */ v) =>
+    (CHART_HEIGHT - CHART_MARGIN - (Math.min(v, top) * (CHART_HEIGHT - 2 * CHART_MARGIN)) / top).toFixed(1);
   let d = '';
-  let runStart = -1;
-  const close = (/** @type {number} */ end) => {
-    if (area && runStart >= 0) d += `L${x(end)},${CHART_HEIGHT}L${x(runStart)},${CHART_HEIGHT}Z`;
-    runStart = -1;
+  /** @type {[number, number][]} */
+  let run = [];
+  const close = () => {
+    if (run.length === 1) run.unshift([run[0][0] > 0 ? run[0][0] - 0.5 : 0.5, run[0][1]]);
+    run.sort((a, b) => a[0] - b[0]);
+    run.forEach(([i, v], n) => (d += (n ? 'L' : 'M') + x(i) + ',' + y(v)));
+    if (area && run.length) d += `L${x(run[run.length - 1][0])},${y(0)}L${x(run[0][0])},${y(0)}Z`;
+    run = [];
   };
-  steps.forEach((value, i) => {
-    if (value === null) return close(i - 1);
-    d += `${runStart < 0 ? 'M' : 'L'}${x(i)},${y(value)}`;
-    if (runStart < 0) runStart = i;
-  });
-  close(steps.length - 1);
+  steps.forEach((value, i) => (value === null ? close() : run.push([i, value])));
+  close();
   return d;
 }
 
@@ -60,9 +64,9 @@ function pathOf(steps, top, area) {
 function drawChart(svg, series, top, filled) {
   svg.setAttribute('viewBox', `0 0 ${CHART_WIDTH} ${CHART_HEIGHT}`);
   svg.setAttribute('preserveAspectRatio', 'none');
-  const grid = [0, CHART_HEIGHT / 2, CHART_HEIGHT].map((y) =>
+  const grid = [CHART_MARGIN, CHART_HEIGHT / 2, CHART_HEIGHT - CHART_MARGIN].map((y) =>
     svgElement('line', {
-      class: y === CHART_HEIGHT ? 'axis' : 'grid',
+      class: y === CHART_HEIGHT - CHART_MARGIN ? 'axis' : 'grid',
       x1: '0',
       x2: String(CHART_WIDTH),
       y1: String(y),

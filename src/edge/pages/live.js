@@ -61,7 +61,7 @@ function show(order, flash) {
   id.title = order.id;
   tr.append(
     id,
-    cell(order.customer ? order.customer.name : ''),
+    cell(order.customer ? order.customer.name : '', 'customer'),
     statusCell(order.status),
     cell(String(order.itemCount), 'number'),
     money(order.total),
@@ -119,13 +119,13 @@ function failed(errors) {
     : list.some((e) => e.extensions && ['UNAUTHENTICATED', 'FORBIDDEN'].includes(e.extensions.code));
   if (!auth) {
     console.error(errors);
-    setStatus('error', 'error: ' + message);
+    setStatus('error', 'Error: ' + message);
     return;
   }
   if (refused) return;
   refused = true;
   sessionStorage.removeItem(STORED);
-  setStatus('refused', (authorization ? 'token refused' : 'no token') + ': ' + message);
+  setStatus('refused', (authorization ? 'Token refused' : 'No token') + ': ' + message);
   form.hidden = false;
 }
 
@@ -291,7 +291,8 @@ function drawFigures() {
   drawChart(chartOf('rate-chart'), [{ className: 'rate', steps: rateSteps }], rateTop, true);
   byId('rate-top').textContent = number(rateTop) + '/s';
   byId('rate-now').textContent = number(perSecond, 1);
-  byId('rate-total').textContent = number(inWindow) + (inWindow === 1 ? ' event' : ' events');
+  byId('rate-sub').textContent =
+    number(inWindow) + (inWindow === 1 ? ' event' : ' events') + ' in the last ' + WINDOW_MINUTES + ' min';
   byId('rate-chart').setAttribute(
     'aria-label',
     `Events per second over the last ${WINDOW_MINUTES} minutes: ${number(perSecond, 1)} now, ${number(inWindow)} in all`,
@@ -310,6 +311,7 @@ function drawFigures() {
   );
   byId('lag-top').textContent = number(lagTop);
   byId('lag-now').textContent = number(largest);
+  byId('lag-sub').textContent = 'the furthest behind of ' + consumers.length + ' consumers';
   byId('lag-chart').setAttribute(
     'aria-label',
     `Events each consumer has still to apply, over the last ${WINDOW_MINUTES} minutes: ` +
@@ -351,13 +353,13 @@ let awayMs = 0;
 let following = true;
 function showLive() {
   if (!(connected && loaded && !refused)) return;
-  setStatus('live', awayMs ? 'live · resumed after ' + Math.round(awayMs / 1000) + ' s away' : 'live');
+  setStatus('live', awayMs ? 'Live · resumed after ' + Math.round(awayMs / 1000) + ' s away' : 'Live');
 }
 function showReconnecting() {
   if (following && !refused)
     setStatus(
       'reconnecting',
-      'reconnecting…' + (attempts ? ' (attempt ' + attempts + ')' : '') + ' · will resume where it left off',
+      'Reconnecting…' + (attempts ? ' (attempt ' + attempts + ')' : '') + ' · will resume where it left off',
     );
 }
 
