@@ -22,8 +22,10 @@ function secondsSeries(windowMs) {
     /** Counts `n` more at the instant `t` (ms). */
     add(/** @type {number} */ t, n = 1) {
       if (t < Date.now() - windowMs) return;
-      values.set(second(t), (values.get(second(t)) ?? 0) + n);
-      prune();
+      const known = values.get(second(t));
+      values.set(second(t), (known ?? 0) + n);
+      // A second already there adds nothing to drop: many events a second cost one pass over the window.
+      if (known === undefined) prune();
     },
     /** A sample taken at `t`: the latest in its second wins. */
     set(/** @type {number} */ t, /** @type {number} */ value) {

@@ -154,7 +154,7 @@ const lags = new Map();
 const counts = byId('counts');
 let figuresAsked = false;
 let figuresAgain = false;
-// Once the server refused the figures (a customer's token): the note says why, and they are not asked again.
+// Once the server refused the figures (a customer's token): a note says why, and they are not asked again.
 let figuresRefused = false;
 
 const label = (/** @type {string} */ name) => name.charAt(0) + name.slice(1).toLowerCase();
@@ -206,11 +206,11 @@ function sampleLags(consumers) {
   }
 }
 
-function refuseFigures(message) {
-  figuresRefused = true;
+// A note in place of the figures (empty: none).
+function noteFigures(message) {
   for (const id of ['counts-note', 'lag-note']) {
     byId(id).textContent = message;
-    byId(id).hidden = false;
+    byId(id).hidden = !message;
   }
 }
 
@@ -225,18 +225,22 @@ function readFigures() {
   figuresAsked = true;
   post(FIGURES)
     .then((result) => {
-      if (result.data) {
-        showCounts(result.data.orderStatusCounts);
-        sampleLags([
-          ...result.data.projections.map((p) => ({ name: p.name, lag: p.lag, state: p.status })),
-          ...result.data.reactors.map((r) => ({ name: r.name, lag: r.lag, state: r.state })),
-        ]);
-        drawFigures();
-      } else if ((result.errors || []).some((e) => e.extensions && e.extensions.code === 'FORBIDDEN')) {
-        refuseFigures('Orders by status and lag need a staff or admin token.');
-      } else if (result.errors) {
-        refuseFigures('Not available: ' + result.errors.map((e) => e.message).join('; '));
+      const errors = result.errors || [];
+      const codes = errors.map((e) => e.extensions && e.extensions.code);
+      // Refused for this token: asking again cannot do better. Anything else (a database that did not answer)
+      // may pass: the note says so until a reading comes.
+      if (codes.includes('FORBIDDEN') || codes.includes('UNAUTHENTICATED')) {
+        figuresRefused = true;
+        return noteFigures('Orders by status and lag need a staff or admin token.');
       }
+      noteFigures(result.data ? '' : 'Not available just now: ' + errors.map((e) => e.message).join('; '));
+      if (!result.data) return;
+      showCounts(result.data.orderStatusCounts);
+      sampleLags([
+        ...result.data.projections.map((p) => ({ name: p.name, lag: p.lag, state: p.status })),
+        ...result.data.reactors.map((r) => ({ name: r.name, lag: r.lag, state: r.state })),
+      ]);
+      drawFigures();
     })
     // A server that does not answer leaves a gap in the lag chart; the next reading goes on.
     .catch(() => undefined)
@@ -274,6 +278,8 @@ function eventSeen(event) {
 // --- Drawing ---------------------------------------------------------------------------------------------------
 
 const LAG_COLOURS = 5;
+// Projections' status and reactors' state when all is well.
+const WORKING_STATES = ['RUNNING', 'WORKING', 'IDLE', 'FOLLOWING'];
 const number = (/** @type {number} */ n, digits = 0) =>
   n.toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -328,8 +334,10 @@ function drawFigures() {
       title.textContent = name;
       const value = document.createElement('span');
       value.className = 'value';
-      value.textContent =
-        number(lag) + (['RUNNING', 'IDLE', 'WORKING', 'FOLLOWING'].includes(state) ? '' : ' · ' + state);
+      // A consumer at work says nothing more; one FAILED, REBUILDING, RETRYING or STOPPED says so, in red.
+      const working = WORKING_STATES.includes(state);
+      value.textContent = number(lag) + (working ? '' : ' · ' + state);
+      if (!working) item.classList.add('trouble');
       item.append(title, value);
       return item;
     }),
