@@ -6,7 +6,7 @@ import { LIVE_PAGE_ROWS } from '../../src/edge/live-page';
 import { startChildServer, type ChildServer } from '../support/child-server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { chromiumTest, hasChromium, launchChromium } from '../support/browser';
-import { eventsCounted, seen, untilFollowing } from '../support/live-page';
+import { eventsCounted, SCREENSHOTS, seen, untilFollowing } from '../support/live-page';
 
 const browserTest = chromiumTest('live page restart test');
 
@@ -59,6 +59,7 @@ async function lastCursor(url: string, orderId: string): Promise<string> {
 beforeAll(async () => {
   db = await createTestDatabase();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderstream-restart-'));
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
   // One after the other: the first start makes the development key and customer the second then finds.
   a = await start();
   b = await start();
@@ -126,6 +127,7 @@ describe.each(['SIGKILL', 'SIGTERM'] as const)('when its server goes away (%s) a
         { timeout: 30_000 },
       );
       expect(await page.getAttribute('#status', 'data-state')).toBe('reconnecting');
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'live-page-reconnecting.png') });
 
       a = await start(port);
       await page.waitForSelector('#status[data-state="live"]', { timeout: 30_000 });

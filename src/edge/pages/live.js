@@ -79,8 +79,10 @@ function show(order, flash) {
 }
 
 // data-state (connecting, live, reconnecting, refused, error) says the same as the text, for scripts and tests.
+// The body carries the state too, so that the figures can look stale while the page is away.
 function setStatus(state, text) {
   statusLine.dataset.state = state;
+  document.body.dataset.state = state;
   statusLine.textContent = text;
 }
 
@@ -296,7 +298,8 @@ function drawFigures() {
   const inWindow = rate.sum(now - WINDOW_MS, now + 1000);
   drawChart(chartOf('rate-chart'), [{ className: 'rate', steps: rateSteps }], rateTop, true);
   byId('rate-top').textContent = number(rateTop) + '/s';
-  byId('rate-now').textContent = number(perSecond, 1);
+  // Away, the seconds since are not known yet: no rate rather than a zero.
+  byId('rate-now').textContent = connected ? number(perSecond, 1) : '–';
   byId('rate-sub').textContent =
     number(inWindow) + (inWindow === 1 ? ' event' : ' events') + ' in the last ' + WINDOW_MINUTES + ' min';
   byId('rate-chart').setAttribute(
