@@ -11,8 +11,9 @@ const STORED = 'orderstream:authorization';
 const FIELDS = 'id status itemCount total { amount currencyCode } updatedAt version customer { name }';
 // Orders by status and every consumer's lag: staff and admins may read them (a customer's page shows a note).
 const FIGURES = '{ orderStatusCounts { status count } projections { name lag status } reactors { name lag state } }';
-// Lag is sampled this often; the counts are read again besides whenever an order changes (at most this often too).
+// Lag is sampled this often; the counts are read again besides when an order changes, at most once a second.
 const FIGURES_EVERY_MS = 2000;
+const FIGURES_GAP_MS = 1000;
 const WINDOW_MS = WINDOW_MINUTES * 60_000;
 // Each chart point: the mean rate, or the largest lag, over this many seconds.
 const STEP_MS = 5000;
@@ -216,8 +217,8 @@ function noteFigures(message) {
   }
 }
 
-// One request at a time: a change while one is on its way asks again once it is back, so a burst of changes costs
-// two requests, not one each.
+// One request at a time: changes while one is on its way ask again, once, a second after it is back; so a burst of
+// changes costs a request a second, not one each.
 function readFigures() {
   if (figuresRefused) return;
   if (figuresAsked) {
@@ -250,7 +251,7 @@ function readFigures() {
       figuresAsked = false;
       if (figuresAgain) {
         figuresAgain = false;
-        setTimeout(readFigures, 250);
+        setTimeout(readFigures, FIGURES_GAP_MS);
       }
     });
 }
