@@ -6,6 +6,7 @@ import { LIVE_PAGE_ROWS } from '../../src/edge/live-page';
 import { startChildServer, type ChildServer } from '../support/child-server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { chromiumTest, hasChromium, launchChromium } from '../support/browser';
+import { eventsCounted, SCREENSHOTS, seen, untilFollowing } from '../support/live-page';
 
 const browserTest = chromiumTest('live page restart test');
 
@@ -49,9 +50,16 @@ async function placeOrder(url: string): Promise<string> {
   return data.placeOrder.aggregateId;
 }
 
+/** The cursor of an order's newest event. */
+async function lastCursor(url: string, orderId: string): Promise<string> {
+  const data = await gql(url, `query ($o: ID!) { orderHistory(orderId: $o) { cursor } }`, { o: orderId });
+  return data.orderHistory.at(-1).cursor;
+}
+
 beforeAll(async () => {
   db = await createTestDatabase();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderstream-restart-'));
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
   // One after the other: the first start makes the development key and customer the second then finds.
   a = await start();
   b = await start();
@@ -100,6 +108,8 @@ describe.each(['SIGKILL', 'SIGTERM'] as const)('when its server goes away (%s) a
       const { page, errors } = await liveOnA();
       const shown = await placeOrder(a.url);
       await row(page, shown).waitFor({ timeout: 15_000 });
+      await untilFollowing(page, async () => lastCursor(a.url, await placeOrder(a.url)));
+      const counted = await eventsCounted(page);
 
       const port = Number(new URL(a.url).port);
       await a.stop(signal);
@@ -117,12 +127,18 @@ describe.each(['SIGKILL', 'SIGTERM'] as const)('when its server goes away (%s) a
         { timeout: 30_000 },
       );
       expect(await page.getAttribute('#status', 'data-state')).toBe('reconnecting');
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'live-page-reconnecting.png') });
 
       a = await start(port);
       await page.waitForSelector('#status[data-state="live"]', { timeout: 30_000 });
       // Neither reached the page over its subscription, which was down: the query it makes on reconnecting shows them.
       await row(page, placedMeanwhile).waitFor({ timeout: 15_000 });
       await row(page, shown).locator('td.PAID').waitFor({ timeout: 15_000 });
+      // The two events of the outage reach its events figure once each: that subscription resumed just after the
+      // last event it had counted, neither from the head of the log (it would miss them) nor from where it began.
+      await seen(page, await lastCursor(b.url, shown));
+      expect(await eventsCounted(page)).toBe(counted + 2);
+      expect(await page.textContent('#status')).toMatch(/^Live · resumed after \d+ s away$/);
 
       const placedAfter = await placeOrder(a.url);
       await row(page, placedAfter).waitFor({ timeout: 15_000 });

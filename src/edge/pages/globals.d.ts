@@ -5,6 +5,8 @@
 declare const AUTHORIZATION: string | null;
 /** How many orders the live page keeps on screen (LIVE_PAGE_ROWS in ../live-page.ts). */
 declare const MAX_ROWS: number;
+/** How far back the live page's charts reach (LIVE_PAGE_WINDOW_MINUTES in ../live-page.ts). */
+declare const WINDOW_MINUTES: number;
 
 declare const graphqlWs: typeof import('graphql-ws');
 
