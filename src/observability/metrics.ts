@@ -259,7 +259,11 @@ export function createMetrics(logger: Logger, states: MetricStates) {
         if (report) this.set(value(report));
       },
     });
-  schedulerGauge('orderstream_scheduled_commands_pending', 'Commands scheduled for later and not sent yet', (r) => r.pending);
+  schedulerGauge(
+    'orderstream_scheduled_commands_pending',
+    'Commands scheduled for later and not sent yet',
+    (r) => r.pending,
+  );
   schedulerGauge('orderstream_scheduled_commands_due', 'Scheduled commands due already and not sent yet', (r) => r.due);
   schedulerGauge(
     'orderstream_scheduler_lag_seconds',

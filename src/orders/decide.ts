@@ -57,7 +57,13 @@ export function decideOrder(
       return [
         {
           type: 'OrderPlaced',
-          data: { customerId: command.customerId, items, totalAmount: orderTotal(items, currency), currency, ...window },
+          data: {
+            customerId: command.customerId,
+            items,
+            totalAmount: orderTotal(items, currency),
+            currency,
+            ...window,
+          },
         },
       ];
     }

@@ -59,7 +59,9 @@ export function dueScheduledCommands(db: Reads, commands: readonly string[], lim
  * are reckoned from): 0 when one is due already, null when none is pending.
  */
 export async function msUntilNextDue(db: Reads, commands: readonly string[]): Promise<number | null> {
-  const { rows: [next] } = await db.query<{ ms: number | null }>({
+  const {
+    rows: [next],
+  } = await db.query<{ ms: number | null }>({
     name: 'scheduled-commands-next',
     text: `SELECT greatest(0, extract(epoch FROM min(due_at) - now()) * 1000)::float8 AS ms
       FROM ${table} WHERE command = ANY($1::text[])`,
@@ -81,7 +83,9 @@ export async function removeScheduledCommand(db: Reads, row: Pick<ScheduledComma
 export async function scheduledCommandsLag(
   db: Reads,
 ): Promise<{ pending: number; due: number; oldestDueSeconds: number }> {
-  const { rows: [lag] } = await db.query<{ pending: number; due: number; oldest: number | null }>({
+  const {
+    rows: [lag],
+  } = await db.query<{ pending: number; due: number; oldest: number | null }>({
     name: 'scheduled-commands-lag',
     text: `SELECT count(*)::int AS pending, count(*) FILTER (WHERE due_at <= now())::int AS due,
         extract(epoch FROM now() - min(due_at) FILTER (WHERE due_at <= now()))::float8 AS oldest

@@ -59,6 +59,24 @@ export type SchedulerReport = {
 };
 
 /**
+ * The metadata a scheduled command is sent with: the caller `system`, caused by the event that scheduled it, in its
+ * correlation, and a commandId made from the row's key and that event, so that sending it again (after a crash
+ * before its row was removed) is answered from the log rather than appended twice.
+ */
+export function scheduledCommandMeta(
+  row: Pick<ScheduledCommandRow, 'key' | 'causationId' | 'correlationId'>,
+): CommandMeta {
+  return {
+    userId: SYSTEM_USER,
+    ids: {
+      commandId: `scheduled:${row.key}:${row.causationId}`,
+      causationId: row.causationId,
+      correlationId: row.correlationId,
+    },
+  };
+}
+
+/**
  * Sends scheduled commands when they are due (scheduled_commands, kept from the log by its projector): one leader
  * across instances, which sleeps until the next due time and wakes early when a checkpoint moves. Each command goes
  * through the command handler a mutation uses as the caller `system`, its commandId made from the row's key and the
@@ -135,16 +153,8 @@ export class Scheduler {
 
   private async fire(row: ScheduledCommandRow): Promise<void> {
     const deadline = this.byCommand.get(row.command)!;
-    const meta: CommandMeta = {
-      userId: SYSTEM_USER,
-      ids: {
-        commandId: `scheduled:${row.key}:${row.causationId}`,
-        causationId: row.causationId,
-        correlationId: row.correlationId,
-      },
-    };
     try {
-      const outcome = await deadline.send(row.input, meta, this.deps);
+      const outcome = await deadline.send(row.input, scheduledCommandMeta(row), this.deps);
       this.deps.projections.wrote(
         outcome.position,
         outcome.events.map((e) => e.eventType),
