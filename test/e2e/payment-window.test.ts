@@ -167,6 +167,35 @@ describe('with a payment window of 2 s', () => {
     expect(await eventsOf(server.sql, paid.orderId, 'OrderCancelled')).toEqual([]);
   });
 
+  it('takes a deadline sent after the order was paid (its cancellation not yet seen) as moot: no cancel, no error', async () => {
+    const customerId = await customer(gql);
+    const { orderId } = await place(gql, customerId);
+    expect((await gql(PAY, { o: orderId })).errors).toBeUndefined();
+    const [placed] = await eventsOf(server.sql, orderId, 'OrderPlaced');
+    // A read of the table waits for its projector to pass the payment, which took the deadline back: from here on
+    // only the scheduler removes the row put back below.
+    const staff = await server.as({ role: 'staff' });
+    expect((await server.ok(SCHEDULED, {}, staff)).scheduledCommands).not.toContainEqual(
+      expect.objectContaining({ key: paymentWindowKey(orderId) }),
+    );
+    // As if the projector had not passed the OrderPaid yet: the order's expiry is due now.
+    await server.sql.query(
+      `INSERT INTO scheduled_commands (key, command, input, due_at, causation_id, correlation_id, position)
+       VALUES ($1, 'ExpireOrderPayment', $2, now(), $3, $4, 1)
+       ON CONFLICT (key) DO UPDATE SET due_at = now()`,
+      [paymentWindowKey(orderId), { orderId }, placed!.event_id, placed!.metadata.correlationId],
+    );
+    await eventually(async () => {
+      const { rows } = await server.sql.query('SELECT 1 FROM scheduled_commands WHERE key = $1', [
+        paymentWindowKey(orderId),
+      ]);
+      expect(rows).toEqual([]);
+    });
+    expect(await eventsOf(server.sql, orderId, 'OrderCancelled')).toEqual([]);
+    expect(await server.app.services.scheduler.report()).toMatchObject({ lastError: null });
+    expect((await gql(ORDER, { o: orderId })).data.order.status).toBe('PAID');
+  });
+
   it('reports the scheduler in /metrics and in /readyz', async () => {
     const { orderId } = await place(gql, await customer(gql));
     await eventually(async () => expect(await eventsOf(server.sql, orderId, 'OrderCancelled')).toHaveLength(1));
