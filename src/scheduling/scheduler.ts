@@ -20,6 +20,12 @@ import type { Deadline } from './types';
 /** The scheduler's leadership lock: one instance sends due commands. */
 const SCHEDULER_LOCK = 'scheduler';
 
+/**
+ * How long a checkpoint's wake-up waits before the scheduler looks, gathering the others that come meanwhile: under
+ * load they come with every projector batch, and one look per this is plenty for rows due a second or more later.
+ */
+const WAKE_GATHER_MS = 100;
+
 export type SchedulerOptions = {
   /** The most due commands one step sends (in due order) before it looks again. */
   batchSize: number;
@@ -90,6 +96,7 @@ export class Scheduler {
   private readonly byCommand: ReadonlyMap<string, Deadline>;
   private readonly commands: readonly string[];
   private unsubscribe: (() => void) | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
   private lastError: string | null = null;
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -111,12 +118,19 @@ export class Scheduler {
 
   start(): void {
     if (this.commands.length === 0) return;
-    this.unsubscribe = this.deps.checkpoints.onWake(() => this.loop.poke());
+    // A checkpoint's move may be the projector's writing a row due sooner than the one the scheduler waits for.
+    this.unsubscribe = this.deps.checkpoints.onWake(() => {
+      this.wakeTimer ??= setTimeout(() => {
+        this.wakeTimer = undefined;
+        this.loop.poke();
+      }, WAKE_GATHER_MS);
+    });
     this.loop.start();
   }
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
+    clearTimeout(this.wakeTimer);
     await this.loop.stop();
     await this.leadership.close();
   }
@@ -130,8 +144,8 @@ export class Scheduler {
    * less when a wake-up comes. True: look again at once.
    */
   private async step(): Promise<boolean> {
-    if (!(await this.leadership.tryAcquire(SCHEDULER_LOCK))) return false;
     try {
+      if (!(await this.leadership.tryAcquire(SCHEDULER_LOCK))) return false;
       const due = await dueScheduledCommands(this.deps.reads, this.commands, this.deps.options.batchSize);
       for (const row of due) {
         if (this.loop.stopping) break;
