@@ -31,6 +31,7 @@ import { Leadership } from './log/leadership';
 import { ProjectionRunner } from './projections/runner';
 import { ReactorRunner, type ReactorState } from './reactions/runner';
 import { Relay, type RelayState } from './relay/relay';
+import { Scheduler } from './scheduling/scheduler';
 import { ReadModelFeed } from './subscriptions/read-model-feed';
 import { LogTailer } from './log/tailer';
 import { PROJECTION_STATUSES } from './log/checkpoints';
@@ -38,7 +39,7 @@ import type { Projector } from './projections/types';
 import type { ProjectionOptions } from './projections/projector-processor';
 import { createHttpServer } from './edge/http-server';
 import type { Services } from './services';
-import { EVENT_SCHEMAS, PERSONAL_FIELDS, PROJECTORS, REACTORS, SLICES } from './slices';
+import { DEADLINES, EVENT_SCHEMAS, PERSONAL_FIELDS, PROJECTORS, REACTORS, SLICES } from './slices';
 
 const RELAY_STATES: readonly RelayState[] = ['PUBLISHING', 'IDLE', 'RETRYING', 'FOLLOWING', 'STOPPED'];
 const REACTOR_STATES: readonly ReactorState[] = ['WORKING', 'IDLE', 'RETRYING', 'FOLLOWING', 'STOPPED'];
@@ -226,6 +227,7 @@ export async function startOrderstream(
         snapshotEvery,
         limits,
         defaultCurrency: config.defaultCurrency,
+        paymentWindowMs: config.paymentWindowMs,
         logger,
         tracing,
         lanes: new Lanes(),
@@ -255,8 +257,22 @@ export async function startOrderstream(
     });
     reactors.start();
     cleanups.push(() => reactors.stop());
+    // Deadlines are sent through the same command side too.
+    const scheduler = new Scheduler({
+      store,
+      commands: sliceDeps.commands,
+      reads,
+      connection: connectionConfig(databaseUrl),
+      checkpoints,
+      projections: projections.fence,
+      logger,
+      deadlines: DEADLINES,
+      options: { batchSize: config.projectionBatchSize, pollMs: 1000, retryMs: 500 },
+    });
+    scheduler.start();
+    cleanups.push(() => scheduler.stop());
     const auth = await createAuthenticator(config.auth, config.dataDir);
-    metrics.watch({ projections, relay, reactors, pool });
+    metrics.watch({ projections, relay, reactors, scheduler, pool });
     const services: Services = {
       config,
       auth,
@@ -266,6 +282,7 @@ export async function startOrderstream(
       store,
       projections,
       reactors,
+      scheduler,
       tailer,
       readModelFeed,
       metrics,

@@ -22,6 +22,9 @@ export const DEFAULT_MAX_TOKEN_LIFETIME_S = 30 * 24 * 3600;
 /** How long the NATS stream keeps a message, at least and at most (JetStream counts it in int64 nanoseconds). */
 const BUS_RETENTION_MS = { min: 60_000, max: 3650 * 86_400_000 } as const;
 
+/** The longest payment window: 3650 days, well inside what a Date can add to now. */
+const MAX_PAYMENT_WINDOW_MS = 3650 * 86_400_000;
+
 /** The OpenTelemetry specification reads an empty variable as an unset one. */
 const otlpUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional());
 
@@ -114,6 +117,23 @@ const schema = z.object({
           ms === undefined
             ? 'must be an ISO 8601 duration such as P7D or PT12H (weeks, days, hours, minutes, seconds), or milliseconds'
             : 'must be at least one minute (PT1M) and at most 3650 days (P3650D)',
+      });
+      return z.NEVER;
+    }),
+  // Deadlines (docs/api.md, "Deadlines"): unset, orders wait for payment for ever.
+  ORDER_PAYMENT_WINDOW: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === '') return undefined;
+      const ms = parseDuration(text);
+      if (ms !== undefined && ms >= 1000 && ms <= MAX_PAYMENT_WINDOW_MS) return ms;
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          ms === undefined
+            ? 'must be an ISO 8601 duration such as P3D or PT30M (weeks, days, hours, minutes, seconds), or milliseconds'
+            : 'must be at least one second (PT1S) and at most 3650 days (P3650D)',
       });
       return z.NEVER;
     }),
@@ -243,6 +263,8 @@ export type Config = Readonly<{
   inputLimits: InputLimits;
   /** ISO 4217: the currency of an order placed without one. */
   defaultCurrency: string;
+  /** ORDER_PAYMENT_WINDOW: an order unpaid this long after it was placed is cancelled (undefined: never). */
+  paymentWindowMs: number | undefined;
   auth: AuthConfig;
   /** Admits a Prometheus scraper to GET /metrics without a JWT. */
   metricsToken: string | undefined;
@@ -397,6 +419,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     inputLimits,
     defaultCurrency: e.DEFAULT_CURRENCY,
+    paymentWindowMs: e.ORDER_PAYMENT_WINDOW,
     auth: Object.freeze({
       ...keys,
       issuer: e.AUTH_ISSUER,

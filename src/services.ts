@@ -8,6 +8,7 @@ import type { Tracing } from './observability/tracing';
 import type { ProjectionRunner } from './projections/runner';
 import type { ReactorRunner } from './reactions/runner';
 import type { Relay } from './relay/relay';
+import type { Scheduler } from './scheduling/scheduler';
 import type { ReadModelFeed } from './subscriptions/read-model-feed';
 import type { LogTailer } from './log/tailer';
 
@@ -26,6 +27,8 @@ export type Services = {
   projections: ProjectionRunner;
   /** The reactors (rules that send commands on events), each run by one instance. */
   reactors: ReactorRunner;
+  /** Sends the commands scheduled for later (deadlines) when they are due, on one instance. */
+  scheduler: Scheduler;
   /** Publishes the log to the event bus; only with BUS_URL set. */
   relay?: Relay;
   /** This process's one reader of the live log, feeding every `events` subscription. */

@@ -5,6 +5,7 @@ import type { Resolvers } from './generated/graphql';
 import type { GraphQLContext } from './graphql-kit/context';
 import type { Projector } from './projections/types';
 import type { Reactor } from './reactions/types';
+import type { Deadline } from './scheduling/types';
 import type { LiveReadModel } from './subscriptions/read-model-feed';
 import type { LiveRow } from './subscriptions/row-updates';
 
@@ -39,6 +40,8 @@ export type Slice = {
   projectors: readonly Projector[];
   /** The rules that act on its events by sending commands (src/reactions): run beside the projectors. */
   reactors: readonly Reactor[];
+  /** The commands its events schedule for later, each cancellable by a later event (src/scheduling). */
+  deadlines: readonly Deadline[];
   /** Who may run each of its operations (its root fields): see src/auth/access.ts. */
   access: AccessRules;
   /** The slice's part of the GraphQL API (its commands are made here, so nothing else holds them). */

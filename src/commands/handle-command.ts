@@ -88,6 +88,8 @@ export type CommandOptions = {
   limits: InputLimits;
   /** ISO 4217: the currency of an order placed without one. */
   defaultCurrency: string;
+  /** ORDER_PAYMENT_WINDOW: an order must be paid within this many ms of being placed (undefined: no window). */
+  paymentWindowMs?: number;
   logger: { warn(obj: object, msg: string): void };
   /** With tracing on, each command is a span (its append a child of it). */
   tracing?: Tracing;

@@ -17,6 +17,7 @@ export const customersSlice: Slice = {
   projectors: [],
   // A deactivation's effect on orders is the orders slice's reactor (customers never reaches into orders).
   reactors: [],
+  deadlines: [],
   // A customer reads only themselves (customerLoader is scoped to context.owner), in `customer` and `viewer` alike.
   access: {
     'Query.customer': EVERYONE,

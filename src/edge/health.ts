@@ -4,17 +4,18 @@ import { pendingMigrations } from '../db/migrate';
 import type { PrismaClient } from '../db/prisma';
 import type { ReactorRunner } from '../reactions/runner';
 import type { Relay } from '../relay/relay';
+import type { Scheduler } from '../scheduling/scheduler';
 import type { Services } from '../services';
 import { operatorAccess } from './operator-access';
 
 /**
  * /healthz: the process is up. /readyz: the database answers and every migration is applied. A probe needs no
  * token and learns only that: the status code, and `ready` or `not ready`. Why not, which migrations, and the
- * relay's and the reactors' state and last error (which may name a broker's host) are for operators: METRICS_TOKEN or
- * an admin's JWT.
+ * relay's, the reactors' and the scheduler's state and last error (which may name a broker's host) are for operators:
+ * METRICS_TOKEN or an admin's JWT.
  */
 export function healthRouter(
-  services: Pick<Services, 'prisma' | 'relay' | 'reactors' | 'auth' | 'config'>,
+  services: Pick<Services, 'prisma' | 'relay' | 'reactors' | 'scheduler' | 'auth' | 'config'>,
   logger: Logger,
 ): Router {
   const standing = operatorAccess(services.auth, services.config.metricsToken);
@@ -33,7 +34,7 @@ export function healthRouter(
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (req, res) => {
-    const { ready, body } = await readiness(services.prisma, services.relay, services.reactors, logger, {
+    const { ready, body } = await readiness(services, logger, {
       details: await isOperator(req.headers.authorization),
     });
     res.setHeader('cache-control', 'no-store');
@@ -43,9 +44,12 @@ export function healthRouter(
 }
 
 async function readiness(
-  prisma: PrismaClient,
-  relay: Relay | undefined,
-  reactors: ReactorRunner,
+  {
+    prisma,
+    relay,
+    reactors,
+    scheduler,
+  }: { prisma: PrismaClient; relay?: Relay; reactors: ReactorRunner; scheduler: Scheduler },
   logger: Logger,
   { details }: { details: boolean },
 ): Promise<{ ready: boolean; body: Record<string, unknown> }> {
@@ -54,10 +58,11 @@ async function readiness(
     const ready = pending.length === 0;
     if (!details) return { ready, body: { status: ready ? 'ready' : 'not ready' } };
     // The relay is reported, not required: a broker outage pauses publishing, never the API.
-    // So are the reactors: one that retries holds back its rule's commands, not the API.
+    // So are the reactors and the scheduler: one that retries holds back its rule's commands, not the API.
     const processors = {
       ...(relay ? { relay: await relayDetails(relay) } : {}),
       reactors: await reactorDetails(reactors),
+      scheduler: await scheduler.report(),
     };
     return {
       ready,

@@ -6,6 +6,7 @@ import { withAccessRules, type AccessRules } from '../auth/access';
 import type { Resolvers } from '../generated/graphql';
 import { projectionAccess, projectionResolvers } from './projection-resolvers';
 import { reactorAccess, reactorResolvers } from './reactor-resolvers';
+import { schedulerAccess, schedulerResolvers } from './scheduler-resolvers';
 import { relayAccess, relayResolvers } from './relay-resolvers';
 import type { NodeLookup } from '../slice';
 import { eventAccess, eventResolvers } from './event-resolvers';
@@ -42,6 +43,7 @@ export function buildSchema(slices?: readonly SliceApi[]): GraphQLSchema {
       projectionResolvers,
       relayResolvers,
       reactorResolvers,
+      schedulerResolvers,
       subscriptionResolvers(served),
       ...(slices ?? []).map((slice) => slice.resolvers),
     ],
@@ -60,6 +62,7 @@ export function buildSchema(slices?: readonly SliceApi[]): GraphQLSchema {
       projectionAccess,
       relayAccess,
       reactorAccess,
+      schedulerAccess,
       subscriptionAccess,
       ...slices.map((slice) => slice.access),
     ),

@@ -14,6 +14,7 @@ export type MetricSources = {
     /** When the oldest event the reactor has still to react to was appended (null: none). */
     oldestPendingAt(name: string, after: bigint): Promise<Date | null>;
   };
+  scheduler?: { report(): Promise<{ pending: number; due: number; oldestDueSeconds: number }> };
   pool?: { totalCount: number; idleCount: number; waitingCount: number };
   webSockets?: () => number;
 };
@@ -242,6 +243,33 @@ export function createMetrics(logger: Logger, states: MetricStates) {
       }
     },
   });
+
+  const schedulerReport = shared(async () => sources.scheduler?.report());
+  const schedulerGauge = (
+    name: string,
+    help: string,
+    value: (report: NonNullable<Awaited<ReturnType<typeof schedulerReport>>>) => number,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const report = await schedulerReport();
+        if (report) this.set(value(report));
+      },
+    });
+  schedulerGauge(
+    'orderstream_scheduled_commands_pending',
+    'Commands scheduled for later and not sent yet',
+    (r) => r.pending,
+  );
+  schedulerGauge('orderstream_scheduled_commands_due', 'Scheduled commands due already and not sent yet', (r) => r.due);
+  schedulerGauge(
+    'orderstream_scheduler_lag_seconds',
+    'How late the oldest due scheduled command is (0 when none is due)',
+    (r) => r.oldestDueSeconds,
+  );
 
   new Gauge({
     name: 'orderstream_websocket_connections',

@@ -18,9 +18,9 @@ import { evolveOrder, type OrderState } from './state';
 
 export const orderAggregate: Aggregate<OrderState | null, OrderEvent> = {
   type: ORDER,
-  // 4: amounts with their currency's decimals (version 3 snapshots held two, whatever the currency); 3: the state is
+  // 5: the payment window's due time; 4: amounts with their currency's decimals (version 3 snapshots held two, whatever the currency); 3: the state is
   // the order as clients read it (version 2 snapshots held a domain state and a view).
-  snapshotVersion: 4,
+  snapshotVersion: 5,
   initial: null,
   decode: decodeOrderEvent,
   ownerOf: (_orderId, state, decided) =>
@@ -78,6 +78,7 @@ export function orderCommands(store: EventStore, options: CommandOptions) {
               customer,
               items: input.items,
               currency: input.currency ?? options.defaultCurrency,
+              paymentWindowMs: options.paymentWindowMs,
             },
             state,
             options.limits,
@@ -92,5 +93,6 @@ export function orderCommands(store: EventStore, options: CommandOptions) {
     ship: (target: OnOrder, meta: CommandMeta) => onOrder(target, { type: 'ShipOrder' }, meta),
     cancel: (target: OnOrder, reason: string | null | undefined, meta: CommandMeta) =>
       onOrder(target, { type: 'CancelOrder', reason: reason ?? undefined }, meta),
+    expirePayment: (target: OnOrder, meta: CommandMeta) => onOrder(target, { type: 'ExpirePayment' }, meta),
   };
 }

@@ -18,12 +18,19 @@ export type PlaceOrder = {
   items: OrderItemInput[];
   /** ISO 4217 (e.g. EUR): every amount of the order is in it, with its decimals. */
   currency: string;
+  /** ORDER_PAYMENT_WINDOW as the order is placed: it must be paid within this many ms (undefined: no window). */
+  paymentWindowMs?: number;
 };
 export type AddItem = { type: 'AddItem'; item: OrderItemInput };
 export type PayOrder = { type: 'PayOrder' };
 export type ShipOrder = { type: 'ShipOrder' };
 export type CancelOrder = { type: 'CancelOrder'; reason?: string };
-export type OrderCommand = PlaceOrder | AddItem | PayOrder | ShipOrder | CancelOrder;
+/** The order's payment window has closed (sent by the scheduler, never by a client). */
+export type ExpirePayment = { type: 'ExpirePayment' };
+export type OrderCommand = PlaceOrder | AddItem | PayOrder | ShipOrder | CancelOrder | ExpirePayment;
+
+/** The reason an order cancelled for want of payment carries (OrderCancelled.reason). */
+export const PAYMENT_WINDOW_EXPIRED = 'PAYMENT_WINDOW_EXPIRED';
 
 export function decideOrder(
   command: OrderCommand,
@@ -46,10 +53,17 @@ export function decideOrder(
       }
       const currency = validCurrency(command.currency);
       const items = command.items.map((item, i) => validItem(item, `items[${i}]`, currency, limits));
+      const window = command.paymentWindowMs === undefined ? {} : { paymentWindowMs: command.paymentWindowMs };
       return [
         {
           type: 'OrderPlaced',
-          data: { customerId: command.customerId, items, totalAmount: orderTotal(items, currency), currency },
+          data: {
+            customerId: command.customerId,
+            items,
+            totalAmount: orderTotal(items, currency),
+            currency,
+            ...window,
+          },
         },
       ];
     }
@@ -88,6 +102,17 @@ export function decideOrder(
       );
       const reason = optionalText(command.reason, 'reason', { max: limits.reasonLength, multiline: true });
       return [{ type: 'OrderCancelled', data: reason ? { reason } : {} }];
+    }
+    case 'ExpirePayment': {
+      const order = existing(state);
+      // Paid or cancelled before the window closed: the deadline is moot, and the scheduler takes the refusal so.
+      requireStatus(
+        order.status,
+        ['PLACED'],
+        'PAY_ONLY_WHEN_PLACED',
+        `A ${order.status} order has no payment window left to close`,
+      );
+      return [{ type: 'OrderCancelled', data: { reason: PAYMENT_WINDOW_EXPIRED } }];
     }
     default:
       return assertNever(command);

@@ -10,12 +10,17 @@ export type OrderItem = z.output<typeof orderItem>;
 
 /** Each order event's payload as it is now (ORDER_EVENT_SCHEMAS): the events' types are read off these. */
 const ORDER_PAYLOADS = {
-  /** Since schema version 2 it carries the order's currency (ISO 4217): every amount of the order is in it. */
+  /**
+   * Since schema version 2 it carries the order's currency (ISO 4217): every amount of the order is in it. An order
+   * placed while ORDER_PAYMENT_WINDOW was set carries that window: it is due to be paid within it from its placing.
+   * Optional, so every older OrderPlaced reads as it is (no window), without a new schema version.
+   */
   OrderPlaced: z.object({
     customerId: z.string(),
     items: z.array(orderItem),
     totalAmount: moneySchema,
     currency: z.string(),
+    paymentWindowMs: z.int().positive().optional(),
   }),
   ItemAdded: z.object({ item: orderItem }),
   OrderPaid: z.object({ amount: moneySchema }),

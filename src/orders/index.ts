@@ -7,6 +7,7 @@ import { orderLiveResolvers, ORDERS_LIVE } from './live';
 import { orderLoader } from './loaders';
 import { customersProjector } from './customers-projector';
 import { cancelOrdersOnDeactivation } from './deactivation-reactor';
+import { paymentWindow } from './payment-window';
 import { ordersProjector } from './projector';
 import { orderResolvers } from './resolvers';
 
@@ -22,6 +23,8 @@ export const ordersSlice: Slice = {
   projectors: [ordersProjector, customersProjector],
   // A customer's deactivation (a customers event) cancels their open orders: orders reacts, customers never knows.
   reactors: [cancelOrdersOnDeactivation],
+  // An order not paid within ORDER_PAYMENT_WINDOW is cancelled.
+  deadlines: [paymentWindow],
   // A customer's reads and commands reach only their own orders (scoped to context.owner in SQL and in commands).
   access: {
     'Query.order': EVERYONE,

@@ -38,6 +38,7 @@ const COLUMNS: readonly Column<Order>[] = [
   ['paid_at', 'paidAt', 'timestamptz'],
   ['shipped_at', 'shippedAt', 'timestamptz'],
   ['cancelled_at', 'cancelledAt', 'timestamptz'],
+  ['payment_due_at', 'paymentDueAt', 'timestamptz'],
 ];
 // An order's row changes only with its own events, so a row of a lower version is a stale write.
 const orders = tableStatements<Order>(COLUMNS, 'id', { forwardOnly: true });

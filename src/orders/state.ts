@@ -25,6 +25,8 @@ export type OrderState = {
   paidAt: Date | null;
   shippedAt: Date | null;
   cancelledAt: Date | null;
+  /** When its payment window closes while it is PLACED; null without a window, or once paid or cancelled. */
+  paymentDueAt: Date | null;
 };
 
 export function orderTotal(items: readonly OrderItem[], currency: string): Amount {
@@ -58,18 +60,24 @@ export function evolveOrder(state: OrderState | null, event: Recorded<OrderEvent
       };
     }
     case 'OrderPaid':
-      return { ...next, status: 'PAID', paidAt: at };
+      return { ...next, status: 'PAID', paidAt: at, paymentDueAt: null };
     case 'OrderShipped':
-      return { ...next, status: 'SHIPPED', shippedAt: at };
+      return { ...next, status: 'SHIPPED', shippedAt: at, paymentDueAt: null };
     case 'OrderCancelled':
-      return { ...next, status: 'CANCELLED', cancellationReason: event.data.reason ?? null, cancelledAt: at };
+      return {
+        ...next,
+        status: 'CANCELLED',
+        cancellationReason: event.data.reason ?? null,
+        cancelledAt: at,
+        paymentDueAt: null,
+      };
     default:
       return assertNever(event);
   }
 }
 
 function placed(event: Recorded<OrderPlaced>): OrderState {
-  const { customerId, items, totalAmount, currency } = event.data;
+  const { customerId, items, totalAmount, currency, paymentWindowMs } = event.data;
   return {
     id: event.aggregateId,
     customerId,
@@ -85,7 +93,13 @@ function placed(event: Recorded<OrderPlaced>): OrderState {
     paidAt: null,
     shippedAt: null,
     cancelledAt: null,
+    paymentDueAt: paymentWindowMs === undefined ? null : paymentDueAt(event.timestamp, paymentWindowMs),
   };
+}
+
+/** When an order placed at `placedAt` with a payment window of `windowMs` must have been paid. */
+export function paymentDueAt(placedAt: Date, windowMs: number): Date {
+  return new Date(placedAt.getTime() + windowMs);
 }
 
 function assertNever(value: never): never {

@@ -174,6 +174,11 @@ const OPERATIONS: Record<string, Operation> = {
     run: async () => ['{ reactors { name } }', {}],
     expect: STAFF_ONLY,
   },
+  // No payment window here: an admitted caller finds nothing scheduled.
+  'Query.scheduledCommands': {
+    run: async () => ['{ scheduledCommands { key } }', {}],
+    expect: { ...STAFF_ONLY, staff: 'empty', admin: 'empty' },
+  },
   'Mutation.restartRelay': {
     run: async () => ['mutation { restartRelay(from: "0") { name } }', {}],
     expect: { ...ADMIN_ONLY, admin: 'NOT_FOUND' },

@@ -72,7 +72,7 @@ describe.each([
   ['the metrics token', async () => `Bearer ${METRICS_TOKEN}`],
   ['an admin token', async () => (await server.as({ role: 'admin' })).authorization],
 ])('with %s', (_who, authorization) => {
-  it('reports the relay and the reactors, their state and last error', async () => {
+  it('reports the relay, the reactors and the scheduler, their state and last error', async () => {
     const { status, body } = await readyz(await authorization());
     expect(status).toBe(200);
     expect(body).toEqual({
@@ -93,6 +93,13 @@ describe.each([
           lastError: null,
         },
       ],
+      scheduler: {
+        pending: expect.any(Number),
+        due: expect.any(Number),
+        oldestDueSeconds: expect.any(Number),
+        leader: expect.any(Boolean),
+        lastError: null,
+      },
     });
   });
 

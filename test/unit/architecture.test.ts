@@ -90,7 +90,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['slice.ts'],
   ['graphql-kit'],
   ['services.ts'],
-  ['subscriptions', 'relay', 'reactions'],
+  ['subscriptions', 'relay', 'scheduling'],
+  ['reactions'],
   ['projections'],
   ['log'],
   ['bus', 'commands'],
@@ -187,6 +188,7 @@ const HOMES: Record<string, string> = {
   order_status_counts: 'orders/read-model.ts',
   customers: 'customers/read-model.ts',
   customer_orders: 'customers/read-model.ts',
+  scheduled_commands: 'scheduling/scheduled-commands.ts',
 };
 
 function migratedTables(): string[] {

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../src/config';
 import { parseDuration } from '../../src/shared/duration';
 
-// Durations in the environment (BUS_RETENTION): an ISO 8601 duration of fixed length, or whole milliseconds.
+// Durations in the environment (BUS_RETENTION, ORDER_PAYMENT_WINDOW): an ISO 8601 duration of fixed length, or whole milliseconds.
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -33,5 +33,20 @@ it('gives BUS_RETENTION a default of seven days, and refuses what is not a durat
   expect(() => retention('PT30S')).toThrow(/BUS_RETENTION: must be at least one minute/);
   expect(() => retention('P3651D')).toThrow(
     /BUS_RETENTION: must be at least one minute \(PT1M\) and at most 3650 days/,
+  );
+});
+
+it('leaves ORDER_PAYMENT_WINDOW off by default, and refuses what is not a duration or out of bounds', () => {
+  const window = (value?: string) =>
+    loadConfig(value === undefined ? {} : { ORDER_PAYMENT_WINDOW: value }).paymentWindowMs;
+  expect(window()).toBeUndefined();
+  expect(window('')).toBeUndefined();
+  expect(window('P3D')).toBe(3 * DAY);
+  expect(window('PT2S')).toBe(2000);
+  expect(window('90000')).toBe(90_000);
+  expect(() => window('P1M')).toThrow(/ORDER_PAYMENT_WINDOW: must be an ISO 8601 duration such as P3D/);
+  expect(() => window('PT0.5S')).toThrow(/ORDER_PAYMENT_WINDOW: must be at least one second/);
+  expect(() => window('P3651D')).toThrow(
+    /ORDER_PAYMENT_WINDOW: must be at least one second \(PT1S\) and at most 3650 days/,
   );
 });

@@ -63,6 +63,7 @@ describe('the order fold', () => {
         paidAt: atVersion(3),
         shippedAt: atVersion(4),
         cancelledAt: null,
+        paymentDueAt: null,
       },
     });
   });

@@ -480,6 +480,54 @@ describe('order decider', () => {
     });
   });
 
+  describe('the payment window', () => {
+    const placeWithin = (paymentWindowMs: number): OrderCommand => ({
+      ...(placeOrder([input('book', 2, '29.99')]) as Extract<OrderCommand, { type: 'PlaceOrder' }>),
+      paymentWindowMs,
+    });
+    const withWindow: OrderEvent = {
+      type: 'OrderPlaced',
+      data: { ...(placed as Extract<OrderEvent, { type: 'OrderPlaced' }>).data, paymentWindowMs: 60_000 },
+    };
+
+    it('records the window in OrderPlaced; the order is due to be paid that long after it was placed', () => {
+      given().when(placeWithin(60_000)).thenEvents([withWindow]);
+      const state = given().when(placeWithin(60_000)).stateAfter();
+      expect(state!.paymentDueAt).toEqual(new Date(state!.createdAt.getTime() + 60_000));
+    });
+
+    it('has no due time without a window', () => {
+      expect(
+        given()
+          .when(placeOrder([input('book', 1, '1.00')]))
+          .stateAfter()!.paymentDueAt,
+      ).toBeNull();
+    });
+
+    it.each([
+      ['paid', paid],
+      ['cancelled', cancelled],
+    ])('has no due time once %s', (_name, event) => {
+      expect(given(withWindow).state!.paymentDueAt).not.toBeNull();
+      expect(given(withWindow, event).state!.paymentDueAt).toBeNull();
+    });
+
+    it('expires a PLACED order: cancelled for PAYMENT_WINDOW_EXPIRED', () => {
+      given(withWindow)
+        .when({ type: 'ExpirePayment' })
+        .thenEvents([{ type: 'OrderCancelled', data: { reason: 'PAYMENT_WINDOW_EXPIRED' } }]);
+    });
+
+    it.each(['PAID', 'SHIPPED', 'CANCELLED'] as const)(
+      'refuses to expire a %s order: the deadline is moot',
+      (status) => {
+        given(...statuses[status])
+          .when({ type: 'ExpirePayment' })
+          .thenRefused(ruleViolation('PAY_ONLY_WHEN_PLACED'));
+      },
+    );
+  });
+
   describe('the status machine as a whole', () => {
     it('walks PLACED → PAID → SHIPPED with the paid amount equal to the final total', () => {
       let state = given()

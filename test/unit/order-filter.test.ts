@@ -18,6 +18,7 @@ const order = (change: Partial<OrderState> = {}): OrderState => ({
   paidAt: null,
   shippedAt: null,
   cancelledAt: null,
+  paymentDueAt: null,
   ...change,
 });
 

@@ -19,6 +19,7 @@ function order(id: string, version: number, status: OrderRecord['status'] = 'PLA
     paidAt: null,
     shippedAt: null,
     cancelledAt: null,
+    paymentDueAt: null,
   };
 }
 
