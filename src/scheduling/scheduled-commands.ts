@@ -63,11 +63,13 @@ export async function msUntilNextDue(db: Reads, commands: readonly string[]): Pr
     rows: [next],
   } = await db.query<{ ms: number | null }>({
     name: 'scheduled-commands-next',
-    text: `SELECT greatest(0, extract(epoch FROM min(due_at) - now()) * 1000)::float8 AS ms
+    // No rows, no due time: NULL (greatest(0, NULL) would be 0, a command due now that never comes).
+    text: `SELECT (extract(epoch FROM min(due_at) - now()) * 1000)::float8 AS ms
       FROM ${table} WHERE command = ANY($1::text[])`,
     values: [commands],
   });
-  return next?.ms ?? null;
+  const ms = next?.ms ?? null;
+  return ms === null ? null : Math.max(0, ms);
 }
 
 /** Removes a row once its command was answered: only the one sent (an event may have scheduled the key anew). */
