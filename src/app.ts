@@ -39,6 +39,7 @@ import type { Projector } from './projections/types';
 import type { ProjectionOptions } from './projections/projector-processor';
 import { createHttpServer } from './edge/http-server';
 import type { Services } from './services';
+import { SCHEDULED_COMMANDS_PROJECTOR } from './scheduling/projector';
 import { DEADLINES, EVENT_SCHEMAS, PERSONAL_FIELDS, PROJECTORS, REACTORS, SLICES } from './slices';
 
 const RELAY_STATES: readonly RelayState[] = ['PUBLISHING', 'IDLE', 'RETRYING', 'FOLLOWING', 'STOPPED'];
@@ -114,7 +115,9 @@ export async function startOrderstream(
     const pool = createPool(databaseUrl, config.poolSize);
     pool.on('error', (error) => logger.warn({ error: error.message }, 'idle database connection failed'));
     cleanups.push(() => pool.end());
-    const projectors = options.projectors ?? PROJECTORS;
+    const projectors = (options.projectors ?? PROJECTORS).filter(
+      (p) => p.name !== SCHEDULED_COMMANDS_PROJECTOR || DEADLINES.some((d) => d.active(config)),
+    );
     const batchPool = createPool(databaseUrl, projectors.length + 1, { pipeline: true });
     batchPool.on('error', (error) => logger.warn({ error: error.message }, 'idle database connection failed'));
     cleanups.push(() => batchPool.end());

@@ -30,6 +30,8 @@ export const paymentWindow: Deadline = {
       },
     };
   },
+  // An order's window is recorded in its OrderPlaced: off, no order gets one to expire.
+  active: (config) => config.paymentWindowMs !== undefined,
   send(raw, meta, { store, commands }) {
     const { orderId } = input.parse(raw);
     return orderCommands(store, commands).expirePayment({ orderId }, meta);

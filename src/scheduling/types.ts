@@ -1,4 +1,5 @@
 import type { CommandMeta, CommandOptions } from '../commands/handle-command';
+import type { Config } from '../config';
 import type { EventStore, StoredEvent } from '../eventstore';
 import type { Sent } from '../reactions/types';
 
@@ -25,6 +26,13 @@ export type Deadline = {
   /** The event types that schedule or cancel it. */
   eventTypes: readonly string[];
   plan(event: StoredEvent): DeadlinePlan;
+  /**
+   * Whether, so configured, it schedules anything: when no deadline does, the scheduled-commands projector does not
+   * run (each of its batches is a transaction of its own, on every event of its types). Rows already scheduled
+   * are still sent when due, and a cancellation it no longer writes is taken care of by the command's own decision,
+   * which refuses a moot one.
+   */
+  active(config: Config): boolean;
   /**
    * Sends the due command with `meta` (caller `system`, commandId from the key, causation the asking event). A
    * command refused as moot (BUSINESS_RULE_VIOLATION: the aggregate has moved on) is a no-op for the scheduler.

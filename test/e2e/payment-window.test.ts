@@ -269,3 +269,30 @@ describe('two instances, the leader killed between scheduling and due time', () 
     await expectExpiredOnce(sql, gql, orderId);
   });
 });
+
+describe('without a payment window (the default)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  it('schedules nothing, and does not run the projector that would keep scheduled_commands', async () => {
+    const gql: Gql = (q, v) => server.gql(q, v);
+    const { orderId, dueAt } = await place(gql, await customer(gql));
+    expect(dueAt).toBeNull();
+    // Every processor of the instance starts at once: by the time the projectors' rows are there, a running
+    // scheduled-commands projector's would be too.
+    const names = await eventually(async () => {
+      const { projections } = await server.ok('{ projections { name } }');
+      const listed = projections.map((p: { name: string }) => p.name) as string[];
+      expect(listed).toEqual(expect.arrayContaining(['orders', 'customers']));
+      return listed;
+    });
+    expect(names).not.toContain('scheduled-commands');
+    const { rows } = await server.sql.query<{ name: string }>('SELECT name FROM projection_checkpoints');
+    expect(rows.map((r) => r.name)).not.toContain('scheduled-commands');
+    expect((await server.ok(SCHEDULED)).scheduledCommands).toEqual([]);
+    expect((await gql(ORDER, { o: orderId })).data.order.paymentDueAt).toBeNull();
+  });
+});
