@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { randomBytes } from 'node:crypto';
@@ -44,6 +44,20 @@ type Options = {
 /** What the image runs (docs/operations.md): the compiled server, not the sources through a TypeScript loader. */
 const SERVER_SCRIPT = 'dist/main.js';
 
+/**
+ * The Node.js flags the image's CMD gives the server (its heap's growth), read from the Dockerfile so that the
+ * bench measures the server as it is deployed.
+ */
+function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(path.join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
+  const cmd = dockerfile.split('\n').findLast((line) => line.startsWith('CMD ['));
+  const args = cmd ? (JSON.parse(cmd.slice('CMD '.length)) as string[]) : [];
+  if (args[0] !== 'node' || args.at(-1) !== SERVER_SCRIPT) {
+    throw new Error(`the Dockerfile's CMD is not node … ${SERVER_SCRIPT}: ${cmd}`);
+  }
+  return args.slice(1, -1);
+}
+
 const BENCH_DATA_KEY = randomBytes(32).toString('base64');
 
 /** Starts `node dist/main.js` as a child process on a free port and waits until /readyz answers 200. */
@@ -74,7 +88,7 @@ export async function startServer(options: Options): Promise<ServerProcess> {
     script: SERVER_SCRIPT,
     port,
     env,
-    nodeArgs: options.nodeArgs,
+    nodeArgs: [...imageNodeFlags(), ...(options.nodeArgs ?? [])],
     onLine: options.onLine,
     ready: { path: '/readyz' },
     readyTimeoutMs: options.readyTimeoutMs,

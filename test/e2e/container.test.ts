@@ -266,8 +266,9 @@ describe('Dockerfile', () => {
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user!.split(':')[0]);
     expect(imageEnv).toMatchObject({ NODE_ENV: 'production', HOST: '0.0.0.0', PORT: '4000' });
-    // The build's output, not `npm start`: that generates and transpiles at every start, with devDependencies.
-    expect(command(runtime)).toEqual(['node', 'dist/main.js']);
+    // The build's output, not `npm start`: that generates and transpiles at every start, with devDependencies. Its
+    // heap's growth bounded (docs/performance.md, the soak).
+    expect(command(runtime)).toEqual(['node', '--max-semi-space-size=16', '--heap-growing-percent=20', 'dist/main.js']);
     const check = healthcheck(runtime);
     expect(check.command.slice(0, 2)).toEqual(['node', '-e']);
     expect(check.command[2]).toContain('/readyz');
@@ -294,7 +295,7 @@ describe('Dockerfile', () => {
     const commands: string[][] = [command(runtime)];
     for (const name of imageServices) if (service(name).command) commands.push(service(name).command!);
     expect(commands).toEqual([
-      ['node', 'dist/main.js'],
+      ['node', '--max-semi-space-size=16', '--heap-growing-percent=20', 'dist/main.js'],
       ['node', 'dist/fulfillment/main.js'],
     ]);
   });
