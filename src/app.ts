@@ -70,7 +70,8 @@ export type Orderstream = {
   developmentTokens?: DevelopmentTokens;
   /** With developmentTokens: the key the pages' URLs must carry for the pages to send the admin token. */
   pageKey?: string;
-  stop(): Promise<void>;
+  /** Drains and stops: false when requests still in flight at the end of SHUTDOWN_GRACE_MS were cut. */
+  stop(): Promise<boolean>;
 };
 
 /**
@@ -83,13 +84,15 @@ export async function startOrderstream(
   options: StartOptions = {},
 ): Promise<Orderstream> {
   const cleanups: (() => Promise<void>)[] = [];
-  let stopping: Promise<void> | undefined;
+  let stopping: Promise<boolean> | undefined;
+  let drained = true;
   // Undo start-up in reverse: stop serving, stop the readers, close the pool, and only then stop the database.
   const stop = () =>
     (stopping ??= (async () => {
       for (const cleanup of [...cleanups].reverse()) {
         await cleanup().catch((error: unknown) => logger.error({ err: error }, 'error during shutdown'));
       }
+      return drained;
     })());
   try {
     // First in, last out: the spans of everything shutdown does are still exported.
@@ -301,7 +304,9 @@ export async function startOrderstream(
     const http = await createHttpServer(schema, services, logger, {
       development: tokens && pageKey ? { adminToken: tokens.admin, key: pageKey } : undefined,
     });
-    cleanups.push(() => http.stop());
+    cleanups.push(async () => {
+      drained = await http.stop();
+    });
     await new Promise<void>((resolve, reject) => {
       http.server.once('error', reject);
       http.server.listen(config.port, config.host, resolve);

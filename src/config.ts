@@ -90,6 +90,7 @@ const schema = z.object({
   HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(0).max(1_000_000).default(4000),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
   CORS_ORIGINS: z.string().optional(),
   ALLOWED_HOSTS: z.string().optional(),
   RATE_LIMIT_MUTATIONS_PER_SECOND: z.coerce.number().min(0).max(1e9).default(1000),
@@ -233,6 +234,11 @@ export type Config = Readonly<{
   wsMaxConnectionsPerAddress: number;
   /** The HTTP server's caps on slow or idle clients: sockets open at once (0: no cap), header and request time. */
   http: Readonly<{ maxConnections: number; headersTimeoutMs: number; requestTimeoutMs: number }>;
+  /**
+   * How long, after SIGTERM, requests in flight may take (the server answers /readyz 503 and goes on serving
+   * meanwhile); what is still running then is cut, and the process exits 1.
+   */
+  shutdownGraceMs: number;
   /** Browser origins admitted by CORS and on WebSocket upgrade; undefined: loopback origins and Apollo Sandbox. */
   corsOrigins: readonly string[] | undefined;
   /** Host names the server answers to; undefined: loopback names when it listens on loopback, else any. */
@@ -389,6 +395,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     }),
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     corsOrigins: e.CORS_ORIGINS === undefined ? undefined : Object.freeze(splitList(e.CORS_ORIGINS)),
     allowedHosts: e.ALLOWED_HOSTS === undefined ? undefined : Object.freeze(splitList(e.ALLOWED_HOSTS)),
     rateLimit: Object.freeze({

@@ -1,4 +1,3 @@
-import type http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import {
@@ -6,7 +5,6 @@ import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type Express } from 'express';
@@ -30,6 +28,7 @@ import type { ErrorCode } from '../shared/errors';
 import { httpPrincipal, wsAuthentication } from './authentication';
 import type { GraphqlPost, NodeStep } from './graphql-post';
 import type { WsExtra } from './graphql-ws-transport';
+import type { Drain } from './drain';
 import { healthRouter } from './health';
 import { hostPolicy, requireKnownHost } from './hosts';
 import { errorHandler, jsonOrNoBody, notFound, refuseFailed, requireJsonBody } from './http-errors';
@@ -92,6 +91,8 @@ export type Edge = {
   logger: Logger;
   /** In development mode: the token the IDE and the live page send when opened with the page key. */
   pages: PageOptions;
+  /** The shutdown's first part, which readiness reports. */
+  drain: Drain;
 };
 
 /** The policies both transports share, made once per server. */
@@ -224,7 +225,7 @@ export function wsSteps(
 export function apolloSteps(
   { schema, services, logger }: Edge,
   steps: Steps,
-  server: { http: http.Server; wss: { dispose(): Promise<void> } },
+  wss: { dispose(): Promise<void> },
 ): ConstructorParameters<typeof ApolloServer<GraphQLContext>>[0] {
   const { response, guards } = steps;
   const operationSteps: ApolloServerPlugin<GraphQLContext> = {
@@ -261,7 +262,6 @@ export function apolloSteps(
     stopOnTerminationSignals: false,
     formatError: (_formatted, error) => response.error(error),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer: server.http }),
       operationSteps,
       mutationMetricsPlugin(services.metrics),
       httpOperationLog(logger, services.tracing),
@@ -278,7 +278,7 @@ export function apolloSteps(
           return {
             async drainServer() {
               // Closes every socket with 1001 (going away): clients reconnect, to another instance if need be.
-              await server.wss.dispose();
+              await wss.dispose();
             },
           };
         },
@@ -336,7 +336,7 @@ export function httpSteps(edge: Edge, steps: Steps, apollo: ApolloServer<GraphQL
   app.use(steps.countAnswers);
   app.use(requireKnownHost(steps.hostAllowed, logger));
   app.use(steps.securityHeaders);
-  app.use(healthRouter(services, logger));
+  app.use(healthRouter(services, edge.drain, logger));
   app.use(metricsRouter(metrics, services.auth, config.metricsToken, logger));
   // Ahead of the IDE's router, which would otherwise answer OPTIONS /graphql itself (Allow: GET, HEAD) and fail
   // every preflight. A disallowed origin gets no Access-Control-Allow-Origin, so the browser keeps the response.
