@@ -8,7 +8,6 @@ import { migrateInbox } from './migrate';
 import { startNatsConsumer } from './nats-consumer';
 import { createOrderstreamApi } from './orderstream-api';
 import { startRabbitConsumer } from './rabbitmq-consumer';
-import { createTokenSource } from './token';
 import { startTracing, type Tracing } from './tracing';
 
 export type FulfillmentOptions = {
@@ -48,10 +47,9 @@ export async function startFulfillment(
     tracing = await startTracing(config.tracing, options.spanProcessors);
     const applied = await migrateInbox(pool);
     if (applied.length > 0) logger.info({ applied }, 'inbox schema migrated');
-    const tokens = createTokenSource(config.credentials);
     const api = createOrderstreamApi({
       url: config.orderstreamUrl,
-      tokens,
+      token: config.token,
       timeoutMs: config.httpTimeoutMs,
       fetch: options.fetch,
       tracing,

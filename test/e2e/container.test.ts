@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { parse } from 'yaml';
 import { loadFulfillmentConfig } from '../../fulfillment/config';
+import { createAuthenticator } from '../../src/auth/authenticator';
 import { loadConfig } from '../../src/config';
 import { freePort } from '../../src/db/free-port';
 import { hostPolicy } from '../../src/edge/hosts';
@@ -157,11 +158,14 @@ describe('docker-compose.yml', () => {
     expect(() => loadConfig({ BODY_LIMIT_BYTES: String(Number(megabytes) * 2 ** 20) })).toThrow(/BODY_LIMIT_BYTES/);
   });
 
-  it("gives the fulfillment service a database of its own on the same server, the apps' bus and secret, and the proxy as orderstream", () => {
+  it("gives the fulfillment service a database of its own on the same server, the apps' bus, a staff token the apps accept and not their secret, and the proxy as orderstream", async () => {
     const own = containerEnv('fulfillment');
     const app = containerEnv('app-1');
     expect(own.BUS_URL).toBe(app.BUS_URL);
-    expect(own.AUTH_JWT_SECRET).toBe(app.AUTH_JWT_SECRET);
+    expect(own.AUTH_JWT_SECRET).toBeUndefined();
+    const config = loadConfig(app);
+    const auth = await createAuthenticator(config.auth, config.dataDir);
+    expect(await auth.verify(own.FULFILLMENT_TOKEN!)).toMatchObject({ role: 'staff', sub: 'fulfillment' });
     const inbox = new URL(own.FULFILLMENT_DATABASE_URL!);
     const log = new URL(app.DATABASE_URL!);
     expect(inbox.host).toBe(log.host);
@@ -194,21 +198,21 @@ describe('docker-compose.yml', () => {
       expect(answers('attacker.example')).toBe(false);
     }
     const fulfillment = loadFulfillmentConfig(containerEnv('fulfillment'));
-    expect(fulfillment.credentials.kind).toBe('secret');
+    expect(fulfillment.token).toBe(containerEnv('fulfillment').FULFILLMENT_TOKEN);
     expect(fulfillment.orderstreamUrl).toBe('http://proxy');
 
     const deployed = loadCompose(composeText, {
       AUTH_JWT_SECRET: 'a-deployment-secret-of-at-least-32-characters',
       ORDERSTREAM_PUBLIC_HOST: 'orders.example.com',
       ORDERSTREAM_CORS_ORIGINS: 'https://shop.example.com',
+      FULFILLMENT_TOKEN: 'a-staff-token-minted-for-it',
     });
     const config = loadConfig(containerEnv('app-2', deployed));
     expect(config.auth).toMatchObject({ mode: 'secret', secret: 'a-deployment-secret-of-at-least-32-characters' });
     expect(hostPolicy(config.allowedHosts, config.host)('orders.example.com')).toBe(true);
     expect(originPolicy(config.corsOrigins)('https://shop.example.com')).toBe(true);
     expect(originPolicy(config.corsOrigins)('https://studio.apollographql.com')).toBe(false);
-    const secret = loadFulfillmentConfig(containerEnv('fulfillment', deployed)).credentials;
-    expect(secret).toMatchObject({ secret: 'a-deployment-secret-of-at-least-32-characters' });
+    expect(loadFulfillmentConfig(containerEnv('fulfillment', deployed)).token).toBe('a-staff-token-minted-for-it');
   });
 
   it("reads variables by compose's rules", () => {

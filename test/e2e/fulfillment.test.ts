@@ -228,7 +228,8 @@ for (const broker of brokers) {
       const config = loadFulfillmentConfig({
         BUS_URL: options.busUrl ?? broker.url,
         ORDERSTREAM_URL: server.app.url,
-        AUTH_JWT_SECRET: TEST_JWT_SECRET,
+        // As an operator gives it one: the service never holds the secret it was signed with.
+        FULFILLMENT_TOKEN: await server.token({ role: 'staff', sub: 'fulfillment' }),
         FULFILLMENT_DATABASE_URL: inboxDb.url,
         FULFILLMENT_CONSUMER: consumer,
         FULFILLMENT_START: 'new',
@@ -501,12 +502,13 @@ for (const broker of brokers) {
 }
 
 describe('configuration', () => {
-  const base = { BUS_URL: 'nats://127.0.0.1:4222', AUTH_JWT_SECRET: TEST_JWT_SECRET, DATABASE_URL: 'postgres://x/y' };
+  const base = { BUS_URL: 'nats://127.0.0.1:4222', FULFILLMENT_TOKEN: 'given', DATABASE_URL: 'postgres://x/y' };
 
-  it('needs a way to call orderstream as staff and a database for the inbox, and says which variable is missing', () => {
-    expect(() => loadFulfillmentConfig({ ...base, AUTH_JWT_SECRET: undefined })).toThrow(
+  it('needs a staff token and a database for the inbox, and says which variable is missing', () => {
+    expect(() => loadFulfillmentConfig({ ...base, FULFILLMENT_TOKEN: undefined })).toThrow(
       new ConfigError(
-        'Missing environment variable FULFILLMENT_TOKEN or AUTH_JWT_SECRET: the service calls shipOrder as a staff principal',
+        'Missing environment variable FULFILLMENT_TOKEN: the staff token the service calls shipOrder with ' +
+          '(npm run -s token -- --role staff --sub fulfillment --expires 30d)',
       ),
     );
     expect(() => loadFulfillmentConfig({ ...base, DATABASE_URL: undefined })).toThrow(/FULFILLMENT_DATABASE_URL/);
@@ -515,16 +517,29 @@ describe('configuration', () => {
     );
   });
 
-  it("prefers a given token to signing its own, and the inbox database to orderstream's", () => {
+  it("refuses orderstream's signing secret, with or without a token beside it", () => {
+    for (const env of [
+      { ...base, AUTH_JWT_SECRET: TEST_JWT_SECRET },
+      { ...base, FULFILLMENT_TOKEN: undefined, AUTH_JWT_SECRET: TEST_JWT_SECRET },
+    ]) {
+      expect(() => loadFulfillmentConfig(env)).toThrow(
+        new ConfigError(
+          "Refusing AUTH_JWT_SECRET: the fulfillment service must not hold orderstream's signing secret; unset it and " +
+            'give the service FULFILLMENT_TOKEN, a staff token (npm run -s token -- --role staff --sub fulfillment --expires 30d)',
+        ),
+      );
+    }
+  });
+
+  it("takes the token as given, and the inbox database before orderstream's", () => {
     const config = loadFulfillmentConfig({
       ...base,
-      FULFILLMENT_TOKEN: 'given',
       FULFILLMENT_DATABASE_URL: 'postgres://inbox/db',
       BUS_URL: 'amqp://guest:guest@127.0.0.1:5672',
     });
     expect(config).toMatchObject({
       bus: 'amqp',
-      credentials: { kind: 'token', token: 'given' },
+      token: 'given',
       databaseUrl: 'postgres://inbox/db',
       orderstreamUrl: 'http://127.0.0.1:4000',
       delayMs: 2000,
