@@ -11,6 +11,7 @@ import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
 import { connectionConfig, createPool } from './db/pool';
 import { createPrisma } from './db/prisma';
+import { sharedTokenBuckets } from './db/rate-limit-buckets';
 import { queryTableReads } from './db/reads';
 import {
   CHECKPOINTS_CHANNEL,
@@ -260,6 +261,8 @@ export async function startOrderstream(
     cleanups.push(() => reactors.stop());
     const auth = await createAuthenticator(config.auth, config.dataDir);
     metrics.watch({ projections, relay, reactors, pool });
+    const mutationBuckets = config.rateLimit.perSecond > 0 ? sharedTokenBuckets(pool, config.rateLimit) : undefined;
+    if (mutationBuckets) cleanups.push(async () => mutationBuckets.stop());
     const services: Services = {
       config,
       auth,
@@ -273,6 +276,7 @@ export async function startOrderstream(
       readModelFeed,
       metrics,
       tracing,
+      mutationBuckets,
     };
     const built = buildSchema(
       SLICES.map((slice) => ({

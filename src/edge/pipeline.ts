@@ -125,12 +125,12 @@ export function edgeSteps({ schema, services, logger }: Edge) {
 }
 
 /** Steps 7 to 11: run on the parsed, validated operation with its variables, before it executes. */
-function operationGuards({ config }: Services, schema: GraphQLSchema): OperationGuard[] {
+function operationGuards({ config, mutationBuckets }: Services, schema: GraphQLSchema): OperationGuard[] {
   return [
     queryLimitsGuard(config.queryLimits, schema),
     inputHygiene,
     idBounds(config.inputLimits.idLength),
-    rateLimitMutations(config.rateLimit),
+    rateLimitMutations(mutationBuckets),
   ];
 }
 
@@ -142,6 +142,12 @@ export function upgradeSteps({ services }: Edge, steps: Steps): UpgradeCheck[] {
     upgradeOrigin(steps.originAllowed),
     socketsPerAddress(services.config.wsMaxConnectionsPerAddress),
   ];
+}
+
+/** A refusal before execution, as graphql-ws sends it: the operation's errors. */
+function refused(error: unknown): readonly GraphQLError[] {
+  if (error instanceof GraphQLError) return [error];
+  throw error;
 }
 
 /** graphql's parse, its syntax errors coded as Apollo Server codes them over HTTP. */
@@ -173,7 +179,11 @@ export function wsSteps(
     // Parsed, validated and guarded here rather than by graphql-ws, so that a bad document fails only its own
     // operation (graphql-ws lets a parse error escape and the socket would close) and the guards see it.
     // Each operation gets its own context: its own loaders and warnings.
-    onSubscribe: (ctx, id, payload): ExecutionArgs | readonly GraphQLError[] => {
+    onSubscribe: (
+      ctx,
+      id,
+      payload,
+    ): ExecutionArgs | readonly GraphQLError[] | Promise<ExecutionArgs | readonly GraphQLError[]> => {
       try {
         const document = parseOperation(payload.query, steps.parseOptions);
         const errors = validate(schema, document);
@@ -187,11 +197,17 @@ export function wsSteps(
           logger,
         );
         telemetry.identified(ctx, id, document, operation, contextValue);
-        runGuards(guards, { schema, document, operation, variables, context: contextValue });
-        return { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
+        const args = {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: variables,
+          contextValue,
+        };
+        const guarded = runGuards(guards, { schema, document, operation, variables, context: contextValue });
+        return guarded ? guarded.then(() => args, refused) : args;
       } catch (error) {
-        if (error instanceof GraphQLError) return [error];
-        throw error;
+        return refused(error);
       }
     },
     onOperation: (ctx, id, _payload, _args, result) => {
@@ -234,7 +250,13 @@ export function apolloSteps(
         async didResolveOperation({ schema, document, operation, request, contextValue }) {
           // Apollo refuses a document without an identifiable operation before this hook.
           if (!operation) return;
-          runGuards(guards, { schema, document, operation, variables: request.variables ?? {}, context: contextValue });
+          await runGuards(guards, {
+            schema,
+            document,
+            operation,
+            variables: request.variables ?? {},
+            context: contextValue,
+          });
         },
         async willSendResponse({ response: sent, contextValue }) {
           // What Apollo's cache control plugin answered (it is off, see below): no response here may be kept by a

@@ -187,6 +187,7 @@ const HOMES: Record<string, string> = {
   order_status_counts: 'orders/read-model.ts',
   customers: 'customers/read-model.ts',
   customer_orders: 'customers/read-model.ts',
+  rate_limit_buckets: 'db/rate-limit-buckets.ts',
 };
 
 function migratedTables(): string[] {
@@ -195,7 +196,9 @@ function migratedTables(): string[] {
     .readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .flatMap((d) => [
-      ...fs.readFileSync(path.join(root, d.name, 'migration.sql'), 'utf8').matchAll(/CREATE TABLE "(\w+)"/g),
+      ...fs
+        .readFileSync(path.join(root, d.name, 'migration.sql'), 'utf8')
+        .matchAll(/CREATE (?:UNLOGGED )?TABLE "(\w+)"/g),
     ])
     .map((m) => m[1]!);
 }
