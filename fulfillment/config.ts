@@ -28,6 +28,10 @@ const schema = z.object({
   FULFILLMENT_RETRY_MAX_MS: z.coerce.number().int().min(1).max(3_600_000).default(60_000),
   FULFILLMENT_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  // The probes and metrics (GET /healthz, /readyz, /metrics); the image sets HOST=0.0.0.0 and PORT=4000.
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4100),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   // Traces: the standard OpenTelemetry variables (OTEL_TRACES_SAMPLER and the exporter's others are read by the SDK).
   OTEL_SDK_DISABLED: z.string().optional(),
   OTEL_TRACES_EXPORTER: z
@@ -60,6 +64,11 @@ export type FulfillmentConfig = Readonly<{
   retryMaxMs: number;
   httpTimeoutMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** Where GET /healthz, /readyz and /metrics are served (port 0: any free one). */
+  host: string;
+  port: number;
+  /** When set, GET /metrics wants it as a bearer token. */
+  metricsToken: string | undefined;
   /** Spans exported over OTLP/HTTP to `url`; undefined: tracing is off. */
   tracing: Readonly<{ url: string; serviceName: string }> | undefined;
 }>;
@@ -115,6 +124,9 @@ export function loadFulfillmentConfig(env: NodeJS.ProcessEnv = process.env): Ful
     retryMaxMs: e.FULFILLMENT_RETRY_MAX_MS,
     httpTimeoutMs: e.FULFILLMENT_HTTP_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
+    host: e.HOST,
+    port: e.PORT,
+    metricsToken: e.METRICS_TOKEN,
     tracing: tracingConfig(e),
   });
 }

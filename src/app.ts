@@ -24,6 +24,7 @@ import {
 } from './eventstore';
 import { buildSchema } from './graphql/schema';
 import { createPublisher } from './bus/publisher';
+import { buildInfo } from './observability/build-info';
 import { createMetrics } from './observability/metrics';
 import { TRACING_OFF, type Tracing } from './observability/tracing';
 import { startTracing as startTracingSdk } from './observability/tracing-sdk';
@@ -125,11 +126,11 @@ export async function startOrderstream(
     cleanups.push(() => notifier.close());
     const prisma = createPrisma(pool, options.onQuery);
     cleanups.push(() => prisma.$disconnect());
-    const metrics = createMetrics(logger, {
-      projection: PROJECTION_STATUSES,
-      relay: RELAY_STATES,
-      reactor: REACTOR_STATES,
-    });
+    const metrics = createMetrics(
+      logger,
+      { projection: PROJECTION_STATUSES, relay: RELAY_STATES, reactor: REACTOR_STATES },
+      buildInfo(config.buildCommit),
+    );
     const dataKeys = new DataKeys(prisma, await resolveMasterKeys(config.dataKeys, config.dataDir));
     // Refused here rather than found by the first read of a sealed event, which would retry it for ever while every
     // processor and subscription waits behind it.

@@ -138,6 +138,11 @@ const schema = z.object({
   AUTH_MAX_TOKEN_LIFETIME: z.coerce.number().int().min(60).default(DEFAULT_MAX_TOKEN_LIFETIME_S),
   // A scraper's bearer token for GET /metrics (an admin JWT works too); unset, only admin JWTs are admitted.
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // The commit the build was made from, for orderstream_build_info (an image build passes it on).
+  BUILD_COMMIT: z
+    .string()
+    .regex(/^[0-9a-f]{7,64}$/, 'must be a commit id: 7 to 64 hex digits')
+    .optional(),
   // The master key that wraps every customer's data key (docs/operations.md, "Personal data"); the previous ones
   // still unwrap keys that `npm run keys -- rotate` has not rewrapped yet.
   DATA_KEY: z.string().transform(masterKey).optional(),
@@ -252,6 +257,8 @@ export type Config = Readonly<{
   auth: AuthConfig;
   /** Admits a Prometheus scraper to GET /metrics without a JWT. */
   metricsToken: string | undefined;
+  /** The commit the running build was made from (BUILD_COMMIT), reported by orderstream_build_info. */
+  buildCommit: string | undefined;
   /** DATA_KEY (undefined: a development key kept under the data folder) and DATA_KEY_PREVIOUS, 32 bytes each. */
   dataKeys: Readonly<{ current: Buffer | undefined; previous: readonly Buffer[] }>;
   bus:
@@ -411,6 +418,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTokenLifetimeS: e.AUTH_MAX_TOKEN_LIFETIME,
     }),
     metricsToken: e.METRICS_TOKEN,
+    buildCommit: e.BUILD_COMMIT,
     dataKeys: Object.freeze({ current: e.DATA_KEY, previous: Object.freeze(e.DATA_KEY_PREVIOUS ?? []) }),
     bus: e.BUS_URL
       ? Object.freeze({

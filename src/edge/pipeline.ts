@@ -33,13 +33,14 @@ import { healthRouter } from './health';
 import { hostPolicy, requireKnownHost } from './hosts';
 import { errorHandler, jsonOrNoBody, notFound, refuseFailed, requireJsonBody } from './http-errors';
 import { httpOnlyRules } from './http-only-rules';
+import { methodOf, routeOf } from './http-routes';
 import { idBounds } from './id-bounds';
 import { ideRouter, type PageOptions } from './ide';
 import { inputHygiene } from './input-hygiene';
 import { livePageRouter } from './live-page';
 import { metricsRouter } from './metrics-endpoint';
 import { runGuards, type OperationGuard } from './operation-guards';
-import { mutationMetricsPlugin } from './operation-metrics';
+import { operationMetricsPlugin } from './operation-metrics';
 import { httpOperationLog, httpOperationSpans, wsOperationTelemetry } from './operation-telemetry';
 import { originPolicy } from './origins';
 import { parseOptions, queryLimitsGuard } from './query-limits';
@@ -104,9 +105,17 @@ export function edgeSteps({ schema, services, logger }: Edge) {
   return {
     hostAllowed: hostPolicy(config.allowedHosts, config.host),
     originAllowed,
-    /** Step 15's first part over HTTP: every answer counted, refusals included. */
-    countAnswers: ((_req, res, next) => {
-      res.once('finish', () => metrics.httpRequest(res.statusCode));
+    /** Step 15's first part over HTTP: every answer timed, refusals included. */
+    countAnswers: ((req, res, next) => {
+      const started = performance.now();
+      res.once('finish', () =>
+        metrics.httpRequest(
+          methodOf(req.method),
+          routeOf(req.url),
+          res.statusCode,
+          (performance.now() - started) / 1000,
+        ),
+      );
       next();
     }) satisfies NodeStep,
     securityHeaders: securityHeaders(),
@@ -119,7 +128,7 @@ export function edgeSteps({ schema, services, logger }: Edge) {
     httpSpans: httpOperationSpans(tracing),
     parseOptions: parseOptions(config.queryLimits),
     guards: operationGuards(services, schema),
-    response: responsePolicy(logger),
+    response: responsePolicy(logger, metrics),
     wsTelemetry: wsOperationTelemetry({ metrics, logger, tracing }),
   };
 }
@@ -285,7 +294,7 @@ export function apolloSteps(
     formatError: (_formatted, error) => response.error(error),
     plugins: [
       operationSteps,
-      mutationMetricsPlugin(services.metrics),
+      operationMetricsPlugin(services.metrics),
       httpOperationLog(logger, services.tracing),
       httpOnlyRules(logger, GRAPHQL_PATH),
       retryAfterHeader,

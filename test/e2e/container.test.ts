@@ -127,8 +127,8 @@ describe('docker-compose.yml', () => {
     expect(service('proxy').depends_on).toEqual(
       Object.fromEntries(apps.map((name) => [name, { condition: 'service_healthy', restart: true }])),
     );
-    // The image's HEALTHCHECK probes the API, which the fulfillment command does not serve.
-    expect(service('fulfillment').healthcheck).toEqual({ disable: true });
+    // The image's HEALTHCHECK probes /readyz on PORT, which the fulfillment service serves too.
+    expect(service('fulfillment').healthcheck).toBeUndefined();
     // `docker compose up -d postgres nats`, for `npm start` on the host, with no variable set (this file loaded).
     expect(service('postgres').depends_on).toBeUndefined();
     expect(service('nats').depends_on).toBeUndefined();
@@ -479,6 +479,7 @@ describeIfAvailable(natsServerAvailable(), `nats-server at ${NATS_SERVER_BIN}`)(
         BUS_URL: nats.url,
         FULFILLMENT_DATABASE_URL: inboxDb.url,
         ORDERSTREAM_URL: `http://127.0.0.1:${instances.get('app-2')!.port}`,
+        PORT: String(await freePort()),
       });
       fulfillment = start(image, service('fulfillment').command!, env);
       const a = instances.get('app-1')!.port;
@@ -499,6 +500,8 @@ describeIfAvailable(natsServerAvailable(), `nats-server at ${NATS_SERVER_BIN}`)(
         const { order } = await gql(b, 'query ($o: ID!) { order(id: $o) { status } }', { o: orderId });
         expect(order.status).toBe('SHIPPED');
       }, 30_000);
+      // The image's HEALTHCHECK, as compose runs it in the fulfillment service's container.
+      expect((await runOnce(image, healthcheck(runtime).command, env)).code).toBe(0);
     });
 
     it('stops every process on SIGTERM with exit code 0, having written nothing into the image; the HEALTHCHECK then fails', async () => {
