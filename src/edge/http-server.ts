@@ -47,14 +47,15 @@ export async function createHttpServer(
     connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
   });
   if (config.http.maxConnections > 0) server.maxConnections = config.http.maxConnections;
-  answerClientErrors(server, logger);
+  const refused = (code: string) => services.metrics.refused(code);
+  answerClientErrors(server, logger, refused);
   const drain = new Drain(server);
   const edge: Edge = { schema, services, logger, pages, drain };
   const steps = edgeSteps(edge);
 
   // maxPayload bounds every frame, connection_init included (ws closes the socket with 1009 beyond it).
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes });
-  routeUpgrades(server, wsServer, upgradeSteps(edge, steps), logger);
+  routeUpgrades(server, wsServer, upgradeSteps(edge, steps), logger, refused);
   watchSockets(edge, wsServer);
   const ws = serveGraphqlWs(wsSteps(edge, steps), wsServer, {
     keepAliveMs: config.wsKeepAliveMs,

@@ -31,7 +31,7 @@ import type { WsExtra } from './graphql-ws-transport';
 import type { Drain } from './drain';
 import { healthRouter } from './health';
 import { hostPolicy, requireKnownHost } from './hosts';
-import { errorHandler, jsonOrNoBody, notFound, refuseFailed, requireJsonBody } from './http-errors';
+import { errorHandler, jsonOrNoBody, notFound, refusedCode, refuseFailed, requireJsonBody } from './http-errors';
 import { httpOnlyRules } from './http-only-rules';
 import { methodOf, routeOf } from './http-routes';
 import { idBounds } from './id-bounds';
@@ -108,14 +108,13 @@ export function edgeSteps({ schema, services, logger }: Edge) {
     /** Step 15's first part over HTTP: every answer timed, refusals included. */
     countAnswers: ((req, res, next) => {
       const started = performance.now();
-      res.once('finish', () =>
-        metrics.httpRequest(
-          methodOf(req.method),
-          routeOf(req.url),
-          res.statusCode,
-          (performance.now() - started) / 1000,
-        ),
-      );
+      res.once('finish', () => {
+        const seconds = (performance.now() - started) / 1000;
+        metrics.httpRequest(methodOf(req.method), routeOf(req.url), res.statusCode, seconds);
+        // Refused outside GraphQL (GraphQL's refusals are counted as they are formatted: response-policy.ts).
+        const refused = refusedCode(res);
+        if (refused && refused !== 'INTERNAL_SERVER_ERROR') metrics.refused(refused);
+      });
       next();
     }) satisfies NodeStep,
     securityHeaders: securityHeaders(),

@@ -21,7 +21,7 @@ export type ResponsePolicy = {
 
 /**
  * Every refusal and warning passes here on its way out, on either transport: counted by code
- * (`orderstream_graphql_refusals_total`).
+ * (`orderstream_refusals_total`).
  */
 export function responsePolicy(logger: Logger, metrics: Pick<Metrics, 'refused'>): ResponsePolicy {
   const error = (e: unknown) => {

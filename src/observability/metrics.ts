@@ -104,8 +104,10 @@ export function createMetrics(logger: Logger, states: MetricStates, build: Build
     registers,
   });
   const refusals = new Counter({
-    name: 'orderstream_graphql_refusals_total',
-    help: 'Errors and warnings GraphQL responses carried, by code (INTERNAL_SERVER_ERROR is a fault, not counted here)',
+    name: 'orderstream_refusals_total',
+    help:
+      'Refusals by code: the errors and warnings GraphQL responses carried, and requests refused before GraphQL ' +
+      '(INTERNAL_SERVER_ERROR is a fault, not counted here)',
     labelNames: ['code'] as const,
     registers,
   });

@@ -131,7 +131,9 @@ it('times a query, a mutation, a subscription and a refused query by type, root 
   expect(operations('mutation', 'placeOrder', 'ok')).toBe(1);
   expect(operations('subscription', 'orderChanged', 'ok')).toBe(1);
   expect(operations('query', 'orders', 'QUERY_TOO_COMPLEX')).toBe(1);
-  expect(added('orderstream_graphql_refusals_total', { code: 'QUERY_TOO_COMPLEX' })).toBe(1);
+  expect(added('orderstream_refusals_total', { code: 'QUERY_TOO_COMPLEX' })).toBe(1);
+  // Refused before GraphQL, by the same counter.
+  expect(added('orderstream_refusals_total', { code: 'NOT_FOUND' })).toBe(1);
   const requests = (labels: Record<string, string>) => added('orderstream_http_request_duration_seconds_count', labels);
   expect(requests({ method: 'POST', route: '/graphql', status: '200' })).toBe(3);
   expect(requests({ method: 'POST', route: '/graphql', status: '400' })).toBe(1);
