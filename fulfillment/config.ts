@@ -13,9 +13,6 @@ const schema = z.object({
     .regex(/^(nats|amqps?):\/\//, 'must be a nats://, amqp:// or amqps:// URL (the broker orderstream publishes to)'),
   ORDERSTREAM_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4000'),
   FULFILLMENT_TOKEN: z.string().min(1).optional(),
-  AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').optional(),
-  AUTH_ISSUER: z.string().min(1).optional(),
-  AUTH_AUDIENCE: z.string().min(1).optional(),
   // Capped well below RabbitMQ's default consumer timeout (30 min), which would close a channel holding a message.
   FULFILLMENT_DELAY_MS: ms(15 * 60_000).default(2000),
   FULFILLMENT_DATABASE_URL: postgresUrl.optional(),
@@ -31,6 +28,10 @@ const schema = z.object({
   FULFILLMENT_RETRY_MAX_MS: z.coerce.number().int().min(1).max(3_600_000).default(60_000),
   FULFILLMENT_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  // The probes and metrics (GET /healthz, /readyz, /metrics); the image sets HOST=0.0.0.0 and PORT=4000.
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4100),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   // Traces: the standard OpenTelemetry variables (OTEL_TRACES_SAMPLER and the exporter's others are read by the SDK).
   OTEL_SDK_DISABLED: z.string().optional(),
   OTEL_TRACES_EXPORTER: z
@@ -41,16 +42,13 @@ const schema = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).default('fulfillment'),
 });
 
-export type Credentials =
-  { kind: 'token'; token: string } | { kind: 'secret'; secret: string; issuer?: string; audience?: string };
-
 export type FulfillmentConfig = Readonly<{
   busUrl: string;
   bus: 'nats' | 'amqp';
   /** orderstream's base URL; the GraphQL endpoint is `${orderstreamUrl}/graphql`. */
   orderstreamUrl: string;
-  /** How the service authenticates as a `staff` principal: a given token, or tokens it signs itself. */
-  credentials: Credentials;
+  /** The `staff` bearer token the service calls orderstream with, as it was given (FULFILLMENT_TOKEN). */
+  token: string;
   /** How long after an order is paid it is shipped (measured from the OrderPaid event's timestamp). */
   delayMs: number;
   /** Where the inbox lives: the service's own database (it may be the same server as orderstream's). */
@@ -66,28 +64,38 @@ export type FulfillmentConfig = Readonly<{
   retryMaxMs: number;
   httpTimeoutMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** Where GET /healthz, /readyz and /metrics are served (port 0: any free one). */
+  host: string;
+  port: number;
+  /** When set, GET /metrics wants it as a bearer token. */
+  metricsToken: string | undefined;
   /** Spans exported over OTLP/HTTP to `url`; undefined: tracing is off. */
   tracing: Readonly<{ url: string; serviceName: string }> | undefined;
 }>;
 
 export class ConfigError extends Error {}
 
+/** How an operator makes the service's token (orderstream's CLI, where the signing secret is). */
+const MINT = 'npm run -s token -- --role staff --sub fulfillment --expires 30d';
+
 /** Reads the environment once; a bad or missing value throws one line that names the variable. */
 export function loadFulfillmentConfig(env: NodeJS.ProcessEnv = process.env): FulfillmentConfig {
+  // With the secret, whoever took this service over could sign any role's token, an admin's included.
+  if (env.AUTH_JWT_SECRET !== undefined) {
+    throw new ConfigError(
+      `Refusing AUTH_JWT_SECRET: the fulfillment service must not hold orderstream's signing secret; unset it and give ` +
+        `the service FULFILLMENT_TOKEN, a staff token (${MINT})`,
+    );
+  }
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`Invalid environment variable ${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;
-  const credentials: Credentials | undefined = e.FULFILLMENT_TOKEN
-    ? { kind: 'token', token: e.FULFILLMENT_TOKEN }
-    : e.AUTH_JWT_SECRET
-      ? { kind: 'secret', secret: e.AUTH_JWT_SECRET, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE }
-      : undefined;
-  if (!credentials) {
+  if (!e.FULFILLMENT_TOKEN) {
     throw new ConfigError(
-      'Missing environment variable FULFILLMENT_TOKEN or AUTH_JWT_SECRET: the service calls shipOrder as a staff principal',
+      `Missing environment variable FULFILLMENT_TOKEN: the staff token the service calls shipOrder with (${MINT})`,
     );
   }
   const databaseUrl = e.FULFILLMENT_DATABASE_URL ?? e.DATABASE_URL;
@@ -106,7 +114,7 @@ export function loadFulfillmentConfig(env: NodeJS.ProcessEnv = process.env): Ful
     busUrl: e.BUS_URL,
     bus: e.BUS_URL.startsWith('nats:') ? 'nats' : 'amqp',
     orderstreamUrl: e.ORDERSTREAM_URL.replace(/\/+$/, ''),
-    credentials: Object.freeze(credentials),
+    token: e.FULFILLMENT_TOKEN,
     delayMs: e.FULFILLMENT_DELAY_MS,
     databaseUrl,
     consumer: e.FULFILLMENT_CONSUMER,
@@ -116,6 +124,9 @@ export function loadFulfillmentConfig(env: NodeJS.ProcessEnv = process.env): Ful
     retryMaxMs: e.FULFILLMENT_RETRY_MAX_MS,
     httpTimeoutMs: e.FULFILLMENT_HTTP_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
+    host: e.HOST,
+    port: e.PORT,
+    metricsToken: e.METRICS_TOKEN,
     tracing: tracingConfig(e),
   });
 }

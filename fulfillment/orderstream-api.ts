@@ -1,4 +1,3 @@
-import type { TokenSource } from './token';
 import type { Tracing } from './tracing';
 
 /**
@@ -41,7 +40,8 @@ type Answer = {
 
 export function createOrderstreamApi(options: {
   url: string;
-  tokens: TokenSource;
+  /** A staff bearer token; when it expires, calls are refused UNAUTHENTICATED and retried until it is replaced. */
+  token: string;
   timeoutMs: number;
   fetch?: typeof fetch;
   /** The call is a span, and its context goes out as `traceparent`: the mutation joins the message's trace. */
@@ -67,7 +67,7 @@ export function createOrderstreamApi(options: {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          authorization: `Bearer ${await options.tokens.get()}`,
+          authorization: `Bearer ${options.token}`,
           ...trace,
         },
         body: JSON.stringify({ query: SHIP_ORDER, variables: { input: request } }),
@@ -94,7 +94,6 @@ export function createOrderstreamApi(options: {
     if (code && FINAL.has(code)) {
       return { kind: 'refused', code, rule: error?.extensions?.rule, message: error?.message ?? code };
     }
-    if (code === 'UNAUTHENTICATED') options.tokens.invalidate();
     return {
       kind: 'retry',
       reason: `HTTP ${status}${code ? ` ${code}` : ''}: ${error?.message ?? 'no result and no error'}`,

@@ -2,13 +2,14 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import pino, { type Logger } from 'pino';
 import type { FulfillmentConfig } from './config';
 import type { Consumer, Settled } from './consumer';
-import { createFulfiller, type FulfillmentHooks } from './fulfill';
+import { createFulfiller, type Fulfiller, type FulfillmentHooks } from './fulfill';
+import { startProbeServer, type ProbeServer } from './http';
+import { createFulfillmentMetrics } from './metrics';
 import { createInbox, createInboxPool } from './inbox';
 import { migrateInbox } from './migrate';
 import { startNatsConsumer } from './nats-consumer';
 import { createOrderstreamApi } from './orderstream-api';
 import { startRabbitConsumer } from './rabbitmq-consumer';
-import { createTokenSource } from './token';
 import { startTracing, type Tracing } from './tracing';
 
 export type FulfillmentOptions = {
@@ -24,11 +25,16 @@ export type FulfillmentOptions = {
 };
 
 export type Fulfillment = {
+  /** Where its probes and metrics are served: http://host:port (GET /healthz, /readyz, /metrics). */
+  url: string;
   /** Idempotent: stops receiving, lets messages in hand finish (or gives them back), then disconnects. */
   stop(): Promise<void>;
 };
 
-/** The composition root: inbox schema → inbox → token → orderstream client → processing step → broker consumer. */
+/**
+ * The composition root: probes and metrics → inbox schema → inbox → orderstream client → processing step → broker
+ * consumer.
+ */
 export async function startFulfillment(
   config: FulfillmentConfig,
   options: FulfillmentOptions = {},
@@ -37,26 +43,43 @@ export async function startFulfillment(
   const pool = createInboxPool(config.databaseUrl, Math.min(config.concurrency, 10) + 1);
   const lifetime = new AbortController();
   let consumer: Consumer | undefined;
+  let consuming = false;
   let tracing: Tracing | undefined;
+  let probes: ProbeServer | undefined;
+  const metrics = createFulfillmentMetrics();
   const stop = async () => {
     lifetime.abort();
     await consumer?.stop();
     await pool.end();
     await tracing?.shutdown();
+    await probes?.close();
   };
   try {
+    // First, so that an orchestrator sees the process up (and not ready) while it connects.
+    probes = await startProbeServer(config.host, config.port, {
+      registry: metrics.registry,
+      metricsToken: config.metricsToken,
+      ready: async () => {
+        if (!consuming || lifetime.signal.aborted) return false;
+        try {
+          await pool.query('SELECT 1');
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    });
     tracing = await startTracing(config.tracing, options.spanProcessors);
     const applied = await migrateInbox(pool);
     if (applied.length > 0) logger.info({ applied }, 'inbox schema migrated');
-    const tokens = createTokenSource(config.credentials);
     const api = createOrderstreamApi({
       url: config.orderstreamUrl,
-      tokens,
+      token: config.token,
       timeoutMs: config.httpTimeoutMs,
       fetch: options.fetch,
       tracing,
     });
-    const fulfil = createFulfiller({
+    const fulfilOne = createFulfiller({
       config,
       inbox: createInbox(pool),
       api,
@@ -64,17 +87,36 @@ export async function startFulfillment(
       signal: lifetime.signal,
       hooks: options.hooks,
     });
+    const fulfil: Fulfiller = async (delivery) => {
+      metrics.received(delivery.attempt);
+      try {
+        return await fulfilOne(delivery);
+      } finally {
+        metrics.done();
+      }
+    };
+    const observe = (settled: Settled) => {
+      metrics.settled(settled);
+      options.observe?.(settled);
+    };
     const start = config.bus === 'nats' ? startNatsConsumer : startRabbitConsumer;
-    consumer = start({ config, fulfil, logger, signal: lifetime.signal, observe: options.observe, tracing });
+    consumer = start({ config, fulfil, logger, signal: lifetime.signal, observe, tracing });
     await consumer.ready;
+    consuming = true;
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
   }
   logger.info(
-    { bus: config.bus, orderstream: config.orderstreamUrl, delayMs: config.delayMs, consumer: config.consumer },
+    {
+      bus: config.bus,
+      orderstream: config.orderstreamUrl,
+      delayMs: config.delayMs,
+      consumer: config.consumer,
+      probes: probes.url,
+    },
     'fulfillment started',
   );
   let stopping: Promise<void> | undefined;
-  return { stop: () => (stopping ??= stop()) };
+  return { url: probes.url, stop: () => (stopping ??= stop()) };
 }

@@ -11,6 +11,7 @@ import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
 import { connectionConfig, createPool } from './db/pool';
 import { createPrisma } from './db/prisma';
+import { sharedTokenBuckets } from './db/rate-limit-buckets';
 import { queryTableReads } from './db/reads';
 import {
   CHECKPOINTS_CHANNEL,
@@ -23,6 +24,7 @@ import {
 } from './eventstore';
 import { buildSchema } from './graphql/schema';
 import { createPublisher } from './bus/publisher';
+import { buildInfo } from './observability/build-info';
 import { createMetrics } from './observability/metrics';
 import { TRACING_OFF, type Tracing } from './observability/tracing';
 import { startTracing as startTracingSdk } from './observability/tracing-sdk';
@@ -72,7 +74,8 @@ export type Orderstream = {
   developmentTokens?: DevelopmentTokens;
   /** With developmentTokens: the key the pages' URLs must carry for the pages to send the admin token. */
   pageKey?: string;
-  stop(): Promise<void>;
+  /** Drains and stops: false when requests still in flight at the end of SHUTDOWN_GRACE_MS were cut. */
+  stop(): Promise<boolean>;
 };
 
 /**
@@ -85,13 +88,15 @@ export async function startOrderstream(
   options: StartOptions = {},
 ): Promise<Orderstream> {
   const cleanups: (() => Promise<void>)[] = [];
-  let stopping: Promise<void> | undefined;
+  let stopping: Promise<boolean> | undefined;
+  let drained = true;
   // Undo start-up in reverse: stop serving, stop the readers, close the pool, and only then stop the database.
   const stop = () =>
     (stopping ??= (async () => {
       for (const cleanup of [...cleanups].reverse()) {
         await cleanup().catch((error: unknown) => logger.error({ err: error }, 'error during shutdown'));
       }
+      return drained;
     })());
   try {
     // First in, last out: the spans of everything shutdown does are still exported.
@@ -125,11 +130,11 @@ export async function startOrderstream(
     cleanups.push(() => notifier.close());
     const prisma = createPrisma(pool, options.onQuery);
     cleanups.push(() => prisma.$disconnect());
-    const metrics = createMetrics(logger, {
-      projection: PROJECTION_STATUSES,
-      relay: RELAY_STATES,
-      reactor: REACTOR_STATES,
-    });
+    const metrics = createMetrics(
+      logger,
+      { projection: PROJECTION_STATUSES, relay: RELAY_STATES, reactor: REACTOR_STATES },
+      buildInfo(config.buildCommit),
+    );
     const dataKeys = new DataKeys(prisma, await resolveMasterKeys(config.dataKeys, config.dataDir));
     // Refused here rather than found by the first read of a sealed event, which would retry it for ever while every
     // processor and subscription waits behind it.
@@ -276,6 +281,8 @@ export async function startOrderstream(
     cleanups.push(() => scheduler.stop());
     const auth = await createAuthenticator(config.auth, config.dataDir);
     metrics.watch({ projections, relay, reactors, scheduler, pool });
+    const mutationBuckets = config.rateLimit.perSecond > 0 ? sharedTokenBuckets(pool, config.rateLimit) : undefined;
+    if (mutationBuckets) cleanups.push(async () => mutationBuckets.stop());
     const services: Services = {
       config,
       auth,
@@ -290,6 +297,7 @@ export async function startOrderstream(
       readModelFeed,
       metrics,
       tracing,
+      mutationBuckets,
     };
     const built = buildSchema(
       SLICES.map((slice) => ({
@@ -321,7 +329,9 @@ export async function startOrderstream(
     const http = await createHttpServer(schema, services, logger, {
       development: tokens && pageKey ? { adminToken: tokens.admin, key: pageKey } : undefined,
     });
-    cleanups.push(() => http.stop());
+    cleanups.push(async () => {
+      drained = await http.stop();
+    });
     await new Promise<void>((resolve, reject) => {
       http.server.once('error', reject);
       http.server.listen(config.port, config.host, resolve);

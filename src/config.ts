@@ -93,6 +93,7 @@ const schema = z.object({
   HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(0).max(1_000_000).default(4000),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
   CORS_ORIGINS: z.string().optional(),
   ALLOWED_HOSTS: z.string().optional(),
   RATE_LIMIT_MUTATIONS_PER_SECOND: z.coerce.number().min(0).max(1e9).default(1000),
@@ -157,6 +158,11 @@ const schema = z.object({
   AUTH_MAX_TOKEN_LIFETIME: z.coerce.number().int().min(60).default(DEFAULT_MAX_TOKEN_LIFETIME_S),
   // A scraper's bearer token for GET /metrics (an admin JWT works too); unset, only admin JWTs are admitted.
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // The commit the build was made from, for orderstream_build_info (an image build passes it on).
+  BUILD_COMMIT: z
+    .string()
+    .regex(/^[0-9a-f]{7,64}$/, 'must be a commit id: 7 to 64 hex digits')
+    .optional(),
   // The master key that wraps every customer's data key (docs/operations.md, "Personal data"); the previous ones
   // still unwrap keys that `npm run keys -- rotate` has not rewrapped yet.
   DATA_KEY: z.string().transform(masterKey).optional(),
@@ -253,6 +259,11 @@ export type Config = Readonly<{
   wsMaxConnectionsPerAddress: number;
   /** The HTTP server's caps on slow or idle clients: sockets open at once (0: no cap), header and request time. */
   http: Readonly<{ maxConnections: number; headersTimeoutMs: number; requestTimeoutMs: number }>;
+  /**
+   * How long, after SIGTERM, requests in flight may take (the server answers /readyz 503 and goes on serving
+   * meanwhile); what is still running then is cut, and the process exits 1.
+   */
+  shutdownGraceMs: number;
   /** Browser origins admitted by CORS and on WebSocket upgrade; undefined: loopback origins and Apollo Sandbox. */
   corsOrigins: readonly string[] | undefined;
   /** Host names the server answers to; undefined: loopback names when it listens on loopback, else any. */
@@ -268,6 +279,8 @@ export type Config = Readonly<{
   auth: AuthConfig;
   /** Admits a Prometheus scraper to GET /metrics without a JWT. */
   metricsToken: string | undefined;
+  /** The commit the running build was made from (BUILD_COMMIT), reported by orderstream_build_info. */
+  buildCommit: string | undefined;
   /** DATA_KEY (undefined: a development key kept under the data folder) and DATA_KEY_PREVIOUS, 32 bytes each. */
   dataKeys: Readonly<{ current: Buffer | undefined; previous: readonly Buffer[] }>;
   bus:
@@ -411,6 +424,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     }),
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     corsOrigins: e.CORS_ORIGINS === undefined ? undefined : Object.freeze(splitList(e.CORS_ORIGINS)),
     allowedHosts: e.ALLOWED_HOSTS === undefined ? undefined : Object.freeze(splitList(e.ALLOWED_HOSTS)),
     rateLimit: Object.freeze({
@@ -427,6 +441,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTokenLifetimeS: e.AUTH_MAX_TOKEN_LIFETIME,
     }),
     metricsToken: e.METRICS_TOKEN,
+    buildCommit: e.BUILD_COMMIT,
     dataKeys: Object.freeze({ current: e.DATA_KEY, previous: Object.freeze(e.DATA_KEY_PREVIOUS ?? []) }),
     bus: e.BUS_URL
       ? Object.freeze({

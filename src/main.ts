@@ -4,6 +4,9 @@ import { formatDevelopmentTokens } from './auth/development';
 import { createLogger } from './logger';
 import { requiredNode, unsupportedNode } from './node-support';
 
+/** What stopping the log's readers, the pool and an embedded database may take after the grace period. */
+const STOP_AFTER_GRACE_MS = 10_000;
+
 async function main(): Promise<void> {
   const tooOld = unsupportedNode(requiredNode());
   if (tooOld) {
@@ -33,10 +36,16 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await app.stop();
-    logger.info('stopped');
-    process.exit(0);
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
+    // However long the readers, the pool or the database take to stop, the process ends.
+    setTimeout(() => {
+      logger.error({ afterMs: config.shutdownGraceMs + STOP_AFTER_GRACE_MS }, 'shutdown took too long: exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + STOP_AFTER_GRACE_MS).unref();
+    const drained = await app.stop();
+    if (!drained) logger.warn('stopped, cutting requests still in flight at the end of SHUTDOWN_GRACE_MS');
+    else logger.info('stopped');
+    process.exit(drained ? 0 : 1);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

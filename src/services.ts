@@ -1,6 +1,7 @@
 import type { Authenticator } from './auth/authenticator';
 import type { Config } from './config';
 import type { PrismaClient } from './db/prisma';
+import type { TokenBuckets } from './db/rate-limit-buckets';
 import type { Reads } from './db/reads';
 import type { EventStore } from './eventstore';
 import type { Metrics } from './observability/metrics';
@@ -38,4 +39,6 @@ export type Services = {
   metrics: Metrics;
   /** Where spans go (TRACING_OFF unless OTEL_EXPORTER_OTLP_*ENDPOINT is set). */
   tracing: Tracing;
+  /** The mutation rate limit's buckets, shared by every instance; undefined when the limit is off. */
+  mutationBuckets: TokenBuckets | undefined;
 };

@@ -56,7 +56,7 @@ const COLUMNS: { label: string; read: (s: Samples) => number | undefined; unit?:
   },
   { label: 'subscription messages', read: (s) => total(s, 'orderstream_subscription_messages_total') },
   { label: 'WebSockets open', read: (s) => total(s, 'orderstream_websocket_connections') },
-  { label: 'HTTP requests', read: (s) => total(s, 'orderstream_http_requests_total') },
+  { label: 'HTTP requests', read: (s) => total(s, 'orderstream_http_request_duration_seconds_count') },
   { label: 'RSS', read: (s) => total(s, 'process_resident_memory_bytes'), unit: 'MiB' },
 ];
 

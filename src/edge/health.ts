@@ -9,13 +9,15 @@ import type { Services } from '../services';
 import { operatorAccess } from './operator-access';
 
 /**
- * /healthz: the process is up. /readyz: the database answers and every migration is applied. A probe needs no
+ * /healthz: the process is up. /readyz: the database answers, every migration is applied, and the process is not
+ * shutting down (from the signal on it answers 503 `draining`, while still serving: drain.ts). A probe needs no
  * token and learns only that: the status code, and `ready` or `not ready`. Why not, which migrations, and the
  * relay's, the reactors' and the scheduler's state and last error (which may name a broker's host) are for operators:
  * METRICS_TOKEN or an admin's JWT.
  */
 export function healthRouter(
   services: Pick<Services, 'prisma' | 'relay' | 'reactors' | 'scheduler' | 'auth' | 'config'>,
+  drain: { readonly draining: boolean },
   logger: Logger,
 ): Router {
   const standing = operatorAccess(services.auth, services.config.metricsToken);
@@ -34,10 +36,14 @@ export function healthRouter(
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (req, res) => {
+    res.setHeader('cache-control', 'no-store');
+    if (drain.draining) {
+      res.status(503).json({ status: 'draining' });
+      return;
+    }
     const { ready, body } = await readiness(services, logger, {
       details: await isOperator(req.headers.authorization),
     });
-    res.setHeader('cache-control', 'no-store');
     res.status(ready ? 200 : 503).json(body);
   });
   return router;

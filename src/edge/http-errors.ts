@@ -47,11 +47,20 @@ export function logRefusal(
   else logger.info(fields, 'request refused');
 }
 
+/** Where a response refused outside GraphQL keeps its code, for the step that counts every answer (pipeline.ts). */
+const REFUSED = Symbol('refused');
+
+/** The code a response was refused with by sendRefusal; undefined for any other answer. */
+export function refusedCode(res: ServerResponse): HttpErrorCode | undefined {
+  return (res as ServerResponse & { [REFUSED]?: HttpErrorCode })[REFUSED];
+}
+
 /**
  * Answers a refused request with its status and the JSON error body every refusal shares. On Node's own response,
  * so that POST /graphql, served without express (graphql-post.ts), answers its refusals as the express routes do.
  */
 export function sendRefusal(res: ServerResponse, refusal: Refusal): void {
+  (res as ServerResponse & { [REFUSED]?: HttpErrorCode })[REFUSED] = refusal.code;
   res.statusCode = refusal.status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.end(errorBody(refusal));
@@ -76,7 +85,7 @@ export function refuseOnSocket(socket: Duplex, refusal: Refusal): void {
  * within HTTP_REQUEST_TIMEOUT_MS or HTTP_HEADERS_TIMEOUT_MS, malformed HTTP) would otherwise be bare status lines
  * with empty bodies. Nothing is written to a socket that has already had a response begun on it.
  */
-export function answerClientErrors(server: Server, logger: Logger): void {
+export function answerClientErrors(server: Server, logger: Logger, refused: (code: HttpErrorCode) => void): void {
   server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Duplex) => {
     // A peer that went away: nothing to answer, nothing to log.
     const response = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
@@ -86,6 +95,7 @@ export function answerClientErrors(server: Server, logger: Logger): void {
     }
     const refusal = clientErrorRefusal(error.code);
     logRefusal(logger, refusal, {}, { reason: error.code ?? error.message });
+    refused(refusal.code);
     refuseOnSocket(socket, refusal);
   });
 }

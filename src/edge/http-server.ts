@@ -7,6 +7,7 @@ import type { GraphQLContext } from '../graphql-kit/context';
 import type { Services } from '../services';
 import { serveGraphqlWs } from './graphql-ws-transport';
 import { answerClientErrors } from './http-errors';
+import { Drain } from './drain';
 import type { PageOptions } from './ide';
 import { graphqlPost } from './graphql-post';
 import {
@@ -21,7 +22,11 @@ import {
 } from './pipeline';
 import { routeUpgrades } from './upgrade';
 
-export type HttpServer = { server: http.Server; stop(): Promise<void> };
+export type HttpServer = {
+  server: http.Server;
+  /** Drains (drain.ts), then closes the sockets: true if every request in flight finished within the grace period. */
+  stop(): Promise<boolean>;
+};
 
 /**
  * One HTTP server and port: GraphQL over HTTP (POST /graphql straight to Apollo Server, every other request through
@@ -34,8 +39,6 @@ export async function createHttpServer(
   pages: PageOptions = {},
 ): Promise<HttpServer> {
   const { config } = services;
-  const edge: Edge = { schema, services, logger, pages };
-  const steps = edgeSteps(edge);
   // Slow clients hold a socket only so long (Node's defaults allow 60 s of headers and 300 s of body).
   const server = http.createServer({
     headersTimeout: config.http.headersTimeoutMs,
@@ -44,11 +47,15 @@ export async function createHttpServer(
     connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
   });
   if (config.http.maxConnections > 0) server.maxConnections = config.http.maxConnections;
-  answerClientErrors(server, logger);
+  const refused = (code: string) => services.metrics.refused(code);
+  answerClientErrors(server, logger, refused);
+  const drain = new Drain(server);
+  const edge: Edge = { schema, services, logger, pages, drain };
+  const steps = edgeSteps(edge);
 
   // maxPayload bounds every frame, connection_init included (ws closes the socket with 1009 beyond it).
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes });
-  routeUpgrades(server, wsServer, upgradeSteps(edge, steps), logger);
+  routeUpgrades(server, wsServer, upgradeSteps(edge, steps), logger, refused);
   watchSockets(edge, wsServer);
   const ws = serveGraphqlWs(wsSteps(edge, steps), wsServer, {
     keepAliveMs: config.wsKeepAliveMs,
@@ -56,7 +63,7 @@ export async function createHttpServer(
     logger,
   });
 
-  const apollo = new ApolloServer<GraphQLContext>(apolloSteps(edge, steps, { http: server, wss: ws }));
+  const apollo = new ApolloServer<GraphQLContext>(apolloSteps(edge, steps, ws));
   await apollo.start();
   const post = graphqlPost(graphqlPostSteps(edge, steps, apollo));
   const app = httpSteps(edge, steps, apollo);
@@ -64,5 +71,12 @@ export async function createHttpServer(
     if (!post(req, res)) app(req, res);
   });
 
-  return { server, stop: () => apollo.stop() };
+  return {
+    server,
+    async stop() {
+      const drained = await drain.stop(config.shutdownGraceMs);
+      await apollo.stop();
+      return drained;
+    },
+  };
 }

@@ -1,4 +1,3 @@
-import type http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import {
@@ -6,7 +5,6 @@ import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type Express } from 'express';
@@ -30,17 +28,19 @@ import type { ErrorCode } from '../shared/errors';
 import { httpPrincipal, wsAuthentication } from './authentication';
 import type { GraphqlPost, NodeStep } from './graphql-post';
 import type { WsExtra } from './graphql-ws-transport';
+import type { Drain } from './drain';
 import { healthRouter } from './health';
 import { hostPolicy, requireKnownHost } from './hosts';
-import { errorHandler, jsonOrNoBody, notFound, refuseFailed, requireJsonBody } from './http-errors';
+import { errorHandler, jsonOrNoBody, notFound, refusedCode, refuseFailed, requireJsonBody } from './http-errors';
 import { httpOnlyRules } from './http-only-rules';
+import { methodOf, routeOf } from './http-routes';
 import { idBounds } from './id-bounds';
 import { ideRouter, type PageOptions } from './ide';
 import { inputHygiene } from './input-hygiene';
 import { livePageRouter } from './live-page';
 import { metricsRouter } from './metrics-endpoint';
 import { runGuards, type OperationGuard } from './operation-guards';
-import { mutationMetricsPlugin } from './operation-metrics';
+import { operationMetricsPlugin } from './operation-metrics';
 import { httpOperationLog, httpOperationSpans, wsOperationTelemetry } from './operation-telemetry';
 import { originPolicy } from './origins';
 import { parseOptions, queryLimitsGuard } from './query-limits';
@@ -92,6 +92,8 @@ export type Edge = {
   logger: Logger;
   /** In development mode: the token the IDE and the live page send when opened with the page key. */
   pages: PageOptions;
+  /** The shutdown's first part, which readiness reports. */
+  drain: Drain;
 };
 
 /** The policies both transports share, made once per server. */
@@ -103,9 +105,16 @@ export function edgeSteps({ schema, services, logger }: Edge) {
   return {
     hostAllowed: hostPolicy(config.allowedHosts, config.host),
     originAllowed,
-    /** Step 15's first part over HTTP: every answer counted, refusals included. */
-    countAnswers: ((_req, res, next) => {
-      res.once('finish', () => metrics.httpRequest(res.statusCode));
+    /** Step 15's first part over HTTP: every answer timed, refusals included. */
+    countAnswers: ((req, res, next) => {
+      const started = performance.now();
+      res.once('finish', () => {
+        const seconds = (performance.now() - started) / 1000;
+        metrics.httpRequest(methodOf(req.method), routeOf(req.url), res.statusCode, seconds);
+        // Refused outside GraphQL (GraphQL's refusals are counted as they are formatted: response-policy.ts).
+        const refused = refusedCode(res);
+        if (refused && refused !== 'INTERNAL_SERVER_ERROR') metrics.refused(refused);
+      });
       next();
     }) satisfies NodeStep,
     securityHeaders: securityHeaders(),
@@ -118,18 +127,18 @@ export function edgeSteps({ schema, services, logger }: Edge) {
     httpSpans: httpOperationSpans(tracing),
     parseOptions: parseOptions(config.queryLimits),
     guards: operationGuards(services, schema),
-    response: responsePolicy(logger),
+    response: responsePolicy(logger, metrics),
     wsTelemetry: wsOperationTelemetry({ metrics, logger, tracing }),
   };
 }
 
 /** Steps 7 to 11: run on the parsed, validated operation with its variables, before it executes. */
-function operationGuards({ config }: Services, schema: GraphQLSchema): OperationGuard[] {
+function operationGuards({ config, mutationBuckets }: Services, schema: GraphQLSchema): OperationGuard[] {
   return [
     queryLimitsGuard(config.queryLimits, schema),
     inputHygiene,
     idBounds(config.inputLimits.idLength),
-    rateLimitMutations(config.rateLimit),
+    rateLimitMutations(mutationBuckets),
   ];
 }
 
@@ -141,6 +150,12 @@ export function upgradeSteps({ services }: Edge, steps: Steps): UpgradeCheck[] {
     upgradeOrigin(steps.originAllowed),
     socketsPerAddress(services.config.wsMaxConnectionsPerAddress),
   ];
+}
+
+/** A refusal before execution, as graphql-ws sends it: the operation's errors. */
+function refused(error: unknown): readonly GraphQLError[] {
+  if (error instanceof GraphQLError) return [error];
+  throw error;
 }
 
 /** graphql's parse, its syntax errors coded as Apollo Server codes them over HTTP. */
@@ -172,7 +187,11 @@ export function wsSteps(
     // Parsed, validated and guarded here rather than by graphql-ws, so that a bad document fails only its own
     // operation (graphql-ws lets a parse error escape and the socket would close) and the guards see it.
     // Each operation gets its own context: its own loaders and warnings.
-    onSubscribe: (ctx, id, payload): ExecutionArgs | readonly GraphQLError[] => {
+    onSubscribe: (
+      ctx,
+      id,
+      payload,
+    ): ExecutionArgs | readonly GraphQLError[] | Promise<ExecutionArgs | readonly GraphQLError[]> => {
       try {
         const document = parseOperation(payload.query, steps.parseOptions);
         const errors = validate(schema, document);
@@ -186,11 +205,17 @@ export function wsSteps(
           logger,
         );
         telemetry.identified(ctx, id, document, operation, contextValue);
-        runGuards(guards, { schema, document, operation, variables, context: contextValue });
-        return { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
+        const args = {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: variables,
+          contextValue,
+        };
+        const guarded = runGuards(guards, { schema, document, operation, variables, context: contextValue });
+        return guarded ? guarded.then(() => args, refused) : args;
       } catch (error) {
-        if (error instanceof GraphQLError) return [error];
-        throw error;
+        return refused(error);
       }
     },
     onOperation: (ctx, id, _payload, _args, result) => {
@@ -224,7 +249,7 @@ export function wsSteps(
 export function apolloSteps(
   { schema, services, logger }: Edge,
   steps: Steps,
-  server: { http: http.Server; wss: { dispose(): Promise<void> } },
+  wss: { dispose(): Promise<void> },
 ): ConstructorParameters<typeof ApolloServer<GraphQLContext>>[0] {
   const { response, guards } = steps;
   const operationSteps: ApolloServerPlugin<GraphQLContext> = {
@@ -233,7 +258,13 @@ export function apolloSteps(
         async didResolveOperation({ schema, document, operation, request, contextValue }) {
           // Apollo refuses a document without an identifiable operation before this hook.
           if (!operation) return;
-          runGuards(guards, { schema, document, operation, variables: request.variables ?? {}, context: contextValue });
+          await runGuards(guards, {
+            schema,
+            document,
+            operation,
+            variables: request.variables ?? {},
+            context: contextValue,
+          });
         },
         async willSendResponse({ response: sent, contextValue }) {
           // What Apollo's cache control plugin answered (it is off, see below): no response here may be kept by a
@@ -261,9 +292,8 @@ export function apolloSteps(
     stopOnTerminationSignals: false,
     formatError: (_formatted, error) => response.error(error),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer: server.http }),
       operationSteps,
-      mutationMetricsPlugin(services.metrics),
+      operationMetricsPlugin(services.metrics),
       httpOperationLog(logger, services.tracing),
       httpOnlyRules(logger, GRAPHQL_PATH),
       retryAfterHeader,
@@ -278,7 +308,7 @@ export function apolloSteps(
           return {
             async drainServer() {
               // Closes every socket with 1001 (going away): clients reconnect, to another instance if need be.
-              await server.wss.dispose();
+              await wss.dispose();
             },
           };
         },
@@ -336,7 +366,7 @@ export function httpSteps(edge: Edge, steps: Steps, apollo: ApolloServer<GraphQL
   app.use(steps.countAnswers);
   app.use(requireKnownHost(steps.hostAllowed, logger));
   app.use(steps.securityHeaders);
-  app.use(healthRouter(services, logger));
+  app.use(healthRouter(services, edge.drain, logger));
   app.use(metricsRouter(metrics, services.auth, config.metricsToken, logger));
   // Ahead of the IDE's router, which would otherwise answer OPTIONS /graphql itself (Allow: GET, HEAD) and fail
   // every preflight. A disallowed origin gets no Access-Control-Allow-Origin, so the browser keeps the response.

@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from '../graphql-kit/context';
+import type { Metrics } from '../observability/metrics';
 import { formatError } from './errors';
 
 /**
@@ -18,19 +19,28 @@ export type ResponsePolicy = {
   ): Record<string, unknown> | undefined;
 };
 
-export function responsePolicy(logger: Logger): ResponsePolicy {
-  const error = (e: unknown) =>
-    formatError(
+/**
+ * Every refusal and warning passes here on its way out, on either transport: counted by code
+ * (`orderstream_refusals_total`).
+ */
+export function responsePolicy(logger: Logger, metrics: Pick<Metrics, 'refused'>): ResponsePolicy {
+  const error = (e: unknown) => {
+    const formatted = formatError(
       e instanceof GraphQLError
         ? e
         : new GraphQLError('Unexpected error', { originalError: e instanceof Error ? e : new Error(String(e)) }),
       logger,
     );
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') metrics.refused(code);
+    return formatted;
+  };
   return {
     error,
     errors: (errors) => errors.map(error),
     extensions(extensions, { cost, warnings }) {
       if (cost === undefined && warnings.length === 0) return extensions;
+      for (const warning of warnings) metrics.refused(warning.code);
       return { ...extensions, ...(cost && { cost }), ...(warnings.length > 0 && { warnings }) };
     },
   };

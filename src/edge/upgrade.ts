@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { logRefusal, refuseOnSocket, type Refusal } from './http-errors';
+import { logRefusal, refuseOnSocket, type HttpErrorCode, type Refusal } from './http-errors';
 import { HOST_REFUSAL, type HostPolicy } from './hosts';
 import type { OriginPolicy } from './origins';
 
@@ -27,9 +27,11 @@ export function routeUpgrades(
   wss: WebSocketServer,
   checks: readonly UpgradeCheck[],
   logger: Logger,
+  refused: (code: HttpErrorCode) => void,
 ): void {
   const refuse = (req: http.IncomingMessage, socket: Duplex, { refusal, reason }: UpgradeRefusal) => {
     logRefusal(logger, refusal, req, { reason });
+    refused(refusal.code);
     refuseOnSocket(socket, refusal);
   };
   // ws answers a malformed handshake itself (text/html) unless this event has a listener.

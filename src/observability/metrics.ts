@@ -8,7 +8,7 @@ export type MetricSources = {
     /** When the oldest event the projector has still to apply was appended (null: none). */
     oldestPendingAt(name: string, after: bigint): Promise<Date | null>;
   };
-  relay?: { report(): Promise<{ name: string; position: bigint; lag: number; state: string }> };
+  relay?: { report(): Promise<{ name: string; lag: number; state: string }> };
   reactors?: {
     report(): Promise<{ name: string; position: bigint; lag: number; state: string }[]>;
     /** When the oldest event the reactor has still to react to was appended (null: none). */
@@ -30,12 +30,15 @@ export type MetricStates = { projection: readonly string[]; relay: readonly stri
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/** What `orderstream_build_info` says: package.json's version, and the commit when the build passed it on. */
+export type BuildInfo = { version: string; commit: string | undefined };
+
 /**
  * One registry per app instance, never prom-client's global one: tests run several servers in one process, and
  * each must report only its own figures. Labels take only bounded values (mutation and event type names, codes,
  * projector names), never ids.
  */
-export function createMetrics(logger: Logger, states: MetricStates) {
+export function createMetrics(logger: Logger, states: MetricStates, build: BuildInfo) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const sources: MetricSources = {};
@@ -85,14 +88,38 @@ export function createMetrics(logger: Logger, states: MetricStates) {
     labelNames: ['kind'] as const,
     registers,
   });
-  const httpRequests = new Counter({
-    name: 'orderstream_http_requests_total',
-    help: 'HTTP requests answered, by status',
-    labelNames: ['status'] as const,
+  const httpRequests = new Histogram({
+    name: 'orderstream_http_request_duration_seconds',
+    help: 'HTTP requests answered (refusals included), by method, route and status: from the request to the last byte',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: LATENCY_BUCKETS,
     registers,
   });
+  const operations = new Histogram({
+    name: 'orderstream_graphql_operation_duration_seconds',
+    help:
+      'GraphQL operations by type, root field and outcome (ok, or the error code), over HTTP and graphql-ws; ' +
+      "a subscription's is the time it took to start; `none`: not identified (it did not parse or validate)",
+    labelNames: ['type', 'field', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const refusals = new Counter({
+    name: 'orderstream_refusals_total',
+    help:
+      'Refusals by code: the errors and warnings GraphQL responses carried, and requests refused before GraphQL ' +
+      '(INTERNAL_SERVER_ERROR is a fault, not counted here)',
+    labelNames: ['code'] as const,
+    registers,
+  });
+  new Gauge({
+    name: 'orderstream_build_info',
+    help: 'Always 1: the running version, Node.js version and commit (unknown when the build did not say)',
+    labelNames: ['version', 'node_version', 'commit'] as const,
+    registers,
+  }).set({ version: build.version, node_version: process.versions.node, commit: build.commit ?? 'unknown' }, 1);
 
-  // Scrape-time gauges. Projector and relay reports read the database: the four projection gauges share one report
+  // Scrape-time gauges. Projector and relay reports read the database: the three projection gauges share one report
   // per scrape (prom-client collects every metric at once), and a failing read leaves those gauges empty rather
   // than failing the whole scrape.
   const shared = <T>(read: () => Promise<T>) => {
@@ -145,9 +172,6 @@ export function createMetrics(logger: Logger, states: MetricStates) {
         for (const row of (await projectionReport()) ?? []) set(this, row);
       },
     });
-  projectionGauge('orderstream_projection_position', 'Log position of the projector checkpoint', (g, r) =>
-    g.set({ projector: r.name }, Number(r.position)),
-  );
   projectionGauge('orderstream_projection_lag_events', 'Events of its types the projector has still to apply', (g, r) =>
     g.set({ projector: r.name }, r.lag),
   );
@@ -170,17 +194,6 @@ export function createMetrics(logger: Logger, states: MetricStates) {
   });
 
   // Labelled with the relay's name (relay:nats, relay:amqp) so that without BUS_URL they carry no sample at all.
-  new Gauge({
-    name: 'orderstream_relay_position',
-    help: 'Log position of the bus relay checkpoint (only with BUS_URL)',
-    labelNames: ['relay'] as const,
-    registers,
-    async collect() {
-      this.reset();
-      const report = await relayReport();
-      if (report) this.set({ relay: report.name }, Number(report.position));
-    },
-  });
   new Gauge({
     name: 'orderstream_relay_lag_events',
     help: 'Events in the log after the bus relay checkpoint (only with BUS_URL)',
@@ -220,9 +233,6 @@ export function createMetrics(logger: Logger, states: MetricStates) {
         for (const row of (await reactorReport()) ?? []) set(this, row);
       },
     });
-  reactorGauge('orderstream_reactor_position', 'Log position of the reactor checkpoint', (g, r) =>
-    g.set({ reactor: r.name }, Number(r.position)),
-  );
   reactorGauge('orderstream_reactor_lag_events', 'Events of its types the reactor has still to react to', (g, r) =>
     g.set({ reactor: r.name }, r.lag),
   );
@@ -321,8 +331,14 @@ export function createMetrics(logger: Logger, states: MetricStates) {
     subscriptionMessage(kind: string): void {
       subscriptionMessages.inc({ kind });
     },
-    httpRequest(status: number): void {
-      httpRequests.inc({ status: String(status) });
+    httpRequest(method: string, route: string, status: number, seconds: number): void {
+      httpRequests.observe({ method, route, status }, seconds);
+    },
+    operationDone(type: string, field: string, outcome: string, seconds: number): void {
+      operations.observe({ type, field, outcome }, seconds);
+    },
+    refused(code: string): void {
+      refusals.inc({ code });
     },
   };
 }

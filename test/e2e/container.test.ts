@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { parse } from 'yaml';
 import { loadFulfillmentConfig } from '../../fulfillment/config';
+import { createAuthenticator } from '../../src/auth/authenticator';
 import { loadConfig } from '../../src/config';
 import { freePort } from '../../src/db/free-port';
 import { unsupportedNode } from '../../src/node-support';
@@ -133,8 +134,8 @@ describe('docker-compose.yml', () => {
     expect(service('proxy').depends_on).toEqual(
       Object.fromEntries(apps.map((name) => [name, { condition: 'service_healthy', restart: true }])),
     );
-    // The image's HEALTHCHECK probes the API, which the fulfillment command does not serve.
-    expect(service('fulfillment').healthcheck).toEqual({ disable: true });
+    // The image's HEALTHCHECK probes /readyz on PORT, which the fulfillment service serves too.
+    expect(service('fulfillment').healthcheck).toBeUndefined();
     // `docker compose up -d postgres nats`, for `npm start` on the host, with no variable set (this file loaded).
     expect(service('postgres').depends_on).toBeUndefined();
     expect(service('nats').depends_on).toBeUndefined();
@@ -164,11 +165,14 @@ describe('docker-compose.yml', () => {
     expect(() => loadConfig({ BODY_LIMIT_BYTES: String(Number(megabytes) * 2 ** 20) })).toThrow(/BODY_LIMIT_BYTES/);
   });
 
-  it("gives the fulfillment service a database of its own on the same server, the apps' bus and secret, and the proxy as orderstream", () => {
+  it("gives the fulfillment service a database of its own on the same server, the apps' bus, a staff token the apps accept and not their secret, and the proxy as orderstream", async () => {
     const own = containerEnv('fulfillment');
     const app = containerEnv('app-1');
     expect(own.BUS_URL).toBe(app.BUS_URL);
-    expect(own.AUTH_JWT_SECRET).toBe(app.AUTH_JWT_SECRET);
+    expect(own.AUTH_JWT_SECRET).toBeUndefined();
+    const config = loadConfig(app);
+    const auth = await createAuthenticator(config.auth, config.dataDir);
+    expect(await auth.verify(own.FULFILLMENT_TOKEN!)).toMatchObject({ role: 'staff', sub: 'fulfillment' });
     const inbox = new URL(own.FULFILLMENT_DATABASE_URL!);
     const log = new URL(app.DATABASE_URL!);
     expect(inbox.host).toBe(log.host);
@@ -201,21 +205,21 @@ describe('docker-compose.yml', () => {
       expect(answers('attacker.example')).toBe(false);
     }
     const fulfillment = loadFulfillmentConfig(containerEnv('fulfillment'));
-    expect(fulfillment.credentials.kind).toBe('secret');
+    expect(fulfillment.token).toBe(containerEnv('fulfillment').FULFILLMENT_TOKEN);
     expect(fulfillment.orderstreamUrl).toBe('http://proxy');
 
     const deployed = loadCompose(composeText, {
       AUTH_JWT_SECRET: 'a-deployment-secret-of-at-least-32-characters',
       ORDERSTREAM_PUBLIC_HOST: 'orders.example.com',
       ORDERSTREAM_CORS_ORIGINS: 'https://shop.example.com',
+      FULFILLMENT_TOKEN: 'a-staff-token-minted-for-it',
     });
     const config = loadConfig(containerEnv('app-2', deployed));
     expect(config.auth).toMatchObject({ mode: 'secret', secret: 'a-deployment-secret-of-at-least-32-characters' });
     expect(hostPolicy(config.allowedHosts, config.host)('orders.example.com')).toBe(true);
     expect(originPolicy(config.corsOrigins)('https://shop.example.com')).toBe(true);
     expect(originPolicy(config.corsOrigins)('https://studio.apollographql.com')).toBe(false);
-    const secret = loadFulfillmentConfig(containerEnv('fulfillment', deployed)).credentials;
-    expect(secret).toMatchObject({ secret: 'a-deployment-secret-of-at-least-32-characters' });
+    expect(loadFulfillmentConfig(containerEnv('fulfillment', deployed)).token).toBe('a-staff-token-minted-for-it');
   });
 
   it("reads variables by compose's rules", () => {
@@ -514,6 +518,7 @@ describeIfAvailable(natsServerAvailable(), `nats-server at ${NATS_SERVER_BIN}`)(
         BUS_URL: nats.url,
         FULFILLMENT_DATABASE_URL: inboxDb.url,
         ORDERSTREAM_URL: `http://127.0.0.1:${instances.get('app-2')!.port}`,
+        PORT: String(await freePort()),
       });
       fulfillment = start(image, service('fulfillment').command!, env);
       const a = instances.get('app-1')!.port;
@@ -534,6 +539,8 @@ describeIfAvailable(natsServerAvailable(), `nats-server at ${NATS_SERVER_BIN}`)(
         const { order } = await gql(b, 'query ($o: ID!) { order(id: $o) { status } }', { o: orderId });
         expect(order.status).toBe('SHIPPED');
       }, 30_000);
+      // The image's HEALTHCHECK, as compose runs it in the fulfillment service's container.
+      expect((await runOnce(image, healthcheck(runtime).command, env)).code).toBe(0);
     });
 
     it('stops every process on SIGTERM with exit code 0, having written nothing into the image; the HEALTHCHECK then fails', async () => {

@@ -21,6 +21,8 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server';
 
+const METRICS_TOKEN = 'fulfillment-metrics-token-0123456789';
+
 // The fulfillment service (fulfillment/README.md) against real brokers, a real orderstream server and a real inbox
 // database. The relay is not involved: each test places a real order, reads its real OrderPaid envelope from the
 // server's `events` query and publishes it to the broker in the bus contract's format itself, so the consumer
@@ -228,7 +230,8 @@ for (const broker of brokers) {
       const config = loadFulfillmentConfig({
         BUS_URL: options.busUrl ?? broker.url,
         ORDERSTREAM_URL: server.app.url,
-        AUTH_JWT_SECRET: TEST_JWT_SECRET,
+        // As an operator gives it one: the service never holds the secret it was signed with.
+        FULFILLMENT_TOKEN: await server.token({ role: 'staff', sub: 'fulfillment' }),
         FULFILLMENT_DATABASE_URL: inboxDb.url,
         FULFILLMENT_CONSUMER: consumer,
         FULFILLMENT_START: 'new',
@@ -236,6 +239,8 @@ for (const broker of brokers) {
         FULFILLMENT_RETRY_BASE_MS: '20',
         FULFILLMENT_RETRY_MAX_MS: '200',
         LOG_LEVEL: process.env.FULFILLMENT_TEST_LOG_LEVEL ?? 'silent',
+        PORT: '0',
+        METRICS_TOKEN,
       });
       const settled: Settled[] = [];
       const received: string[] = [];
@@ -419,6 +424,45 @@ for (const broker of brokers) {
       expect(await eventsOf(paid.aggregateId, 'OrderShipped')).toHaveLength(1);
     });
 
+    it('serves /healthz, /readyz and /metrics: what it holds, orders shipped and refused, messages redelivered', async () => {
+      const figures = async (r: Running) => {
+        const res = await fetch(`${r.service.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+        const text = await res.text();
+        return (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+      };
+      // Held in hand until its shipping time, a minute away: the depth shows it.
+      const slow = await start({ delayMs: 60_000 });
+      expect(await (await fetch(`${slow.service.url}/healthz`)).json()).toEqual({ status: 'ok' });
+      expect((await fetch(`${slow.service.url}/readyz`)).status).toBe(200);
+      expect((await fetch(`${slow.service.url}/metrics`)).status).toBe(401);
+      const held = await paidOrder();
+      await bus.publish(body(held), held.eventId);
+      await eventually(async () => expect((await figures(slow))('fulfillment_inbox_depth')).toBe(1), 15_000);
+      await slow.service.stop();
+
+      // Shipped after a 503 and its redelivery; refused once cancelled.
+      let failures = 1;
+      const r = await start({
+        fetch: (input, init) =>
+          failures-- > 0 ? Promise.resolve(new Response('upstream unavailable', { status: 503 })) : fetch(input, init),
+      });
+      expect((await figures(r))('fulfillment_shipped_total')).toBe(0);
+      const paid = await paidOrder();
+      const cancelled = await paidOrder();
+      await ok(`mutation ($input: CancelOrderInput!) { cancelOrder(input: $input) { version } }`, {
+        input: { orderId: cancelled.aggregateId, reason: 'changed my mind' },
+      });
+      await bus.publish(body(paid), paid.eventId);
+      await eventually(async () => expect(fates(r, paid.eventId)).toEqual(['retry', 'ack:shipped']), 15_000);
+      await bus.publish(body(cancelled), cancelled.eventId);
+      await eventually(async () => expect(fates(r, cancelled.eventId)).toEqual(['ack:refused']), 15_000);
+      const after = await figures(r);
+      expect(after('fulfillment_shipped_total')).toBe(1);
+      expect(after('fulfillment_refused_total')).toBe(1);
+      expect(after('fulfillment_redelivered_total')).toBe(1);
+      expect(after('fulfillment_inbox_depth')).toBe(0);
+    });
+
     it('rejects a message that is not an OrderPaid envelope for good, and goes on with the next', async () => {
       const r = await start();
       // JSON, so that other readers of the shared stream or exchange can skip it by its fields.
@@ -501,12 +545,13 @@ for (const broker of brokers) {
 }
 
 describe('configuration', () => {
-  const base = { BUS_URL: 'nats://127.0.0.1:4222', AUTH_JWT_SECRET: TEST_JWT_SECRET, DATABASE_URL: 'postgres://x/y' };
+  const base = { BUS_URL: 'nats://127.0.0.1:4222', FULFILLMENT_TOKEN: 'given', DATABASE_URL: 'postgres://x/y' };
 
-  it('needs a way to call orderstream as staff and a database for the inbox, and says which variable is missing', () => {
-    expect(() => loadFulfillmentConfig({ ...base, AUTH_JWT_SECRET: undefined })).toThrow(
+  it('needs a staff token and a database for the inbox, and says which variable is missing', () => {
+    expect(() => loadFulfillmentConfig({ ...base, FULFILLMENT_TOKEN: undefined })).toThrow(
       new ConfigError(
-        'Missing environment variable FULFILLMENT_TOKEN or AUTH_JWT_SECRET: the service calls shipOrder as a staff principal',
+        'Missing environment variable FULFILLMENT_TOKEN: the staff token the service calls shipOrder with ' +
+          '(npm run -s token -- --role staff --sub fulfillment --expires 30d)',
       ),
     );
     expect(() => loadFulfillmentConfig({ ...base, DATABASE_URL: undefined })).toThrow(/FULFILLMENT_DATABASE_URL/);
@@ -515,16 +560,29 @@ describe('configuration', () => {
     );
   });
 
-  it("prefers a given token to signing its own, and the inbox database to orderstream's", () => {
+  it("refuses orderstream's signing secret, with or without a token beside it", () => {
+    for (const env of [
+      { ...base, AUTH_JWT_SECRET: TEST_JWT_SECRET },
+      { ...base, FULFILLMENT_TOKEN: undefined, AUTH_JWT_SECRET: TEST_JWT_SECRET },
+    ]) {
+      expect(() => loadFulfillmentConfig(env)).toThrow(
+        new ConfigError(
+          "Refusing AUTH_JWT_SECRET: the fulfillment service must not hold orderstream's signing secret; unset it and " +
+            'give the service FULFILLMENT_TOKEN, a staff token (npm run -s token -- --role staff --sub fulfillment --expires 30d)',
+        ),
+      );
+    }
+  });
+
+  it("takes the token as given, and the inbox database before orderstream's", () => {
     const config = loadFulfillmentConfig({
       ...base,
-      FULFILLMENT_TOKEN: 'given',
       FULFILLMENT_DATABASE_URL: 'postgres://inbox/db',
       BUS_URL: 'amqp://guest:guest@127.0.0.1:5672',
     });
     expect(config).toMatchObject({
       bus: 'amqp',
-      credentials: { kind: 'token', token: 'given' },
+      token: 'given',
       databaseUrl: 'postgres://inbox/db',
       orderstreamUrl: 'http://127.0.0.1:4000',
       delayMs: 2000,

@@ -83,17 +83,68 @@ it('counts commands by mutation and outcome, events by type, and reports every p
   expect(value(samples, 'orderstream_events_appended_total', { event_type: 'OrderPaid' })).toBe(1);
   for (const projector of server.app.services.projections.projectorNames) {
     expect(value(samples, 'orderstream_projection_lag_seconds', { projector })).toBe(0);
-    expect(value(samples, 'orderstream_projection_position', { projector })).toBeGreaterThan(0);
     expect(value(samples, 'orderstream_projection_state', { projector, state: 'RUNNING' })).toBe(1);
     expect(value(samples, 'orderstream_projection_state', { projector, state: 'FAILED' })).toBe(0);
     expect(value(samples, 'orderstream_projection_batch_duration_seconds_count', { projector })).toBeGreaterThan(0);
   }
-  expect(value(samples, 'orderstream_http_requests_total', { status: '200' })).toBeGreaterThan(0);
+  expect(
+    value(samples, 'orderstream_http_request_duration_seconds_count', {
+      method: 'POST',
+      route: '/graphql',
+      status: '200',
+    }),
+  ).toBeGreaterThan(0);
   expect(value(samples, 'orderstream_db_pool_connections', { state: 'total' })).toBeGreaterThan(0);
   expect(value(samples, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
   expect(value(samples, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
   // No bus configured: the relay gauges are declared but carry no sample.
   expect(value(samples, 'orderstream_relay_lag_events')).toBeUndefined();
+});
+
+it('times a query, a mutation, a subscription and a refused query by type, root field and outcome, and counts the refusal by code', async () => {
+  const before = await scrape();
+  const query = `{ orders(first: 1) { totalCount } }`;
+  expect((await server.gql(query)).errors).toBeUndefined();
+  const customerId = (await server.gql(REGISTER, { input: { name: 'Ops', email: 'ops@example.com' } })).data!
+    .registerCustomer.aggregateId;
+  const orderId = (await server.gql(PLACE, { c: customerId })).data!.placeOrder.aggregateId;
+  const sub = collect<any>(
+    server.ws(),
+    `subscription ($o: ID!) { orderChanged(orderId: $o) { id } }`,
+    { o: orderId },
+    (d) => d.orderChanged,
+  );
+  await sub.until(1);
+  sub.stop();
+  // More aliases than QUERY_MAX_ALIASES (20): refused before it runs.
+  const aliased = `{ ${Array.from({ length: 21 }, (_, i) => `o${i}: orders(first: 1) { totalCount }`).join(' ')} }`;
+  expect((await server.gql(aliased)).errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+  await fetch(`${server.app.url}/no/such/page?id=${randomUUID()}`);
+
+  const after = await scrape();
+  const added = (name: string, labels: Record<string, string>) =>
+    (value(after, name, labels) ?? 0) - (value(before, name, labels) ?? 0);
+  const operations = (type: string, field: string, outcome: string) =>
+    added('orderstream_graphql_operation_duration_seconds_count', { type, field, outcome });
+  expect(operations('query', 'orders', 'ok')).toBe(1);
+  expect(operations('mutation', 'registerCustomer', 'ok')).toBe(1);
+  expect(operations('mutation', 'placeOrder', 'ok')).toBe(1);
+  expect(operations('subscription', 'orderChanged', 'ok')).toBe(1);
+  expect(operations('query', 'orders', 'QUERY_TOO_COMPLEX')).toBe(1);
+  expect(added('orderstream_refusals_total', { code: 'QUERY_TOO_COMPLEX' })).toBe(1);
+  // Refused before GraphQL, by the same counter.
+  expect(added('orderstream_refusals_total', { code: 'NOT_FOUND' })).toBe(1);
+  const requests = (labels: Record<string, string>) => added('orderstream_http_request_duration_seconds_count', labels);
+  expect(requests({ method: 'POST', route: '/graphql', status: '200' })).toBe(3);
+  expect(requests({ method: 'POST', route: '/graphql', status: '400' })).toBe(1);
+  // A path of the client's own is no label value of its own.
+  expect(requests({ method: 'GET', route: 'other', status: '404' })).toBe(1);
+  expect(after.filter((s) => s.labels.route?.startsWith('/no/'))).toEqual([]);
+
+  expect(value(after, 'orderstream_build_info', { version: '0.1.0', node_version: process.versions.node })).toBe(1);
+  // Log positions pack a transaction id: no figure is one (a float64 holds them exactly only up to 2^53).
+  expect(after.filter((s) => s.name.endsWith('_position'))).toEqual([]);
+  expect(after.filter((s) => Math.abs(s.value) > Number.MAX_SAFE_INTEGER)).toEqual([]);
 });
 
 it('counts open subscriptions, their messages and WebSocket connections', async () => {

@@ -90,3 +90,36 @@ it('counts each root field of a mutation as one command, so aliases buy no extra
   expect(Object.keys(all.body.data!)).toHaveLength(BURST);
   expect(await postFrom('caller-6', register())).toMatchObject({ status: 429, body: limited });
 });
+
+describe('two instances on one database', () => {
+  const RATE = 5;
+  let a: TestServer;
+  let b: TestServer;
+  beforeAll(async () => {
+    const env = { RATE_LIMIT_MUTATIONS_PER_SECOND: String(RATE) };
+    a = await startTestServer(env);
+    // The second instance's database is the first's: it leaves dropping it to the first.
+    b = await startTestServer(env, { db: { url: a.db.url, drop: async () => undefined } });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('gives one caller alternating between them the rate in all, not once per instance', async () => {
+    const headers = await a.as({ role: 'staff', sub: 'alternating-caller' });
+    const send = async (server: TestServer) =>
+      (await rawGraphqlPost(`${server.app.url}/graphql`, { query: register() }, { headers })).status;
+    const statuses: number[] = [];
+    const started = performance.now();
+    // As fast as it can, for three seconds: far more than either instance would refuse on its own.
+    while (performance.now() - started < 3000) statuses.push(await send(statuses.length % 2 ? b : a));
+    const seconds = (performance.now() - started) / 1000;
+    const granted = statuses.filter((status) => status === 200).length;
+    expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+    expect(statuses.length).toBeGreaterThan(2 * (RATE + RATE * seconds));
+    // The burst (RATE) at once, then RATE a second: one bucket. Per instance it would be twice that.
+    expect(granted).toBeLessThanOrEqual(RATE + Math.ceil(RATE * seconds));
+    expect(granted).toBeGreaterThanOrEqual(RATE + Math.floor(RATE * seconds * 0.8));
+  });
+});

@@ -7,7 +7,7 @@ import { startFulfillment, type Fulfillment } from '../../fulfillment/service';
 import { AMQP_URL, amqpAvailable, describeIfAvailable, NATS_URL, natsAvailable } from '../support/brokers';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
-import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server';
+import { startTestServer, type TestServer } from '../support/server';
 
 // Traces (docs/operations.md, "Traces"): one mutation's trace context, recorded in its events' metadata at the append, reaches the
 // projectors' batches, the relay's publish, the live feed and the bus messages' headers, and the fulfillment
@@ -126,8 +126,9 @@ describeIfAvailable(natsAvailable(), `NATS at ${NATS_URL}`)('with tracing on', (
         loadFulfillmentConfig({
           BUS_URL: NATS_URL,
           ORDERSTREAM_URL: server.app.url,
-          AUTH_JWT_SECRET: TEST_JWT_SECRET,
+          FULFILLMENT_TOKEN: await server.token({ role: 'staff', sub: 'fulfillment' }),
           FULFILLMENT_DATABASE_URL: inbox.url,
+          PORT: '0',
           FULFILLMENT_CONSUMER: consumer,
           FULFILLMENT_START: 'new',
           FULFILLMENT_DELAY_MS: '20',

@@ -189,6 +189,7 @@ const HOMES: Record<string, string> = {
   customers: 'customers/read-model.ts',
   customer_orders: 'customers/read-model.ts',
   scheduled_commands: 'scheduling/scheduled-commands.ts',
+  rate_limit_buckets: 'db/rate-limit-buckets.ts',
 };
 
 function migratedTables(): string[] {
@@ -197,7 +198,9 @@ function migratedTables(): string[] {
     .readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .flatMap((d) => [
-      ...fs.readFileSync(path.join(root, d.name, 'migration.sql'), 'utf8').matchAll(/CREATE TABLE "(\w+)"/g),
+      ...fs
+        .readFileSync(path.join(root, d.name, 'migration.sql'), 'utf8')
+        .matchAll(/CREATE (?:UNLOGGED )?TABLE "(\w+)"/g),
     ])
     .map((m) => m[1]!);
 }

@@ -37,7 +37,7 @@ function fakeOrderstream(taken: Iterable<string>) {
   };
   const api = createOrderstreamApi({
     url: 'http://orderstream.invalid',
-    tokens: { get: async () => 'token', invalidate: () => undefined },
+    token: 'token',
     timeoutMs: 1000,
     fetch: fetch as typeof globalThis.fetch,
     tracing: { calling: (_name, _attributes, fn) => fn({}) },

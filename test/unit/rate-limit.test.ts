@@ -1,83 +1,64 @@
 import { buildSchema, getOperationAST, parse } from 'graphql';
+import type { TokenBuckets } from '../../src/db/rate-limit-buckets';
 import type { GraphQLContext } from '../../src/graphql-kit/context';
-import { rateLimitMutations, tokenBuckets } from '../../src/edge/rate-limit';
+import { runGuards } from '../../src/edge/operation-guards';
+import { rateLimitMutations } from '../../src/edge/rate-limit';
 
-/** A clock the test moves by hand: the buckets' arithmetic, without waiting on a real one. */
-function clock() {
-  let t = 0;
-  return { now: () => t, advance: (ms: number) => (t += ms) };
+// The guard over the buckets (test/integration/rate-limit-buckets.test.ts has the buckets themselves): what it
+// charges, and a refusal answered at once or after the buckets asked the database.
+
+const schema = buildSchema('type Query { a: Int } type Mutation { m: Int }');
+
+/** Buckets that record each charge and answer with the given wait, at once or as a promise. */
+function buckets(waitMs: number, { asks = false } = {}) {
+  const charged: number[] = [];
+  const fake: TokenBuckets = {
+    take: (_caller, cost) => {
+      charged.push(cost);
+      return asks ? Promise.resolve(waitMs) : waitMs;
+    },
+    stop: () => undefined,
+  };
+  return { fake, charged };
 }
 
-describe('token buckets per caller', () => {
-  it('gives each caller its burst, then refuses with the time until the next token, then refills at perSecond', () => {
-    const time = clock();
-    const buckets = tokenBuckets({ perSecond: 2, burst: 3 }, { now: time.now });
-    expect([1, 1, 1].map(() => buckets.take('a', 1))).toEqual([0, 0, 0]);
-    expect(buckets.take('a', 1)).toBe(500);
-    expect(buckets.take('b', 1)).toBe(0);
-    time.advance(499);
-    expect(buckets.take('a', 1)).toBe(1);
-    time.advance(1);
-    expect(buckets.take('a', 1)).toBe(0);
+function run(guard: ReturnType<typeof rateLimitMutations>, source: string) {
+  const document = parse(source);
+  const operation = getOperationAST(document)!;
+  return runGuards([guard], {
+    schema,
+    document,
+    operation,
+    variables: {},
+    context: { caller: 'c' } as GraphQLContext,
   });
+}
 
-  it('charges an operation of many commands for each, and one of more than the burst a full bucket', () => {
-    const time = clock();
-    const buckets = tokenBuckets({ perSecond: 1, burst: 5 }, { now: time.now });
-    expect(buckets.take('a', 4)).toBe(0);
-    expect(buckets.take('a', 2)).toBe(1000);
-    time.advance(4000);
-    expect(buckets.take('a', 50)).toBe(0);
-    expect(buckets.take('a', 1)).toBe(1000);
-  });
-
-  it('forgets a caller once its bucket is full again, so memory follows only the callers of the last refill time', () => {
-    const time = clock();
-    const buckets = tokenBuckets({ perSecond: 10, burst: 10 }, { now: time.now });
-    for (let i = 0; i < 10_000; i++) buckets.take(`caller-${i}`, 1);
-    expect(buckets.size).toBe(10_000);
-    time.advance(999);
-    buckets.take('late', 1);
-    expect(buckets.size).toBe(10_001);
-    time.advance(1);
-    buckets.take('later', 1);
-    expect(buckets.size).toBe(2);
-  });
-
-  it('remembers at most maxCallers, dropping the idlest', () => {
-    const time = clock();
-    const buckets = tokenBuckets({ perSecond: 0.001, burst: 1 }, { now: time.now, maxCallers: 3 });
-    for (const caller of ['a', 'b', 'c', 'd']) {
-      buckets.take(caller, 1);
-      time.advance(1);
-    }
-    expect(buckets.size).toBe(3);
-    expect(buckets.take('a', 1)).toBe(0);
-    expect(buckets.take('d', 1)).toBeGreaterThan(0);
-  });
+it('charges mutations only, one token per root field, never queries', () => {
+  const { fake, charged } = buckets(0);
+  const guard = rateLimitMutations(fake);
+  expect(run(guard, '{ a }')).toBeUndefined();
+  expect(run(guard, 'mutation { m }')).toBeUndefined();
+  expect(run(guard, 'mutation { x: m y: m ...F } fragment F on Mutation { z: m }')).toBeUndefined();
+  expect(charged).toEqual([1, 3]);
 });
 
-describe('the mutation rate limit guard', () => {
-  const schema = buildSchema('type Query { a: Int } type Mutation { m: Int }');
-  const run = (guard: ReturnType<typeof rateLimitMutations>, source: string) => {
-    const document = parse(source);
-    const operation = getOperationAST(document)!;
-    guard({ schema, document, operation, variables: {}, context: { caller: 'c' } as GraphQLContext });
-  };
+it('refuses with RATE_LIMITED and the wait, at once when the buckets answer at once', () => {
+  const guard = rateLimitMutations(buckets(250).fake);
+  expect(() => run(guard, 'mutation { m }')).toThrow(
+    expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED' }) }),
+  );
+});
 
-  it('limits mutations only, never queries', () => {
-    const guard = rateLimitMutations({ perSecond: 0.001, burst: 1 });
-    for (let i = 0; i < 5; i++) run(guard, '{ a }');
-    run(guard, 'mutation { m }');
-    expect(() => run(guard, 'mutation { m }')).toThrow(expect.objectContaining({ code: 'RATE_LIMITED' }));
+it('refuses alike after the buckets asked the database, and lets through what they grant', async () => {
+  await expect(run(rateLimitMutations(buckets(250, { asks: true }).fake), 'mutation { m }')).rejects.toMatchObject({
+    extensions: { code: 'RATE_LIMITED', http: { status: 429 } },
+    originalError: expect.objectContaining({ details: { retryAfterMs: 250 } }),
   });
+  await expect(run(rateLimitMutations(buckets(0, { asks: true }).fake), 'mutation { m }')).resolves.toBeUndefined();
+});
 
-  it('is off with perSecond 0', () => {
-    const guard = rateLimitMutations({ perSecond: 0, burst: 1 });
-    for (let i = 0; i < 5; i++) expect(() => run(guard, 'mutation { m }')).not.toThrow();
-    // The same burst with a rate refuses the second mutation: the first loop passed because the limit was off.
-    const on = rateLimitMutations({ perSecond: 0.001, burst: 1 });
-    run(on, 'mutation { m }');
-    expect(() => run(on, 'mutation { m }')).toThrow(expect.objectContaining({ code: 'RATE_LIMITED' }));
-  });
+it('is off without buckets (RATE_LIMIT_MUTATIONS_PER_SECOND=0)', () => {
+  const guard = rateLimitMutations(undefined);
+  for (let i = 0; i < 5; i++) expect(run(guard, 'mutation { m }')).toBeUndefined();
 });
