@@ -156,7 +156,7 @@ async function main(): Promise<number> {
     databaseInfo = { embedded: database.embedded, settings: database.info };
     server = await startServer({
       databaseUrl: database.url,
-      nodeArgs: [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...(process.env.XNODEARGS ? process.env.XNODEARGS.split(' ') : [])],
+      nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
       // The fan-out's subscribers are one caller (the bench's admin token) on one address, each on its own socket:
       // far over the caps a single real caller gets, which are not what the fan-out measures.
       env: {
