@@ -65,39 +65,53 @@ export function sharedTokenBuckets(
     pool.query(SWEEP, [Math.ceil(refillMs / 1000)]).catch(() => undefined);
   }, SWEEP_MS);
   sweep.unref();
+  /**
+   * The lease request under way for each caller: the requests of that caller arriving meanwhile wait for it and
+   * spend from what it brings, rather than each drawing a lease of its own. Unjoined, 32 requests meeting an
+   * empty lease drew 32 leases at once, emptied the shared bucket, and refused callers well under their rate.
+   */
+  const leasing = new Map<string, Promise<unknown>>();
+  const take = (caller: string, cost: number): number | Promise<number> => {
+    const t = now();
+    for (const [idle, lease] of leases) {
+      if (t - lease.at < refillMs) break;
+      leases.delete(idle);
+    }
+    // More commands in one operation than the burst: it passes on a full bucket rather than never.
+    const need = Math.min(cost, burst);
+    const held = leases.get(caller);
+    if (held && held.refusedUntil > t) return Math.max(1, Math.ceil(held.refusedUntil - t));
+    if (held && held.tokens >= need) {
+      keep(caller, { tokens: held.tokens - need, refusedUntil: 0, at: t });
+      return 0;
+    }
+    const under = leasing.get(caller);
+    if (under) return under.then(() => take(caller, cost));
+    const want = need - (held?.tokens ?? 0);
+    const ask = Math.min(Math.max(want, leaseSize), Math.floor(burst));
+    const lease = pool
+      .query<{ tokens: number; granted: number }>(TAKE, [caller, perSecond, burst, want, ask])
+      .then(({ rows: [row] }) => {
+        const at = now();
+        const holding = leases.get(caller)?.tokens ?? 0;
+        if (row!.granted >= want) {
+          keep(caller, { tokens: holding + row!.granted, refusedUntil: 0, at });
+          return;
+        }
+        // (The epsilon keeps float noise in the refill from adding a whole millisecond.)
+        const waitMs = Math.max(1, Math.ceil(((want - row!.tokens) * 1000) / perSecond - 1e-9));
+        keep(caller, { tokens: holding, refusedUntil: at + waitMs, at });
+      })
+      .finally(() => leasing.delete(caller));
+    leasing.set(
+      caller,
+      lease.catch(() => undefined),
+    );
+    // What the lease brought is spent (or its refusal answered) as any request's is.
+    return lease.then(() => take(caller, cost));
+  };
   return {
-    take(caller, cost) {
-      const t = now();
-      for (const [idle, lease] of leases) {
-        if (t - lease.at < refillMs) break;
-        leases.delete(idle);
-      }
-      // More commands in one operation than the burst: it passes on a full bucket rather than never.
-      const need = Math.min(cost, burst);
-      const held = leases.get(caller);
-      if (held && held.refusedUntil > t) return Math.max(1, Math.ceil(held.refusedUntil - t));
-      if (held && held.tokens >= need) {
-        keep(caller, { tokens: held.tokens - need, refusedUntil: 0, at: t });
-        return 0;
-      }
-      const want = need - (held?.tokens ?? 0);
-      const ask = Math.min(Math.max(want, leaseSize), Math.floor(burst));
-      return pool
-        .query<{ tokens: number; granted: number }>(TAKE, [caller, perSecond, burst, want, ask])
-        .then(({ rows: [row] }) => {
-          const at = now();
-          // Another request of this caller may have changed the lease meanwhile: add to what it holds now.
-          const holding = leases.get(caller)?.tokens ?? 0;
-          if (row!.granted >= want) {
-            keep(caller, { tokens: Math.max(0, holding + row!.granted - need), refusedUntil: 0, at });
-            return 0;
-          }
-          // (The epsilon keeps float noise in the refill from adding a whole millisecond.)
-          const waitMs = Math.max(1, Math.ceil(((want - row!.tokens) * 1000) / perSecond - 1e-9));
-          keep(caller, { tokens: holding, refusedUntil: at + waitMs, at });
-          return waitMs;
-        });
-    },
+    take,
     stop() {
       clearInterval(sweep);
     },

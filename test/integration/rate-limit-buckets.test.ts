@@ -93,3 +93,12 @@ it('grants no token twice when instances ask for one caller at once', async () =
   const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => instances[i % 3]!.take(who)));
   expect(answers.filter((waitMs) => waitMs === 0)).toHaveLength(SLOW.burst);
 });
+
+it("draws one lease for a caller's requests that meet an empty lease together, and refuses none of them", async () => {
+  // The service's default: 1,000 a second, a burst of 1,000, so a lease of 100.
+  const a = instance({ perSecond: 1000, burst: 1000 });
+  const who = caller();
+  const answers = await Promise.all(Array.from({ length: 32 }, () => a.take(who)));
+  expect(answers).toEqual(Array.from({ length: 32 }, () => 0));
+  expect(a.statements()).toBe(1);
+});
