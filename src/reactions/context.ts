@@ -3,7 +3,7 @@ import type { CommandMeta, CommandOptions } from '../commands/handle-command';
 import type { Reads } from '../db/reads';
 import type { EventStore, StoredEvent } from '../eventstore';
 import type { ProjectionProgress } from '../log/fence';
-import { RuleViolation } from '../shared/errors';
+import { sendOwnCommand } from './own-command';
 import type { ReactionContext, Reactor } from './types';
 
 type ContextDeps = {
@@ -37,21 +37,15 @@ export function reactionContext(reactor: Reactor, event: StoredEvent, deps: Cont
         userId: SYSTEM_USER,
         ids: { commandId: `${reactor.name}:${event.eventId}:${key}`, causationId: event.eventId, correlationId },
       };
-      try {
-        const outcome = await run(meta);
-        deps.projections.wrote(
-          outcome.position,
-          outcome.events.map((e) => e.eventType),
-        );
-        return outcome;
-      } catch (error) {
-        if (!(error instanceof RuleViolation)) throw error;
-        deps.logger.info(
-          { reactor: reactor.name, eventId: event.eventId, key, rule: error.rule, err: error.message },
-          'reaction refused as moot: nothing to do',
-        );
-        return undefined;
-      }
+      return sendOwnCommand(
+        () => run(meta),
+        deps.projections,
+        (refusal) =>
+          deps.logger.info(
+            { reactor: reactor.name, eventId: event.eventId, key, rule: refusal.rule, err: refusal.message },
+            'reaction refused as moot: nothing to do',
+          ),
+      );
     },
   };
 }

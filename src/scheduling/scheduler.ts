@@ -7,7 +7,7 @@ import type { ProjectionProgress } from '../log/fence';
 import { Leadership } from '../log/leadership';
 import { ConsumerLoop } from '../log/loop';
 import { SYSTEM_USER } from '../auth/principal';
-import { RuleViolation } from '../shared/errors';
+import { sendOwnCommand } from '../reactions/own-command';
 import {
   dueScheduledCommands,
   msUntilNextDue,
@@ -167,19 +167,15 @@ export class Scheduler {
 
   private async fire(row: ScheduledCommandRow): Promise<void> {
     const deadline = this.byCommand.get(row.command)!;
-    try {
-      const outcome = await deadline.send(row.input, scheduledCommandMeta(row), this.deps);
-      this.deps.projections.wrote(
-        outcome.position,
-        outcome.events.map((e) => e.eventType),
-      );
-    } catch (error) {
-      if (!(error instanceof RuleViolation)) throw error;
-      this.deps.logger.info(
-        { key: row.key, command: row.command, rule: error.rule, err: error.message },
-        'scheduled command refused as moot: nothing to do',
-      );
-    }
+    await sendOwnCommand(
+      () => deadline.send(row.input, scheduledCommandMeta(row), this.deps),
+      this.deps.projections,
+      (refusal) =>
+        this.deps.logger.info(
+          { key: row.key, command: row.command, rule: refusal.rule, err: refusal.message },
+          'scheduled command refused as moot: nothing to do',
+        ),
+    );
     await removeScheduledCommand(this.deps.reads, row);
   }
 }
