@@ -14,8 +14,7 @@ import { graphqlClient, type GraphQLClient } from './lib/graphql';
 import { registerCustomers } from './lib/order-workload';
 import { waitUntilIdle } from './lib/proc';
 import { startServer } from './lib/server';
-import { PEER_DDL, PEER_SCHEMA, PEER_SEED_SQL } from './peer/schema';
-import { OPERATIONS, startPeer } from './stages/peer';
+import { copyOrdersToPeer, OPERATIONS, startPeer } from './stages/peer';
 import type { BenchContext } from './stages/types';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 300);
@@ -64,11 +63,7 @@ async function main() {
     await reader.connect();
     let ids: string[];
     try {
-      await reader.query(PEER_DDL);
-      await reader.query(PEER_SEED_SQL);
-      ids = (await reader.query<{ id: string }>(`SELECT id::text AS id FROM ${PEER_SCHEMA}.orders`)).rows.map(
-        (r) => r.id,
-      );
+      ({ ids } = await copyOrdersToPeer(reader));
     } finally {
       await reader.end();
     }

@@ -178,6 +178,18 @@ export async function startPeer(context: BenchContext): Promise<ChildProcessServ
   });
 }
 
+/**
+ * Copies orderstream's orders into the peer's schema (made afresh): both servers then read the same orders. The ids
+ * to read, up to 10,000 of them.
+ */
+export async function copyOrdersToPeer(reader: Client): Promise<{ copied: number; ids: string[] }> {
+  await reader.query(PEER_DDL);
+  const copied = (await reader.query(PEER_SEED_SQL)).rowCount ?? 0;
+  await reader.query(`ANALYZE ${PEER_SCHEMA}.orders`);
+  const { rows } = await reader.query<{ id: string }>(`SELECT id::text AS id FROM ${PEER_SCHEMA}.orders LIMIT 10000`);
+  return { copied, ids: rows.map((r) => r.id) };
+}
+
 /** Places orders through orderstream until its read model holds `count` (a run without the appends stage). */
 async function ensureOrders(gql: GraphQLClient, reader: Client, customers: string[], count: number): Promise<number> {
   const { rows } = await reader.query<{ n: string }>('SELECT count(*) AS n FROM orders');
@@ -237,12 +249,7 @@ export const peerStage: Stage = {
       if (placed) progress.info(`placed ${placed} orders through orderstream (no appends stage before this one)`);
       // placeOrder answers without waiting for its projector: copy once orderstream has caught up (is idle).
       await waitUntilIdle(server.pid, { maxMs: p.idleMaxMs, windowMs: IDLE_WINDOW_MS });
-      await reader.query(PEER_DDL);
-      copied = (await reader.query(PEER_SEED_SQL)).rowCount ?? 0;
-      await reader.query(`ANALYZE ${PEER_SCHEMA}.orders`);
-      ids = (
-        await reader.query<{ id: string }>(`SELECT id::text AS id FROM ${PEER_SCHEMA}.orders LIMIT 10000`)
-      ).rows.map((r) => r.id);
+      ({ copied, ids } = await copyOrdersToPeer(reader));
     } finally {
       await reader.end();
     }
